@@ -2,6 +2,8 @@ package api
 
 import (
 	"crypto/ed25519"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -128,5 +130,17 @@ func TestReceiptSignVerify(t *testing.T) {
 	}
 	if err := r.Verify(pub[:10]); err == nil {
 		t.Fatal("short key accepted")
+	}
+}
+
+func TestErrorBodyIsAnError(t *testing.T) {
+	var err error = ErrorBody{Code: CodeJournalGap, Message: "server holds 3", Head: &JournalHead{Seq: 3}}
+	wrapped := fmt.Errorf("sync: %w", err)
+	var body ErrorBody
+	if !errors.As(wrapped, &body) || body.Head == nil || body.Head.Seq != 3 {
+		t.Fatalf("errors.As lost the body: %#v", body)
+	}
+	if got := wrapped.Error(); got != "sync: journal_gap: server holds 3" {
+		t.Errorf("message %q", got)
 	}
 }

@@ -127,6 +127,16 @@ type ErrorBody struct {
 	RetryAfterSeconds int `json:"retry_after_seconds,omitempty"`
 }
 
+// Error makes an ErrorBody an error, so any layer that turned a server reply into an
+// error can keep it reachable with errors.As(err, &body) — the journal's sync loop finds
+// a journal_gap's Head this way without knowing the client's own error types.
+func (b ErrorBody) Error() string {
+	if b.Message == "" {
+		return string(b.Code)
+	}
+	return string(b.Code) + ": " + b.Message
+}
+
 // NewError builds an ErrorResponse.
 func NewError(code Code, format string, args ...any) ErrorResponse {
 	return ErrorResponse{Error: ErrorBody{Code: code, Message: fmt.Sprintf(format, args...)}}
