@@ -5,8 +5,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+
+	"github.com/shadowview/shadow/audit"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -24,5 +28,15 @@ func run(args []string) error {
 		fmt.Println("shadow", version)
 		return nil
 	}
+	if len(args) > 0 && args[0] == "journal" {
+		return journalCommand(args[1:])
+	}
 	return fmt.Errorf("not built yet: %v", args)
+}
+
+// journalCommand runs `shadow journal …`: offline review of the audit journal, and sync.
+func journalCommand(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 }
