@@ -103,6 +103,7 @@ func Open(opts Options) (*Journal, []Recovery, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	removeStaleTemps(dir, opts.now())
 	recovered, err := setAsideDamaged(dir, opts.now())
 	if err != nil {
 		return nil, recovered, err

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -98,6 +99,36 @@ func journalFiles(dir string) (journals, setAside []string, err error) {
 	return journals, setAside, nil
 }
 
+// removeStaleTemps removes what a killed process left of its temporaries: half-made
+// journals (they never held a record) and snapshots nobody reads. A temporary still in
+// use is locked by its process and left alone.
+func removeStaleTemps(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		isNew := strings.HasPrefix(name, tempPrefix+"new-")
+		isSnap := strings.HasPrefix(name, tempPrefix+"snapshot-")
+		if !isNew && !isSnap {
+			continue
+		}
+		if info, err := e.Info(); err != nil || (isSnap && now.Sub(info.ModTime()) < 10*time.Minute) {
+			continue // a snapshot is unlocked while it is copied: only old ones are stale
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.Remove(path)
+		}
+		f.Close()
+	}
+}
+
 func journalIDFromPath(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), journalExt)
 }
@@ -179,12 +210,30 @@ type journalFile struct {
 // built under a temporary name and renamed into place, so a crash never leaves a
 // half-made journal under a journal's name.
 func createJournal(dir string, now time.Time, committed func(fileState)) (*journalFile, error) {
+	for range 3 {
+		path, err := makeEmptyJournal(dir, now)
+		if err != nil {
+			return nil, err
+		}
+		// Reopened under its own name so that every later error names the right file.
+		// Another process may have taken it in between (its sync loop, seeing an empty
+		// journal, lets go at once); then start again with a new one.
+		f, _, err := openJournal(path, 50*time.Millisecond, committed)
+		if errors.Is(err, ErrInUse) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create journal in %s: every new journal was taken by another process", dir)
+}
+
+func makeEmptyJournal(dir string, now time.Time) (string, error) {
 	id := ulid.Make().String()
 	final := filepath.Join(dir, id+journalExt)
 	temp := filepath.Join(dir, tempPrefix+"new-"+id+journalExt)
 	db, err := openBolt(temp, boltOptions(false, tryLock))
 	if err != nil {
-		return nil, fmt.Errorf("create journal: %w", err)
+		return "", fmt.Errorf("create journal: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucket(bucketMeta)
@@ -204,6 +253,9 @@ func createJournal(dir string, now time.Time, committed func(fileState)) (*journ
 		}
 		return meta.Put(keyHead, encodeHead(head{}))
 	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
 	if err == nil {
 		err = os.Rename(temp, final)
 	}
@@ -211,11 +263,10 @@ func createJournal(dir string, now time.Time, committed func(fileState)) (*journ
 		err = syncDir(dir)
 	}
 	if err != nil {
-		db.Close()
 		os.Remove(temp) // never held a record
-		return nil, fmt.Errorf("create journal in %s: %w", dir, err)
+		return "", fmt.Errorf("create journal in %s: %w", dir, err)
 	}
-	return &journalFile{id: id, path: final, db: db, w: startWriter(db, id, committed)}, nil
+	return final, nil
 }
 
 // openJournal opens an existing journal file for writing, waiting at most lockWait for
