@@ -350,10 +350,13 @@ func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir, server strin
 			v.close()
 		}
 	}
+	for _, n := range st.Notices {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	if err != nil {
 		return fmt.Errorf("journal sync: %w", err)
 	}
-	fmt.Fprintf(w, "synced: nothing pending (%s)\n", st)
+	fmt.Fprintln(w, "synced: every journal this shadow may sync is acknowledged by the server")
 	return nil
 }
 

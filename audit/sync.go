@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -198,6 +199,10 @@ func (s *syncer) run() {
 			continue
 		}
 		err := s.push(due)
+		if errors.Is(err, ErrKeyChanged) && !due.own {
+			s.leaveForItsServer(due, err)
+			continue
+		}
 		if wait, retry := s.settle(due, err); retry {
 			due.notBefore = time.Now().Add(wait)
 		}
@@ -507,6 +512,20 @@ func (s *syncer) recover(path string, cause error) {
 		s.onRecovery(r)
 	}
 	s.status.update(func(h *statusHub) { h.cur.Notices = append(append([]string(nil), h.cur.Notices...), r.String()) })
+}
+
+// leaveForItsServer stops syncing an ended run's journal pinned to another server's
+// key: it belongs to that server's audit log. It stays on disk, pending, and the user
+// is told once.
+func (s *syncer) leaveForItsServer(t *target, err error) {
+	s.skip[t.file.path] = true
+	t.file.close()
+	s.targets = slices.DeleteFunc(s.targets, func(x *target) bool { return x == t })
+	s.status.update(func(h *statusHub) {
+		delete(h.others, t.file.id)
+		h.cur.Notices = append(append([]string(nil), h.cur.Notices...),
+			fmt.Sprintf("journal %s not synced here: %v", t.file.id, err))
+	})
 }
 
 // releaseOthers closes ended runs' journals that are fully synced (all of them when the
