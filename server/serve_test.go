@@ -34,7 +34,9 @@ func TestRunServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- RunServe(ctx, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, &out, &errs, "test") }()
+	go func() {
+		done <- RunServe(ctx, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, &out, &errs, "test")
+	}()
 	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var url string
 	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {

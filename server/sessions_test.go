@@ -280,12 +280,12 @@ func TestTokenClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	var c struct {
-		Sub   string `json:"sub"`
+		Sub   string               `json:"sub"`
 		Act   struct{ Sub string } `json:"act"`
-		Sid   string `json:"sid"`
-		Scope string `json:"scope"`
-		Exp   int64  `json:"exp"`
-		Iat   int64  `json:"iat"`
+		Sid   string               `json:"sid"`
+		Scope string               `json:"scope"`
+		Exp   int64                `json:"exp"`
+		Iat   int64                `json:"iat"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
