@@ -1,0 +1,121 @@
+package common
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// Views are built as lists of lines, each exactly as wide as the space given to it, so
+// blocks can be placed side by side by joining lines and nothing ever wraps. The helpers
+// here work on lines the UI styled itself; untrusted text must have gone through
+// safetext before it was styled.
+
+// FitLine cuts a styled line to width cells (escape sequences kept whole) and pads it
+// with spaces to exactly width.
+func FitLine(line string, width int) string {
+	if width < 1 {
+		return ""
+	}
+	w := ansi.StringWidth(line)
+	if w > width {
+		line = ansi.Truncate(line, width, "")
+		w = ansi.StringWidth(line)
+	}
+	return line + Spaces(width-w)
+}
+
+// Block splits s into lines and fits it to exactly width × height: lines cut or padded,
+// missing lines blank, extra lines dropped.
+func Block(s string, width, height int) []string {
+	return FitLines(strings.Split(s, "\n"), width, height)
+}
+
+// FitLines fits lines to exactly width × height.
+func FitLines(lines []string, width, height int) []string {
+	if height < 1 {
+		return nil
+	}
+	out := make([]string, height)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = FitLine(lines[i], width)
+		} else {
+			out[i] = Spaces(width)
+		}
+	}
+	return out
+}
+
+// JoinColumns places blocks side by side with gap between them. Blocks shorter than the
+// tallest are padded with blank lines as wide as their first line.
+func JoinColumns(gap string, blocks ...[]string) []string {
+	height := 0
+	for _, b := range blocks {
+		height = max(height, len(b))
+	}
+	out := make([]string, height)
+	for i := range out {
+		var sb strings.Builder
+		for j, b := range blocks {
+			if j > 0 {
+				sb.WriteString(gap)
+			}
+			switch {
+			case i < len(b):
+				sb.WriteString(b[i])
+			case len(b) > 0:
+				sb.WriteString(Spaces(ansi.StringWidth(b[0])))
+			}
+		}
+		out[i] = sb.String()
+	}
+	return out
+}
+
+// Join turns lines into a view.
+func Join(lines []string) string { return strings.Join(lines, "\n") }
+
+// BoxInner is the content width of a Box of width w.
+func BoxInner(w int) int { return max(0, w-4) }
+
+// Box draws lines in a frame of exactly width × height with title set in the top edge.
+// A focused box has a heavy frame, so focus shows without colour. Content lines are
+// fitted to BoxInner(width) and one space of padding each side; the title is untrusted
+// text and is sanitised here.
+func (s *Styles) Box(title string, lines []string, width, height int, focused bool) []string {
+	if width < 4 || height < 2 {
+		return FitLines(lines, width, height)
+	}
+	h, v, tl, tr, bl, br := "─", "│", "╭", "╮", "╰", "╯"
+	paint := s.Border
+	if focused {
+		h, v, tl, tr, bl, br = "━", "┃", "┏", "┓", "┗", "┛"
+		paint = s.FocusBorder
+	}
+	out := make([]string, 0, height)
+	top := tl + h
+	rest := width - 3
+	if t := safetext.Fit(title, width-6); t != "" {
+		tw := ansi.StringWidth(t)
+		out = append(out, paint.Apply(top+" ")+s.Title.Apply(t)+paint.Apply(" "+strings.Repeat(h, max(0, rest-tw-2))+tr))
+	} else {
+		out = append(out, paint.Apply(top+strings.Repeat(h, rest)+tr))
+	}
+	inner := BoxInner(width)
+	side := paint.Apply(v)
+	for _, l := range FitLines(lines, inner, height-2) {
+		out = append(out, side+" "+l+" "+side)
+	}
+	out = append(out, paint.Apply(bl+strings.Repeat(h, width-2)+br))
+	return out
+}
+
+// Spaces is n spaces (none for n < 1).
+func Spaces(n int) string {
+	if n < 1 {
+		return ""
+	}
+	return strings.Repeat(" ", n)
+}
