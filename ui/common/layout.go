@@ -48,6 +48,23 @@ func FitLines(lines []string, width, height int) []string {
 	return out
 }
 
+// Fill makes exactly height lines of lines that are already width cells each: extra
+// lines dropped, missing ones blank. Unlike FitLines it measures nothing, for views that
+// build exact lines and must stay cheap.
+func Fill(lines []string, width, height int) []string {
+	if height < 1 {
+		return nil
+	}
+	if len(lines) >= height {
+		return lines[:height]
+	}
+	blank := Spaces(width)
+	for len(lines) < height {
+		lines = append(lines, blank)
+	}
+	return lines
+}
+
 // JoinColumns places blocks side by side with gap between them. Blocks shorter than the
 // tallest are padded with blank lines as wide as their first line.
 func JoinColumns(gap string, blocks ...[]string) []string {

@@ -73,8 +73,8 @@ func Matrix(rows, actions int) *api.PermissionMatrix {
 		Sources: []api.PermissionSource{
 			{Kind: api.SourceRole, Name: "Driver"},
 			{Kind: api.SourceTeam, Name: "Fleet Manager", Via: "North / North-East"},
-			{Kind: api.SourceDirect, Name: "grant: night shift routes"},
-			{Kind: api.SourceDeny, Name: "deny: finance data", Via: "Finance"},
+			{Kind: api.SourceDirect, Name: "night shift routes"},
+			{Kind: api.SourceDeny, Name: "finance data", Via: "Finance"},
 		},
 	}
 	m.Rows = make([]api.PermissionRow, rows)
