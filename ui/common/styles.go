@@ -78,9 +78,10 @@ type Styles struct {
 	Series []Paint
 
 	// Help is for bubbles/help; InputPrompt, InputText, InputPlaceholder and InputCursor
-	// for bubbles/textinput (see StyleInput).
+	// for bubbles/textinput (see StyleInput); Spinner for bubbles/spinner.
 	Help                                                  help.Styles
 	InputPrompt, InputText, InputPlaceholder, InputCursor lipgloss.Style
+	Spinner                                               lipgloss.Style
 }
 
 // NoColor reports whether the styles draw without colour (and so without bold and
@@ -127,6 +128,7 @@ func NewStyles(profile termenv.Profile) *Styles {
 		InputText:        r.NewStyle(),
 		InputPlaceholder: fg(colourDarkGrey),
 		InputCursor:      r.NewStyle().Reverse(true),
+		Spinner:          fg(colourAccent),
 	}
 	key, desc, sep := fg(colourAccent), fg(colourGrey), fg(colourDarkGrey)
 	st.Help = help.Styles{

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/ui/journalview"
 )
 
 var (
@@ -176,4 +177,29 @@ func Dashboard() *api.Dashboard {
 			{ID: "w6", Kind: api.WidgetTable, Title: "Recent trips", Table: table, Redacted: true},
 		},
 	}
+}
+
+// JournalEntries is a session's journal: start, views, an explain, with the last few
+// records not yet synced.
+func JournalEntries(n int) []journalview.Entry {
+	actions := []struct{ action, details string }{
+		{api.ActionSessionStart, "reason: TICKET-4411 driver cannot see route"},
+		{api.ActionView, "dashboards: list"},
+		{api.ActionView, "dashboard d-fleet: Fleet overview"},
+		{api.ActionView, "permissions: 5000 resources × 20 actions"},
+		{api.ActionExplain, "update on vehicle:00001: allow"},
+	}
+	out := make([]journalview.Entry, n)
+	for i := range out {
+		a := actions[i%len(actions)]
+		sync := journalview.Synced
+		if i >= n-3 {
+			sync = journalview.Pending
+		}
+		out[i] = journalview.Entry{
+			Seq: uint64(i + 1), Time: Now.Add(time.Duration(i*7) * time.Second),
+			Action: a.action, Actor: "Sam Support", User: "Alice Andersen", Details: a.details, Sync: sync,
+		}
+	}
+	return out
 }
