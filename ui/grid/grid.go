@@ -90,6 +90,8 @@ type Model[T any] struct {
 	Keys KeyMap
 	// Empty is shown, muted, when there are no rows.
 	Empty string
+	// NoCursor draws no cursor, for a grid that only shows (a table inside a tile).
+	NoCursor bool
 
 	st       *common.Styles
 	cols     []Column
@@ -364,7 +366,7 @@ func (m *Model[T]) header(cols []int) string {
 
 func (m *Model[T]) drawRow(b *strings.Builder, r int, cols []int) {
 	row := m.rows[r]
-	onCursor := r == m.row
+	onCursor := r == m.row && !m.NoCursor
 	if onCursor {
 		b.WriteString(cursorMark)
 	} else {
