@@ -129,6 +129,31 @@ func (s *Styles) Box(title string, lines []string, width, height int, focused bo
 	return out
 }
 
+// Center places a block of exact-width lines in the middle of width × height (a third
+// of the way down, where the eye goes), cutting it if it does not fit.
+func Center(block []string, width, height int) []string {
+	if width < 1 || height < 1 {
+		return nil
+	}
+	bw := 0
+	if len(block) > 0 {
+		bw = ansi.StringWidth(block[0])
+	}
+	if bw > width {
+		return FitLines(block, width, height)
+	}
+	left := Spaces((width - bw) / 2)
+	right := Spaces(width - bw - (width-bw)/2)
+	lines := make([]string, 0, height)
+	for i := max(0, (height-len(block))/3); i > 0; i-- {
+		lines = append(lines, Spaces(width))
+	}
+	for _, l := range block {
+		lines = append(lines, left+l+right)
+	}
+	return Fill(lines, width, height)
+}
+
 // Spaces is n spaces (none for n < 1).
 func Spaces(n int) string {
 	if n < 1 {

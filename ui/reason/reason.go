@@ -173,18 +173,7 @@ func (m *Model) View() string {
 		body = append(body, st.Muted.Apply("enter start · esc cancel"))
 	}
 	box := st.Box("Shadow "+name+" · read-only", body, w, min(m.height, len(body)+2), true)
-	// Centre the box; lines are exact, so padding is arithmetic.
-	left := common.Spaces((m.width - w) / 2)
-	right := common.Spaces(m.width - w - (m.width-w)/2)
-	top := max(0, (m.height-len(box))/3)
-	lines := make([]string, 0, m.height)
-	for i := 0; i < top; i++ {
-		lines = append(lines, common.Spaces(m.width))
-	}
-	for _, l := range box {
-		lines = append(lines, left+l+right)
-	}
-	return common.Join(common.Fill(lines, m.width, m.height))
+	return common.Join(common.Center(box, m.width, m.height))
 }
 
 // refusalLines says the server's refusal in its own words, with its code.
