@@ -156,21 +156,25 @@ func (m *Model) View() string {
 	w := m.boxWidth()
 	inner := common.BoxInner(w)
 	name := safetext.Clean(m.user.Name)
-	body := []string{
-		"Why are you shadowing " + st.Bold.Apply(name) + "?",
-		"",
+	question := "Why are you shadowing " + st.Bold.Apply(name) + "?"
+	var state []string
+	switch {
+	case m.busy:
+		state = []string{m.spin.View() + " Starting the session…"}
+	case m.refusal != nil:
+		state = m.refusalLines(inner)
+	default:
+		state = []string{st.Muted.Apply("enter start · esc cancel")}
 	}
+	body := []string{question, ""}
 	for _, l := range safetext.Wrap("You will see what they see, read-only. The reason is recorded with every step of the session.", inner, 2) {
 		body = append(body, st.Muted.Apply(l))
 	}
 	body = append(body, "", m.input.View(), "")
-	switch {
-	case m.busy:
-		body = append(body, m.spin.View()+" Starting the session…")
-	case m.refusal != nil:
-		body = append(body, m.refusalLines(inner)...)
-	default:
-		body = append(body, st.Muted.Apply("enter start · esc cancel"))
+	body = append(body, state...)
+	if len(body)+2 > m.height {
+		// Short terminal: the question, the input and the server's answer come first.
+		body = append([]string{question, m.input.View()}, state...)
 	}
 	box := st.Box("Shadow "+name+" · read-only", body, w, min(m.height, len(body)+2), true)
 	return common.Join(common.Center(box, m.width, m.height))

@@ -66,6 +66,8 @@ func TestCleanHostile(t *testing.T) {
 		"lone esc at end":   "end",
 		"charset designate": "Plain",
 		"reset terminal":    "Reset",
+		"conceal":           "Secret",
+		"alt screen":        "Alt",
 	}
 	for name, in := range uitest.Hostile {
 		got := Clean(in)

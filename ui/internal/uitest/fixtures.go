@@ -70,7 +70,7 @@ var resourceTypes = []string{"vehicle", "route", "driver", "invoice", "report"}
 func Matrix(rows, actions int) *api.PermissionMatrix {
 	m := &api.PermissionMatrix{
 		Subject: api.UserRef{ID: "u-000001", Name: "Alice Andersen"},
-		Actions: Actions[:actions],
+		Actions: append([]string(nil), Actions[:actions]...),
 		Sources: []api.PermissionSource{
 			{Kind: api.SourceRole, Name: "Driver"},
 			{Kind: api.SourceTeam, Name: "Fleet Manager", Via: "North / North-East"},

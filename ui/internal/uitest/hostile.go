@@ -4,6 +4,8 @@
 // it.
 package uitest
 
+import "sort"
+
 // Hostile is a set of strings a hostile or broken server might send, shared with the
 // fuzz seeds and the UI's hostile-text tests.
 var Hostile = map[string]string{
@@ -40,4 +42,20 @@ var Hostile = map[string]string{
 	"lone esc at end":   "end\x1b",
 	"charset designate": "\x1b(B\x1b)0Plain",
 	"reset terminal":    "\x1bcReset\x1b7\x1b8",
+	"conceal":           "\x1b[8mSecret\x1b[28m",
+	"alt screen":        "\x1b[?1049hAlt\x1b[?1049l",
+}
+
+// HostileList is the hostile corpus in a fixed order, for building hostile fixtures.
+func HostileList() []string {
+	keys := make([]string, 0, len(Hostile))
+	for k := range Hostile {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = Hostile[k]
+	}
+	return out
 }
