@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/bubbles/table"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
@@ -245,4 +246,41 @@ func BenchmarkMatrixFilterKeystroke(b *testing.B) {
 		sink = m.View()
 		i++
 	}
+}
+
+// BenchmarkKeystrokeVsBubblesTable compares, in one run and without colour for both,
+// one keystroke (down, then redraw) over the same 5,000 × 20 matrix at 120×40: the
+// matrix page against bubbles/table holding the same cells as glyphs.
+func BenchmarkKeystrokeVsBubblesTable(b *testing.B) {
+	pm := uitest.Matrix(5000, 20)
+	b.Run("matrix", func(b *testing.B) {
+		m := loaded(b, uitest.Profiles[0], 120, 40, pm)
+		down := uitest.Key("down")
+		b.ReportAllocs()
+		for b.Loop() {
+			m.Update(down)
+			sink = m.View()
+		}
+	})
+	b.Run("bubbles-table", func(b *testing.B) {
+		cols := []table.Column{{Title: "Resource", Width: 14}}
+		for _, a := range pm.Actions {
+			cols = append(cols, table.Column{Title: a, Width: 9})
+		}
+		glyph := map[byte]string{api.EffectAllow: matrix.GlyphAllow, api.EffectDeny: matrix.GlyphDeny, api.EffectNone: matrix.GlyphNone}
+		rows := make([]table.Row, len(pm.Rows))
+		for i, r := range pm.Rows {
+			row := table.Row{r.Resource.Name}
+			for j := range pm.Actions {
+				row = append(row, glyph[r.Effects[j]])
+			}
+			rows[i] = row
+		}
+		t := table.New(table.WithColumns(cols), table.WithRows(rows), table.WithHeight(30), table.WithWidth(120), table.WithFocused(true))
+		b.ReportAllocs()
+		for b.Loop() {
+			t.MoveDown(1)
+			sink = t.View()
+		}
+	})
 }

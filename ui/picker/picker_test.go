@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/table"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/shadowview/shadow/api"
@@ -313,4 +314,35 @@ func BenchmarkPickerScroll(b *testing.B) {
 		m.Update(down)
 		sink = m.View()
 	}
+}
+
+// BenchmarkKeystrokeVsBubblesTable compares, in one run and without colour for both,
+// one keystroke in the list (down, then redraw) over the same 100,000 users at 120×40:
+// the picker against bubbles/table, the table a Bubble Tea program would reach for.
+func BenchmarkKeystrokeVsBubblesTable(b *testing.B) {
+	users := uitest.Users(100_000)
+	b.Run("picker", func(b *testing.B) {
+		m := started(b, uitest.Profiles[0], 120, 40, nil)
+		req, _ := uitest.Find[picker.SearchRequested](uitest.Msgs(m.Init()))
+		m.Update(picker.PageLoaded{Tag: req.Tag, Page: &api.UsersPage{Users: users, Total: len(users)}})
+		down := uitest.Key("down")
+		b.ReportAllocs()
+		for b.Loop() {
+			m.Update(down)
+			sink = m.View()
+		}
+	})
+	b.Run("bubbles-table", func(b *testing.B) {
+		rows := make([]table.Row, len(users))
+		for i, u := range users {
+			rows[i] = table.Row{u.Name, u.Email, u.Company, u.Team, u.Role}
+		}
+		t := table.New(table.WithColumns([]table.Column{{Title: "Name", Width: 22}, {Title: "Email", Width: 30}, {Title: "Company", Width: 18}, {Title: "Team", Width: 18}, {Title: "Role", Width: 14}}),
+			table.WithRows(rows), table.WithHeight(34), table.WithWidth(120), table.WithFocused(true))
+		b.ReportAllocs()
+		for b.Loop() {
+			t.MoveDown(1)
+			sink = t.View()
+		}
+	})
 }
