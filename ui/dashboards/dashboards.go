@@ -10,6 +10,8 @@
 package dashboards
 
 import (
+	"strings"
+
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/shadowview/shadow/api"
@@ -322,6 +324,13 @@ func (m *Model) paneView() []string {
 	scope := "Rows visible to this user: all"
 	if d.Scope != "" {
 		scope = "Rows visible to this user: " + safetext.Clean(d.Scope)
+	}
+	if n := len(d.SharedWith); n > 0 {
+		names := make([]string, 0, n)
+		for _, sh := range d.SharedWith {
+			names = append(names, safetext.Clean(sh.Name))
+		}
+		scope += " · shared with " + strings.Join(names, ", ")
 	}
 	head = append(head, common.FitLine(st.Muted.Apply(scope), w))
 	if m.focus == onZoom {

@@ -166,6 +166,7 @@ func Dashboard() *api.Dashboard {
 	return &api.Dashboard{
 		DashboardSummary: list.Dashboards[0],
 		Scope:            "team North and its sub-teams",
+		SharedWith:       []api.DashboardShareRef{{Kind: api.ShareTeam, ID: "t-north", Name: "North"}},
 		Widgets: []api.Widget{
 			{ID: "w1", Kind: api.WidgetKPI, Title: "Active vehicles", KPI: &api.KPIData{Value: 128, Unit: "vehicles", Previous: &prevVehicles}},
 			{ID: "w2", Kind: api.WidgetKPI, Title: "On-time rate", KPI: &api.KPIData{Value: 93.4, Unit: "%", Previous: &prevOnTime}},
