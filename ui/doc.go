@@ -55,7 +55,11 @@
 //     the reason prompt), send it every key; keep only ctrl+c.
 //   - Build pages with New(ctx) and call SetSize(ctx.Width, BodyHeight(ctx, info)) on
 //     every resize; give chrome.Status the journal's sync state and the last error.
-//   - Set the window title with tea.SetWindowTitle(banner.Title(info)).
+//   - Set the window title with tea.SetWindowTitle(banner.Title(info)), and redraw at
+//     least once a second while a session is active (a tea.Tick), so the banner's
+//     countdown moves; banner text is computed from ctx.Now() at each View.
+//   - Give chrome.Status.View the hints most important first, e.g.
+//     common.KeyMaps{page, ctx.Keys}; what does not fit is cut with an ellipsis.
 //
 // This package must never import the server (except in tests), and no page may call
 // the client or the journal itself.

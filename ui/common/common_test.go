@@ -117,3 +117,11 @@ func TestKeyMapsJoin(t *testing.T) {
 		t.Fatal("KeyMaps did not join")
 	}
 }
+
+func TestDetectProfileHonoursNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	t.Setenv("CLICOLOR_FORCE", "1")
+	if p := DetectProfile(); p != termenv.Ascii {
+		t.Fatalf("NO_COLOR gave profile %v", p)
+	}
+}

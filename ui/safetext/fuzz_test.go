@@ -1,6 +1,7 @@
 package safetext_test
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
@@ -13,6 +14,8 @@ import (
 // testdata/fuzz/FuzzSanitise (and uitest.Hostile); run the fuzzer with
 //
 //	go test ./ui/safetext -run '^$' -fuzz FuzzSanitise -fuzztime 60s -fuzzminimizetime 2s
+var sgrOnly = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
+
 func FuzzSanitise(f *testing.F) {
 	for _, s := range uitest.Hostile {
 		f.Add(s, 12)
@@ -42,6 +45,8 @@ func FuzzSanitise(f *testing.F) {
 				t.Fatalf("padded %q to %d: %q is %d cells", in, width, p, w)
 			}
 		}
+		kept := sgrOnly.ReplaceAllString(KeepColour(in), "")
+		assertSafe(t, in, kept)
 		for _, l := range Wrap(in, width, 4) {
 			assertSafe(t, in, l)
 			if w := ansi.StringWidth(l); w > width {
