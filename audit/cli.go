@@ -1,0 +1,387 @@
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/shadowview/shadow/api"
+)
+
+// CommandEnv is what `shadow journal …` needs from main.
+type CommandEnv struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// NewRemote builds the server client `journal sync` pushes through, from the server
+	// URL and the admin token (which comes from the environment, never a flag). Nil when
+	// no client is wired in.
+	NewRemote func(serverURL, token string) (Remote, error)
+}
+
+// CommandUsage is the help text of `shadow journal`.
+const CommandUsage = `usage: shadow journal <command> [flags]
+
+Commands (offline unless said):
+  list                          sessions in every journal: when, admin, user, reason, records, sync state
+  show SESSION                  one session's records (a journal id shows the whole journal)
+  export [--format jsonl|csv] [--session S] [--out FILE]
+                                JSONL carries hashes and receipts, so it verifies offline
+  verify [--key BASE64] [FILE]  check chain, contiguity, receipts and bbolt consistency of
+                                every journal, or of FILE (a journal .db or a JSONL export)
+  sync [--server URL] [--timeout D]
+                                push unsynced records (network); token from SHADOW_TOKEN
+
+Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
+`
+
+// RunCommand runs `shadow journal ARGS…`.
+func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(env.Stdout, CommandUsage)
+		if len(args) == 0 {
+			return errors.New("journal: give a command")
+		}
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	fs := flag.NewFlagSet("journal "+cmd, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	stateDir := fs.String("state-dir", "", "state directory (default $XDG_STATE_HOME/shadow)")
+	var (
+		format, session, out, key, server *string
+		timeout                           *time.Duration
+	)
+	switch cmd {
+	case "export":
+		format = fs.String("format", FormatJSONL, "jsonl or csv")
+		session = fs.String("session", "", "only this session")
+		out = fs.String("out", "", "write to FILE instead of standard output")
+	case "verify":
+		key = fs.String("key", "", "the server's audit public key (base64), to check receipts against")
+	case "sync":
+		server = fs.String("server", "", "server URL (default $SHADOW_SERVER)")
+		timeout = fs.Duration("timeout", time.Minute, "give up after this long")
+	case "list", "show":
+	default:
+		return fmt.Errorf("journal: unknown command %q\n%s", cmd, CommandUsage)
+	}
+	positional, err := parseInterspersed(fs, rest)
+	if err != nil {
+		return err
+	}
+	dir := *stateDir
+	if dir == "" {
+		if dir, err = DefaultStateDir(); err != nil {
+			return err
+		}
+	}
+	w := env.Stdout
+	switch cmd {
+	case "list":
+		return cmdList(w, dir, positional)
+	case "show":
+		if len(positional) != 1 {
+			return errors.New("journal show: give one session id (see `shadow journal list`)")
+		}
+		return cmdShow(w, dir, positional[0])
+	case "export":
+		return cmdExport(w, dir, *format, *session, *out, positional)
+	case "verify":
+		return cmdVerify(w, dir, *key, positional)
+	}
+	return cmdSync(ctx, w, env, dir, *server, *timeout, positional)
+}
+
+// parseInterspersed parses flags wherever they are among the arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%s: %w", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+func noArgs(cmd string, positional []string) error {
+	if len(positional) > 0 {
+		return fmt.Errorf("journal %s: unexpected argument %q", cmd, positional[0])
+	}
+	return nil
+}
+
+func cmdList(w io.Writer, dir string, positional []string) error {
+	if err := noArgs("list", positional); err != nil {
+		return err
+	}
+	a, err := LoadArchive(dir)
+	if err != nil {
+		return err
+	}
+	sessions := a.Sessions()
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SESSION\tSTARTED (UTC)\tADMIN\tIMPERSONATED USER\tREASON\tRECORDS\tSYNC")
+	for _, s := range sessions {
+		id := s.SessionID
+		if id == "" {
+			id = "(journal " + s.JournalID + ")"
+		}
+		sync := "synced"
+		if s.Pending > 0 {
+			sync = fmt.Sprintf("%d pending", s.Pending)
+		}
+		if s.Live {
+			sync += ", live"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", printable(id), s.Started.UTC().Format("2006-01-02 15:04:05"),
+			printable(userLabel(&s.Admin)), printable(userLabel(s.User)), printable(truncate(s.Reason, 60)), s.Records, sync)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("journal list: %w", err)
+	}
+	if len(sessions) == 0 {
+		fmt.Fprintf(w, "no journal records under %s\n", JournalsDir(dir))
+	}
+	return printArchiveNotes(w, a)
+}
+
+func printArchiveNotes(w io.Writer, a *Archive) error {
+	for _, p := range a.SetAside {
+		fmt.Fprintf(w, "note: damaged journal set aside (kept, not read): %s\n", p)
+	}
+	for _, err := range a.Unreadable {
+		fmt.Fprintf(w, "error: %v\n", err)
+	}
+	if len(a.Unreadable) > 0 {
+		return fmt.Errorf("%d journal(s) could not be read; run `shadow journal verify`", len(a.Unreadable))
+	}
+	return nil
+}
+
+func cmdShow(w io.Writer, dir, id string) error {
+	a, err := LoadArchive(dir)
+	if err != nil {
+		return err
+	}
+	jd, entries, err := a.Select(id)
+	if err != nil {
+		return err
+	}
+	synced := 0
+	for _, e := range entries {
+		if e.Synced {
+			synced++
+		}
+	}
+	fmt.Fprintf(w, "journal %s · %d records · %d synced\n\n", jd.ID, len(entries), synced)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIMESTAMP (UTC)\tACTION\tUSER PERFORMING ACTION\tIMPERSONATED USER\tDETAILS")
+	for _, e := range entries {
+		details := e.Data.Details
+		if e.Data.Action == api.ActionSessionStart && e.Data.Reason != "" {
+			details = strings.TrimSpace("reason: " + e.Data.Reason + "  " + details)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Data.Time.UTC().Format("2006-01-02 15:04:05"),
+			printable(e.Data.Action), printable(userLabel(&e.Data.Actor)), printable(userLabel(e.Data.User)), printable(details))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("journal show: %w", err)
+	}
+	return nil
+}
+
+func cmdExport(w io.Writer, dir, format, session, out string, positional []string) (err error) {
+	if err := noArgs("export", positional); err != nil {
+		return err
+	}
+	if format != FormatJSONL && format != FormatCSV {
+		return fmt.Errorf("journal export: --format %q: want %s or %s", format, FormatJSONL, FormatCSV)
+	}
+	a, err := LoadArchive(dir)
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fmt.Errorf("journal export: %w", err)
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("journal export: %w", cerr)
+			}
+		}()
+		w = f
+	}
+	if err := a.Export(w, format, session); err != nil {
+		return err
+	}
+	if len(a.Unreadable) > 0 {
+		return fmt.Errorf("journal export: %d journal(s) could not be read and are missing from the export: %w",
+			len(a.Unreadable), errors.Join(a.Unreadable...))
+	}
+	return nil
+}
+
+// ErrVerifyFailed is returned by `journal verify` when anything was found wrong.
+var ErrVerifyFailed = errors.New("verification failed")
+
+func cmdVerify(w io.Writer, dir, key string, positional []string) error {
+	var opts VerifyOptions
+	if key != "" {
+		pub, err := base64.StdEncoding.DecodeString(key)
+		if err != nil {
+			return fmt.Errorf("journal verify: --key: %w", err)
+		}
+		opts.ServerKey = &api.AuditKey{Algorithm: "ed25519", PublicKey: pub}
+	}
+	var reports []Report
+	var err error
+	switch len(positional) {
+	case 0:
+		reports, err = VerifyAll(dir, opts)
+	case 1:
+		reports, err = VerifyFile(positional[0], opts)
+	default:
+		return errors.New("journal verify: give at most one FILE")
+	}
+	if err != nil {
+		return err
+	}
+	return printReports(w, reports)
+}
+
+func printReports(w io.Writer, reports []Report) error {
+	if len(reports) == 0 {
+		fmt.Fprintln(w, "no journals to verify")
+		return nil
+	}
+	failed, records := 0, uint64(0)
+	var firstBad *Report
+	for i, r := range reports {
+		records += r.Records
+		what := "journal " + r.JournalID
+		if r.Live {
+			what += " (in use; verified from a snapshot)"
+		}
+		receipt := "no receipt yet"
+		if r.Acked > 0 {
+			receipt = fmt.Sprintf("receipt to seq %d, key %s %s", r.Acked, r.KeyID, r.KeyPrint)
+		}
+		kind := "chain"
+		if r.Partial {
+			kind = "partial export: each record's hash"
+		}
+		if r.OK() {
+			fmt.Fprintf(w, "ok    %s: %d records, head %d, %s ok, %s\n", what, r.Records, r.Head.Seq, kind, receipt)
+			continue
+		}
+		failed++
+		if r.FirstBad != 0 && (firstBad == nil || firstBad.FirstBad == 0) {
+			firstBad = &reports[i]
+		}
+		fmt.Fprintf(w, "FAIL  %s (%s): %d records", what, r.Source, r.Records)
+		if r.FirstBad != 0 {
+			fmt.Fprintf(w, ", first bad seq %d", r.FirstBad)
+		}
+		fmt.Fprintln(w)
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "      %s\n", printable(p))
+		}
+	}
+	fmt.Fprintf(w, "%d journal(s), %d records, %d failed\n", len(reports), records, failed)
+	if failed == 0 {
+		return nil
+	}
+	if firstBad != nil {
+		return fmt.Errorf("%w: journal %s, first bad seq %d", ErrVerifyFailed, firstBad.JournalID, firstBad.FirstBad)
+	}
+	return fmt.Errorf("%w: %d journal(s)", ErrVerifyFailed, failed)
+}
+
+func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir, server string, timeout time.Duration, positional []string) error {
+	if err := noArgs("sync", positional); err != nil {
+		return err
+	}
+	if server == "" {
+		server = env.Getenv("SHADOW_SERVER")
+	}
+	token := env.Getenv("SHADOW_TOKEN")
+	switch {
+	case server == "":
+		return errors.New("journal sync: give --server URL or set SHADOW_SERVER")
+	case token == "":
+		return errors.New("journal sync: set SHADOW_TOKEN to an admin token (it is never taken on the command line)")
+	case env.NewRemote == nil:
+		return errors.New("journal sync: no server client is built into this shadow")
+	}
+	remote, err := env.NewRemote(server, token)
+	if err != nil {
+		return fmt.Errorf("journal sync: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	st, err := Drain(ctx, dir, remote, SyncOptions{})
+	paths, _, lerr := journalFiles(JournalsDir(dir))
+	if lerr != nil {
+		return lerr
+	}
+	for _, p := range paths {
+		if v, verr := openView(p); verr == nil {
+			if v.Live {
+				fmt.Fprintf(w, "journal %s is in use by another shadow process, which syncs it\n", journalIDFromPath(p))
+			}
+			v.close()
+		}
+	}
+	for _, n := range st.Notices {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if err != nil {
+		return fmt.Errorf("journal sync: %w", err)
+	}
+	fmt.Fprintln(w, "synced: every journal this shadow may sync is acknowledged by the server")
+	return nil
+}
+
+// printable makes text from a journal (which holds names and titles from the server)
+// safe to print on a terminal: control, escape and bidi characters become '?'.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unsafeRune(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == unicode.ReplacementChar ||
+		(r >= 0x2028 && r <= 0x2029)
+}

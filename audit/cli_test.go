@@ -1,0 +1,146 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shadowview/shadow/api"
+)
+
+func runCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := RunCommand(context.Background(), args, CommandEnv{Stdout: &out, Stderr: &out,
+		Getenv: func(string) string { return "" }})
+	return out.String(), err
+}
+
+// reviewFixture is a state dir with two sessions, one with hostile text in it.
+func reviewFixture(t *testing.T) (dir string, j *Journal) {
+	t.Helper()
+	dir = t.TempDir()
+	j = openTest(t, dir)
+	start := api.RecordBody{SessionID: "sess-alpha", Action: api.ActionSessionStart, Actor: testAdmin,
+		User: &testUser, Reason: "TICKET-42 customer cannot see fleet"}
+	for _, b := range []api.RecordBody{start,
+		{SessionID: "sess-alpha", Action: api.ActionView, Actor: testAdmin, User: &testUser, Details: "dashboard d-1: \x1b[31mFleet\x1b[0m \u202eoverview"},
+		{SessionID: "sess-alpha", Action: api.ActionExplain, Actor: testAdmin, User: &testUser, Details: "=HYPERLINK(\"http://x\")"},
+		{SessionID: "sess-alpha", Action: api.ActionSessionEnd, Actor: testAdmin, User: &testUser},
+		{SessionID: "sess-beta", Action: api.ActionSessionRefused, Actor: testAdmin, User: &testUser, Details: "target_privileged"},
+	} {
+		if _, err := j.Append(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, j
+}
+
+func TestCLIListAndShow(t *testing.T) {
+	t.Parallel()
+	dir, j := reviewFixture(t)
+	defer closeTest(t, j)
+	out, err := runCLI(t, "list", "--state-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SESSION", "IMPERSONATED USER", "sess-alpha", "sess-beta",
+		"Ada Admin <ada@example.test>", "Bob User <bob@example.test>", "TICKET-42", "4 pending, live"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = runCLI(t, "show", "sess-al", "--state-dir", dir) // a unique prefix, flag after it
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TIMESTAMP (UTC)", "ACTION", "USER PERFORMING ACTION", "IMPERSONATED USER", "DETAILS",
+		"session.start", "reason: TICKET-42", "view", "explain", "session.end", "4 records"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.ContainsAny(out, "\x1b\u202e") {
+		t.Errorf("show printed raw escape or bidi characters:\n%q", out)
+	}
+	if strings.Contains(out, "sess-beta") || strings.Contains(out, "target_privileged") {
+		t.Error("show mixed in another session")
+	}
+	if _, err := runCLI(t, "show", "nope", "--state-dir", dir); !errors.Is(err, ErrNoSuchSession) {
+		t.Fatalf("unknown session: %v", err)
+	}
+	if _, err := runCLI(t, "show", "sess-", "--state-dir", dir); !errors.Is(err, ErrNoSuchSession) {
+		t.Fatalf("ambiguous prefix: %v", err)
+	}
+	if out, err := runCLI(t, "show", j.ID(), "--state-dir", dir); err != nil || !strings.Contains(out, "5 records") {
+		t.Fatalf("show by journal id: %v\n%s", err, out)
+	}
+}
+
+func TestCLIExportCSVAndSessionJSONL(t *testing.T) {
+	t.Parallel()
+	dir, j := reviewFixture(t)
+	closeTest(t, j)
+	out, err := runCLI(t, "export", "--format", "csv", "--session", "sess-alpha", "--state-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 || strings.Join(rows[0][:5], "|") != "Timestamp|Action|User performing action|Impersonated user|Details" {
+		t.Fatalf("csv rows %v", rows)
+	}
+	if rows[3][4] != `'=HYPERLINK("http://x")` {
+		t.Fatalf("a formula reached the CSV unescaped: %q", rows[3][4])
+	}
+	path := filepath.Join(t.TempDir(), "alpha.jsonl")
+	if _, err := runCLI(t, "export", "--session", "sess-alpha", "--out", path, "--state-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export file: %v %v", err, fi)
+	}
+	out, err = runCLI(t, "verify", path)
+	if err != nil || !strings.Contains(out, "ok") || !strings.Contains(out, "4 records") || !strings.Contains(out, "partial export") {
+		t.Fatalf("a session export should verify record by record: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, "export", "--format", "xml", "--state-dir", dir); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}
+
+func TestCLISyncNeedsServerAndTokenFromEnvironment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := runCLI(t, "sync", "--state-dir", dir); err == nil || !strings.Contains(err.Error(), "SHADOW_SERVER") {
+		t.Fatalf("no server: %v", err)
+	}
+	var out bytes.Buffer
+	err := RunCommand(context.Background(), []string{"sync", "--server", "http://127.0.0.1:1", "--state-dir", dir},
+		CommandEnv{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }})
+	if err == nil || !strings.Contains(err.Error(), "SHADOW_TOKEN") {
+		t.Fatalf("no token: %v", err)
+	}
+	if _, err := runCLI(t, "sync", "--token", "x", "--state-dir", dir); err == nil {
+		t.Fatal("a token flag was accepted: tokens come from the environment only")
+	}
+}
+
+func TestCLIUnknownCommandAndHelp(t *testing.T) {
+	t.Parallel()
+	if _, err := runCLI(t, "frobnicate"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	out, err := runCLI(t, "help")
+	if err != nil || !strings.Contains(out, "shadow journal") {
+		t.Fatalf("help: %v %s", err, out)
+	}
+}

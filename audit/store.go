@@ -1,0 +1,398 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/shadowview/shadow/api"
+)
+
+// ErrInUse reports a journal file another shadow process holds open.
+var ErrInUse = errors.New("in use by another shadow process")
+
+const (
+	journalsDirName = "journals"
+	journalExt      = ".db"
+	corruptInfix    = ".corrupt-"
+	tempPrefix      = "." // creation and snapshot temporaries; never listed as journals
+	// corruptStamp names set-aside files; sortable, and free of ':' for other systems.
+	corruptStamp = "20060102T150405.000000000Z"
+)
+
+// DefaultStateDir is $XDG_STATE_HOME/shadow, or ~/.local/state/shadow when it is unset.
+func DefaultStateDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "shadow"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("state dir: set XDG_STATE_HOME or HOME: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "shadow"), nil
+}
+
+// JournalsDir is where the journal files of a state dir live.
+func JournalsDir(stateDir string) string { return filepath.Join(stateDir, journalsDirName) }
+
+// ensureJournalsDir creates the state and journals dirs 0700, tightening them if they
+// exist with wider permissions: journals name who looked at whose data.
+func ensureJournalsDir(stateDir string) (string, error) {
+	dir := JournalsDir(stateDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create journal dir: %w", err)
+	}
+	for _, d := range []string{stateDir, dir} {
+		if err := tighten(d, 0o700); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func tighten(path string, mode fs.FileMode) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("check permissions of %s: %w", path, err)
+	}
+	if fi.Mode().Perm()&^mode != 0 {
+		if err := os.Chmod(path, mode); err != nil {
+			return fmt.Errorf("restrict %s to %v: %w", path, mode, err)
+		}
+	}
+	return nil
+}
+
+// journalFiles lists the journal files of dir, oldest journal first (ids are ULIDs), and
+// the files set aside as corrupt.
+func journalFiles(dir string) (journals, setAside []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("list journals: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir() || strings.HasPrefix(name, tempPrefix):
+		case strings.Contains(name, corruptInfix):
+			setAside = append(setAside, filepath.Join(dir, name))
+		case strings.HasSuffix(name, journalExt):
+			journals = append(journals, filepath.Join(dir, name))
+		}
+	}
+	sort.Strings(journals)
+	sort.Strings(setAside)
+	return journals, setAside, nil
+}
+
+// removeStaleTemps removes what a killed process left of its temporaries: half-made
+// journals (they never held a record) and snapshots nobody reads. A temporary still in
+// use is locked by its process and left alone.
+func removeStaleTemps(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		isNew := strings.HasPrefix(name, tempPrefix+"new-")
+		isSnap := strings.HasPrefix(name, tempPrefix+"snapshot-")
+		if !isNew && !isSnap {
+			continue
+		}
+		if info, err := e.Info(); err != nil || (isSnap && now.Sub(info.ModTime()) < 10*time.Minute) {
+			continue // a snapshot is unlocked while it is copied: only old ones are stale
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.Remove(path)
+		}
+		f.Close()
+	}
+}
+
+func journalIDFromPath(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), journalExt)
+}
+
+func boltOptions(readOnly bool, lockWait time.Duration) *bolt.Options {
+	return &bolt.Options{
+		Timeout:  lockWait,
+		ReadOnly: readOnly,
+		PageSize: pageSize,
+		// Load the freelist inside Open, on the caller's goroutine, where a damaged file
+		// is recovered from (openBolt); bbolt would otherwise load it lazily elsewhere.
+		PreLoadFreelist: true,
+		NoSync:          false, // invariant 1, spelled out
+		FreelistType:    bolt.FreelistMapType,
+	}
+}
+
+// tryLock is the lock wait for a journal another process may own: one attempt.
+const tryLock = time.Nanosecond
+
+// openBolt opens a bbolt file without letting a damaged file crash the process: faults
+// and panics inside bbolt become ErrDamaged, and the file (and its lock) is released.
+func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
+	var file *os.File
+	opts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
+	err = guard(path, func() error {
+		db, err = bolt.Open(path, 0o600, opts)
+		return err
+	})
+	if err != nil {
+		if db == nil && file != nil {
+			file.Close()
+		}
+		return nil, classifyOpenError(path, err)
+	}
+	return db, nil
+}
+
+func classifyOpenError(path string, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("journal %s: %w", path, ErrInUse)
+	case errors.Is(err, ErrDamaged):
+		return err
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
+		errors.Is(err, berrors.ErrVersionMismatch), strings.Contains(err.Error(), "file size too small"):
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
+	default: // permission, missing file, I/O: the caller's problem, not corruption
+		return fmt.Errorf("open journal %s: %w", path, err)
+	}
+}
+
+// guard runs fn, turning a panic or memory fault inside bbolt (a damaged file) into an
+// ErrDamaged error.
+func guard(what string, fn func() error) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %s: bbolt could not read it: %v", ErrDamaged, what, p)
+		}
+	}()
+	return fn()
+}
+
+// journalFile is one open, writable journal file with its writer goroutine.
+type journalFile struct {
+	id   string
+	path string
+	db   *bolt.DB
+	w    *writer
+}
+
+// createJournal makes a new, empty journal file and returns it open (and locked). It is
+// built under a temporary name and renamed into place, so a crash never leaves a
+// half-made journal under a journal's name.
+func createJournal(dir string, now time.Time, committed func(fileState)) (*journalFile, error) {
+	for range 3 {
+		path, err := makeEmptyJournal(dir, now)
+		if err != nil {
+			return nil, err
+		}
+		// Reopened under its own name so that every later error names the right file.
+		// Another process may have taken it in between (its sync loop, seeing an empty
+		// journal, lets go at once); then start again with a new one.
+		f, _, err := openJournal(path, 50*time.Millisecond, committed)
+		if errors.Is(err, ErrInUse) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create journal in %s: every new journal was taken by another process", dir)
+}
+
+func makeEmptyJournal(dir string, now time.Time) (string, error) {
+	id := ulid.Make().String()
+	final := filepath.Join(dir, id+journalExt)
+	temp := filepath.Join(dir, tempPrefix+"new-"+id+journalExt)
+	db, err := openBolt(temp, boltOptions(false, tryLock))
+	if err != nil {
+		return "", fmt.Errorf("create journal: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketRecords); err != nil {
+			return err
+		}
+		for k, v := range map[string]string{
+			string(keyFormat): formatV1, string(keyJournalID): id,
+			string(keyCreated): now.UTC().Format(timeFormat),
+		} {
+			if err := meta.Put([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keyHead, encodeHead(head{}))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(temp, final)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		os.Remove(temp) // never held a record
+		return "", fmt.Errorf("create journal in %s: %w", dir, err)
+	}
+	return final, nil
+}
+
+// openJournal opens an existing journal file for writing, waiting at most lockWait for
+// another process to release it (ErrInUse after that). A file that is not a healthy
+// journal is reported with ErrDamaged and left as it is.
+func openJournal(path string, lockWait time.Duration, committed func(fileState)) (*journalFile, fileState, error) {
+	if err := tighten(path, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fileState{}, err
+	}
+	db, err := openBolt(path, boltOptions(false, lockWait))
+	if err != nil {
+		return nil, fileState{}, err
+	}
+	st, err := checkOpenState(db, path)
+	if err != nil {
+		db.Close()
+		return nil, st, err
+	}
+	return &journalFile{id: st.JournalID, path: path, db: db, w: startWriter(db, st.JournalID, committed)}, st, nil
+}
+
+// checkOpenState is the cheap health check run when a journal is opened: meta readable,
+// the id matching the file name, and the head naming the last record.
+func checkOpenState(db *bolt.DB, path string) (st fileState, err error) {
+	err = guard(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			if st, err = readState(tx); err != nil {
+				return err
+			}
+			if want := journalIDFromPath(path); st.JournalID != want {
+				return fmt.Errorf("%w: file %s holds journal %q", ErrDamaged, filepath.Base(path), st.JournalID)
+			}
+			return checkHeadIsLast(tx.Bucket(bucketRecords), st.Head)
+		})
+	})
+	if err != nil {
+		return st, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// close commits what is queued and releases the file.
+func (f *journalFile) close() error {
+	f.w.close()
+	if err := f.db.Close(); err != nil {
+		return fmt.Errorf("close journal %s: %w", f.id, err)
+	}
+	return nil
+}
+
+func (f *journalFile) state() (st fileState, err error) {
+	err = guard(f.path, func() error {
+		return f.db.View(func(tx *bolt.Tx) error {
+			st, err = readState(tx)
+			return err
+		})
+	})
+	return st, err
+}
+
+// hashAt returns the hash stored at seq (ZeroHash for 0); ok is false past the head.
+func (f *journalFile) hashAt(seq uint64) (h api.Hash, ok bool, err error) {
+	if seq == 0 {
+		return api.ZeroHash, true, nil
+	}
+	err = guard(f.path, func() error {
+		return f.db.View(func(tx *bolt.Tx) error {
+			_, h, _, ok = decodeRecord(tx.Bucket(bucketRecords).Get(seqKey(seq)))
+			return nil
+		})
+	})
+	return h, ok, err
+}
+
+// readRange returns the records from seq on, at most maxN of them and about maxBytes
+// of body, checking that each chains to the one before: a damaged journal is never sent.
+func (f *journalFile) readRange(from uint64, maxN, maxBytes int) ([]Record, error) {
+	var out []Record
+	err := guard(f.path, func() error {
+		return f.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketRecords).Cursor()
+			size := 0
+			want := from
+			for k, v := c.Seek(seqKey(from)); k != nil && len(out) < maxN; k, v = c.Next() {
+				seq, _ := keySeq(k)
+				prev, hash, body, ok := decodeRecord(v)
+				if !ok || seq != want {
+					return fmt.Errorf("%w: journal %s at seq %d: run `shadow journal verify`", ErrDamaged, f.id, want)
+				}
+				if len(out) > 0 && size+len(body) > maxBytes {
+					break
+				}
+				if len(out) > 0 && prev != out[len(out)-1].Hash || api.RecordHash(f.id, seq, prev, body) != hash {
+					return fmt.Errorf("%w: journal %s at seq %d: run `shadow journal verify`", ErrDamaged, f.id, seq)
+				}
+				out = append(out, Record{JournalID: f.id, Seq: seq, PrevHash: prev, Hash: hash, Body: append([]byte(nil), body...)})
+				size += len(body)
+				want++
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// setAside renames a damaged journal file out of the way; it is never deleted.
+func setAside(path string, now time.Time) (string, error) {
+	to := path + corruptInfix + now.UTC().Format(corruptStamp)
+	if err := os.Rename(path, to); err != nil {
+		return "", fmt.Errorf("set aside damaged journal %s: %w", path, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return to, err
+	}
+	return to, nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
