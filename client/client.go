@@ -38,6 +38,7 @@ type Client struct {
 	token string // in memory only; see String
 	me    *api.User
 	scope *cache.Scope
+	memo  *memo
 
 	viewsMu sync.Mutex
 	views   map[string]*View // sessions started by this client, by id
@@ -83,6 +84,7 @@ func (c *Client) SetToken(token string) {
 	c.token = strings.TrimSpace(token)
 	c.me = nil
 	c.scope = nil
+	c.memo = nil
 }
 
 // User is the signed-in identity, once Login or Me has told it.
@@ -95,10 +97,18 @@ func (c *Client) User() (api.User, bool) {
 	return *c.me, true
 }
 
-func (c *Client) auth() (string, *cache.Scope) {
+func (c *Client) auth() string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.token, c.scope
+	return c.token
+}
+
+// cached gives rq the client's cache scope and memo.
+func (c *Client) cached(rq request) request {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	rq.scope, rq.memo = c.scope, c.memo
+	return rq
 }
 
 // signedIn records who the token is and opens that identity's cache scope.
@@ -108,6 +118,7 @@ func (c *Client) signedIn(token string, u api.User) {
 	c.token = token
 	c.me = &u
 	c.scope = c.w.opts.Cache.Persistent(c.w.base + "\x00" + u.ID)
+	c.memo = newMemo()
 }
 
 // Health asks GET /healthz. No token needed.
@@ -119,17 +130,21 @@ func (c *Client) Health(ctx context.Context) (api.HealthResponse, error) {
 
 // Login signs in with email and password; the token stays inside the client.
 func (c *Client) Login(ctx context.Context, email, password string) (api.User, error) {
+	return c.takeToken(ctx, request{op: "sign in", route: api.RouteLogin,
+		body: api.LoginRequest{Email: email, Password: password}})
+}
+
+// takeToken sends a request answered with a fresh own token (sign-in, password
+// change) and signs in with it. A sign-in carries no token; rq says which it sends.
+func (c *Client) takeToken(ctx context.Context, rq request) (api.User, error) {
 	var out api.LoginResponse
-	err := c.w.call(ctx, request{
-		op: "sign in", route: api.RouteLogin,
-		body: api.LoginRequest{Email: email, Password: password}, out: &out,
-	})
-	if err != nil {
+	rq.out = &out
+	if err := c.w.call(ctx, rq); err != nil {
 		return api.User{}, err
 	}
 	if out.Token == "" {
-		return api.User{}, newError(&Error{Op: "sign in", Kind: ErrMalformedResponse, Status: 200, Attempts: 1,
-			detail: "the server accepted the sign-in but sent no token"})
+		return api.User{}, newError(&Error{Op: rq.op, Kind: ErrMalformedResponse, Status: 200, Attempts: 1,
+			detail: "the server's reply carries no token; sign in again"})
 	}
 	c.signedIn(out.Token, out.User)
 	return out.User, nil
@@ -137,9 +152,11 @@ func (c *Client) Login(ctx context.Context, email, password string) (api.User, e
 
 // Me asks who the token is (GET /me) and remembers it.
 func (c *Client) Me(ctx context.Context) (api.Me, error) {
-	token, _ := c.auth()
+	token := c.auth()
 	var out api.Me
-	if err := c.w.call(ctx, request{op: "find out who is signed in", route: api.RouteMe, token: token, out: &out}); err != nil {
+	rq := meRequest(&out)
+	rq.token = token
+	if err := c.w.call(ctx, rq); err != nil {
 		return api.Me{}, err
 	}
 	if out.Impersonating {
@@ -161,7 +178,6 @@ type UsersQuery struct {
 
 // Users searches the directory, one page at a time.
 func (c *Client) Users(ctx context.Context, q UsersQuery) (api.UsersPage, error) {
-	token, scope := c.auth()
 	query := url.Values{}
 	if q.Query != "" {
 		query.Set("q", q.Query)
@@ -173,7 +189,7 @@ func (c *Client) Users(ctx context.Context, q UsersQuery) (api.UsersPage, error)
 		query.Set("limit", strconv.Itoa(q.Limit))
 	}
 	var out api.UsersPage
-	err := c.w.call(ctx, request{op: "search the directory", route: api.RouteUsers, query: query, token: token, scope: scope, out: &out})
+	err := c.own(ctx, c.cached(request{op: "search the directory", route: api.RouteUsers, query: query, out: &out}))
 	return out, err
 }
 
@@ -192,13 +208,12 @@ func WithTTL(d time.Duration) SessionOption {
 // Never retried: a second POST would start a second session.
 func (c *Client) StartSession(ctx context.Context, userID, reason string, opts ...SessionOption) (*View, api.Session, error) {
 	const op = "start the impersonation session"
-	token, _ := c.auth()
 	req := api.StartSessionRequest{UserID: userID, Reason: reason}
 	for _, o := range opts {
 		o(&req)
 	}
 	var out api.StartSessionResponse
-	if err := c.w.call(ctx, request{op: op, route: api.RouteStartSession, body: req, token: token, out: &out}); err != nil {
+	if err := c.own(ctx, request{op: op, route: api.RouteStartSession, body: req, out: &out}); err != nil {
 		return nil, api.Session{}, err
 	}
 	if out.Token == "" || out.Session.ID == "" {
@@ -222,10 +237,8 @@ func (c *Client) StartSession(ctx context.Context, userID, reason string, opts .
 
 // GetSession reads a session's state (GET /impersonation/sessions/{id}).
 func (c *Client) GetSession(ctx context.Context, id string) (api.Session, error) {
-	token, _ := c.auth()
 	var out api.Session
-	err := c.w.call(ctx, request{op: "read session " + id, route: api.RouteGetSession,
-		params: map[string]string{"id": id}, token: token, out: &out})
+	err := c.own(ctx, sessionRequest(id, &out))
 	return out, err
 }
 
@@ -245,9 +258,14 @@ func (c *Client) EndSession(ctx context.Context, id string) error {
 }
 
 func (c *Client) endOnServer(ctx context.Context, id string) error {
-	token, _ := c.auth()
-	return c.w.call(ctx, request{op: "end session " + id, route: api.RouteEndSession,
-		params: map[string]string{"id": id}, token: token})
+	return c.own(ctx, request{op: "end session " + id, route: api.RouteEndSession,
+		params: map[string]string{"id": id}})
+}
+
+// own sends rq with the client's own token (and no cache scope unless rq has one).
+func (c *Client) own(ctx context.Context, rq request) error {
+	rq.token = c.auth()
+	return c.w.call(ctx, rq)
 }
 
 // forget drops a view that closed itself (its session expired).
@@ -263,19 +281,17 @@ func (c *Client) forget(id string, v *View) {
 // so retried like a read). A gap or conflict is ErrConflict with the server's head in
 // api.ErrorBody.Head.
 func (c *Client) PutJournalRecords(ctx context.Context, journalID string, records []api.WireRecord) (api.PutRecordsResponse, error) {
-	token, _ := c.auth()
 	var out api.PutRecordsResponse
-	err := c.w.call(ctx, request{op: "sync the journal", route: api.RoutePutJournal,
+	err := c.own(ctx, request{op: "sync the journal", route: api.RoutePutJournal,
 		params: map[string]string{"journal_id": journalID},
-		body:   api.PutRecordsRequest{Records: records}, token: token, out: &out})
+		body:   api.PutRecordsRequest{Records: records}, out: &out})
 	return out, err
 }
 
 // AuditKey fetches the public key receipts are signed with. No token needed.
 func (c *Client) AuditKey(ctx context.Context) (api.AuditKey, error) {
-	_, scope := c.auth()
 	var out api.AuditKey
-	err := c.w.call(ctx, request{op: "fetch the audit key", route: api.RouteAuditKey, scope: scope, out: &out})
+	err := c.w.call(ctx, c.cached(request{op: "fetch the audit key", route: api.RouteAuditKey, out: &out}))
 	return out, err
 }
 
@@ -293,7 +309,6 @@ type AuditFilter struct {
 
 // AuditEvents lists the server's audit log, one page at a time, in time order.
 func (c *Client) AuditEvents(ctx context.Context, f AuditFilter) (api.AuditEventsPage, error) {
-	token, _ := c.auth()
 	q := url.Values{}
 	for k, v := range map[string]string{"session": f.Session, "user": f.User, "actor": f.Actor, "kind": f.Kind, "cursor": f.Cursor} {
 		if v != "" {
@@ -310,6 +325,6 @@ func (c *Client) AuditEvents(ctx context.Context, f AuditFilter) (api.AuditEvent
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
 	var out api.AuditEventsPage
-	err := c.w.call(ctx, request{op: "list audit events", route: api.RouteAuditEvents, query: q, token: token, out: &out})
+	err := c.own(ctx, request{op: "list audit events", route: api.RouteAuditEvents, query: q, out: &out})
 	return out, err
 }

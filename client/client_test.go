@@ -415,3 +415,82 @@ func TestPrintingNeverShowsATokenOrPassword(t *testing.T) {
 		t.Errorf("the debug log does not show the redaction:\n%s", debug.String())
 	}
 }
+
+// The app's own routes with a user's own token: reads and real writes succeed, so the
+// read-only guarantee elsewhere is not an accident of writes never working.
+func TestOwnRoutesWithAUsersOwnToken(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	// Only this test signs in as Nora, and it puts her password back.
+	nora := signIn(t, ts, testOptions(ts.URL), server.DemoFleetManagerEmail)
+	ctx := ctxT(t)
+
+	list, err := nora.Dashboards(ctx)
+	if err != nil || len(list.Dashboards) == 0 {
+		t.Fatalf("own dashboards: %v", err)
+	}
+	if d, err := nora.Dashboard(ctx, list.Dashboards[0].ID); err != nil || len(d.Widgets) == 0 {
+		t.Fatalf("own dashboard: %v", err)
+	}
+	m, err := nora.Permissions(ctx)
+	if err != nil || len(m.Rows) == 0 {
+		t.Fatalf("own permissions: %v", err)
+	}
+	if ex, err := nora.Explain(ctx, m.Rows[0].Resource.ID, m.Actions[0]); err != nil || len(ex.Steps) == 0 {
+		t.Fatalf("own explain: %v", err)
+	}
+
+	created, err := nora.CreateDashboard(ctx, api.DashboardCreate{Title: "Client test board", Description: "made by the client tests"})
+	if err != nil || created.ID == "" || created.Title != "Client test board" {
+		t.Fatalf("create: %+v, %v", created.DashboardSummary, err)
+	}
+	title := "Client test board, renamed"
+	updated, err := nora.UpdateDashboard(ctx, created.ID, api.DashboardUpdate{Title: &title})
+	if err != nil || updated.Title != title {
+		t.Fatalf("update: %+v, %v", updated.DashboardSummary, err)
+	}
+	shared, err := nora.ShareDashboard(ctx, created.ID, api.DashboardShare{UserID: server.DemoTechnicianID})
+	if err != nil || len(shared.SharedWith) != 1 || shared.SharedWith[0].ID != server.DemoTechnicianID {
+		t.Fatalf("share: %+v, %v", shared.SharedWith, err)
+	}
+	if err := nora.DeleteDashboard(ctx, created.ID); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := nora.Dashboard(ctx, created.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted dashboard still readable: %v", err)
+	}
+
+	phone := "+46 70 123 45 67"
+	u, err := nora.UpdateProfile(ctx, api.ProfileUpdate{Phone: &phone})
+	if err != nil || u.Phone != phone {
+		t.Fatalf("profile: %+v, %v", u, err)
+	}
+	settings := api.Settings{Timezone: "Europe/Stockholm", Locale: "sv-SE", EmailAlert: false}
+	if got, err := nora.UpdateSettings(ctx, settings); err != nil || got != settings {
+		t.Fatalf("settings: %+v, %v", got, err)
+	}
+	_, err = nora.UpdateSettings(ctx, api.Settings{Timezone: "Mars/Olympus", Locale: "en-GB"})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrValidation) || e.Body.Field != "timezone" || !strings.Contains(err.Error(), "(field timezone)") {
+		t.Fatalf("bad timezone: %v", err)
+	}
+
+	oldToken := nora.token
+	const temporary = "a-temporary-password"
+	if _, err := nora.ChangePassword(ctx, server.DemoSupportPassword, temporary); err != nil {
+		t.Fatal(err)
+	}
+	if nora.token == oldToken {
+		t.Fatal("the client kept the signed-out token")
+	}
+	if _, err := nora.ChangePassword(ctx, temporary, server.DemoSupportPassword); err != nil {
+		t.Fatalf("put the demo password back: %v", err)
+	}
+	if _, err := nora.Me(ctx); err != nil {
+		t.Fatalf("the fresh token does not work: %v", err)
+	}
+	var stale api.Me
+	if err := nora.w.call(ctx, request{op: "me with a signed-out token", route: api.RouteMe, token: oldToken, out: &stale}); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("the pre-change token still works: %v", err)
+	}
+}

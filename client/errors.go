@@ -71,7 +71,9 @@ type Error struct {
 	// Err is the underlying cause (transport or decoding error), if any.
 	Err error
 
-	detail string // the sentence after Op
+	// detail is the sentence after Op when the code that met the failure wrote it;
+	// otherwise describe writes one from Kind, Status and Body.
+	detail string
 }
 
 func (e *Error) Error() string {
@@ -184,8 +186,10 @@ func describe(e *Error) string {
 		return fallback
 	}
 	var s string
-	switch e.Kind {
-	case ErrUnauthenticated:
+	switch {
+	case e.detail != "":
+		s = e.detail // written where the failure was understood
+	case e.Kind == ErrUnauthenticated:
 		switch e.Code() {
 		case api.CodeInvalidCredentials:
 			s = "wrong email or password"
@@ -194,42 +198,40 @@ func describe(e *Error) string {
 		default:
 			s = "not signed in, or the server did not accept the sign-in (" + or("no reason given") + "); sign in again"
 		}
-	case ErrSessionExpired:
+	case e.Kind == ErrSessionExpired:
 		s = "the impersonation session has ended (ended, expired or revoked); start a new session to continue"
 		if e.Local {
 			s = "the impersonation session has ended; start a new session to continue"
 		}
-	case ErrNotAllowed:
+	case e.Kind == ErrNotAllowed:
 		s = "not allowed: " + or("the server refused without a reason")
-	case ErrReadOnly:
+	case e.Kind == ErrReadOnly:
 		if e.Local {
 			s = "refused before sending: an impersonation session is read-only, so shadow never sends a change with its token"
 		} else {
 			s = "the server refused a change: an impersonation session is read-only"
 		}
-	case ErrNotFound:
+	case e.Kind == ErrNotFound:
 		s = "not found: " + or("the server has no such thing")
-	case ErrValidation:
+	case e.Kind == ErrValidation:
 		s = "the server refused the request: " + or("invalid request")
 		if e.Body != nil && e.Body.Field != "" {
 			s += " (field " + e.Body.Field + ")"
 		}
-	case ErrConflict:
+	case e.Kind == ErrConflict:
 		s = "the server holds something different: " + or("conflict")
-	case ErrRateLimited:
+	case e.Kind == ErrRateLimited:
 		s = "the server is busy and asked to slow down"
 		if e.RetryAfterDelay > 0 {
 			s += "; try again in " + roundDelay(e.RetryAfterDelay)
 		} else {
 			s += "; try again shortly"
 		}
-	case ErrServer:
+	case e.Kind == ErrServer:
 		s = fmt.Sprintf("the server failed (HTTP %d): %s", e.Status, or("no details given"))
 		if e.RetryAfterDelay > 0 {
 			s += "; it asked to retry in " + roundDelay(e.RetryAfterDelay)
 		}
-	case ErrUnreachable, ErrTimeout, ErrResponseTooLarge, ErrMalformedResponse:
-		s = e.detail // written where the failure is understood
 	default:
 		s = or("failed")
 	}
@@ -246,7 +248,7 @@ func roundDelay(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// newError finishes an *Error: it fills in the sentence a person reads.
+// newError finishes an *Error: it settles the sentence a person reads.
 func newError(e *Error) *Error {
 	e.detail = describe(e)
 	return e

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -64,6 +65,16 @@ type seenRequest struct {
 func newTestServer(t testing.TB) *testServer {
 	ts := &testServer{}
 	ts.Server = httptest.NewServer(http.HandlerFunc(ts.serve))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// newTLSTestServer is newTestServer over TLS, with a certificate no system trusts.
+func newTLSTestServer(t testing.TB) *testServer {
+	ts := &testServer{}
+	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(ts.serve))
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
+	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return ts
 }

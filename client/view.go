@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"errors"
-	"net/url"
 	"sync"
 	"time"
 
@@ -27,6 +26,7 @@ type View struct {
 	mu     sync.RWMutex
 	token  string
 	scope  *cache.Scope
+	memo   *memo
 	closed bool
 }
 
@@ -40,7 +40,7 @@ func newView(owner *Client, s api.Session, token string) (*View, error) {
 		return nil, newError(&Error{Op: "start the impersonation session", Kind: ErrServer, Local: true, Err: err,
 			detail: "could not prepare the session's private cache: " + err.Error()})
 	}
-	return &View{owner: owner, session: s, deadline: time.Now().Add(length), token: token, scope: scope}, nil
+	return &View{owner: owner, session: s, deadline: time.Now().Add(length), token: token, scope: scope, memo: newMemo()}, nil
 }
 
 // Session is the session as it was started (the user, the admin, the reason, expiry).
@@ -84,45 +84,42 @@ func (v *View) GoString() string { return v.String() }
 // Me is who the token is: the impersonated user, the admin as actor, the session.
 func (v *View) Me(ctx context.Context) (api.Me, error) {
 	var out api.Me
-	err := v.read(ctx, request{op: "read who is impersonated", route: api.RouteMe, out: &out})
+	err := v.read(ctx, meRequest(&out))
 	return out, err
 }
 
 // GetSession reads this session's state with its own token.
 func (v *View) GetSession(ctx context.Context) (api.Session, error) {
 	var out api.Session
-	err := v.read(ctx, request{op: "read the session", route: api.RouteGetSession,
-		params: map[string]string{"id": v.Session().ID}, out: &out})
+	err := v.read(ctx, sessionRequest(v.Session().ID, &out))
 	return out, err
 }
 
 // Dashboards lists the dashboards the user can read.
 func (v *View) Dashboards(ctx context.Context) (api.DashboardList, error) {
 	var out api.DashboardList
-	err := v.read(ctx, request{op: "list the dashboards", route: api.RouteDashboards, out: &out})
+	err := v.read(ctx, dashboardsRequest(&out))
 	return out, err
 }
 
 // Dashboard opens one dashboard with its widgets' data computed as the user.
 func (v *View) Dashboard(ctx context.Context, id string) (api.Dashboard, error) {
 	var out api.Dashboard
-	err := v.read(ctx, request{op: "open dashboard " + id, route: api.RouteDashboard,
-		params: map[string]string{"id": id}, out: &out})
+	err := v.read(ctx, dashboardRequest(id, &out))
 	return out, err
 }
 
 // Permissions is the user's effective permission matrix.
 func (v *View) Permissions(ctx context.Context) (api.PermissionMatrix, error) {
 	var out api.PermissionMatrix
-	err := v.read(ctx, request{op: "read the permissions", route: api.RoutePermissions, out: &out})
+	err := v.read(ctx, permissionsRequest(&out))
 	return out, err
 }
 
 // Explain is the chain of rules that decided one cell of the matrix.
 func (v *View) Explain(ctx context.Context, resource, action string) (api.Explanation, error) {
 	var out api.Explanation
-	err := v.read(ctx, request{op: "explain " + action + " on " + resource, route: api.RouteExplain,
-		query: url.Values{"resource": {resource}, "action": {action}}, out: &out})
+	err := v.read(ctx, explainRequest(resource, action, &out))
 	return out, err
 }
 
@@ -132,7 +129,7 @@ func (v *View) read(ctx context.Context, rq request) error {
 	if route, ok := api.RouteByName(rq.route); !ok || !route.Safe() {
 		return newError(&Error{Op: rq.op, Kind: ErrReadOnly, Local: true})
 	}
-	if v == nil {
+	if v == nil || v.owner == nil { // only StartSession makes a usable View
 		return newError(&Error{Op: rq.op, Kind: ErrSessionExpired, Local: true})
 	}
 	if time.Now().After(v.deadline) {
@@ -140,12 +137,12 @@ func (v *View) read(ctx context.Context, rq request) error {
 		v.owner.forget(v.session.ID, v)
 	}
 	v.mu.RLock()
-	closed, token, scope := v.closed, v.token, v.scope
+	closed, token, scope, memo := v.closed, v.token, v.scope, v.memo
 	v.mu.RUnlock()
 	if closed {
 		return newError(&Error{Op: rq.op, Kind: ErrSessionExpired, Local: true})
 	}
-	rq.token, rq.scope = token, scope
+	rq.token, rq.scope, rq.memo = token, scope, memo
 	err := v.owner.w.call(ctx, rq)
 	if errors.Is(err, ErrSessionExpired) {
 		// The server says the session is over; nothing it showed may linger here.
@@ -166,4 +163,6 @@ func (v *View) close() {
 	v.token = ""
 	_ = v.scope.Purge() // a purge failure disables the cache with a warning; the sealed entries are unreadable anyway
 	v.scope = nil
+	v.memo.clear()
+	v.memo = nil
 }

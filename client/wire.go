@@ -3,6 +3,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,7 +70,8 @@ type request struct {
 	body   any    // JSON-encoded when non-nil
 	token  string // bearer token; "" sends none
 	scope  *cache.Scope
-	out    any // pointer to decode a 2xx reply into; nil ignores the body
+	memo   *memo // decoded values of scope's entries; nil keeps none
+	out    any   // pointer to decode a 2xx reply into; nil ignores the body
 }
 
 // cacheableRoutes are the reads worth keeping: the directory and the impersonated
@@ -118,11 +121,16 @@ func (w *wire) call(ctx context.Context, rq request) error {
 	// dropped — the cache is never trusted over the server.
 	var etag string
 	if entry, ok := scope.Get(key); ok && rq.out != nil {
-		if err := decodeJSON(entry.Body, rq.out); err == nil {
-			if entry.Fresh {
-				w.logf("%s %s -> served from cache (fresh)", route.Method, key)
-				return nil
-			}
+		usable := rq.memo.load(key, entry, rq.out)
+		if !usable && decodeJSON(entry.Body, rq.out) == nil {
+			usable = true
+			rq.memo.remember(key, entry, rq.out)
+		}
+		if usable && entry.Fresh {
+			w.logf("%s %s -> served from cache (fresh)", route.Method, key)
+			return nil
+		}
+		if usable {
 			etag = entry.ETag
 		}
 	}
@@ -149,7 +157,9 @@ func (w *wire) call(ctx context.Context, rq request) error {
 		if done {
 			return nil
 		}
-		e.Attempts = attempt
+		if !e.Local {
+			e.Attempts = attempt
+		}
 		if !e.retry || attempt >= maxAttempts {
 			return newError(&e.Error)
 		}
@@ -193,6 +203,9 @@ func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Resp
 		case errors.Is(sendErr, resty.ErrResponseBodyTooLarge):
 			return fail(ErrResponseTooLarge, false, fmt.Sprintf(
 				"the server's reply is larger than the %s limit and was not read", byteSize(w.opts.MaxResponseBytes)), sendErr)
+		case isCertificateError(sendErr):
+			return fail(ErrUnreachable, false, fmt.Sprintf(
+				"the certificate of %s is not trusted (%s); for a private CA pass its certificate with --ca-file", w.host, rootCause(sendErr)), sendErr)
 		case isTimeout(sendErr):
 			return fail(ErrTimeout, true, fmt.Sprintf(
 				"the server at %s did not answer within %s", w.host, w.opts.RequestTimeout), sendErr)
@@ -370,6 +383,15 @@ func retryAfterDelay(h http.Header, body *api.ErrorBody) time.Duration {
 		d = time.Duration(min(int64(body.RetryAfterSeconds), int64(most/time.Second))) * time.Second
 	}
 	return min(max(d, 0), most)
+}
+
+// isCertificateError reports a TLS verification failure: retrying cannot fix it.
+func isCertificateError(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 func isTimeout(err error) bool {
