@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -294,5 +295,100 @@ func TestLockedCacheClientWorksWithout(t *testing.T) {
 	}
 	if _, err := c.Users(ctxT(t), UsersQuery{Query: "a"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The session's expiry is kept locally too: once it passes, the view refuses without
+// asking, even for a page it has cached, and the cache is purged.
+func TestExpiredSessionClosesTheViewLocally(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ch := openCache(t, t.TempDir(), nil)
+	c := cachedStaff(t, ts, ch)
+	ctx := ctxT(t)
+	v, sess, err := c.StartSession(ctx, server.DemoFleetManagerID, "short look", WithTTL(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server truncates expiry to the second: 2s asked is 1–2s given.
+	if got := sess.ExpiresAt.Sub(sess.StartedAt); got < time.Second || got > 2*time.Second {
+		t.Fatalf("asked for 2s, the server gave %v", got)
+	}
+	if _, err := v.Dashboards(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ch.Size() == 0 {
+		t.Fatal("nothing cached")
+	}
+	time.Sleep(v.Remaining() + 10*time.Millisecond)
+	before := ts.arrived.Load()
+	_, err = v.Dashboards(ctx)
+	var e *Error
+	if !isKind(err, ErrSessionExpired, &e) || !e.Local || ts.arrived.Load() != before {
+		t.Fatalf("after expiry: %v (%d requests)", err, ts.arrived.Load()-before)
+	}
+	if !v.Closed() || ch.Size() != 0 {
+		t.Fatalf("closed %v, cache %d bytes", v.Closed(), ch.Size())
+	}
+	if got := WithTTL(300 * time.Millisecond); got != nil {
+		var r api.StartSessionRequest
+		got(&r)
+		if r.TTLSeconds != 1 {
+			t.Fatalf("a sub-second TTL became %d seconds (0 would mean the 30-minute default)", r.TTLSeconds)
+		}
+	}
+}
+
+// Reads racing the end of their session get a value or ErrSessionExpired, never a
+// panic or a data race, and nothing is left cached.
+func TestReadsRacingTheEndOfTheSession(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ch := openCache(t, t.TempDir(), nil)
+	c := cachedStaff(t, ts, ch)
+	ctx := ctxT(t)
+	v, sess, err := c.StartSession(ctx, server.DemoFleetManagerID, "race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := v.Dashboards(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				var err error
+				switch (g + i) % 3 {
+				case 0:
+					_, err = v.Dashboard(ctx, list.Dashboards[i%len(list.Dashboards)].ID)
+				case 1:
+					_, err = v.Permissions(ctx)
+				default:
+					_, err = v.Me(ctx)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := c.EndSession(ctx, sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, ErrSessionExpired) {
+			t.Errorf("a racing read failed with %v", err)
+		}
+	}
+	if ch.Size() != 0 {
+		t.Fatalf("%d bytes cached after the session ended", ch.Size())
 	}
 }

@@ -199,7 +199,10 @@ type SessionOption func(*api.StartSessionRequest)
 // WithTTL asks for a session shorter than the server's default (it caps the TTL at
 // api.MaxSessionTTL).
 func WithTTL(d time.Duration) SessionOption {
-	return func(r *api.StartSessionRequest) { r.TTLSeconds = int(d / time.Second) }
+	return func(r *api.StartSessionRequest) {
+		// Whole seconds on the wire; round up so a short TTL never reads as 0, "the default".
+		r.TTLSeconds = int((max(d, 0) + time.Second - 1) / time.Second)
+	}
 }
 
 // StartSession starts a read-only impersonation session for userID with a reason, and
