@@ -45,19 +45,25 @@ func TestPutGetFreshStaleRefresh(t *testing.T) {
 	if _, ok := s.Get("/api/v1/users?q=al"); ok {
 		t.Fatal("hit on an empty cache")
 	}
-	s.Put("/api/v1/users?q=al", `"v1"`, []byte(`{"users":[]}`))
+	at, stored := s.Put("/api/v1/users?q=al", `"v1"`, []byte(`{"users":[]}`))
 	e, ok := s.Get("/api/v1/users?q=al")
 	if !ok || !e.Fresh || e.ETag != `"v1"` || string(e.Body) != `{"users":[]}` {
 		t.Fatalf("got %+v, %v", e, ok)
+	}
+	if !stored || !at.Equal(e.StoredAt) {
+		t.Fatalf("Put said %v, %v; the entry was stored at %v", at, stored, e.StoredAt)
 	}
 	clk.Advance(11 * time.Second)
 	e, ok = s.Get("/api/v1/users?q=al")
 	if !ok || e.Fresh {
 		t.Fatalf("after the TTL the entry must be stale but present: %+v, %v", e, ok)
 	}
-	s.Refresh("/api/v1/users?q=al")
-	if e, _ = s.Get("/api/v1/users?q=al"); !e.Fresh || string(e.Body) != `{"users":[]}` {
+	refreshedAt, ok := s.Refresh("/api/v1/users?q=al")
+	if e, _ = s.Get("/api/v1/users?q=al"); !ok || !e.Fresh || string(e.Body) != `{"users":[]}` || !refreshedAt.Equal(e.StoredAt) {
 		t.Fatalf("a 304 refresh must make the entry fresh again with the same body: %+v", e)
+	}
+	if _, ok := s.Refresh("/api/v1/users?q=nothing-stored"); ok {
+		t.Fatal("refreshed an entry that does not exist")
 	}
 	// A later store replaces the entry and the size does not double count it.
 	before := c.Size()

@@ -123,38 +123,43 @@ func (s *Scope) Get(url string) (e Entry, ok bool) {
 	return e, true
 }
 
-// Put stores a reply for url. Replies larger than a quarter of the cap are not stored.
-func (s *Scope) Put(url, etag string, body []byte) {
+// Put stores a reply for url and returns its stored-at time; false when it was not
+// stored (a disabled cache, a purged scope, or a reply larger than a quarter of the cap).
+func (s *Scope) Put(url, etag string, body []byte) (time.Time, bool) {
 	if s == nil {
-		return
+		return time.Time{}, false
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.purged {
-		return
+		return time.Time{}, false
 	}
 	key := s.key(url)
-	value, err := s.encode(key, s.c.opts.Now(), etag, body)
+	at := time.Unix(0, s.c.opts.Now().UnixNano())
+	value, err := s.encode(key, at, etag, body)
 	if err != nil || int64(len(key)+len(value)) > s.c.opts.MaxBytes/4 {
-		return
+		return time.Time{}, false
 	}
-	s.put(key, value)
+	stored := s.put(key, value)
 	s.c.evictIfOver()
+	return at, stored
 }
 
 // Refresh marks the entry for url as just revalidated (the server answered 304), so it
-// is fresh for another TTL.
-func (s *Scope) Refresh(url string) {
+// is fresh for another TTL. It returns the entry's new stored-at time, or false when
+// there was no entry to refresh.
+func (s *Scope) Refresh(url string) (time.Time, bool) {
 	if s == nil {
-		return
+		return time.Time{}, false
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.purged {
-		return
+		return time.Time{}, false
 	}
 	key := s.key(url)
 	now := s.c.opts.Now()
+	refreshed := false
 	s.c.do(true, func(tx *bolt.Tx) error {
 		b := tx.Bucket(s.name)
 		if b == nil {
@@ -169,8 +174,16 @@ func (s *Scope) Refresh(url string) {
 		}
 		updated := append([]byte(nil), v...)
 		binary.BigEndian.PutUint64(updated[1:entryHeaderSize], uint64(now.UnixNano()))
-		return b.Put(key, updated)
+		if err := b.Put(key, updated); err != nil {
+			return err
+		}
+		refreshed = true
+		return nil
 	})
+	if !refreshed {
+		return time.Time{}, false
+	}
+	return time.Unix(0, now.UnixNano()), true
 }
 
 // Purge removes every entry of the scope. For an ephemeral scope it also forgets the
@@ -222,7 +235,7 @@ func (s *Scope) deleteBucket() error {
 	return failed
 }
 
-func (s *Scope) put(key, value []byte) {
+func (s *Scope) put(key, value []byte) bool {
 	var replaced int
 	stored := s.c.do(true, func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(s.name)
@@ -237,6 +250,7 @@ func (s *Scope) put(key, value []byte) {
 	if stored {
 		s.c.size.Add(int64(len(key)+len(value)) - int64(replaced))
 	}
+	return stored
 }
 
 func (s *Scope) delete(key []byte) {

@@ -62,11 +62,25 @@ func TestCachedRevisitFreshHitAnd304(t *testing.T) {
 	}
 	id := list.Dashboards[0].ID
 
+	// The memo must hold the value of exactly the entry on disk, or it is never used.
+	key := api.Prefix + "/dashboards/" + id
+	memoMatchesDisk := func(when string) {
+		t.Helper()
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		entry, ok := v.scope.Get(key)
+		m, memoised := v.memo.entries[key]
+		if !ok || !memoised || m.etag != entry.ETag || !m.storedAt.Equal(entry.StoredAt) {
+			t.Fatalf("%s: memo %+v does not match the cached entry (ETag %q, stored %v)", when, m, entry.ETag, entry.StoredAt)
+		}
+	}
+
 	before := ts.reached.Load()
 	first, err := v.Dashboard(ctx, id)
 	if err != nil || ts.reached.Load() != before+1 {
 		t.Fatalf("first visit: %v", err)
 	}
+	memoMatchesDisk("after the first visit")
 	again, err := v.Dashboard(ctx, id)
 	if err != nil || !reflect.DeepEqual(first, again) {
 		t.Fatalf("fresh revisit differs: %v", err)
@@ -85,6 +99,7 @@ func TestCachedRevisitFreshHitAnd304(t *testing.T) {
 	if ts.reached.Load() != before+2 || last.IfNoneMatch == "" || last.Status != 304 {
 		t.Fatalf("want one conditional request answered 304, got %+v", last)
 	}
+	memoMatchesDisk("after the 304")
 	if _, err := v.Dashboard(ctx, id); err != nil || ts.reached.Load() != before+2 {
 		t.Fatal("a 304 must make the entry fresh again")
 	}

@@ -70,6 +70,20 @@ func (m *memo) remember(key string, entry cache.Entry, out any) {
 	m.entries[key] = memoEntry{etag: entry.ETag, storedAt: entry.StoredAt, value: kept}
 }
 
+// retime follows a 304: the entry with this ETag was stored again at a new time, with
+// the same body, so its decoded value still stands.
+func (m *memo) retime(key, etag string, storedAt time.Time) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.entries[key]; ok && e.etag == etag {
+		e.storedAt = storedAt
+		m.entries[key] = e
+	}
+}
+
 // clear drops every value for good (the session ended).
 func (m *memo) clear() {
 	if m == nil {

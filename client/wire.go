@@ -152,7 +152,7 @@ func (w *wire) call(ctx context.Context, rq request) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return canceled(rq.op, ctxErr)
 		}
-		e, done := w.outcome(rq, route, key, resp, sendErr, etag != "", scope)
+		e, done := w.outcome(rq, route, key, resp, sendErr, etag, scope)
 		w.logAttempt(route.Method, key, rq.token != "", resp, sendErr, attempt, maxAttempts, time.Since(started))
 		if done {
 			return nil
@@ -187,7 +187,8 @@ type attemptError struct {
 }
 
 // outcome judges one attempt. done means rq.out holds the answer.
-func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Response, sendErr error, revalidating bool, scope *cache.Scope) (attemptError, bool) {
+// revalidating is the ETag the request offered, "" when it offered none.
+func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Response, sendErr error, revalidating string, scope *cache.Scope) (attemptError, bool) {
 	fail := func(kind error, retry bool, detail string, cause error) (attemptError, bool) {
 		e := attemptError{Error: Error{Op: rq.op, Kind: kind, Err: cause, detail: detail}, retry: retry}
 		if resp != nil && resp.RawResponse != nil {
@@ -221,8 +222,11 @@ func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Resp
 	status := resp.StatusCode()
 	header := resp.Header()
 	switch {
-	case status == http.StatusNotModified && revalidating:
-		scope.Refresh(key) // rq.out already holds the cached reply
+	case status == http.StatusNotModified && revalidating != "":
+		// rq.out already holds the cached reply; it is fresh again, and so is its memo.
+		if at, ok := scope.Refresh(key); ok {
+			rq.memo.retime(key, revalidating, at)
+		}
 		return attemptError{}, true
 	case status >= 200 && status < 300:
 		if rq.out == nil {
@@ -237,7 +241,10 @@ func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Resp
 			return fail(ErrMalformedResponse, false, "the server's reply is not the JSON expected: "+err.Error(), err)
 		}
 		if scope != nil && status == http.StatusOK && !noStore(header) {
-			scope.Put(key, header.Get("ETag"), raw)
+			tag := header.Get("ETag")
+			if at, ok := scope.Put(key, tag, raw); ok {
+				rq.memo.remember(key, cache.Entry{ETag: tag, StoredAt: at}, rq.out)
+			}
 		}
 		return attemptError{}, true
 	case status == http.StatusNotModified:
