@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -28,8 +30,13 @@ func run(args []string) error {
 		fmt.Println("shadow", version)
 		return nil
 	}
-	if len(args) > 0 && args[0] == "journal" {
-		return journalCommand(args[1:])
+	if len(args) > 0 {
+		switch args[0] {
+		case "journal":
+			return journalCommand(args[1:])
+		case "serve":
+			return serveCommand(args[1:])
+		}
 	}
 	return fmt.Errorf("not built yet: %v", args)
 }
@@ -39,4 +46,11 @@ func journalCommand(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+}
+
+// serveCommand runs `shadow serve …`: the reference API server until SIGINT or SIGTERM.
+func serveCommand(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return server.RunServe(ctx, args, os.Stdout, os.Stderr, version)
 }

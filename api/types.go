@@ -66,6 +66,12 @@ type Me struct {
 	Scope         string    `json:"scope"`
 	ExpiresAt     time.Time `json:"expires_at"`
 	Impersonating bool      `json:"impersonating"`
+	// CanImpersonate says whether this identity may start impersonation sessions
+	// (always false for an impersonation token: no nesting).
+	CanImpersonate bool `json:"can_impersonate"`
+	// Settings are the user's own settings (shown to an impersonation token too: they
+	// shape what the user sees).
+	Settings *Settings `json:"settings,omitempty"`
 }
 
 // ProfileUpdate is the body of PATCH /me (own token only). Nil fields are unchanged.
@@ -161,6 +167,21 @@ type Dashboard struct {
 	Widgets []Widget `json:"widgets"`
 	// Scope says in words which rows the caller sees, e.g. "team North and its sub-teams".
 	Scope string `json:"scope,omitempty"`
+	// SharedWith lists the users and teams the dashboard was shared with.
+	SharedWith []DashboardShareRef `json:"shared_with,omitempty"`
+}
+
+// Share kinds of DashboardShareRef.
+const (
+	ShareUser = "user"
+	ShareTeam = "team"
+)
+
+// DashboardShareRef is one user or team a dashboard is shared with.
+type DashboardShareRef struct {
+	Kind string `json:"kind"` // ShareUser or ShareTeam
+	ID   string `json:"id"`
+	Name string `json:"name"` // the user's name, or the team's path
 }
 
 // Widget is one tile of a dashboard. Exactly one of KPI, Table, Series, Bar is set,
@@ -343,12 +364,16 @@ const (
 
 // Server audit event kinds (GET /audit/events).
 const (
-	EventRequest        = "request"         // a request made with an impersonation token
-	EventSessionStart   = "session.start"   // a session started
-	EventSessionEnd     = "session.end"     // ended by DELETE
-	EventSessionExpire  = "session.expire"  // reached its expiry
-	EventSessionRefused = "session.refused" // a start request was refused (any rule)
-	EventJournalRecord  = "journal.record"  // a record synced from a client journal
+	EventRequest        = "request"              // a request made with an impersonation token
+	EventSessionStart   = "session.start"        // a session started
+	EventSessionEnd     = "session.end"          // ended by DELETE
+	EventSessionExpire  = "session.expire"       // reached its expiry
+	EventSessionRefused = "session.refused"      // a start request was refused (any rule)
+	EventJournalRecord  = "journal.record"       // a record synced from a client journal
+	EventSessionRevoke  = "session.revoke"       // the server ended a session (restart, actor's password change)
+	EventLogin          = "auth.login"           // a successful login
+	EventLoginFailed    = "auth.login_failed"    // a refused login (wrong credentials or throttled)
+	EventPasswordChange = "auth.password_change" // a password change; earlier tokens are signed out
 )
 
 // AuditEvent is one entry of the server audit log. Actor is who acted (the admin);
@@ -370,6 +395,9 @@ type AuditEvent struct {
 	JournalID string `json:"journal_id,omitempty"`
 	Seq       uint64 `json:"seq,omitempty"`
 	Action    string `json:"action,omitempty"`
+	// SyncedBy is the authenticated identity that uploaded a journal record (Actor
+	// and User come from the record's body, which the client wrote).
+	SyncedBy *UserRef `json:"synced_by,omitempty"`
 }
 
 // AuditEventsPage is the reply to GET /audit/events?session=&user=&actor=&kind=&since=&until=&cursor=&limit=

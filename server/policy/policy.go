@@ -1,0 +1,146 @@
+// Package policy decides who may impersonate whom. Each rule that can refuse has its
+// own api code and a sentence a person can act on, and the same decision serves both
+// the start request and the directory's "impersonable" flag, so the two never
+// disagree.
+//
+// The rules, in the order they are checked:
+//  1. a request that already impersonates cannot start another (nested_impersonation);
+//  2. the actor must hold the impersonate permission (impersonation_forbidden);
+//  3. never yourself (self_impersonation);
+//  4. never an admin or staff account (target_privileged);
+//  5. only users of companies the actor may support (target_out_of_scope): staff, the
+//     supported companies of their scope; a customer, their own company;
+//  6. never in a company that switched impersonation off (impersonation_disabled);
+//  7. only targets whose rank is strictly below the actor's (target_privileged);
+//  8. a reason is required, and bounded (reason_required, validation_failed).
+//
+// It owns the decision only: no HTTP, no storage, no auditing (the caller audits).
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/authz"
+	"github.com/shadowview/shadow/server/org"
+)
+
+// Decision is the outcome of one check: allowed when Code is empty.
+type Decision struct {
+	Code   api.Code
+	Reason string
+	// Field names the offending request field for validation refusals.
+	Field string
+}
+
+// Allowed reports whether the decision lets the session start.
+func (d Decision) Allowed() bool { return d.Code == "" }
+
+func refuse(code api.Code, format string, args ...any) Decision {
+	return Decision{Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Policy is one actor's impersonation rights, computed once and checked against many
+// targets (a directory page asks for each of its users).
+type Policy struct {
+	org    *org.Org
+	actor  *org.User
+	nested *org.User // the user the request already impersonates, if any
+	can    Decision
+	scope  map[string]bool // company ids the actor may support
+}
+
+// For computes the actor's rights. nestedTarget is the user the request already
+// impersonates (nil for the actor's own token).
+func For(o *org.Org, actor *org.User, nestedTarget *org.User) *Policy {
+	p := &Policy{org: o, actor: actor, nested: nestedTarget, scope: map[string]bool{}}
+	allowed, deny := authz.Compile(o, actor).AllowsType(org.ActionImpersonate, org.TypeUser)
+	switch {
+	case nestedTarget != nil:
+		p.can = refuse(api.CodeNestedImpersonation,
+			"This request already impersonates %s; sessions cannot be nested. End it and start from your own account.", nestedTarget.Name)
+	case deny != nil:
+		p.can = refuse(api.CodeImpersonationForbidden,
+			"An explicit deny (%s) removes your permission to impersonate.", deny.Name)
+	case !allowed:
+		p.can = refuse(api.CodeImpersonationForbidden,
+			"Your account does not hold the impersonate permission.")
+	}
+	if !p.can.Allowed() {
+		return p
+	}
+	if actor.Staff() {
+		listed := map[string]bool{}
+		for _, id := range actor.SupportScope {
+			listed[id] = true
+		}
+		for _, c := range o.Companies() {
+			if c.Supported && (actor.SupportScope == nil || listed[c.ID]) {
+				p.scope[c.ID] = true
+			}
+		}
+	} else if actor.CompanyID != "" {
+		p.scope[actor.CompanyID] = true
+	}
+	return p
+}
+
+// Actor says whether the actor may start sessions at all.
+func (p *Policy) Actor() Decision { return p.can }
+
+// MaySupport reports whether the actor may impersonate in that company (scope only).
+func (p *Policy) MaySupport(companyID string) bool { return p.scope[companyID] }
+
+// Target checks every rule about the target, in order; the first refusal wins.
+func (p *Policy) Target(t *org.User) Decision {
+	if !p.can.Allowed() {
+		return p.can
+	}
+	switch {
+	case t.ID == p.actor.ID:
+		return refuse(api.CodeSelfImpersonation, "You cannot impersonate yourself.")
+	case t.Staff():
+		return refuse(api.CodeTargetPrivileged, "%s is support staff; staff accounts are never impersonated.", t.Name)
+	case t.Admin():
+		return refuse(api.CodeTargetPrivileged, "%s is a company admin; admin accounts are never impersonated.", t.Name)
+	}
+	company := p.org.Company(t.CompanyID)
+	if company == nil || !p.scope[company.ID] {
+		name := p.org.CompanyName(t.CompanyID)
+		if name == "" {
+			name = "Their company"
+		}
+		return refuse(api.CodeTargetOutOfScope, "%s is outside the companies you may support.", name)
+	}
+	if !company.ImpersonationEnabled {
+		return refuse(api.CodeImpersonationDisabled, "%s has switched impersonation off for its users.", company.Name)
+	}
+	if t.Rank() >= p.actor.Rank() {
+		return refuse(api.CodeTargetPrivileged,
+			"%s holds privileges equal to or above yours (%s); you may only impersonate users with fewer privileges.", t.Name, t.RoleName())
+	}
+	return Decision{}
+}
+
+// Reason validates the reason a session is started with: required, at most
+// api.MaxReasonLength characters, valid UTF-8, and free of control characters (it is
+// shown in audit logs and terminals).
+func Reason(reason string) Decision {
+	trimmed := strings.TrimSpace(reason)
+	switch {
+	case trimmed == "":
+		return Decision{Code: api.CodeReasonRequired, Field: "reason",
+			Reason: "A reason is required: a ticket number or a sentence saying why."}
+	case !utf8.ValidString(reason):
+		return Decision{Code: api.CodeValidation, Field: "reason", Reason: "The reason is not valid UTF-8."}
+	case utf8.RuneCountInString(reason) > api.MaxReasonLength:
+		return Decision{Code: api.CodeValidation, Field: "reason",
+			Reason: fmt.Sprintf("The reason is longer than %d characters.", api.MaxReasonLength)}
+	case strings.IndexFunc(reason, unicode.IsControl) >= 0:
+		return Decision{Code: api.CodeValidation, Field: "reason", Reason: "The reason contains control characters."}
+	}
+	return Decision{}
+}

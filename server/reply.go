@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shadowview/shadow/api"
+)
+
+// requestInfo travels in a request's context so the outer middleware (logging,
+// auditing) learns what the inner layers decided.
+type requestInfo struct {
+	route string   // api route name, "" for an unknown path
+	code  api.Code // the error code sent, if any
+	id    *identity
+	start time.Time
+}
+
+type ctxKey struct{}
+
+func infoOf(r *http.Request) *requestInfo {
+	if ri, ok := r.Context().Value(ctxKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+func withInfo(r *http.Request, ri *requestInfo) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+}
+
+// apiError is a refusal on its way to becoming an api.ErrorResponse.
+type apiError struct {
+	body  api.ErrorBody
+	retry time.Duration // Retry-After, for 429 and 503
+}
+
+func errorf(code api.Code, format string, args ...any) *apiError {
+	return &apiError{body: api.ErrorBody{Code: code, Message: fmt.Sprintf(format, args...)}}
+}
+
+func (e *apiError) field(f string) *apiError { e.body.Field = f; return e }
+
+func (e *apiError) Error() string { return e.body.Error() }
+
+// writeError sends the error envelope with the code's status.
+func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	infoOf(r).code = e.body.Code
+	if e.retry > 0 {
+		secs := int((e.retry + time.Second - 1) / time.Second)
+		e.body.RetryAfterSeconds = secs
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	raw, err := json.Marshal(api.ErrorResponse{Error: e.body})
+	if err != nil { // unreachable: the envelope is plain strings and numbers
+		raw = []byte(`{"error":{"code":"internal","message":"could not encode the error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(raw)))
+	h.Set("Cache-Control", "no-store")
+	h.Del("ETag")
+	w.WriteHeader(e.body.Code.Status())
+	w.Write(raw)
+}
+
+// writeJSON sends v with status. A 200 reply to GET or HEAD carries an ETag scoped to
+// the identity asking (an impersonated view and the user's own view never share one)
+// and honours If-None-Match with 304. Replies to unsafe methods, which may carry
+// tokens, are never stored by caches.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, r, errorf(api.CodeInternal, "could not encode the reply"))
+		return
+	}
+	raw = append(raw, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		tag := etag(infoOf(r).id, raw)
+		h.Set("ETag", tag)
+		h.Set("Cache-Control", "private, no-cache")
+		h.Add("Vary", "Authorization")
+		if etagMatches(r.Header.Get("If-None-Match"), tag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	} else {
+		h.Set("Cache-Control", "no-store")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(raw)))
+	w.WriteHeader(status)
+	w.Write(raw)
+}
+
+// etag hashes the identity's scope with the body: the same bytes shown to Nora and to
+// an admin impersonating Nora get different tags, so no cache can cross them.
+func etag(id *identity, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(id.cacheScope()))
+	h.Write([]byte{0})
+	h.Write(body)
+	sum := h.Sum(nil)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
+
+func etagMatches(header, tag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimSpace(part)
+		if part == "*" || strings.TrimPrefix(part, "W/") == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeBody reads a JSON request body into v: Content-Type must be application/json,
+// the body at most api.MaxRequestBody bytes, one JSON value with no unknown fields
+// and nothing after it.
+func decodeBody(r *http.Request, v any) *apiError {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errorf(api.CodeUnsupportedMediaType, "send the body as application/json (got %q)", truncate(r.Header.Get("Content-Type"), 60))
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return decodeError(err)
+		}
+		return errorf(api.CodeBadRequest, "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+func decodeError(err error) *apiError {
+	var tooBig *http.MaxBytesError
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooBig):
+		return errorf(api.CodePayloadTooLarge, "the body is larger than %d bytes", api.MaxRequestBody)
+	case errors.Is(err, io.EOF):
+		return errorf(api.CodeBadRequest, "the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(api.CodeBadRequest, "the body ends in the middle of a JSON value")
+	case errors.As(err, &syntax):
+		return errorf(api.CodeBadRequest, "malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
+	case errors.As(err, &typ):
+		return errorf(api.CodeBadRequest, "field %q: want a JSON %s", typ.Field, typ.Type.Kind()).field(typ.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errorf(api.CodeBadRequest, "unknown field %q", truncate(name, 60)).field(truncate(name, 60))
+	}
+	return errorf(api.CodeBadRequest, "malformed JSON: %s", truncate(err.Error(), 200))
+}
+
+// pageLimit parses ?limit=: absent means api.DefaultPageLimit, more than
+// api.MaxPageLimit is capped, anything not a positive integer is refused.
+func pageLimit(r *http.Request) (int, *apiError) {
+	raw := r.URL.Query().Get("limit")
+	if raw == "" {
+		return api.DefaultPageLimit, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		if ne := (*strconv.NumError)(nil); errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && !strings.HasPrefix(raw, "-") {
+			return api.MaxPageLimit, nil // absurdly large: capped like any other large value
+		}
+		return 0, errorf(api.CodeBadRequest, "limit must be a positive integer (got %q)", truncate(raw, 30)).field("limit")
+	}
+	if n < 1 {
+		return 0, errorf(api.CodeBadRequest, "limit must be a positive integer (got %d)", n).field("limit")
+	}
+	return min(n, api.MaxPageLimit), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// unsaved logs a failed write and tells the client it may retry: nothing was changed,
+// since writes persist before they apply.
+func (s *Server) unsaved(what string, err error) *apiError {
+	s.log.Error(what, "err", err)
+	e := errorf(api.CodeUnavailable, "%s failed: nothing was changed; retry shortly", what)
+	e.retry = time.Second
+	return e
+}

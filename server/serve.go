@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// RunServe is `shadow serve`: parse flags, start the reference server, print where it
+// listens and the demo credentials, serve until ctx is done, then shut down
+// gracefully (requests in flight finish).
+func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, version string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
+	data := fs.String("data", "", "data directory (bbolt state, audit signing key); empty: a throwaway store")
+	users := fs.Int("generate-users", 0, "add this many generated users, for scale tests")
+	resources := fs.Int("generate-resources", 0, "add this many generated resources to Acme Logistics")
+	hostile := fs.Bool("hostile", false, "add a company whose names and cells hold escape sequences and other hostile text")
+	remote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (plain HTTP and a public demo password: think twice)")
+	verbose := fs.Bool("v", false, "log every request to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", strings.Join(fs.Args(), " "))
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	srv, err := New(Options{
+		DataDir:     *data,
+		Seed:        Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
+		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		AllowRemote: *remote,
+		Version:     version,
+	})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	url, err := srv.Start(*addr)
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprint(stdout, Banner(url, srv.DataDir(), *data == ""))
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "shadow: shutting down")
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Banner is what `shadow serve` prints on start: where it listens, the demo
+// credentials (public, demo only) and where state lives.
+func Banner(baseURL, dataDir string, throwaway bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "shadow reference server listening on %s\n", baseURL)
+	fmt.Fprintf(&b, "  demo sign-in: %s / %s  (demo only: this password is public)\n", DemoSupportEmail, DemoSupportPassword)
+	fmt.Fprintf(&b, "  every demo account uses the same password; see docs/DEMO.md\n")
+	if throwaway {
+		fmt.Fprintf(&b, "  state: throwaway (%s, removed on exit)\n", dataDir)
+	} else {
+		fmt.Fprintf(&b, "  state: %s\n", dataDir)
+	}
+	fmt.Fprintf(&b, "  try: curl -s %s/healthz\n", baseURL)
+	fmt.Fprintf(&b, "  stop with Ctrl-C\n")
+	return b.String()
+}

@@ -1,0 +1,289 @@
+package server
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/org"
+	"github.com/shadowview/shadow/server/policy"
+	"github.com/shadowview/shadow/server/store"
+)
+
+// Session lifecycle. A session is active until it is ended (DELETE), expires (its
+// expires_at passes) or is revoked by the server; each transition happens once, under
+// sessMu, and is then persisted with its audit event. Memory changes first, so a
+// failed write can only make the server refuse a token sooner, never later.
+
+// loadSessions reads stored sessions at start. Sessions a previous run left active
+// are revoked: their tokens were signed with a key that died with that run.
+func (s *Server) loadSessions() error {
+	stored, err := s.store.Sessions()
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for i := range stored {
+		sess := stored[i]
+		s.sessions[sess.ID] = &sess
+		if sess.State != api.SessionActive {
+			continue
+		}
+		if !now.Before(sess.ExpiresAt) {
+			s.expireDue(sess.ID)
+			continue
+		}
+		if err := s.endSession(sess.ID, api.SessionRevoked, nil, "the server restarted; tokens do not survive a restart"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sessionByID returns a copy of the session after recording its expiry if it is due.
+func (s *Server) sessionByID(id string) (store.Session, bool) {
+	s.expireDue(id)
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	sess := s.sessions[id]
+	if sess == nil {
+		return store.Session{}, false
+	}
+	return *sess, true
+}
+
+// transition moves an active session to state (once) and returns the copy to persist.
+func (s *Server) transition(id, state string, at time.Time, due bool) (store.Session, bool) {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	sess := s.sessions[id]
+	if sess == nil || sess.State != api.SessionActive {
+		return store.Session{}, false
+	}
+	if due && s.now().Before(sess.ExpiresAt) {
+		return store.Session{}, false
+	}
+	sess.State = state
+	t := at.UTC()
+	sess.EndedAt = &t
+	return *sess, true
+}
+
+// expireDue records a session's expiry if its time has come: state expired, and a
+// session.expire event dated when it expired (not when it was noticed).
+func (s *Server) expireDue(id string) {
+	s.sessMu.Lock()
+	sess := s.sessions[id]
+	var at time.Time
+	if sess != nil {
+		at = sess.ExpiresAt
+	}
+	s.sessMu.Unlock()
+	if sess == nil {
+		return
+	}
+	done, ok := s.transition(id, api.SessionExpired, at, true)
+	if !ok {
+		return
+	}
+	ev := sessionEvent(api.EventSessionExpire, done, done.Impersonator, at, "the session reached its expiry")
+	if err := s.store.PutSession(done, ev); err != nil {
+		s.log.Error("record session expiry", "session", id, "err", err)
+	}
+}
+
+// sweepSessions records every expiry that is due.
+func (s *Server) sweepSessions() {
+	s.sessMu.Lock()
+	now := s.now()
+	var due []string
+	for id, sess := range s.sessions {
+		if sess.State == api.SessionActive && !now.Before(sess.ExpiresAt) {
+			due = append(due, id)
+		}
+	}
+	s.sessMu.Unlock()
+	for _, id := range due {
+		s.expireDue(id)
+	}
+}
+
+// endSession ends an active session as ended (by a person: by) or revoked (by the
+// server: by nil), persisting it with its event. Ending one that is no longer active
+// is a no-op.
+func (s *Server) endSession(id, state string, by *org.User, details string) error {
+	done, ok := s.transition(id, state, s.now(), false)
+	if !ok {
+		return nil
+	}
+	kind, actor := api.EventSessionRevoke, done.Impersonator
+	if by != nil {
+		kind, actor = api.EventSessionEnd, by.Ref()
+	}
+	ev := sessionEvent(kind, done, actor, *done.EndedAt, details)
+	if err := s.store.PutSession(done, ev); err != nil {
+		return fmt.Errorf("record end of session %s: %w", id, err)
+	}
+	return nil
+}
+
+func sessionEvent(kind string, sess store.Session, actor api.UserRef, at time.Time, details string) store.Event {
+	user := sess.User
+	cs := []string{}
+	if sess.CompanyID != "" {
+		cs = append(cs, sess.CompanyID)
+	}
+	return store.Event{AuditEvent: api.AuditEvent{
+		Time: at, Kind: kind, Actor: actor, User: &user, SessionID: sess.ID, Reason: sess.Reason, Details: details,
+	}, Companies: cs}
+}
+
+// ---- handlers
+
+// startSession is POST /impersonation/sessions. Every refusal after the body is read
+// is audited as session.refused with its code.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id *identity) *apiError {
+	actor := id.user
+	var req api.StartSessionRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	pol := policy.For(s.org, actor, nil)
+	target := s.org.User(req.UserID)
+	s.mu.RUnlock()
+	if d := pol.Actor(); !d.Allowed() {
+		var ref *api.UserRef
+		if target != nil {
+			r := target.Ref()
+			ref = &r
+		}
+		return s.refuseStart(actor, ref, req.Reason, d)
+	}
+	if strings.TrimSpace(req.UserID) == "" {
+		return s.refuseStart(actor, nil, req.Reason, policy.Decision{Code: api.CodeValidation, Field: "user_id", Reason: "user_id is required"})
+	}
+	if target == nil {
+		return s.refuseStart(actor, &api.UserRef{ID: truncate(req.UserID, 100)}, req.Reason,
+			policy.Decision{Code: api.CodeUserNotFound, Field: "user_id", Reason: fmt.Sprintf("No user has the id %q.", truncate(req.UserID, 100))})
+	}
+	ref := target.Ref()
+	if d := pol.Target(target); !d.Allowed() {
+		return s.refuseStart(actor, &ref, req.Reason, d)
+	}
+	if d := policy.Reason(req.Reason); !d.Allowed() {
+		return s.refuseStart(actor, &ref, req.Reason, d)
+	}
+	if req.TTLSeconds < 0 {
+		return s.refuseStart(actor, &ref, req.Reason, policy.Decision{Code: api.CodeValidation, Field: "ttl_seconds", Reason: "ttl_seconds must not be negative"})
+	}
+	ttl := s.sessionTTL
+	if req.TTLSeconds > 0 && time.Duration(req.TTLSeconds)*time.Second < ttl {
+		ttl = time.Duration(req.TTLSeconds) * time.Second
+	}
+	now := s.now().UTC()
+	sess := store.Session{
+		Session: api.Session{
+			ID:   "ses_" + strings.ToLower(ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()),
+			User: ref, Impersonator: actor.Ref(), Reason: strings.TrimSpace(req.Reason),
+			StartedAt: now, ExpiresAt: now.Add(ttl).Truncate(time.Second), State: api.SessionActive,
+		},
+		CompanyID: target.CompanyID,
+	}
+	token, err := s.impersonationToken(sess.ID, target.ID, actor.ID, sess.ExpiresAt)
+	if err != nil {
+		return errorf(api.CodeInternal, "could not issue the session token")
+	}
+	ev := sessionEvent(api.EventSessionStart, sess, actor.Ref(), now, "")
+	ev.Companies = companies(target, actor)
+	if err := s.store.PutSession(sess, ev); err != nil {
+		s.log.Error("store session", "err", err)
+		return errorf(api.CodeUnavailable, "the session could not be recorded, so it was not started")
+	}
+	s.sessMu.Lock()
+	stored := sess
+	s.sessions[sess.ID] = &stored
+	s.sessMu.Unlock()
+	w.Header().Set("Location", api.Prefix+"/impersonation/sessions/"+sess.ID)
+	writeJSON(w, r, http.StatusCreated, api.StartSessionResponse{Session: sess.Session, Token: token})
+	return nil
+}
+
+// refuseStart audits a refused start and returns the refusal.
+func (s *Server) refuseStart(actor *org.User, target *api.UserRef, reason string, d policy.Decision) *apiError {
+	cs := companies(actor)
+	if target != nil {
+		s.mu.RLock()
+		if u := s.org.User(target.ID); u != nil {
+			cs = companies(u, actor)
+		}
+		s.mu.RUnlock()
+	}
+	ev := store.Event{AuditEvent: api.AuditEvent{
+		Time: s.now(), Kind: api.EventSessionRefused, Actor: actor.Ref(), User: target,
+		Code: d.Code, Reason: truncate(reason, api.MaxReasonLength), Details: d.Reason,
+	}, Companies: cs}
+	if err := s.store.AppendEvents(ev); err != nil {
+		s.log.Error("audit refused session", "err", err)
+		return errorf(api.CodeUnavailable, "the refusal could not be audited; retry shortly")
+	}
+	e := errorf(d.Code, "%s", d.Reason)
+	if d.Field != "" {
+		e = e.field(d.Field)
+	}
+	return e
+}
+
+// mayManage reports whether the identity may read (and, for an own token, end) a
+// session: the token of that very session; its impersonator; staff who may support
+// its company; or an admin of its company (a customer can always see and stop
+// shadowing of its users).
+func (s *Server) mayManage(id *identity, sess store.Session) bool {
+	if id.impersonating() {
+		return id.session.ID == sess.ID
+	}
+	u := id.user
+	switch {
+	case u.ID == sess.Impersonator.ID:
+		return true
+	case u.Staff():
+		return s.policyFor(u).MaySupport(sess.CompanyID)
+	case u.Admin():
+		return u.CompanyID == sess.CompanyID
+	}
+	return false
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request, id *identity) *apiError {
+	sess, ok := s.sessionByID(r.PathValue("id"))
+	if !ok || !s.mayManage(id, sess) {
+		return errorf(api.CodeNotFound, "no session %q", truncate(r.PathValue("id"), 100))
+	}
+	writeJSON(w, r, http.StatusOK, sess.Session)
+	return nil
+}
+
+// endSessionHandler is DELETE /impersonation/sessions/{id}: 204, and the token is dead
+// from this moment. Ending a session that already ended is also 204.
+func (s *Server) endSessionHandler(w http.ResponseWriter, r *http.Request, id *identity) *apiError {
+	sess, ok := s.sessionByID(r.PathValue("id"))
+	if !ok || !s.mayManage(id, sess) {
+		return errorf(api.CodeNotFound, "no session %q", truncate(r.PathValue("id"), 100))
+	}
+	details := ""
+	if id.user.ID != sess.Impersonator.ID {
+		details = fmt.Sprintf("ended by %s, not the impersonator", id.user.Name)
+	}
+	if err := s.endSession(sess.ID, api.SessionEnded, id.user, details); err != nil {
+		s.log.Error("end session", "err", err)
+		return errorf(api.CodeUnavailable, "the end of the session could not be written to the audit log; its token is refused from now on regardless")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
