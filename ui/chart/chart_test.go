@@ -1,0 +1,95 @@
+package chart_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/ui/chart"
+	"github.com/shadowview/shadow/ui/internal/uitest"
+)
+
+func TestNumberFormats(t *testing.T) {
+	for v, want := range map[float64]string{
+		0: "0", 128: "128", 1234: "1,234", 1234567.891: "1,234,567.89", -4200.5: "-4,200.5",
+		93.4: "93.4", 0.126: "0.13", -0.001: "0", math.NaN(): "–", math.Inf(1): "–",
+	} {
+		if got := chart.Number(v); got != want {
+			t.Errorf("Number(%v) = %q, want %q", v, got, want)
+		}
+	}
+	for v, want := range map[float64]string{950: "950", 12500: "12.5k", 3400000: "3.4M", 2.5: "2.5", 7: "7", 2e9: "2G"} {
+		if got := chart.Compact(v); got != want {
+			t.Errorf("Compact(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if chart.WithUnit("93.4", "%") != "93.4%" || chart.WithUnit("5", "EUR") != "5 EUR" || chart.WithUnit("5", "") != "5" {
+		t.Error("WithUnit")
+	}
+}
+
+func TestBarsScaleToTheLargest(t *testing.T) {
+	st := uitest.Context(uitest.Profiles[0].Profile, 0, 0).Styles
+	bars := []chart.Bar{{"Depot 1", 40}, {"Depot 2 \x1b[31m", 20}, {"陳大文", 10}, {"NaN", math.NaN()}, {"neg", -5}}
+	lines := chart.Bars(st, bars, "vehicles", 50, 10)
+	if len(lines) != 5 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		if ansi.StringWidth(l) != 50 {
+			t.Fatalf("line %q is not 50 cells", l)
+		}
+	}
+	full := strings.Count(lines[0], "█")
+	half := strings.Count(lines[1], "█")
+	if full == 0 || half != full/2 {
+		t.Fatalf("bars not proportional: %d and %d cells\n%s", full, half, strings.Join(lines, "\n"))
+	}
+	if !strings.HasSuffix(lines[0], "40 vehicles") || strings.Contains(lines[1], "\x1b") {
+		t.Fatalf("value or label wrong:\n%s", strings.Join(lines, "\n"))
+	}
+	lines = chart.Bars(st, bars, "", 30, 3)
+	if len(lines) != 3 || !strings.Contains(lines[2], "+3 more") {
+		t.Fatalf("overflow not reported: %q", lines)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	if got := chart.Sparkline([]float64{1, 2, 3, 4, 5, 6, 7, 8}, 20); got != "▁▂▃▄▅▆▇█" {
+		t.Errorf("Sparkline = %q", got)
+	}
+	if got := chart.Sparkline([]float64{1, 1, 8, 8}, 2); got != "▁█" {
+		t.Errorf("resampled Sparkline = %q", got)
+	}
+	if got := chart.Sparkline([]float64{3, 3, math.NaN()}, 5); got != "▁▁▁" {
+		t.Errorf("flat Sparkline = %q", got)
+	}
+}
+
+func TestLinesPlotsWithinItsBox(t *testing.T) {
+	st := uitest.Context(uitest.Profiles[1].Profile, 0, 0).Styles
+	up := []float64{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100}
+	down := []float64{100, 90, 80, 70, math.NaN(), 50, 40, 30, 20, 10, 0}
+	lines := chart.Lines(st, [][]float64{up, down}, "Mar 1", "Mar 14", 40, 8)
+	if len(lines) != 8 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		if ansi.StringWidth(l) != 40 {
+			t.Fatalf("line %q is %d cells", l, ansi.StringWidth(l))
+		}
+	}
+	plain := uitest.Plain(strings.Join(lines, "\n"))
+	if !strings.HasPrefix(plain, "100┤") || !strings.Contains(plain, "  0┤") || !strings.Contains(plain, "Mar 14") {
+		t.Fatalf("axes:\n%s", plain)
+	}
+	// Both lines reach the top row: one at its left end, one at its right end.
+	top := []rune(strings.TrimPrefix(strings.Split(plain, "\n")[0], "100┤"))
+	if top[0] == ' ' || top[len(top)-1] == ' ' {
+		t.Fatalf("top row %q should have dots at both ends", string(top))
+	}
+	if chart.Lines(st, nil, "", "", 40, 8) != nil || chart.Lines(st, [][]float64{up}, "", "", 5, 8) != nil {
+		t.Fatal("nothing to draw, or no room, should give no lines")
+	}
+}

@@ -1,0 +1,178 @@
+// Package chrome draws what surrounds the pages: the tab bar, the status line (journal
+// sync state, the last error, key hints), the full help overlay built with bubbles/help
+// from the keys of the page and the root, and dialogs (e.g. "End the session?").
+//
+// It holds no state but the status line's, and must never decide anything: the root
+// model tells it what to show.
+package chrome
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// Sync is the journal's sync state as the status line says it.
+type Sync struct {
+	// Pending counts records not yet acknowledged by the server.
+	Pending int
+	// Offline is set while the server cannot be reached.
+	Offline bool
+}
+
+// String says the state in words: "synced", "3 pending", "offline · 3 pending".
+func (s Sync) String() string {
+	var out string
+	switch {
+	case s.Pending == 0:
+		out = "synced"
+	default:
+		out = fmt.Sprintf("%d pending", s.Pending)
+	}
+	if s.Offline {
+		out = "offline · " + out
+	}
+	return out
+}
+
+// Status is the status line. The root sets what it shows; it has no Update.
+type Status struct {
+	st   *common.Styles
+	sync Sync
+	err  string
+	help help.Model
+}
+
+// NewStatus makes a status line.
+func NewStatus(ctx *common.Context) *Status {
+	h := help.New()
+	h.Styles = ctx.Styles.Help
+	return &Status{st: ctx.Styles, help: h}
+}
+
+// SetSync sets the journal's sync state.
+func (s *Status) SetSync(sync Sync) { s.sync = sync }
+
+// SetError shows an error until the next SetError; nil clears it. Its text may quote the
+// server and is sanitised.
+func (s *Status) SetError(err error) {
+	s.err = ""
+	if err != nil {
+		s.err = strings.TrimSpace(safetext.Clean(err.Error()))
+	}
+}
+
+// View is the status line, exactly width cells: sync state, then the error, then as many
+// key hints as fit.
+func (s *Status) View(width int, keys help.KeyMap) string {
+	if width < 1 {
+		return ""
+	}
+	paint := s.st.OK
+	switch {
+	case s.sync.Offline:
+		paint = s.st.Error
+	case s.sync.Pending > 0:
+		paint = s.st.Warn
+	}
+	line := "journal: " + paint.Apply(s.sync.String())
+	used := len("journal: ") + len([]rune(s.sync.String()))
+	if s.err != "" {
+		e := safetext.Fit("error: "+s.err, max(10, (width-used)*2/3))
+		line += " │ " + s.st.Error.Apply(e)
+		used += 3 + safetext.Width(e)
+	}
+	if keys != nil && width-used > 8 {
+		s.help.Width = width - used - 3
+		line += " │ " + s.help.ShortHelpView(keys.ShortHelp())
+	}
+	return common.FitLine(line, width)
+}
+
+// HelpView is the full help overlay for a page's keys and the root's, in a frame
+// centred in width × height.
+func HelpView(ctx *common.Context, keys help.KeyMap, width, height int) string {
+	body := append(helpColumns(ctx, keys, common.BoxInner(width)), "", ctx.Styles.Muted.Apply("? or esc to close"))
+	bw := 0
+	for _, l := range body {
+		bw = max(bw, safetext.Width(l))
+	}
+	w := min(width, bw+4)
+	return common.Join(common.Center(ctx.Styles.Box("Keys", body, w, min(height, len(body)+2), true), width, height))
+}
+
+// helpColumns draws each key group as a column with bubbles/help and packs the columns
+// into as many rows as the width needs, so no group is cut off (bubbles/help would end
+// the line with an ellipsis instead).
+func helpColumns(ctx *common.Context, keys help.KeyMap, width int) []string {
+	h := help.New()
+	h.Styles = ctx.Styles.Help
+	const gap = "    "
+	var out, row []string
+	rowW := 0
+	flush := func() {
+		if len(row) > 0 {
+			if len(out) > 0 {
+				out = append(out, "")
+			}
+			out = append(out, row...)
+		}
+		row, rowW = nil, 0
+	}
+	for _, group := range keys.FullHelp() {
+		col := strings.Split(h.FullHelpView([][]key.Binding{group}), "\n")
+		cw := 0
+		for _, l := range col {
+			cw = max(cw, ansi.StringWidth(l))
+		}
+		if len(row) > 0 && rowW+len(gap)+cw > width {
+			flush()
+		}
+		col = common.FitLines(col, cw, len(col))
+		if len(row) == 0 {
+			row, rowW = col, cw
+			continue
+		}
+		row = common.JoinColumns(gap, common.FitLines(row, rowW, max(len(row), len(col))), common.FitLines(col, cw, max(len(row), len(col))))
+		rowW += len(gap) + cw
+	}
+	flush()
+	return out
+}
+
+// Dialog is a framed message centred in width × height, e.g. the question before a
+// session ends. Title and lines are sanitised.
+func Dialog(ctx *common.Context, title string, lines []string, width, height int) string {
+	st := ctx.Styles
+	bw := safetext.Width(title) + 6
+	for _, l := range lines {
+		bw = max(bw, safetext.Width(l)+4)
+	}
+	w := min(width, bw)
+	var body []string
+	for _, l := range lines {
+		body = append(body, safetext.Wrap(l, common.BoxInner(w), 0)...)
+	}
+	return common.Join(common.Center(st.Box(title, body, w, min(height, len(body)+2), true), width, height))
+}
+
+// Tabs is the tab bar, exactly width cells: each tab numbered, the active one
+// bracketed so it shows without colour.
+func Tabs(st *common.Styles, titles []string, active int, width int) string {
+	var b strings.Builder
+	for i, t := range titles {
+		label := fmt.Sprintf("%d %s", i+1, safetext.Clean(t))
+		if i == active {
+			b.WriteString(st.TabActive.Apply("[" + label + "]"))
+		} else {
+			b.WriteString(st.TabIdle.Apply(" " + label + " "))
+		}
+		b.WriteString(" ")
+	}
+	return common.FitLine(b.String(), width)
+}

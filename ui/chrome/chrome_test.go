@@ -1,0 +1,95 @@
+package chrome_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/ui/chrome"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/internal/uitest"
+	"github.com/shadowview/shadow/ui/matrix"
+)
+
+func TestSyncWords(t *testing.T) {
+	for s, want := range map[chrome.Sync]string{
+		{}:                          "synced",
+		{Pending: 3}:                "3 pending",
+		{Pending: 2, Offline: true}: "offline · 2 pending",
+		{Offline: true}:             "offline · synced",
+	} {
+		if s.String() != want {
+			t.Errorf("%+v: %q, want %q", s, s.String(), want)
+		}
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	for _, p := range uitest.Profiles {
+		ctx := uitest.Context(p.Profile, 80, 24)
+		s := chrome.NewStatus(ctx)
+		keys := common.KeyMaps{matrix.New(ctx), ctx.Keys}
+		s.SetSync(chrome.Sync{Pending: 3})
+		s.SetError(errors.New("unavailable: \x1b]52;c;eA==\x07server \u202Edown"))
+		for w := 1; w <= 140; w++ {
+			line := s.View(w, keys)
+			uitest.AssertFrame(t, line, w, 1)
+			if ansi.StringWidth(line) != w {
+				t.Fatalf("%s width %d: %d cells", p.Name, w, ansi.StringWidth(line))
+			}
+		}
+		plain := uitest.Plain(s.View(120, keys))
+		for _, want := range []string{"journal: 3 pending", "error: unavailable: server down", "enter explain cell", "? help"} {
+			if !strings.Contains(plain, want) {
+				t.Errorf("%s: %q missing from %q", p.Name, want, plain)
+			}
+		}
+		s.SetError(nil)
+		s.SetSync(chrome.Sync{})
+		if plain := uitest.Plain(s.View(80, nil)); strings.TrimSpace(plain) != "journal: synced" {
+			t.Errorf("%q", plain)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, p := range uitest.Profiles {
+		for _, sz := range uitest.Sizes {
+			t.Run(fmt.Sprintf("help/%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				ctx := uitest.Context(p.Profile, sz.W, sz.H)
+				view := chrome.HelpView(ctx, common.KeyMaps{matrix.New(ctx), ctx.Keys}, sz.W, sz.H)
+				uitest.AssertFrame(t, view, sz.W, sz.H)
+				for _, want := range []string{"explain cell", "deny rows only", "end session", "end & quit"} {
+					if !strings.Contains(view, want) {
+						t.Errorf("help lacks %q", want)
+					}
+				}
+				uitest.Golden(t, view)
+			})
+			t.Run(fmt.Sprintf("dialog/%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				ctx := uitest.Context(p.Profile, sz.W, sz.H)
+				view := chrome.Dialog(ctx, "End the session?", []string{"Stop shadowing Alice Andersen and return to the picker?", "", "y end · n keep going"}, sz.W, sz.H)
+				uitest.AssertFrame(t, view, sz.W, sz.H)
+				uitest.Golden(t, view)
+			})
+		}
+	}
+}
+
+func TestTabsShowTheActiveOneWithoutColour(t *testing.T) {
+	st := uitest.Context(uitest.Profiles[0].Profile, 0, 0).Styles
+	got := chrome.Tabs(st, []string{"Dashboards", "Permissions", "Journal"}, 1, 60)
+	if got != " 1 Dashboards  [2 Permissions]  3 Journal                   " {
+		t.Fatalf("%q", got)
+	}
+	for w := 1; w < 50; w++ {
+		if ansi.StringWidth(chrome.Tabs(st, []string{"a\x1b[2J", "b"}, 0, w)) != w {
+			t.Fatalf("tabs at %d", w)
+		}
+	}
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 20, 6)
+	uitest.AssertFrame(t, chrome.HelpView(ctx, ctx.Keys, 20, 6), 20, 6)
+	uitest.AssertFrame(t, chrome.Dialog(ctx, "x", []string{strings.Repeat("long ", 30)}, 20, 6), 20, 6)
+}

@@ -1,0 +1,127 @@
+package common
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+type reply struct {
+	Tag
+	body string
+}
+
+func TestLatestDropsStaleReplies(t *testing.T) {
+	var search Latest
+	if search.Current(reply{}) {
+		t.Fatal("a zero Latest accepted the zero tag")
+	}
+	first := search.Issue("s1")
+	if !search.Current(reply{Tag: first}) {
+		t.Fatal("the newest tag is not current")
+	}
+	second := search.Issue("s1")
+	if search.Current(reply{Tag: first}) {
+		t.Fatal("a superseded tag is still current")
+	}
+	if !search.Current(reply{Tag: second}) || search.Tag() != second {
+		t.Fatal("the newest tag is not current")
+	}
+	if search.Current(reply{Tag: Tag{Session: "s2", Seq: second.Seq}}) {
+		t.Fatal("a tag from another session was accepted")
+	}
+	var other Latest
+	if other.Issue("s1") == second {
+		t.Fatal("two streams issued the same tag")
+	}
+	search.Forget()
+	if search.Current(reply{Tag: second}) {
+		t.Fatal("Forget left a tag current")
+	}
+	if !StaleFor("s2", reply{Tag: second}) || StaleFor("s1", reply{Tag: second}) {
+		t.Fatal("StaleFor compares sessions wrongly")
+	}
+}
+
+func TestPaintsWithoutColourAreEmpty(t *testing.T) {
+	plain := NewStyles(termenv.Ascii)
+	if !plain.NoColor() {
+		t.Fatal("Ascii styles claim colour")
+	}
+	for name, p := range map[string]Paint{"banner": plain.Banner, "deny": plain.Deny, "selected": plain.Selected, "cursor": plain.CursorCell} {
+		if !p.IsZero() || p.Apply("x") != "x" {
+			t.Errorf("%s paints under no colour: %q", name, p.Apply("x"))
+		}
+	}
+	colour := NewStyles(termenv.ANSI256)
+	got := colour.Banner.Apply("IMPERSONATING")
+	if !strings.HasPrefix(got, "\x1b[") || !strings.HasSuffix(got, "\x1b[0m") || ansi.Strip(got) != "IMPERSONATING" {
+		t.Fatalf("banner paint = %q", got)
+	}
+}
+
+func TestFitLineAndBlock(t *testing.T) {
+	st := NewStyles(termenv.ANSI256)
+	line := st.Deny.Apply("denied everywhere") + " tail"
+	got := FitLine(line, 6)
+	if ansi.StringWidth(got) != 6 || ansi.Strip(got) != "denied" || !strings.HasSuffix(got, "\x1b[0m") {
+		t.Fatalf("FitLine kept %q; the reset after the cut must survive", got)
+	}
+	if FitLine("ab", 4) != "ab  " || FitLine("x", 0) != "" {
+		t.Fatal("FitLine padding")
+	}
+	b := Block("one\ntwo\nthree", 3, 2)
+	if len(b) != 2 || b[0] != "one" || b[1] != "two" {
+		t.Fatalf("Block = %q", b)
+	}
+	j := JoinColumns("|", []string{"ab", "cd"}, []string{"x"})
+	if j[0] != "ab|x" || j[1] != "cd| " {
+		t.Fatalf("JoinColumns = %q", j)
+	}
+}
+
+func TestBoxIsExactlyItsSize(t *testing.T) {
+	for _, profile := range []termenv.Profile{termenv.Ascii, termenv.ANSI256} {
+		st := NewStyles(profile)
+		for _, focused := range []bool{false, true} {
+			for w := 0; w < 30; w++ {
+				for h := 0; h < 5; h++ {
+					box := st.Box("Title \x1b[2J陳大文 that is long", []string{"content line that is long", "two"}, w, h, focused)
+					if len(box) != h {
+						t.Fatalf("%dx%d box has %d lines", w, h, len(box))
+					}
+					for _, l := range box {
+						if ansi.StringWidth(l) != w {
+							t.Fatalf("%dx%d box line %q is %d cells", w, h, l, ansi.StringWidth(l))
+						}
+						if strings.Contains(ansi.Strip(l), "\x1b") || strings.Contains(l, "[2J") {
+							t.Fatalf("title escape leaked: %q", l)
+						}
+					}
+				}
+			}
+		}
+	}
+	plain := NewStyles(termenv.Ascii)
+	if got := plain.Box("T", []string{"x"}, 8, 3, true); got[0] != "┏━ T ━━┓" || got[1] != "┃ x    ┃" {
+		t.Fatalf("focused box = %q", got)
+	}
+}
+
+func TestKeyMapsJoin(t *testing.T) {
+	g := DefaultGlobalKeys()
+	km := KeyMaps{g, g}
+	if len(km.ShortHelp()) != 2*len(g.ShortHelp()) || len(km.FullHelp()) != 2*len(g.FullHelp()) {
+		t.Fatal("KeyMaps did not join")
+	}
+}
+
+func TestDetectProfileHonoursNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	t.Setenv("CLICOLOR_FORCE", "1")
+	if p := DetectProfile(); p != termenv.Ascii {
+		t.Fatalf("NO_COLOR gave profile %v", p)
+	}
+}

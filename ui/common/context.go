@@ -1,0 +1,51 @@
+// Package common is what every piece of shadow's terminal UI shares: the program
+// context (terminal size, styles built once for one colour profile, global keys, the
+// clock, the current session), the Component interface, the convention for tagging
+// asynchronous requests so stale replies are dropped, and line-layout helpers that keep
+// every line within its width.
+//
+// It must never import a component, the client, the journal or the server: components
+// import it, never the other way round.
+package common
+
+import (
+	"os"
+	"time"
+
+	"github.com/muesli/termenv"
+)
+
+// Context is the program context, in the manner of gh-dash's ProgramContext: one value,
+// owned and mutated by the root model only (inside Update, so never concurrently with a
+// View), and shared by pointer with every component so they read the same size, styles,
+// keys and clock.
+type Context struct {
+	// Width and Height are the whole terminal's, from the last tea.WindowSizeMsg;
+	// zero until the first one arrives.
+	Width, Height int
+	// Styles are built once for the colour profile, never inside a View.
+	Styles *Styles
+	// Keys are the root's global bindings, which components must leave alone.
+	Keys GlobalKeys
+	// Now is the clock every countdown and timestamp reads, so tests can fix it.
+	Now func() time.Time
+	// Session is the active impersonation session's id, "" when there is none.
+	// Components stamp the requests they emit with it (see Tag).
+	Session string
+}
+
+// NewContext builds a context for a colour profile: termenv.Ascii for no colour (what
+// NO_COLOR gives), or a colour profile. Use DetectProfile for the terminal at hand.
+func NewContext(profile termenv.Profile) *Context {
+	return &Context{
+		Styles: NewStyles(profile),
+		Keys:   DefaultGlobalKeys(),
+		Now:    time.Now,
+	}
+}
+
+// DetectProfile is the colour profile of the terminal on stdout, honouring NO_COLOR
+// (any non-empty value) and CLICOLOR / CLICOLOR_FORCE.
+func DetectProfile() termenv.Profile {
+	return termenv.NewOutput(os.Stdout).EnvColorProfile()
+}

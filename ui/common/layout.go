@@ -1,0 +1,163 @@
+package common
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// Views are built as lists of lines, each exactly as wide as the space given to it, so
+// blocks can be placed side by side by joining lines and nothing ever wraps. The helpers
+// here work on lines the UI styled itself; untrusted text must have gone through
+// safetext before it was styled.
+
+// FitLine cuts a styled line to width cells (escape sequences kept whole) and pads it
+// with spaces to exactly width.
+func FitLine(line string, width int) string {
+	if width < 1 {
+		return ""
+	}
+	w := ansi.StringWidth(line)
+	if w > width {
+		line = ansi.Truncate(line, width, "")
+		w = ansi.StringWidth(line)
+	}
+	return line + Spaces(width-w)
+}
+
+// Block splits s into lines and fits it to exactly width × height: lines cut or padded,
+// missing lines blank, extra lines dropped.
+func Block(s string, width, height int) []string {
+	return FitLines(strings.Split(s, "\n"), width, height)
+}
+
+// FitLines fits lines to exactly width × height.
+func FitLines(lines []string, width, height int) []string {
+	if height < 1 {
+		return nil
+	}
+	out := make([]string, height)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = FitLine(lines[i], width)
+		} else {
+			out[i] = Spaces(width)
+		}
+	}
+	return out
+}
+
+// Fill makes exactly height lines of lines that are already width cells each: extra
+// lines dropped, missing ones blank. Unlike FitLines it measures nothing, for views that
+// build exact lines and must stay cheap.
+func Fill(lines []string, width, height int) []string {
+	if height < 1 {
+		return nil
+	}
+	if len(lines) >= height {
+		return lines[:height]
+	}
+	blank := Spaces(width)
+	for len(lines) < height {
+		lines = append(lines, blank)
+	}
+	return lines
+}
+
+// JoinColumns places blocks side by side with gap between them. Blocks shorter than the
+// tallest are padded with blank lines as wide as their first line.
+func JoinColumns(gap string, blocks ...[]string) []string {
+	height := 0
+	for _, b := range blocks {
+		height = max(height, len(b))
+	}
+	out := make([]string, height)
+	for i := range out {
+		var sb strings.Builder
+		for j, b := range blocks {
+			if j > 0 {
+				sb.WriteString(gap)
+			}
+			switch {
+			case i < len(b):
+				sb.WriteString(b[i])
+			case len(b) > 0:
+				sb.WriteString(Spaces(ansi.StringWidth(b[0])))
+			}
+		}
+		out[i] = sb.String()
+	}
+	return out
+}
+
+// Join turns lines into a view.
+func Join(lines []string) string { return strings.Join(lines, "\n") }
+
+// BoxInner is the content width of a Box of width w.
+func BoxInner(w int) int { return max(0, w-4) }
+
+// Box draws lines in a frame of exactly width × height with title set in the top edge.
+// A focused box has a heavy frame, so focus shows without colour. Content lines are
+// fitted to BoxInner(width) and one space of padding each side; the title is untrusted
+// text and is sanitised here.
+func (s *Styles) Box(title string, lines []string, width, height int, focused bool) []string {
+	if width < 4 || height < 2 {
+		return FitLines(lines, width, height)
+	}
+	h, v, tl, tr, bl, br := "─", "│", "╭", "╮", "╰", "╯"
+	paint := s.Border
+	if focused {
+		h, v, tl, tr, bl, br = "━", "┃", "┏", "┓", "┗", "┛"
+		paint = s.FocusBorder
+	}
+	out := make([]string, 0, height)
+	top := tl + h
+	rest := width - 3
+	if t := safetext.Fit(title, width-6); t != "" {
+		tw := ansi.StringWidth(t)
+		out = append(out, paint.Apply(top+" ")+s.Title.Apply(t)+paint.Apply(" "+strings.Repeat(h, max(0, rest-tw-2))+tr))
+	} else {
+		out = append(out, paint.Apply(top+strings.Repeat(h, rest)+tr))
+	}
+	inner := BoxInner(width)
+	side := paint.Apply(v)
+	for _, l := range FitLines(lines, inner, height-2) {
+		out = append(out, side+" "+l+" "+side)
+	}
+	out = append(out, paint.Apply(bl+strings.Repeat(h, width-2)+br))
+	return out
+}
+
+// Center places a block of exact-width lines in the middle of width × height (a third
+// of the way down, where the eye goes), cutting it if it does not fit.
+func Center(block []string, width, height int) []string {
+	if width < 1 || height < 1 {
+		return nil
+	}
+	bw := 0
+	if len(block) > 0 {
+		bw = ansi.StringWidth(block[0])
+	}
+	if bw > width {
+		return FitLines(block, width, height)
+	}
+	left := Spaces((width - bw) / 2)
+	right := Spaces(width - bw - (width-bw)/2)
+	lines := make([]string, 0, height)
+	for i := max(0, (height-len(block))/3); i > 0; i-- {
+		lines = append(lines, Spaces(width))
+	}
+	for _, l := range block {
+		lines = append(lines, left+l+right)
+	}
+	return Fill(lines, width, height)
+}
+
+// Spaces is n spaces (none for n < 1).
+func Spaces(n int) string {
+	if n < 1 {
+		return ""
+	}
+	return strings.Repeat(" ", n)
+}

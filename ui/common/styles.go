@@ -1,0 +1,151 @@
+package common
+
+import (
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Paint is a style reduced to the escape sequences before and after the text, so a View
+// can colour thousands of cells by concatenation instead of running lipgloss for each.
+// The zero Paint leaves text as it is, which is what every Paint is under no colour.
+// Paints do not nest: a Paint's suffix resets all attributes, so paint side by side
+// segments, never a painted segment inside another.
+type Paint struct{ pre, post string }
+
+// Apply paints s. Apply on text from a server only after safetext has fitted it.
+func (p Paint) Apply(s string) string {
+	if p.pre == "" {
+		return s
+	}
+	return p.pre + s + p.post
+}
+
+// IsZero reports whether the paint changes nothing (always so without colour).
+func (p Paint) IsZero() bool { return p.pre == "" && p.post == "" }
+
+const paintSentinel = "\uE000"
+
+// PaintOf reduces a lipgloss style without padding, margins, borders or size to a Paint.
+func PaintOf(s lipgloss.Style) Paint {
+	out := s.Render(paintSentinel)
+	i := strings.Index(out, paintSentinel)
+	if i < 0 {
+		return Paint{}
+	}
+	return Paint{pre: out[:i], post: out[i+len(paintSentinel):]}
+}
+
+// Palette colours (xterm-256 indices; lipgloss degrades them for 16-colour terminals).
+const (
+	colourRed       = "160"
+	colourBannerBg  = "124"
+	colourWhite     = "231"
+	colourGreen     = "35"
+	colourYellow    = "178"
+	colourGrey      = "245"
+	colourDarkGrey  = "240"
+	colourAccent    = "38"
+	colourMagenta   = "170"
+	colourSelection = "237"
+)
+
+// Styles is the theme for one colour profile, built once by NewStyles. Paints are for
+// text inside lines; Border and the Help/Input styles are for the bubbles that take
+// lipgloss styles.
+type Styles struct {
+	// Profile is the colour profile the styles were built for.
+	Profile termenv.Profile
+
+	Bold, Dim, Muted, Header, Title, Accent Paint
+	// Selected is the cursor row; CursorCell the cursor cell of a grid in cell mode.
+	Selected, CursorCell Paint
+	// Allow, Deny and None paint permission cells.
+	Allow, Deny, None   Paint
+	Error, Warn, OK     Paint
+	Up, Down            Paint // a KPI's change against the previous period
+	Redacted            Paint
+	Banner              Paint // white on red: the impersonation banner
+	BannerRule          Paint // the banner's frame under no colour
+	TabActive, TabIdle  Paint
+	Border, FocusBorder Paint
+	// Series colours the lines of a chart in turn.
+	Series []Paint
+
+	// Help is for bubbles/help; InputPrompt, InputText, InputPlaceholder and InputCursor
+	// for bubbles/textinput (see StyleInput); Spinner for bubbles/spinner.
+	Help                                                  help.Styles
+	InputPrompt, InputText, InputPlaceholder, InputCursor lipgloss.Style
+	Spinner                                               lipgloss.Style
+}
+
+// NoColor reports whether the styles draw without colour (and so without bold and
+// reverse, which colour-free terminals lose too): words and frames must carry meaning.
+func (s *Styles) NoColor() bool { return s.Profile == termenv.Ascii }
+
+// NewStyles builds the theme for a profile. It uses its own lipgloss renderer, so it
+// neither reads nor changes lipgloss's global one and never queries the terminal.
+func NewStyles(profile termenv.Profile) *Styles {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(profile)
+	r.SetHasDarkBackground(true)
+	fg := func(c string) lipgloss.Style { return r.NewStyle().Foreground(lipgloss.Color(c)) }
+	p := PaintOf
+	st := &Styles{
+		Profile:     profile,
+		Bold:        p(r.NewStyle().Bold(true)),
+		Dim:         p(fg(colourDarkGrey).Faint(true)),
+		Muted:       p(fg(colourGrey)),
+		Header:      p(r.NewStyle().Bold(true).Underline(true)),
+		Title:       p(fg(colourAccent).Bold(true)),
+		Accent:      p(fg(colourAccent)),
+		Selected:    p(r.NewStyle().Background(lipgloss.Color(colourSelection)).Bold(true)),
+		CursorCell:  p(r.NewStyle().Reverse(true).Bold(true)),
+		Allow:       p(fg(colourGreen)),
+		Deny:        p(fg(colourRed).Bold(true)),
+		None:        p(fg(colourDarkGrey)),
+		Error:       p(fg(colourRed).Bold(true)),
+		Warn:        p(fg(colourYellow)),
+		OK:          p(fg(colourGreen)),
+		Up:          p(fg(colourGreen)),
+		Down:        p(fg(colourRed)),
+		Redacted:    p(fg(colourMagenta).Italic(true)),
+		Banner:      p(r.NewStyle().Background(lipgloss.Color(colourBannerBg)).Foreground(lipgloss.Color(colourWhite)).Bold(true)),
+		BannerRule:  p(fg(colourRed)),
+		TabActive:   p(fg(colourAccent).Bold(true).Underline(true)),
+		TabIdle:     p(fg(colourGrey)),
+		Border:      p(fg(colourDarkGrey)),
+		FocusBorder: p(fg(colourAccent)),
+		Series: []Paint{
+			p(fg(colourAccent)), p(fg(colourYellow)), p(fg(colourMagenta)), p(fg(colourGreen)),
+		},
+		InputPrompt:      fg(colourAccent).Bold(true),
+		InputText:        r.NewStyle(),
+		InputPlaceholder: fg(colourDarkGrey),
+		InputCursor:      r.NewStyle().Reverse(true),
+		Spinner:          fg(colourAccent),
+	}
+	key, desc, sep := fg(colourAccent), fg(colourGrey), fg(colourDarkGrey)
+	st.Help = help.Styles{
+		Ellipsis: sep, ShortKey: key, ShortDesc: desc, ShortSeparator: sep,
+		FullKey: key, FullDesc: desc, FullSeparator: sep,
+	}
+	return st
+}
+
+// StyleInput gives a bubbles text input the theme's styles and a steady cursor (a
+// blinking one would make every frame differ, and tells nothing more).
+func (s *Styles) StyleInput(in *textinput.Model) {
+	in.PromptStyle = s.InputPrompt
+	in.TextStyle = s.InputText
+	in.PlaceholderStyle = s.InputPlaceholder
+	in.CompletionStyle = s.InputPlaceholder
+	in.Cursor.Style = s.InputCursor
+	in.Cursor.TextStyle = s.InputText
+	in.Cursor.SetMode(cursor.CursorStatic)
+}

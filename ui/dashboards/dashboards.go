@@ -1,0 +1,373 @@
+// Package dashboards is the Dashboards page: the list of dashboards the impersonated
+// user may read, and the selected dashboard's widgets drawn as the user sees them — KPI
+// tiles with their change against the previous period, bar charts, line charts with a
+// sparkline legend, and tables (virtualised, zoomable) with the row scope ("12 of 40
+// rows visible") — with every withheld value shown as [redacted].
+//
+// It asks for data with messages (ListRequested, Requested) and takes the replies
+// (ListLoaded, Loaded) only when they answer its newest request. It must never call the
+// API, journal, or draw server text without safetext.
+package dashboards
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/grid"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// ListRequested asks the root for the dashboard list (GET /dashboards) and a ListLoaded
+// reply with the same Tag.
+type ListRequested struct{ common.Tag }
+
+// ListLoaded is the reply to ListRequested. The root journals the view before sending it.
+type ListLoaded struct {
+	common.Tag
+	List *api.DashboardList
+	Err  error
+}
+
+// Requested asks the root for one dashboard (GET /dashboards/{id}) and a Loaded reply
+// with the same Tag.
+type Requested struct {
+	common.Tag
+	ID string
+}
+
+// Loaded is the reply to Requested. The root journals the view before sending it.
+type Loaded struct {
+	common.Tag
+	Dashboard *api.Dashboard
+	Err       error
+}
+
+// Redacted is how a withheld value is drawn.
+const Redacted = "[redacted]"
+
+// KeyMap is the page's keys.
+type KeyMap struct {
+	Grid   grid.KeyMap
+	Open   key.Binding
+	Back   key.Binding
+	Reload key.Binding
+}
+
+// DefaultKeyMap is the page's bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Grid:   grid.DefaultKeyMap(),
+		Open:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open / zoom")),
+		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Reload: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
+	}
+}
+
+type focus int
+
+const (
+	onList focus = iota
+	onWidgets
+	onZoom
+)
+
+// Model is the Dashboards page; it is a common.Component.
+type Model struct {
+	ctx  *common.Context
+	keys KeyMap
+
+	listReq, dashReq common.Latest
+	list             *api.DashboardList
+	listErr          error
+	listGrid         *grid.Model[api.DashboardSummary]
+
+	current   *api.Dashboard
+	dashErr   error
+	loadingID string
+	tables    map[int]*grid.Model[api.TableRow] // a grid per table widget of current, sized as drawn
+
+	focus  focus
+	widget int // the focused widget
+	scroll int // first line of the widget pane shown
+	width  int
+	height int
+}
+
+// New makes the page.
+func New(ctx *common.Context) *Model {
+	m := &Model{ctx: ctx, keys: DefaultKeyMap()}
+	m.listGrid = grid.New(ctx.Styles, []grid.Column{{Title: "Dashboards", Width: 8, Flex: 1}},
+		func(d api.DashboardSummary, _ int) grid.Cell { return grid.Cell{Text: d.Title} })
+	m.listGrid.Empty = "Loading…"
+	return m
+}
+
+// Init asks for the list.
+func (m *Model) Init() tea.Cmd { return m.reloadList() }
+
+func (m *Model) reloadList() tea.Cmd {
+	return common.Emit(ListRequested{Tag: m.listReq.Issue(m.ctx.Session)})
+}
+
+func (m *Model) open(id string) tea.Cmd {
+	m.loadingID, m.dashErr = id, nil
+	return common.Emit(Requested{Tag: m.dashReq.Issue(m.ctx.Session), ID: id})
+}
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = width, height
+	m.listGrid.SetSize(m.listWidth(), height)
+}
+
+// listWidth is the list pane's width; below 60 columns one pane is shown at a time.
+func (m *Model) listWidth() int {
+	switch {
+	case m.width < 60:
+		return m.width
+	case m.width >= 100:
+		return 28
+	}
+	return 22
+}
+
+func (m *Model) paneWidth() int {
+	if m.width < 60 {
+		return m.width
+	}
+	return m.width - m.listWidth() - 1
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case ListLoaded:
+		if !m.listReq.Current(msg) {
+			return m, nil
+		}
+		m.list, m.listErr = msg.List, msg.Err
+		m.listGrid.Empty = "No dashboards."
+		if msg.Err != nil {
+			m.listGrid.Empty = "Could not load the list."
+		}
+		if msg.List != nil {
+			m.listGrid.SetRows(msg.List.Dashboards)
+			if m.current == nil && m.loadingID == "" && len(msg.List.Dashboards) > 0 {
+				return m, m.open(msg.List.Dashboards[0].ID)
+			}
+		}
+	case Loaded:
+		if !m.dashReq.Current(msg) {
+			return m, nil
+		}
+		m.loadingID = ""
+		m.dashErr = msg.Err
+		if msg.Err == nil && msg.Dashboard != nil {
+			m.current = msg.Dashboard
+			m.widget, m.scroll = 0, 0
+			m.buildTables()
+		}
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	g := m.keys.Grid
+	switch m.focus {
+	case onZoom:
+		if key.Matches(msg, m.keys.Back) {
+			m.focus = onWidgets
+			return nil
+		}
+		if t := m.tables[m.widget]; t != nil {
+			t.Update(msg)
+		}
+	case onWidgets:
+		switch {
+		case key.Matches(msg, m.keys.Back, g.Left):
+			m.focus = onList
+		case key.Matches(msg, g.Up):
+			m.widget = max(0, m.widget-1)
+		case key.Matches(msg, g.Down):
+			if m.current != nil {
+				m.widget = min(len(m.current.Widgets)-1, m.widget+1)
+			}
+		case key.Matches(msg, g.Top):
+			m.widget = 0
+		case key.Matches(msg, g.Bottom):
+			if m.current != nil {
+				m.widget = len(m.current.Widgets) - 1
+			}
+		case key.Matches(msg, m.keys.Open):
+			if m.tables[m.widget] != nil {
+				m.focus = onZoom
+			}
+		case key.Matches(msg, m.keys.Reload):
+			if m.current != nil {
+				return m.open(m.current.ID)
+			}
+		}
+	default:
+		switch {
+		case key.Matches(msg, m.keys.Open, g.Right):
+			d, ok := m.listGrid.Selected()
+			if !ok {
+				return nil
+			}
+			m.focus = onWidgets
+			if m.current != nil && m.current.ID == d.ID && m.loadingID == "" {
+				return nil
+			}
+			return m.open(d.ID)
+		case key.Matches(msg, m.keys.Reload):
+			return m.reloadList()
+		default:
+			m.listGrid.Update(msg)
+		}
+	}
+	return nil
+}
+
+// buildTables makes a grid for each table widget of the dashboard just loaded.
+func (m *Model) buildTables() {
+	m.tables = map[int]*grid.Model[api.TableRow]{}
+	for i, w := range m.current.Widgets {
+		if w.Kind != api.WidgetTable || w.Table == nil {
+			continue
+		}
+		m.tables[i] = m.tableGrid(w.Table)
+	}
+}
+
+func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
+	st := m.ctx.Styles
+	cols := make([]grid.Column, len(t.Columns))
+	for c, tc := range t.Columns {
+		w := safetext.Width(tc.Title)
+		for r, row := range t.Rows {
+			if r == 200 {
+				break // a sample sizes the column; the grid cuts the rest
+			}
+			if c < len(row.Cells) {
+				if row.Cells[c].Redacted {
+					w = max(w, len(Redacted))
+				} else {
+					w = max(w, safetext.Width(row.Cells[c].Value))
+				}
+			}
+		}
+		cols[c] = grid.Column{Title: tc.Title, Width: min(max(w, 4), 28)}
+		if tc.Numeric {
+			cols[c].Align = grid.Right
+		}
+	}
+	g := grid.New(st, cols, func(r api.TableRow, c int) grid.Cell {
+		if c >= len(r.Cells) {
+			return grid.Cell{}
+		}
+		if r.Cells[c].Redacted {
+			return grid.Cell{Text: Redacted, Paint: st.Redacted}
+		}
+		return grid.Cell{Text: r.Cells[c].Value}
+	})
+	g.SetRows(t.Rows)
+	g.Empty = "No rows visible to this user."
+	return g
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	if m.width < 1 || m.height < 1 {
+		return ""
+	}
+	if m.width < 60 {
+		if m.focus == onList {
+			return common.Join(m.listView())
+		}
+		return common.Join(m.paneView())
+	}
+	return common.Join(common.JoinColumns(m.ctx.Styles.Border.Apply("│"), m.listView(), m.paneView()))
+}
+
+func (m *Model) listView() []string {
+	w := m.listWidth()
+	if m.listErr != nil {
+		return common.FitLines([]string{m.ctx.Styles.Error.Apply("Could not load the list:"), safetext.Fit(m.listErr.Error(), w), m.ctx.Styles.Muted.Apply("r to try again")}, w, m.height)
+	}
+	m.listGrid.NoCursor = false
+	return common.Fill(m.listGrid.Lines(), w, m.height)
+}
+
+// paneView is the selected dashboard: its header, then its widgets scrolled so the
+// focused one is in view (or the zoomed table alone).
+func (m *Model) paneView() []string {
+	st := m.ctx.Styles
+	w, h := m.paneWidth(), m.height
+	var head []string
+	switch {
+	case m.dashErr != nil:
+		return common.FitLines([]string{st.Error.Apply("Could not load the dashboard:"), safetext.Fit(m.dashErr.Error(), w)}, w, h)
+	case m.current == nil:
+		return common.FitLines([]string{st.Muted.Apply("Loading the dashboard…")}, w, h)
+	}
+	d := m.current
+	title := st.Title.Apply(safetext.Clean(d.Title))
+	if m.loadingID != "" {
+		title += st.Muted.Apply(" · loading…")
+	}
+	head = append(head, common.FitLine(title, w))
+	scope := "Rows visible to this user: all"
+	if d.Scope != "" {
+		scope = "Rows visible to this user: " + safetext.Clean(d.Scope)
+	}
+	if n := len(d.SharedWith); n > 0 {
+		names := make([]string, 0, n)
+		for _, sh := range d.SharedWith {
+			names = append(names, safetext.Clean(sh.Name))
+		}
+		scope += " · shared with " + strings.Join(names, ", ")
+	}
+	head = append(head, common.FitLine(st.Muted.Apply(scope), w))
+	if m.focus == onZoom {
+		return common.Fill(append(head, m.zoomView(w, h-len(head))...), w, h)
+	}
+	blocks, starts := m.widgetBlocks(w)
+	room := max(0, h-len(head))
+	// Keep the focused widget in view: its top if it is taller than the room.
+	if m.widget < len(starts) {
+		top, end := starts[m.widget], len(blocks)
+		if m.widget+1 < len(starts) {
+			end = starts[m.widget+1]
+		}
+		if top < m.scroll {
+			m.scroll = top
+		} else if end > m.scroll+room {
+			m.scroll = min(top, end-room)
+		}
+	}
+	m.scroll = max(0, min(m.scroll, len(blocks)-room))
+	visible := blocks[min(m.scroll, len(blocks)):min(len(blocks), m.scroll+room)]
+	return common.Fill(append(head, visible...), w, h)
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	switch m.focus {
+	case onZoom:
+		return []key.Binding{m.keys.Grid.Down, m.keys.Grid.Right, m.keys.Back}
+	case onWidgets:
+		return []key.Binding{m.keys.Grid.Down, m.keys.Open, m.keys.Back}
+	}
+	return []key.Binding{m.keys.Grid.Down, m.keys.Open}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	g := m.keys.Grid
+	return [][]key.Binding{{g.Up, g.Down, g.Left, g.Right, g.Top, g.Bottom}, {m.keys.Open, m.keys.Back, m.keys.Reload}}
+}

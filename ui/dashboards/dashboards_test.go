@@ -1,0 +1,149 @@
+package dashboards_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/ui/dashboards"
+	"github.com/shadowview/shadow/ui/internal/uitest"
+)
+
+// opened makes the page, answers the list request and the first dashboard's request.
+func opened(t testing.TB, p uitest.Profile, w, h int, d *api.Dashboard) *dashboards.Model {
+	m := dashboards.New(uitest.Context(p.Profile, w, h))
+	m.SetSize(w, h)
+	lr, ok := uitest.Find[dashboards.ListRequested](uitest.Msgs(m.Init()))
+	if !ok {
+		t.Fatal("Init did not ask for the list")
+	}
+	_, cmd := m.Update(dashboards.ListLoaded{Tag: lr.Tag, List: uitest.DashboardList()})
+	req, ok := uitest.Find[dashboards.Requested](uitest.Msgs(cmd))
+	if !ok || req.ID != "d-fleet" {
+		t.Fatalf("the first dashboard was not opened: %+v", req)
+	}
+	m.Update(dashboards.Loaded{Tag: req.Tag, Dashboard: d})
+	return m
+}
+
+func TestGolden(t *testing.T) {
+	for _, p := range uitest.Profiles {
+		for _, sz := range uitest.Sizes {
+			t.Run(fmt.Sprintf("%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				m := opened(t, p, sz.W, sz.H, uitest.Dashboard())
+				uitest.Press(m, "enter")
+				view := m.View()
+				uitest.AssertFrame(t, view, sz.W, sz.H)
+				plain := uitest.Plain(view)
+				for _, want := range []string{"Fleet overview", "Active vehicles", "128 vehicles", "▲ +6.7%", dashboards.Redacted, "team North and its sub-teams"} {
+					if !strings.Contains(plain, want) {
+						t.Errorf("%q missing", want)
+					}
+				}
+				uitest.Golden(t, view)
+			})
+			t.Run(fmt.Sprintf("table/%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				m := opened(t, p, sz.W, sz.H, uitest.Dashboard())
+				uitest.Press(m, "enter", "G")
+				view := m.View()
+				uitest.AssertFrame(t, view, sz.W, sz.H)
+				if !strings.Contains(uitest.Plain(view), "12 of 40 rows visible to this user") {
+					t.Fatalf("row scope missing:\n%s", view)
+				}
+				uitest.Golden(t, view)
+				uitest.Press(m, "enter", "down", "down")
+				zoom := m.View()
+				uitest.AssertFrame(t, zoom, sz.W, sz.H)
+				if !strings.Contains(uitest.Plain(zoom), "row 3 of 12 · 12 of 40 rows") || !strings.Contains(zoom, dashboards.Redacted) {
+					t.Fatalf("zoomed table:\n%s", zoom)
+				}
+			})
+		}
+	}
+}
+
+func TestStaleDashboardRepliesAreDropped(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 120, 40, uitest.Dashboard())
+	uitest.Press(m, "down")
+	r1, _ := uitest.Find[dashboards.Requested](uitest.Press(m, "enter"))
+	uitest.Press(m, "esc", "down")
+	r2, _ := uitest.Find[dashboards.Requested](uitest.Press(m, "enter"))
+	if r1.ID != "d-ontime" || r2.ID != "d-costs" {
+		t.Fatalf("requests %q %q", r1.ID, r2.ID)
+	}
+	late := uitest.Dashboard()
+	late.Title = "On-time delivery (late reply)"
+	m.Update(dashboards.Loaded{Tag: r1.Tag, Dashboard: late})
+	if strings.Contains(m.View(), "late reply") {
+		t.Fatal("a superseded dashboard was drawn")
+	}
+	costs := uitest.Dashboard()
+	costs.ID, costs.Title = "d-costs", "Fuel and maintenance costs"
+	m.Update(dashboards.Loaded{Tag: r2.Tag, Dashboard: costs})
+	if !strings.Contains(m.View(), "Fuel and maintenance costs ") {
+		t.Fatalf("the current dashboard was not drawn:\n%s", m.View())
+	}
+	// A list reply to an old request is dropped too.
+	lr, _ := uitest.Find[dashboards.ListRequested](uitest.Press(m, "esc", "r"))
+	m.Update(dashboards.ListLoaded{Tag: lr.Tag, Err: errors.New("unavailable")})
+	if !strings.Contains(m.View(), "Could not load the list") {
+		t.Fatal("list error not shown")
+	}
+	m.Update(dashboards.ListLoaded{Tag: r1.Tag, List: uitest.DashboardList()})
+	if !strings.Contains(m.View(), "Could not load the list") {
+		t.Fatal("a reply tagged for another request replaced the list")
+	}
+}
+
+func TestWidgetFocusScrollsThePane(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 80, 24, uitest.Dashboard())
+	uitest.Press(m, "enter")
+	top := uitest.Plain(m.View())
+	if !strings.Contains(top, "┏━ Active vehicles") {
+		t.Fatalf("first widget not focused:\n%s", top)
+	}
+	uitest.Press(m, "down", "down", "down", "down", "down")
+	view := uitest.Plain(m.View())
+	if !strings.Contains(view, "┏━ Recent trips") || strings.Contains(view, "Active vehicles") {
+		t.Fatalf("the last widget is not scrolled into view:\n%s", view)
+	}
+	uitest.Press(m, "g")
+	if !strings.Contains(uitest.Plain(m.View()), "┏━ Active vehicles") {
+		t.Fatal("g did not return to the first widget")
+	}
+}
+
+func TestMalformedAndHostileWidgets(t *testing.T) {
+	nan := math.NaN()
+	d := &api.Dashboard{
+		DashboardSummary: api.DashboardSummary{ID: "d-x", Title: uitest.Hostile["csi cursor home"] + uitest.Hostile["bidi override"]},
+		Scope:            uitest.Hostile["osc 8 link"],
+		Widgets: []api.Widget{
+			{Kind: api.WidgetKPI, Title: uitest.Hostile["osc title"]},
+			{Kind: api.WidgetKPI, Title: "NaN", KPI: &api.KPIData{Value: nan, Previous: &nan}},
+			{Kind: api.WidgetTable, Title: "no table"},
+			{Kind: "pie", Title: "unknown kind"},
+			{Kind: api.WidgetSeries, Title: "empty", Series: &api.SeriesData{}},
+			{Kind: api.WidgetBar, Title: "bars", Bar: &api.BarData{Bars: []api.BarItem{{Label: uitest.Hostile["c1 controls"], Value: nan}}}},
+			{Kind: api.WidgetTable, Title: "ragged", Table: &api.TableData{
+				Columns: []api.TableColumn{{Title: uitest.Hostile["wide cjk"]}, {Title: "b"}},
+				Rows:    []api.TableRow{{Cells: []api.Cell{{Value: uitest.Hostile["zalgo"]}}}, {}},
+			}},
+		},
+	}
+	for _, sz := range []uitest.Size{{W: 80, H: 24}, {W: 120, H: 40}, {W: 50, H: 12}, {W: 20, H: 6}} {
+		m := opened(t, uitest.Profiles[1], sz.W, sz.H, d)
+		for _, keys := range [][]string{{}, {"enter"}, {"down", "down"}, {"G", "enter"}, {"esc", "esc"}} {
+			uitest.Press(m, keys...)
+			uitest.AssertFrame(t, m.View(), sz.W, sz.H)
+		}
+	}
+	m := opened(t, uitest.Profiles[0], 120, 40, d)
+	uitest.Press(m, "enter")
+	if v := uitest.Plain(m.View()); !strings.Contains(v, `This "pie" widget has nothing to draw.`) || !strings.Contains(v, "no figure sent") {
+		t.Fatalf("malformed widgets are not said:\n%s", v)
+	}
+}

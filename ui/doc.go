@@ -1,0 +1,66 @@
+// Package ui is shadow's terminal UI (Bubble Tea v1, bubbles, lipgloss v1).
+//
+// Flow: (login if needed) → user picker → reason prompt → session (Dashboards,
+// Permissions, Journal tabs) → end. While a session is active the red impersonation
+// banner is on top of every frame.
+//
+// # What is here, and what the root model will own
+//
+// The building blocks live in sub-packages, each driven only by api/ values and plain
+// messages, so they can be tested without a server:
+//
+//   - common: the program Context (terminal size, Styles built once per colour
+//     profile, global keys, the clock, the active session id), the Component
+//     interface (tea.Model + help.KeyMap + SetSize), the Capturer interface, the
+//     request Tag convention, and line-layout helpers.
+//   - safetext: the only way server text reaches the screen (Clean, Fit, Pad, Wrap).
+//   - banner: the banner's lines, Compose (banner on top, body clipped under it) and
+//     the terminal Title.
+//   - grid: the generic virtualised table every list uses.
+//   - chart: bars, sparklines and braille line charts as text.
+//   - picker, reason, dashboards, matrix, journalview: the pages.
+//   - chrome: tab bar, status line, help overlay, dialogs.
+//
+// The root model (this package, next) owns: the Context (it sets Width/Height on
+// tea.WindowSizeMsg and Session when a session starts or ends), which page is shown,
+// the global keys (common.GlobalKeys), the client, the journal, the session's lifecycle,
+// and every tea.Cmd that talks to them. Its View passes every frame through Screen.
+//
+// # Seams
+//
+// Pages ask for data by returning a request message from Update; the root performs it
+// in a tea.Cmd and answers with the page's reply message carrying the request's Tag:
+//
+//	picker.SearchRequested{Tag, Query}         → picker.PageLoaded{Tag, Cursor: "", Page, Err}
+//	picker.LoadMore{Tag, Query, Cursor}        → picker.PageLoaded{Tag, Cursor, Page, Err}
+//	picker.Picked{User}                        → open the reason prompt: reason.Open(user)
+//	reason.Submitted{Tag, User, Reason}        → start the session; on refusal reason.Refused{Tag, Err}
+//	reason.Cancelled{User}                     → back to the picker
+//	dashboards.ListRequested{Tag}              → dashboards.ListLoaded{Tag, List, Err}
+//	dashboards.Requested{Tag, ID}              → dashboards.Loaded{Tag, Dashboard, Err}
+//	matrix.Requested{Tag}                      → matrix.Loaded{Tag, Matrix, Err}
+//	matrix.ExplainRequested{Tag, Resource, Action} → matrix.ExplainLoaded{Tag, Explanation, Err}
+//	(journal changes)                          → journalview.Updated{Entries}
+//
+// Rules for the root:
+//
+//   - Drop any tagged reply whose Tag.Session is not the active session
+//     (common.StaleFor) before routing it; the page then drops replies that do not
+//     answer its newest request (common.Latest.Current). Pages made for a session are
+//     made anew for the next one, so nothing carries over.
+//   - Journal every view BEFORE forwarding its Loaded/ListLoaded/ExplainLoaded to the
+//     page; if the journal cannot write, send the page the reply with Err set (or stop
+//     the session) instead of the data: the pages never show data they were not given.
+//   - While a page's Capturing() is true (common.Capturer: picker and matrix filters,
+//     the reason prompt), send it every key; keep only ctrl+c.
+//   - Build pages with New(ctx) and call SetSize(ctx.Width, BodyHeight(ctx, info)) on
+//     every resize; give chrome.Status the journal's sync state and the last error.
+//   - Set the window title with tea.SetWindowTitle(banner.Title(info)), and redraw at
+//     least once a second while a session is active (a tea.Tick), so the banner's
+//     countdown moves; banner text is computed from ctx.Now() at each View.
+//   - Give chrome.Status.View the hints most important first, e.g.
+//     common.KeyMaps{page, ctx.Keys}; what does not fit is cut with an ellipsis.
+//
+// This package must never import the server (except in tests), and no page may call
+// the client or the journal itself.
+package ui

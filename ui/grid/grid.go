@@ -1,0 +1,426 @@
+// Package grid is a generic, virtualised table: it keeps every row but draws only the
+// rows and columns that fit, so drawing costs the same for 50 rows or 100,000 (in the
+// manner of pug's generic table). It has a row cursor (pick a row) or a cell cursor
+// (pick a cell), frozen leading columns that stay put when scrolling sideways, column
+// widths measured in cells, and a header that says when columns are hidden.
+//
+// It draws cell text from the row type through safetext, so callers hand it server text
+// as it came. It must never hold styles of its own (they come from common.Styles, built
+// once) and never draw a row or column that is not visible.
+package grid
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// Align places text in its column.
+type Align int
+
+// Alignments.
+const (
+	Left Align = iota
+	Right
+	Center
+)
+
+// Column describes one column. Width is its width in cells (its minimum, when Flex is
+// set); Flex is its share of the width left over once every column has its Width.
+type Column struct {
+	Title string
+	Width int
+	Flex  int
+	Align Align
+}
+
+// Cell is what a row shows in one column: text (untrusted, sanitised when drawn) and an
+// optional paint.
+type Cell struct {
+	Text  string
+	Paint common.Paint
+	// Drawn, when set, is the cell already drawn by the UI itself (painted, exactly the
+	// column's width, no server text) and is used as is, except under the cursor. It
+	// lets a page with a few distinct cells (the matrix's glyphs) draw them once.
+	Drawn string
+}
+
+// Mode is what the cursor picks.
+type Mode int
+
+// Cursor modes.
+const (
+	RowCursor  Mode = iota // the cursor is a row; left/right scroll the columns
+	CellCursor             // the cursor is a cell; left/right move it between columns
+)
+
+// Gutter is the width of the cursor marker column at the left of every line.
+const Gutter = 2
+
+const (
+	cursorMark  = "❯ "
+	hiddenLeft  = "‹"
+	hiddenRight = "›"
+)
+
+// KeyMap is the grid's movement keys.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom, Left, Right key.Binding
+}
+
+// DefaultKeyMap is arrows and vi keys.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
+		Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
+		Right:    key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
+	}
+}
+
+// Model is a virtualised grid over rows of T.
+type Model[T any] struct {
+	Keys KeyMap
+	// Empty is shown, muted, when there are no rows.
+	Empty string
+	// NoCursor draws no cursor, for a grid that only shows (a table inside a tile).
+	NoCursor bool
+
+	st       *common.Styles
+	cols     []Column
+	widths   []int
+	frozen   int
+	mode     Mode
+	rows     []T
+	cell     func(row T, col int) Cell
+	rowPaint func(row T) common.Paint
+
+	width, height int
+	row, col      int // cursor
+	top, left     int // first visible row; first visible scrolling column
+}
+
+// New makes a grid drawing rows with cell, one call per visible cell.
+func New[T any](st *common.Styles, cols []Column, cell func(row T, col int) Cell) *Model[T] {
+	m := &Model[T]{Keys: DefaultKeyMap(), st: st, cell: cell}
+	m.SetColumns(cols)
+	return m
+}
+
+// SetColumns replaces the columns, keeping the cursor where it can.
+func (m *Model[T]) SetColumns(cols []Column) {
+	m.cols = cols
+	m.frozen = min(m.frozen, len(cols))
+	m.layout()
+}
+
+// SetFrozen keeps the first n columns in view when scrolling sideways.
+func (m *Model[T]) SetFrozen(n int) {
+	m.frozen = max(0, min(n, len(m.cols)))
+	m.layout()
+}
+
+// SetMode chooses a row or a cell cursor.
+func (m *Model[T]) SetMode(mode Mode) {
+	m.mode = mode
+	m.layout()
+}
+
+// SetRowPaint paints whole rows (e.g. dims rows that cannot be picked); a cell's own
+// paint wins over it.
+func (m *Model[T]) SetRowPaint(f func(row T) common.Paint) { m.rowPaint = f }
+
+// SetSize sets the cells the grid may draw in, header included.
+func (m *Model[T]) SetSize(width, height int) {
+	m.width, m.height = max(0, width), max(0, height)
+	m.layout()
+}
+
+// SetRows replaces the rows; the cursor keeps its index, clamped.
+func (m *Model[T]) SetRows(rows []T) {
+	m.rows = rows
+	m.clamp()
+}
+
+// AppendRows adds rows at the end (a further page).
+func (m *Model[T]) AppendRows(rows ...T) {
+	m.rows = append(m.rows, rows...)
+	m.clamp()
+}
+
+// Rows are the rows held (all of them, not only the visible ones).
+func (m *Model[T]) Rows() []T { return m.rows }
+
+// Len is the number of rows held.
+func (m *Model[T]) Len() int { return len(m.rows) }
+
+// Cursor is the cursor's row and column.
+func (m *Model[T]) Cursor() (row, col int) { return m.row, m.col }
+
+// SetCursor moves the cursor (clamped) and scrolls it into view.
+func (m *Model[T]) SetCursor(row, col int) {
+	m.row, m.col = row, col
+	m.clamp()
+}
+
+// Selected is the row under the cursor; ok is false when there are no rows.
+func (m *Model[T]) Selected() (row T, ok bool) {
+	if m.row < 0 || m.row >= len(m.rows) {
+		return row, false
+	}
+	return m.rows[m.row], true
+}
+
+// BodyHeight is the number of rows visible at once.
+func (m *Model[T]) BodyHeight() int { return max(0, m.height-1) }
+
+// VisibleRows is the half-open range of rows drawn.
+func (m *Model[T]) VisibleRows() (first, end int) {
+	return m.top, min(len(m.rows), m.top+m.BodyHeight())
+}
+
+// VisibleColumns lists the columns drawn, frozen ones first.
+func (m *Model[T]) VisibleColumns() []int {
+	var out []int
+	used := Gutter
+	for c := 0; c < m.frozen; c++ {
+		out = append(out, c)
+		used += m.widths[c] + 1
+	}
+	for c := max(m.left, m.frozen); c < len(m.cols); c++ {
+		if used+m.widths[c] > m.width && len(out) > 0 {
+			break
+		}
+		out = append(out, c)
+		used += m.widths[c] + 1
+	}
+	return out
+}
+
+// Update moves the cursor for a key; it reports whether the key was one of the grid's.
+func (m *Model[T]) Update(msg tea.KeyMsg) bool {
+	page := max(1, m.BodyHeight()-1)
+	switch {
+	case key.Matches(msg, m.Keys.Up):
+		m.row--
+	case key.Matches(msg, m.Keys.Down):
+		m.row++
+	case key.Matches(msg, m.Keys.PageUp):
+		m.row -= page
+		m.top -= page
+	case key.Matches(msg, m.Keys.PageDown):
+		m.row += page
+		m.top += page
+	case key.Matches(msg, m.Keys.Top):
+		m.row = 0
+	case key.Matches(msg, m.Keys.Bottom):
+		m.row = len(m.rows) - 1
+	case key.Matches(msg, m.Keys.Left):
+		if m.mode == CellCursor {
+			m.col--
+		} else {
+			m.left--
+		}
+	case key.Matches(msg, m.Keys.Right):
+		if m.mode == CellCursor {
+			m.col++
+		} else if vis := m.VisibleColumns(); len(vis) > 0 && vis[len(vis)-1] < len(m.cols)-1 {
+			m.left = max(m.left, m.frozen) + 1
+		}
+	default:
+		return false
+	}
+	m.clamp()
+	return true
+}
+
+// layout resolves column widths for the current size.
+func (m *Model[T]) layout() {
+	m.widths = make([]int, len(m.cols))
+	fixed, flex := Gutter, 0
+	for i, c := range m.cols {
+		m.widths[i] = max(1, c.Width)
+		fixed += m.widths[i] + 1
+		flex += c.Flex
+	}
+	if spare := m.width - fixed + 1; spare > 0 && flex > 0 {
+		given := 0
+		last := -1
+		for i, c := range m.cols {
+			if c.Flex > 0 {
+				add := spare * c.Flex / flex
+				m.widths[i] += add
+				given += add
+				last = i
+			}
+		}
+		m.widths[last] += spare - given
+	}
+	m.clamp()
+}
+
+// clamp keeps the cursor on a row and column that exist and scrolls it into view.
+func (m *Model[T]) clamp() {
+	m.row = max(0, min(m.row, len(m.rows)-1))
+	lo := 0
+	if m.mode == CellCursor {
+		lo = min(m.frozen, len(m.cols)-1)
+	}
+	m.col = max(lo, min(m.col, len(m.cols)-1))
+	body := m.BodyHeight()
+	m.top = max(0, min(m.top, len(m.rows)-body))
+	if m.row < m.top {
+		m.top = m.row
+	} else if body > 0 && m.row >= m.top+body {
+		m.top = m.row - body + 1
+	}
+	m.left = max(m.frozen, min(m.left, len(m.cols)-1))
+	if m.mode == CellCursor && m.col >= m.frozen {
+		if m.col < m.left {
+			m.left = m.col
+		}
+		for m.left < m.col && !m.columnVisible(m.col) {
+			m.left++
+		}
+	}
+}
+
+func (m *Model[T]) columnVisible(c int) bool {
+	for _, v := range m.VisibleColumns() {
+		if v == c {
+			return true
+		}
+	}
+	return false
+}
+
+// View draws the header and the visible rows: at most height lines, each exactly width
+// cells.
+func (m *Model[T]) View() string { return common.Join(m.Lines()) }
+
+// Lines is View as lines, for pages that place the grid among other lines.
+func (m *Model[T]) Lines() []string {
+	if m.width < 1 || m.height < 1 {
+		return nil
+	}
+	cols := m.VisibleColumns()
+	used := Gutter - 1
+	for _, c := range cols {
+		used += m.widths[c] + 1
+	}
+	lines := make([]string, 0, m.height)
+	lines = append(lines, m.header(cols))
+	first, end := m.VisibleRows()
+	if len(m.rows) == 0 && m.Empty != "" && m.height > 1 {
+		lines = append(lines, common.FitLine(common.Spaces(Gutter)+m.st.Muted.Apply(safetext.Fit(m.Empty, m.width-Gutter)), m.width))
+	}
+	var b strings.Builder
+	for r := first; r < end; r++ {
+		b.Reset()
+		m.drawRow(&b, r, cols)
+		lines = append(lines, m.exact(b.String(), used))
+	}
+	return lines
+}
+
+// exact makes a line of known width exactly the grid's width, measuring only when a
+// column had to be cut.
+func (m *Model[T]) exact(line string, width int) string {
+	if width <= m.width {
+		return line + common.Spaces(m.width-width)
+	}
+	return common.FitLine(line, m.width)
+}
+
+func (m *Model[T]) header(cols []int) string {
+	var b strings.Builder
+	if m.left > m.frozen {
+		b.WriteString(hiddenLeft + " ")
+	} else {
+		b.WriteString(common.Spaces(Gutter))
+	}
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		title := align(m.cols[c].Title, m.widths[c], m.cols[c].Align)
+		if m.mode == CellCursor && c == m.col {
+			b.WriteString(m.st.Accent.Apply(title))
+		} else {
+			b.WriteString(m.st.Header.Apply(title))
+		}
+	}
+	line := b.String()
+	if len(cols) > 0 && cols[len(cols)-1] < len(m.cols)-1 {
+		return common.FitLine(line, m.width-1) + hiddenRight
+	}
+	return common.FitLine(line, m.width)
+}
+
+func (m *Model[T]) drawRow(b *strings.Builder, r int, cols []int) {
+	row := m.rows[r]
+	onCursor := r == m.row && !m.NoCursor
+	if onCursor {
+		b.WriteString(cursorMark)
+	} else {
+		b.WriteString(common.Spaces(Gutter))
+	}
+	var rowPaint common.Paint
+	if m.rowPaint != nil {
+		rowPaint = m.rowPaint(row)
+	}
+	if onCursor && m.mode == RowCursor {
+		// One paint over the whole row: paints do not nest, so the cells' own go.
+		var cells strings.Builder
+		for i, c := range cols {
+			if i > 0 {
+				cells.WriteByte(' ')
+			}
+			cells.WriteString(align(m.cell(row, c).Text, m.widths[c], m.cols[c].Align))
+		}
+		b.WriteString(m.st.Selected.Apply(cells.String()))
+		return
+	}
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		cell := m.cell(row, c)
+		w := m.widths[c]
+		if onCursor && c == m.col && w >= 3 {
+			// Brackets mark the cursor cell where reverse video is lost (no colour).
+			b.WriteString(m.st.CursorCell.Apply("[" + align(cell.Text, w-2, Center) + "]"))
+			continue
+		}
+		if cell.Drawn != "" && !(onCursor && c == m.col) {
+			b.WriteString(cell.Drawn)
+			continue
+		}
+		text := align(cell.Text, w, m.cols[c].Align)
+		switch {
+		case onCursor && c == m.col:
+			b.WriteString(m.st.CursorCell.Apply(text))
+		case !cell.Paint.IsZero():
+			b.WriteString(cell.Paint.Apply(text))
+		default:
+			b.WriteString(rowPaint.Apply(text))
+		}
+	}
+}
+
+func align(s string, w int, a Align) string {
+	switch a {
+	case Right:
+		return safetext.PadLeft(s, w)
+	case Center:
+		return safetext.Center(s, w)
+	}
+	return safetext.Pad(s, w)
+}

@@ -1,0 +1,89 @@
+package uitest
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
+	"github.com/shadowview/shadow/ui/common"
+)
+
+// Now is the fixed clock of every test.
+var Now = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+
+// Size is a terminal size.
+type Size struct{ W, H int }
+
+// Sizes are the terminal sizes every component is drawn at in golden tests.
+var Sizes = []Size{{80, 24}, {120, 40}}
+
+// Profile is a named colour profile.
+type Profile struct {
+	Name    string
+	Profile termenv.Profile
+}
+
+// Profiles are the colour profiles golden tests fix: none (as under NO_COLOR) and 256
+// colours.
+var Profiles = []Profile{{"nocolor", termenv.Ascii}, {"ansi256", termenv.ANSI256}}
+
+// Context is a program context for a profile and size with the clock fixed at Now.
+func Context(profile termenv.Profile, w, h int) *common.Context {
+	ctx := common.NewContext(profile)
+	ctx.Width, ctx.Height = w, h
+	ctx.Now = func() time.Time { return Now }
+	ctx.Session = "sess-1"
+	return ctx
+}
+
+// Golden compares out with testdata/<test name>.golden; `go test -update` rewrites it.
+// Escape sequences are shown quoted in a failing diff.
+func Golden(t *testing.T, out string) {
+	t.Helper()
+	golden.RequireEqualEscape(t, []byte(out+"\n"), true)
+}
+
+var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// AssertFrame checks the invariants of anything drawn: at most h lines, each at most w
+// cells, valid UTF-8, and no escape sequence but our own colour (SGR) — no cursor
+// movement, no OSC, no C0/C1 control, no bidi or other invisible format character.
+// It returns the lines with colour stripped.
+func AssertFrame(t *testing.T, view string, w, h int) []string {
+	t.Helper()
+	if !utf8.ValidString(view) {
+		t.Fatalf("frame is not valid UTF-8:\n%q", view)
+	}
+	lines := strings.Split(view, "\n")
+	if len(lines) > h {
+		t.Fatalf("frame has %d lines for a %d-line terminal:\n%s", len(lines), h, view)
+	}
+	plain := make([]string, len(lines))
+	for i, l := range lines {
+		if cw := ansi.StringWidth(l); cw > w {
+			t.Fatalf("line %d is %d cells wide for a %d-cell terminal: %q", i+1, cw, w, l)
+		}
+		bare := sgr.ReplaceAllString(l, "")
+		for _, r := range bare {
+			switch {
+			case r == 0x1b:
+				t.Fatalf("line %d holds an escape sequence that is not colour: %q", i+1, l)
+			case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+				t.Fatalf("line %d holds control %U: %q", i+1, r, l)
+			case unicode.Is(unicode.Cf, r):
+				t.Fatalf("line %d holds format character %U: %q", i+1, r, l)
+			}
+		}
+		plain[i] = bare
+	}
+	return plain
+}
+
+// Plain strips colour from a view.
+func Plain(view string) string { return sgr.ReplaceAllString(view, "") }

@@ -1,0 +1,192 @@
+// Package journalview is the Journal page: this session's journal records in the
+// columns an auditor expects — Timestamp · Action · User performing action ·
+// Impersonated user · Details — each with its sync state, newest at the bottom and
+// followed as they arrive.
+//
+// It draws Entry values, a view of journal records the root maps from the journal
+// (audit) package; it must never read the journal itself, and draws every field through
+// safetext since details can quote server text.
+package journalview
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/grid"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// SyncState is where a record stands with the server's audit log.
+type SyncState int
+
+// Sync states.
+const (
+	Pending  SyncState = iota // durable locally, not yet acknowledged by the server
+	Synced                    // covered by a verified receipt
+	Rejected                  // the server refused it (a conflict the sync cannot mend)
+)
+
+// String is the state in words, as drawn.
+func (s SyncState) String() string {
+	switch s {
+	case Synced:
+		return "synced"
+	case Rejected:
+		return "REJECTED"
+	}
+	return "pending"
+}
+
+// Entry is one journal record as the page shows it.
+type Entry struct {
+	Seq     uint64
+	Time    time.Time
+	Action  string // api.Action… ("view", "session.start" …)
+	Actor   string // the user performing the action: the admin
+	User    string // the impersonated user
+	Details string
+	Sync    SyncState
+}
+
+// Updated replaces the entries shown (the root sends it when the journal gains a record
+// or a record's sync state changes).
+type Updated struct{ Entries []Entry }
+
+// KeyMap is the page's keys.
+type KeyMap struct{ Grid grid.KeyMap }
+
+// Model is the Journal page; it is a common.Component.
+type Model struct {
+	ctx     *common.Context
+	keys    KeyMap
+	grid    *grid.Model[Entry]
+	entries []Entry
+	width   int
+	height  int
+}
+
+// New makes the page.
+func New(ctx *common.Context) *Model {
+	m := &Model{ctx: ctx, keys: KeyMap{Grid: grid.DefaultKeyMap()}}
+	m.grid = grid.New(ctx.Styles, columns(0), m.cell)
+	m.grid.Empty = "No records yet."
+	return m
+}
+
+func columns(width int) []grid.Column {
+	timeW := 9 // 15:04:05Z
+	if width >= 110 {
+		timeW = 20 // 2006-01-02 15:04:05Z
+	}
+	return []grid.Column{
+		{Title: "#", Width: 3, Align: grid.Right},
+		{Title: "Timestamp", Width: timeW},
+		{Title: "Action", Width: 14},
+		{Title: "User performing action", Width: 11, Flex: 1},
+		{Title: "Impersonated user", Width: 11, Flex: 1},
+		{Title: "Details", Width: 14, Flex: 4},
+		{Title: "Sync", Width: 8},
+	}
+}
+
+func (m *Model) cell(e Entry, col int) grid.Cell {
+	st := m.ctx.Styles
+	switch col {
+	case 0:
+		return grid.Cell{Text: fmt.Sprint(e.Seq)}
+	case 1:
+		layout := "15:04:05Z"
+		if m.width >= 110 {
+			layout = "2006-01-02 15:04:05Z"
+		}
+		return grid.Cell{Text: e.Time.UTC().Format(layout)}
+	case 2:
+		return grid.Cell{Text: e.Action}
+	case 3:
+		return grid.Cell{Text: e.Actor}
+	case 4:
+		return grid.Cell{Text: e.User}
+	case 5:
+		return grid.Cell{Text: e.Details}
+	}
+	switch e.Sync {
+	case Synced:
+		return grid.Cell{Text: e.Sync.String(), Paint: st.OK}
+	case Rejected:
+		return grid.Cell{Text: e.Sync.String(), Paint: st.Error}
+	}
+	return grid.Cell{Text: e.Sync.String(), Paint: st.Warn}
+}
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = width, height
+	m.grid.SetColumns(columns(width))
+	m.grid.SetSize(width, max(1, height-2))
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case Updated:
+		row, _ := m.grid.Cursor()
+		follow := m.grid.Len() == 0 || row == m.grid.Len()-1
+		m.entries = msg.Entries
+		m.grid.SetRows(msg.Entries)
+		if follow {
+			m.grid.SetCursor(len(msg.Entries)-1, 0)
+		}
+	case tea.KeyMsg:
+		m.grid.Update(msg)
+	}
+	return m, nil
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	if m.width < 1 || m.height < 1 {
+		return ""
+	}
+	st := m.ctx.Styles
+	pending, rejected := 0, 0
+	for _, e := range m.entries {
+		switch e.Sync {
+		case Pending:
+			pending++
+		case Rejected:
+			rejected++
+		}
+	}
+	head := st.Title.Apply("This session's journal") + fmt.Sprintf(" · %d records", len(m.entries))
+	switch {
+	case rejected > 0:
+		head += " · " + st.Error.Apply(fmt.Sprintf("%d REJECTED by the server", rejected))
+	case pending > 0:
+		head += " · " + st.Warn.Apply(fmt.Sprintf("%d pending sync", pending))
+	case len(m.entries) > 0:
+		head += " · " + st.OK.Apply("all synced")
+	}
+	lines := []string{common.FitLine(head, m.width)}
+	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
+	details := ""
+	if e, ok := m.grid.Selected(); ok {
+		details = st.Muted.Apply("Details: ") + safetext.Clean(e.Details)
+	}
+	lines = append(lines, common.FitLine(details, m.width))
+	return common.Join(common.Fill(lines, m.width, m.height))
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.keys.Grid.Up, m.keys.Grid.Down} }
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	g := m.keys.Grid
+	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}}
+}

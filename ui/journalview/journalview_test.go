@@ -1,0 +1,63 @@
+package journalview_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/shadowview/shadow/ui/internal/uitest"
+	"github.com/shadowview/shadow/ui/journalview"
+)
+
+func page(p uitest.Profile, w, h int, entries []journalview.Entry) *journalview.Model {
+	m := journalview.New(uitest.Context(p.Profile, w, h))
+	m.SetSize(w, h)
+	m.Update(journalview.Updated{Entries: entries})
+	return m
+}
+
+func TestGolden(t *testing.T) {
+	for _, p := range uitest.Profiles {
+		for _, sz := range uitest.Sizes {
+			t.Run(fmt.Sprintf("%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				m := page(p, sz.W, sz.H, uitest.JournalEntries(12))
+				view := m.View()
+				uitest.AssertFrame(t, view, sz.W, sz.H)
+				uitest.Golden(t, view)
+			})
+		}
+	}
+}
+
+func TestFollowsNewRecordsAndSaysSyncState(t *testing.T) {
+	entries := uitest.JournalEntries(40)
+	m := page(uitest.Profiles[0], 80, 24, entries[:30])
+	view := uitest.Plain(m.View())
+	if !strings.Contains(view, "❯  30") || !strings.Contains(view, "all synced") {
+		t.Fatalf("not following the tail:\n%s", view)
+	}
+	m.Update(journalview.Updated{Entries: entries})
+	if view = uitest.Plain(m.View()); !strings.Contains(view, "❯  40") {
+		t.Fatalf("did not follow the new records:\n%s", view)
+	}
+	uitest.Press(m, "up", "up")
+	m.Update(journalview.Updated{Entries: append(entries, entries[0])})
+	if view = uitest.Plain(m.View()); !strings.Contains(view, "❯  38") {
+		t.Fatalf("moved the cursor while the admin was reading:\n%s", view)
+	}
+	for i := range entries {
+		entries[i].Sync = journalview.Synced
+	}
+	entries[5].Sync = journalview.Rejected
+	entries[5].Details = uitest.Hostile["osc 52 clipboard"] + uitest.Hostile["bidi override"]
+	m.Update(journalview.Updated{Entries: entries})
+	uitest.Press(m, "g", "down", "down", "down", "down", "down")
+	lines := uitest.AssertFrame(t, m.View(), 80, 24)
+	if !strings.Contains(lines[0], "1 REJECTED by the server") || !strings.Contains(lines[23], "Details: DavePeggy evil.exe txt") {
+		t.Fatalf("rejected record or its details:\n%s", strings.Join(lines, "\n"))
+	}
+	empty := page(uitest.Profiles[0], 80, 24, nil)
+	if !strings.Contains(empty.View(), "No records yet.") {
+		t.Fatal("empty journal")
+	}
+}

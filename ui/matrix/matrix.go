@@ -1,0 +1,476 @@
+// Package matrix is the Permissions page: the impersonated user's effective permission
+// matrix (resources × actions) in a virtualised grid, readable without colour (✓ allow,
+// ✗ deny, ⋅ none, with a legend), a filter on resource name, type and id, a "deny rows
+// only" toggle, the source of the cell under the cursor, and an explain panel showing the
+// chain that decided a cell, with the decisive step marked.
+//
+// It asks for data with messages (Requested, ExplainRequested) and takes the replies
+// (Loaded, ExplainLoaded) only when they answer its newest request. It must never call
+// the API, journal, or draw server text without safetext.
+package matrix
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/grid"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// Requested asks the root to fetch the matrix (GET /permissions) and reply with Loaded
+// carrying the same Tag.
+type Requested struct{ common.Tag }
+
+// Loaded is the reply to Requested. The root journals the view before sending it.
+type Loaded struct {
+	common.Tag
+	Matrix *api.PermissionMatrix
+	Err    error
+}
+
+// ExplainRequested asks the root to fetch the explanation of one cell
+// (GET /permissions/explain) and reply with ExplainLoaded carrying the same Tag.
+type ExplainRequested struct {
+	common.Tag
+	Resource api.Resource
+	Action   string
+}
+
+// ExplainLoaded is the reply to ExplainRequested. The root journals it (explain) before
+// sending it.
+type ExplainLoaded struct {
+	common.Tag
+	Explanation *api.Explanation
+	Err         error
+}
+
+// Glyphs of the three effects: single-cell and not East Asian ambiguous, so they line
+// up in any terminal and read without colour.
+const (
+	GlyphAllow = "✓"
+	GlyphDeny  = "✗"
+	GlyphNone  = "⋅"
+)
+
+// KeyMap is the page's keys (the grid's movement keys included).
+type KeyMap struct {
+	Grid       grid.KeyMap
+	Filter     key.Binding
+	DenyOnly   key.Binding
+	Explain    key.Binding
+	Close      key.Binding
+	Reload     key.Binding
+	EndFilter  key.Binding
+	ClearInput key.Binding
+}
+
+// DefaultKeyMap is the page's bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Grid:       grid.DefaultKeyMap(),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		DenyOnly:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deny rows only")),
+		Explain:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "explain cell")),
+		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close explanation")),
+		Reload:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
+		EndFilter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
+		ClearInput: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+	}
+}
+
+// Model is the Permissions page. Create it with New; it is a common.Component and a
+// common.Capturer.
+type Model struct {
+	ctx  *common.Context
+	keys KeyMap
+
+	load, explain common.Latest
+	loading       bool
+	loadErr       error
+
+	matrix   *api.PermissionMatrix
+	haystack []string // per row: lower-cased name, type and id, for the filter
+	glyphs   []drawnGlyphs
+	grid     *grid.Model[int]
+
+	filter     textinput.Model
+	filtering  bool
+	denyOnly   bool
+	panel      *panel
+	width      int
+	height     int
+	gridHeight int
+}
+
+// panel is the explain panel's state.
+type panel struct {
+	resource api.Resource
+	action   string
+	exp      *api.Explanation
+	err      error
+}
+
+// New makes the Permissions page.
+func New(ctx *common.Context) *Model {
+	m := &Model{ctx: ctx, keys: DefaultKeyMap()}
+	m.filter = textinput.New()
+	m.filter.Prompt = "Filter: "
+	m.filter.Placeholder = "resource name, type or id"
+	m.filter.CharLimit = 100
+	ctx.Styles.StyleInput(&m.filter)
+	m.grid = grid.New(ctx.Styles, nil, m.cell)
+	m.grid.SetMode(grid.CellCursor)
+	m.grid.Empty = "No resource matches."
+	return m
+}
+
+// Init asks for the matrix.
+func (m *Model) Init() tea.Cmd { return m.Reload() }
+
+// Reload asks for the matrix again; any reply still on its way is dropped.
+func (m *Model) Reload() tea.Cmd {
+	m.loading = true
+	return common.Emit(Requested{Tag: m.load.Issue(m.ctx.Session)})
+}
+
+// Capturing reports whether the filter input has the keyboard.
+func (m *Model) Capturing() bool { return m.filtering }
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = width, height
+	m.filter.Width = max(1, width-ansi.StringWidth(m.filter.Prompt)-2)
+	m.relayout()
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case Loaded:
+		if !m.load.Current(msg) {
+			return m, nil
+		}
+		m.loading = false
+		m.loadErr = msg.Err
+		if msg.Err == nil && msg.Matrix != nil {
+			m.setMatrix(msg.Matrix)
+		}
+	case ExplainLoaded:
+		if m.panel == nil || !m.explain.Current(msg) {
+			return m, nil
+		}
+		m.panel.exp, m.panel.err = msg.Explanation, msg.Err
+		m.relayout()
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if m.filtering {
+		switch {
+		case key.Matches(msg, m.keys.EndFilter):
+			m.filtering = false
+			m.filter.Blur()
+		case key.Matches(msg, m.keys.ClearInput):
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+			m.applyFilter()
+		default:
+			before := m.filter.Value()
+			var cmd tea.Cmd
+			m.filter, cmd = m.filter.Update(msg)
+			if m.filter.Value() != before {
+				m.applyFilter()
+			}
+			return cmd
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Filter):
+		m.filtering = true
+		return m.filter.Focus()
+	case key.Matches(msg, m.keys.DenyOnly):
+		m.denyOnly = !m.denyOnly
+		m.applyFilter()
+	case key.Matches(msg, m.keys.Close):
+		if m.panel != nil {
+			m.panel = nil
+			m.explain.Forget()
+			m.relayout()
+		}
+	case key.Matches(msg, m.keys.Reload):
+		return m.Reload()
+	case key.Matches(msg, m.keys.Explain):
+		res, action, ok := m.current()
+		if !ok {
+			return nil
+		}
+		m.panel = &panel{resource: res, action: action}
+		m.relayout()
+		return common.Emit(ExplainRequested{Tag: m.explain.Issue(m.ctx.Session), Resource: res, Action: action})
+	default:
+		m.grid.Update(msg)
+	}
+	return nil
+}
+
+// setMatrix takes a new matrix: columns sized to it, the filter index built once.
+func (m *Model) setMatrix(pm *api.PermissionMatrix) {
+	m.matrix = pm
+	m.haystack = make([]string, len(pm.Rows))
+	nameW := len("Resource")
+	for i, r := range pm.Rows {
+		m.haystack[i] = strings.ToLower(r.Resource.Name + "\x00" + r.Resource.Type + "\x00" + r.Resource.ID)
+		if i < 2000 { // a sample is enough to size the column; the grid cuts the rest
+			nameW = max(nameW, safetext.Width(r.Resource.Name))
+		}
+	}
+	cols := []grid.Column{{Title: "Resource", Width: min(nameW, 28)}}
+	for _, a := range pm.Actions {
+		w := max(5, min(safetext.Width(a), 9))
+		w |= 1 // odd, so a glyph sits in the middle, bracketed or not
+		cols = append(cols, grid.Column{Title: a, Width: w, Align: grid.Center})
+	}
+	m.drawGlyphs(cols)
+	m.grid.SetColumns(cols)
+	m.grid.SetFrozen(1)
+	m.applyFilter()
+}
+
+// applyFilter recomputes the visible rows, keeping the cursor on the same resource when
+// it is still shown.
+func (m *Model) applyFilter() {
+	if m.matrix == nil {
+		return
+	}
+	keep := -1
+	if r, ok := m.grid.Selected(); ok {
+		keep = r
+	}
+	_, col := m.grid.Cursor()
+	needle := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	rows := make([]int, 0, len(m.matrix.Rows))
+	at := 0
+	for i, r := range m.matrix.Rows {
+		if needle != "" && !strings.Contains(m.haystack[i], needle) {
+			continue
+		}
+		if m.denyOnly && !strings.ContainsRune(r.Effects, rune(api.EffectDeny)) {
+			continue
+		}
+		if i == keep {
+			at = len(rows)
+		}
+		rows = append(rows, i)
+	}
+	m.grid.SetRows(rows)
+	m.grid.SetCursor(at, col)
+}
+
+func (m *Model) relayout() {
+	m.gridHeight = max(1, m.height-4-m.panelHeight())
+	m.grid.SetSize(m.width, m.gridHeight)
+}
+
+func (m *Model) panelHeight() int {
+	if m.panel == nil {
+		return 0
+	}
+	return min(len(m.panelBody())+2, max(4, m.height/2))
+}
+
+// effect returns the effect byte and source index of a cell, tolerating a short row.
+func (m *Model) effect(row, action int) (byte, int) {
+	r := m.matrix.Rows[row]
+	e, src := api.EffectNone, -1
+	if action < len(r.Effects) {
+		e = r.Effects[action]
+	}
+	if action < len(r.Sources) {
+		src = r.Sources[action]
+	}
+	return e, src
+}
+
+func (m *Model) cell(row, col int) grid.Cell {
+	r := m.matrix.Rows[row]
+	if col == 0 {
+		return grid.Cell{Text: r.Resource.Name}
+	}
+	e, _ := m.effect(row, col-1)
+	g := m.glyphs[col-1]
+	switch e {
+	case api.EffectAllow:
+		return grid.Cell{Text: GlyphAllow, Drawn: g.allow}
+	case api.EffectDeny:
+		return grid.Cell{Text: GlyphDeny, Drawn: g.deny}
+	case api.EffectNone:
+		return grid.Cell{Text: GlyphNone, Drawn: g.none}
+	}
+	return grid.Cell{Text: "?", Paint: m.ctx.Styles.Warn}
+}
+
+// drawnGlyphs are an action column's three cells, drawn once per matrix.
+type drawnGlyphs struct{ allow, deny, none string }
+
+func (m *Model) drawGlyphs(cols []grid.Column) {
+	st := m.ctx.Styles
+	m.glyphs = make([]drawnGlyphs, len(cols)-1)
+	for i, c := range cols[1:] {
+		m.glyphs[i] = drawnGlyphs{
+			allow: st.Allow.Apply(safetext.Center(GlyphAllow, c.Width)),
+			deny:  st.Deny.Apply(safetext.Center(GlyphDeny, c.Width)),
+			none:  st.None.Apply(safetext.Center(GlyphNone, c.Width)),
+		}
+	}
+}
+
+// current is the resource and action under the cursor.
+func (m *Model) current() (api.Resource, string, bool) {
+	row, ok := m.grid.Selected()
+	_, col := m.grid.Cursor()
+	if !ok || m.matrix == nil || col < 1 || col > len(m.matrix.Actions) {
+		return api.Resource{}, "", false
+	}
+	return m.matrix.Rows[row].Resource, m.matrix.Actions[col-1], true
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	if m.width < 1 || m.height < 1 {
+		return ""
+	}
+	st := m.ctx.Styles
+	switch {
+	case m.matrix == nil && m.loadErr != nil:
+		return common.Join(common.FitLines([]string{st.Error.Apply("Could not load the permissions: ") + safetext.Fit(m.loadErr.Error(), m.width), st.Muted.Apply("r to try again")}, m.width, min(2, m.height)))
+	case m.matrix == nil:
+		return common.FitLine(st.Muted.Apply("Loading permissions…"), m.width)
+	}
+	lines := make([]string, 0, m.height)
+	lines = append(lines, m.summary())
+	if m.filtering {
+		lines = append(lines, common.FitLine(m.filter.View(), m.width))
+	} else {
+		lines = append(lines, m.legend())
+	}
+	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.gridHeight)...)
+	lines = append(lines, m.detail()...)
+	if m.panel != nil {
+		lines = append(lines, m.panelView(m.panelHeight())...)
+	}
+	return common.Join(common.Fill(lines, m.width, m.height))
+}
+
+// summary names whose matrix it is and how much of it is shown.
+func (m *Model) summary() string {
+	st := m.ctx.Styles
+	pm := m.matrix
+	s := st.Title.Apply(safetext.Fit(pm.Subject.Name, max(8, m.width/3)))
+	if shown := m.grid.Len(); shown == len(pm.Rows) {
+		s += fmt.Sprintf(" · %d resources × %d actions", len(pm.Rows), len(pm.Actions))
+	} else {
+		s += fmt.Sprintf(" · %d of %d resources × %d actions", shown, len(pm.Rows), len(pm.Actions))
+	}
+	if m.loading {
+		s += st.Muted.Apply(" · reloading…")
+	}
+	return common.FitLine(s, m.width)
+}
+
+// legend says what the glyphs mean, then which filters are on, then the hint.
+func (m *Model) legend() string {
+	st := m.ctx.Styles
+	s := st.Allow.Apply(GlyphAllow) + " allow  " + st.Deny.Apply(GlyphDeny) + " deny  " + st.None.Apply(GlyphNone) + " none"
+	if v := strings.TrimSpace(m.filter.Value()); v != "" {
+		s += " │ filter \"" + safetext.Fit(v, 20) + "\""
+	}
+	if m.denyOnly {
+		s += " │ " + st.Deny.Apply("deny rows only")
+	}
+	return common.FitLine(s+st.Muted.Apply(" │ enter: why?"), m.width)
+}
+
+// detail is two lines about the cell under the cursor: where it is, and what decided it.
+func (m *Model) detail() []string {
+	st := m.ctx.Styles
+	row, ok := m.grid.Selected()
+	res, action, okc := m.current()
+	if !ok || !okc {
+		return common.FitLines(nil, m.width, 2)
+	}
+	e, src := m.effect(row, m.colIndex())
+	where := st.Bold.Apply(safetext.Fit(res.Name, m.width/2)) + " " + st.Muted.Apply(safetext.Fit("("+res.ID+")", m.width/3)) + " · " + st.Accent.Apply(safetext.Fit(action, 20))
+	var what string
+	switch e {
+	case api.EffectAllow:
+		what = st.Allow.Apply(GlyphAllow+" allowed") + " by " + m.source(src)
+	case api.EffectDeny:
+		what = st.Deny.Apply(GlyphDeny+" denied") + " by " + m.source(src)
+	case api.EffectNone:
+		what = st.None.Apply(GlyphNone+" not granted") + ": nothing grants it"
+	default:
+		what = st.Warn.Apply("? unknown effect " + safetext.Clean(string(e)))
+	}
+	return []string{common.FitLine(where, m.width), common.FitLine(what, m.width)}
+}
+
+func (m *Model) colIndex() int {
+	_, col := m.grid.Cursor()
+	return col - 1
+}
+
+// source says in words where an effect came from.
+func (m *Model) source(i int) string {
+	if i < 0 || i >= len(m.matrix.Sources) {
+		return "an unknown source"
+	}
+	s := m.matrix.Sources[i]
+	name := safetext.Clean(s.Name)
+	via := ""
+	if s.Via != "" {
+		via = " via " + safetext.Clean(s.Via)
+	}
+	switch s.Kind {
+	case api.SourceRole:
+		return "role " + name
+	case api.SourceTeam:
+		return "team role " + name + via
+	case api.SourceDirect:
+		return "direct grant " + name
+	case api.SourceDeny:
+		return "explicit deny " + name + via
+	}
+	return safetext.Clean(s.Kind) + " " + name + via
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.filtering {
+		return []key.Binding{m.keys.EndFilter, m.keys.ClearInput}
+	}
+	hs := []key.Binding{m.keys.Explain, m.keys.Filter, m.keys.DenyOnly}
+	if m.panel != nil {
+		hs = append(hs, m.keys.Close)
+	}
+	return hs
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	g := m.keys.Grid
+	return [][]key.Binding{
+		{g.Up, g.Down, g.Left, g.Right, g.PageUp, g.PageDown, g.Top, g.Bottom},
+		{m.keys.Explain, m.keys.Close, m.keys.Filter, m.keys.DenyOnly, m.keys.Reload},
+	}
+}

@@ -1,0 +1,286 @@
+package matrix_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/bubbles/table"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/ui/internal/uitest"
+	"github.com/shadowview/shadow/ui/matrix"
+	"golang.org/x/text/width"
+)
+
+// loaded makes a page, answers its first request with pm and returns the page.
+func loaded(t testing.TB, p uitest.Profile, w, h int, pm *api.PermissionMatrix) *matrix.Model {
+	ctx := uitest.Context(p.Profile, w, h)
+	m := matrix.New(ctx)
+	m.SetSize(w, h)
+	req, ok := uitest.Find[matrix.Requested](uitest.Msgs(m.Init()))
+	if !ok {
+		t.Fatal("Init did not ask for the matrix")
+	}
+	m.Update(matrix.Loaded{Tag: req.Tag, Matrix: pm})
+	return m
+}
+
+func TestGlyphsAreSingleCellAndUnambiguous(t *testing.T) {
+	for _, g := range []string{matrix.GlyphAllow, matrix.GlyphDeny, matrix.GlyphNone} {
+		r := []rune(g)
+		if len(r) != 1 || ansi.StringWidth(g) != 1 {
+			t.Errorf("%q is not one single-cell rune", g)
+		}
+		if k := width.LookupRune(r[0]).Kind(); k == width.EastAsianAmbiguous || k == width.EastAsianWide || k == width.EastAsianFullwidth {
+			t.Errorf("%q is %v: it may take two cells in some terminals", g, k)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	pm := uitest.Matrix(5000, 20)
+	for _, p := range uitest.Profiles {
+		for _, sz := range uitest.Sizes {
+			t.Run(fmt.Sprintf("%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				m := loaded(t, p, sz.W, sz.H, pm)
+				uitest.Press(m, "down", "down", "right", "right", "right")
+				uitest.AssertFrame(t, m.View(), sz.W, sz.H)
+				uitest.Golden(t, m.View())
+			})
+			t.Run(fmt.Sprintf("explain/%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				m := loaded(t, p, sz.W, sz.H, pm)
+				req, ok := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "right", "right", "right", "enter"))
+				if !ok {
+					t.Fatal("enter did not ask for an explanation")
+				}
+				m.Update(matrix.ExplainLoaded{Tag: req.Tag, Explanation: uitest.Explanation()})
+				view := m.View()
+				lines := uitest.AssertFrame(t, view, sz.W, sz.H)
+				if !strings.Contains(uitest.Plain(view), "▶ 3. role") || !strings.Contains(uitest.Plain(view), "(decisive)") {
+					t.Fatalf("decisive step not marked:\n%s", strings.Join(lines, "\n"))
+				}
+				uitest.Golden(t, view)
+			})
+		}
+	}
+}
+
+func TestStaleRepliesAreDropped(t *testing.T) {
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 80, 24)
+	m := matrix.New(ctx)
+	m.SetSize(80, 24)
+	first, _ := uitest.Find[matrix.Requested](uitest.Msgs(m.Init()))
+	second, _ := uitest.Find[matrix.Requested](uitest.Msgs(m.Reload()))
+	if first.Tag == second.Tag || second.Session != "sess-1" {
+		t.Fatalf("tags %v %v", first.Tag, second.Tag)
+	}
+	m.Update(matrix.Loaded{Tag: first.Tag, Matrix: uitest.Matrix(3, 2)})
+	if !strings.Contains(m.View(), "Loading") {
+		t.Fatal("a superseded reply was drawn")
+	}
+	m.Update(matrix.Loaded{Tag: second.Tag, Matrix: uitest.Matrix(7, 4)})
+	if !strings.Contains(m.View(), "7 resources × 4 actions") {
+		t.Fatalf("the current reply was not drawn:\n%s", m.View())
+	}
+
+	// Explanations: esc closes the panel, so its reply must not reopen anything; a
+	// second enter supersedes the first.
+	r1, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter"))
+	uitest.Press(m, "esc")
+	m.Update(matrix.ExplainLoaded{Tag: r1.Tag, Explanation: uitest.Explanation()})
+	if strings.Contains(m.View(), "Why?") {
+		t.Fatal("a reply for a closed panel opened it")
+	}
+	r2, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter"))
+	r3, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "down", "enter"))
+	m.Update(matrix.ExplainLoaded{Tag: r2.Tag, Explanation: uitest.Explanation()})
+	if !strings.Contains(m.View(), "Asking the server") {
+		t.Fatal("a superseded explanation was drawn")
+	}
+	m.Update(matrix.ExplainLoaded{Tag: r3.Tag, Err: errors.New("boom \x1b[2J")})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "Could not explain: boom") || strings.Contains(v, "\x1b[2J") {
+		t.Fatalf("error not shown cleanly:\n%s", v)
+	}
+	if r3.Resource.ID != "vehicle:00001" && r3.Resource.ID != "route:00002" {
+		t.Fatalf("explained %v", r3.Resource)
+	}
+}
+
+func TestEnterExplainsTheCellUnderTheCursor(t *testing.T) {
+	m := loaded(t, uitest.Profiles[0], 80, 24, uitest.Matrix(50, 20))
+	req, ok := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "down", "down", "right", "right", "enter"))
+	if !ok || req.Resource.ID != "driver:00003" || req.Action != "create" {
+		t.Fatalf("explain request %+v", req)
+	}
+	// Scrolling right past the screen edge keeps the cursor visible and the name frozen.
+	msgs := uitest.Press(m, "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "enter")
+	req, _ = uitest.Find[matrix.ExplainRequested](msgs)
+	if req.Action != "transfer" {
+		t.Fatalf("after scrolling right, explained %q", req.Action)
+	}
+	lines := uitest.AssertFrame(t, m.View(), 80, 24)
+	if !strings.Contains(lines[2], "‹ Resource") || !strings.Contains(lines[2], "transfer") {
+		t.Fatalf("header after scrolling: %q", lines[2])
+	}
+}
+
+func TestFilterAndDenyOnly(t *testing.T) {
+	m := loaded(t, uitest.Profiles[0], 80, 24, uitest.Matrix(5000, 20))
+	uitest.Press(m, "/")
+	if !m.Capturing() {
+		t.Fatal("/ did not focus the filter")
+	}
+	uitest.Press(m, "q", "0", "1", "2")
+	if !m.Capturing() || !strings.Contains(m.View(), "Filter: q012") {
+		t.Fatalf("keys did not reach the filter:\n%s", m.View())
+	}
+	uitest.Press(m, "backspace", "backspace", "backspace", "backspace", "0", "4", "9", "9")
+	uitest.Press(m, "enter")
+	view := uitest.Plain(m.View())
+	if m.Capturing() || !strings.Contains(view, "11 of 5000 resources") || !strings.Contains(view, `filter "0499"`) {
+		t.Fatalf("filter by id digits:\n%s", view)
+	}
+	uitest.Press(m, "/", "esc")
+	if !strings.Contains(uitest.Plain(m.View()), "5000 resources × 20 actions") {
+		t.Fatal("esc did not clear the filter")
+	}
+	uitest.Press(m, "/")
+	for _, r := range "vehicle" {
+		uitest.Press(m, string(r))
+	}
+	uitest.Press(m, "enter", "d")
+	want := 0
+	for _, r := range uitest.Matrix(5000, 20).Rows {
+		if r.Resource.Type == "vehicle" && strings.Contains(r.Effects, "D") {
+			want++
+		}
+	}
+	view = uitest.Plain(m.View())
+	if !strings.Contains(view, "deny rows only") || !strings.Contains(view, fmt.Sprintf("%d of 5000 resources", want)) {
+		t.Fatalf("deny only should leave the %d vehicles with a deny:\n%s", want, view)
+	}
+}
+
+func TestMalformedMatrixDoesNotPanic(t *testing.T) {
+	pm := &api.PermissionMatrix{
+		Subject: api.UserRef{Name: uitest.Hostile["osc title"] + uitest.Hostile["bidi override"]},
+		Actions: []string{"read", "\x1b[31mdelete\x1b[0m", "x"},
+		Sources: []api.PermissionSource{{Kind: "weird\x07", Name: uitest.Hostile["osc 8 link"]}},
+		Rows: []api.PermissionRow{
+			{Resource: api.Resource{ID: "a", Name: uitest.Hostile["csi cursor home"]}, Effects: "A", Sources: []int{7}},
+			{Resource: api.Resource{ID: "b", Name: uitest.Hostile["wide cjk"]}, Effects: "DZ\xff", Sources: []int{0, 0, 0, 0}},
+		},
+	}
+	m := loaded(t, uitest.Profiles[1], 60, 16, pm)
+	for _, keys := range [][]string{{}, {"right"}, {"down"}, {"down", "right"}, {"down", "right", "right"}} {
+		uitest.Press(m, keys...)
+		lines := uitest.AssertFrame(t, m.View(), 60, 16)
+		if len(lines) != 16 {
+			t.Fatalf("%d lines", len(lines))
+		}
+	}
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "unknown effect") {
+		t.Fatalf("unknown effect byte not said:\n%s", v)
+	}
+}
+
+func TestLoadErrorAndTinySizes(t *testing.T) {
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 80, 24)
+	m := matrix.New(ctx)
+	req, _ := uitest.Find[matrix.Requested](uitest.Msgs(m.Init()))
+	m.SetSize(80, 24)
+	m.Update(matrix.Loaded{Tag: req.Tag, Err: errors.New("unavailable: try later")})
+	if v := m.View(); !strings.Contains(v, "Could not load the permissions: unavailable") {
+		t.Fatalf("error view: %q", v)
+	}
+	if _, ok := uitest.Find[matrix.Requested](uitest.Press(m, "r")); !ok {
+		t.Fatal("r did not reload")
+	}
+	m2 := loaded(t, uitest.Profiles[0], 80, 24, uitest.Matrix(100, 20))
+	uitest.Press(m2, "enter")
+	for _, sz := range [][2]int{{1, 1}, {10, 3}, {20, 5}, {30, 8}} {
+		m2.SetSize(sz[0], sz[1])
+		uitest.AssertFrame(t, m2.View(), sz[0], sz[1])
+	}
+}
+
+var sink string
+
+// BenchmarkMatrixView draws the page over a 5,000 × 20 matrix.
+func BenchmarkMatrixView(b *testing.B) {
+	for _, sz := range uitest.Sizes {
+		b.Run(fmt.Sprintf("%dx%d", sz.W, sz.H), func(b *testing.B) {
+			m := loaded(b, uitest.Profiles[1], sz.W, sz.H, uitest.Matrix(5000, 20))
+			uitest.Press(m, "pgdown", "right", "right")
+			b.ReportAllocs()
+			for b.Loop() {
+				sink = m.View()
+			}
+		})
+	}
+}
+
+// BenchmarkMatrixScroll is one keystroke: move down a row and redraw.
+func BenchmarkMatrixScroll(b *testing.B) {
+	m := loaded(b, uitest.Profiles[1], 120, 40, uitest.Matrix(5000, 20))
+	down := uitest.Key("down")
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Update(down)
+		sink = m.View()
+	}
+}
+
+// BenchmarkMatrixFilterKeystroke is one key typed into the filter over 5,000 rows.
+func BenchmarkMatrixFilterKeystroke(b *testing.B) {
+	m := loaded(b, uitest.Profiles[1], 120, 40, uitest.Matrix(5000, 20))
+	uitest.Press(m, "/", "0", "1")
+	keys := []tea.KeyMsg{uitest.Key("2"), uitest.Key("backspace")}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		m.Update(keys[i%2])
+		sink = m.View()
+		i++
+	}
+}
+
+// BenchmarkKeystrokeVsBubblesTable compares, in one run and without colour for both,
+// one keystroke (down, then redraw) over the same 5,000 × 20 matrix at 120×40: the
+// matrix page against bubbles/table holding the same cells as glyphs.
+func BenchmarkKeystrokeVsBubblesTable(b *testing.B) {
+	pm := uitest.Matrix(5000, 20)
+	b.Run("matrix", func(b *testing.B) {
+		m := loaded(b, uitest.Profiles[0], 120, 40, pm)
+		down := uitest.Key("down")
+		b.ReportAllocs()
+		for b.Loop() {
+			m.Update(down)
+			sink = m.View()
+		}
+	})
+	b.Run("bubbles-table", func(b *testing.B) {
+		cols := []table.Column{{Title: "Resource", Width: 14}}
+		for _, a := range pm.Actions {
+			cols = append(cols, table.Column{Title: a, Width: 9})
+		}
+		glyph := map[byte]string{api.EffectAllow: matrix.GlyphAllow, api.EffectDeny: matrix.GlyphDeny, api.EffectNone: matrix.GlyphNone}
+		rows := make([]table.Row, len(pm.Rows))
+		for i, r := range pm.Rows {
+			row := table.Row{r.Resource.Name}
+			for j := range pm.Actions {
+				row = append(row, glyph[r.Effects[j]])
+			}
+			rows[i] = row
+		}
+		t := table.New(table.WithColumns(cols), table.WithRows(rows), table.WithHeight(30), table.WithWidth(120), table.WithFocused(true))
+		b.ReportAllocs()
+		for b.Loop() {
+			t.MoveDown(1)
+			sink = t.View()
+		}
+	})
+}

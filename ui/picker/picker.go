@@ -1,0 +1,428 @@
+// Package picker is the user picker: the directory (name, email, company, team, role)
+// in a virtualised list, searched on the server as you type (debounced), with more pages
+// loaded as the cursor nears the end. Users who may not be impersonated are dimmed,
+// marked ⊘ with the server's reason, and cannot be picked.
+//
+// It asks for pages with messages (SearchRequested, LoadMore) and takes replies
+// (PageLoaded) only when they answer its newest query and the page it is waiting for, so
+// a slow reply for "al" never lands on the list for "ali". It must never call the API
+// or draw server text without safetext.
+package picker
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/ui/chart"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/grid"
+	"github.com/shadowview/shadow/ui/safetext"
+)
+
+// SearchRequested asks the root for the first page of users matching Query
+// (GET /users?q=) and a PageLoaded reply with the same Tag and an empty Cursor.
+type SearchRequested struct {
+	common.Tag
+	Query string
+}
+
+// LoadMore asks for the page after Cursor of the same query; the reply is a PageLoaded
+// with the same Tag and Cursor.
+type LoadMore struct {
+	common.Tag
+	Query  string
+	Cursor string
+}
+
+// PageLoaded is the reply to SearchRequested (Cursor "") or LoadMore (Cursor as asked).
+type PageLoaded struct {
+	common.Tag
+	Cursor string
+	Page   *api.UsersPage
+	Err    error
+}
+
+// Picked says the admin chose a user who may be impersonated.
+type Picked struct{ User api.User }
+
+// debounced fires Debounce after a keystroke in the search box; only the tick of the
+// newest keystroke (by its tag) starts a search.
+type debounced struct{ common.Tag }
+
+// DefaultDebounce is the pause in typing after which a search is sent.
+const DefaultDebounce = 150 * time.Millisecond
+
+// GlyphBlocked marks a user who may not be impersonated (single-cell, unambiguous).
+const GlyphBlocked = "⊘"
+
+// KeyMap is the picker's keys.
+type KeyMap struct {
+	Grid       grid.KeyMap
+	Pick       key.Binding
+	Search     key.Binding
+	EndSearch  key.Binding
+	ClearInput key.Binding
+}
+
+// DefaultKeyMap is the picker's bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Grid:       grid.DefaultKeyMap(),
+		Pick:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "shadow user")),
+		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		EndSearch:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
+		ClearInput: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+	}
+}
+
+// Model is the picker. Create it with New; it is a common.Component and a
+// common.Capturer.
+type Model struct {
+	// Debounce is the typing pause before a search is sent.
+	Debounce time.Duration
+	// Prefetch is how close (in rows) the cursor gets to the end of the loaded rows
+	// before the next page is asked for.
+	Prefetch int
+
+	ctx  *common.Context
+	keys KeyMap
+
+	search       common.Latest
+	query        string // the query of the newest tag
+	shownQuery   string // the query the rows on screen answer
+	typing       bool   // a keystroke's debounce is running
+	waitingFirst bool   // the newest query's first page is on its way
+	waitingMore  bool   // the page after next is on its way
+	next         string // the cursor of the page after the loaded ones; "" at the end
+	total        int
+	err          error
+	notice       string
+
+	grid      *grid.Model[api.User]
+	input     textinput.Model
+	searching bool
+	width     int
+	height    int
+}
+
+// New makes the picker.
+func New(ctx *common.Context) *Model {
+	m := &Model{Debounce: DefaultDebounce, ctx: ctx, keys: DefaultKeyMap(), total: -1}
+	m.input = textinput.New()
+	m.input.Prompt = "/ "
+	m.input.Placeholder = "name, email or company"
+	m.input.CharLimit = 200
+	ctx.Styles.StyleInput(&m.input)
+	m.grid = grid.New(ctx.Styles, nil, m.cell)
+	m.grid.SetRowPaint(func(u api.User) common.Paint {
+		if u.Impersonable {
+			return common.Paint{}
+		}
+		return ctx.Styles.Dim
+	})
+	return m
+}
+
+// Init asks for the first page of the whole directory.
+func (m *Model) Init() tea.Cmd {
+	tag := m.search.Issue(m.ctx.Session)
+	m.query, m.waitingFirst, m.waitingMore = "", true, false
+	return common.Emit(SearchRequested{Tag: tag})
+}
+
+// Capturing reports whether the search box has the keyboard.
+func (m *Model) Capturing() bool { return m.searching }
+
+// Query is the query the list shows (or is about to).
+func (m *Model) Query() string { return m.query }
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = width, height
+	m.input.Width = max(1, width-ansi.StringWidth(m.input.Prompt)-1)
+	m.grid.SetColumns(columns(width))
+	m.grid.SetSize(width, max(1, height-4))
+	if m.Prefetch == 0 {
+		m.Prefetch = max(10, height)
+	}
+}
+
+// columns are the directory's columns for a width: a note column with the reason a
+// user cannot be picked when there is room for it.
+func columns(width int) []grid.Column {
+	cols := []grid.Column{
+		{Title: "", Width: 1},
+		{Title: "Name", Width: 14, Flex: 3},
+		{Title: "Email", Width: 16, Flex: 3},
+		{Title: "Company", Width: 10, Flex: 2},
+		{Title: "Team", Width: 10, Flex: 2},
+		{Title: "Role", Width: 8, Flex: 1},
+	}
+	if width >= 110 {
+		cols = append(cols, grid.Column{Title: "Note", Width: 14, Flex: 3})
+	}
+	return cols
+}
+
+func (m *Model) cell(u api.User, col int) grid.Cell {
+	switch col {
+	case 0:
+		if !u.Impersonable {
+			return grid.Cell{Text: GlyphBlocked}
+		}
+		return grid.Cell{}
+	case 1:
+		return grid.Cell{Text: u.Name}
+	case 2:
+		return grid.Cell{Text: u.Email}
+	case 3:
+		return grid.Cell{Text: u.Company}
+	case 4:
+		return grid.Cell{Text: u.Team}
+	case 5:
+		return grid.Cell{Text: u.Role}
+	case 6:
+		return grid.Cell{Text: u.NotImpersonableReason}
+	}
+	return grid.Cell{}
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case debounced:
+		if !m.search.Current(msg) {
+			return m, nil // a newer keystroke has its own tick coming
+		}
+		m.waitingFirst, m.waitingMore, m.typing = true, false, false
+		return m, common.Emit(SearchRequested{Tag: msg.Tag, Query: m.query})
+	case PageLoaded:
+		return m, m.page(msg)
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+// page takes a reply if it is the one awaited, and asks for more if the cursor is
+// already near the end.
+func (m *Model) page(msg PageLoaded) tea.Cmd {
+	if !m.search.Current(msg) {
+		return nil
+	}
+	first := msg.Cursor == ""
+	switch {
+	case first && m.waitingFirst:
+		m.waitingFirst = false
+	case !first && m.waitingMore && msg.Cursor == m.next:
+		m.waitingMore = false
+	default:
+		return nil // a duplicate, or a page nobody asked for
+	}
+	if msg.Err != nil {
+		m.err = msg.Err
+		if first {
+			m.grid.SetRows(nil)
+			m.next, m.total = "", -1
+			m.shownQuery = m.query
+		}
+		return nil
+	}
+	m.err = nil
+	var users []api.User
+	if msg.Page != nil {
+		users = msg.Page.Users
+		m.next, m.total = msg.Page.NextCursor, msg.Page.Total
+	} else {
+		m.next = ""
+	}
+	if first {
+		m.grid.SetRows(users)
+		m.grid.SetCursor(0, 0)
+		m.shownQuery = m.query
+	} else {
+		m.grid.AppendRows(users...)
+	}
+	return m.maybeLoadMore()
+}
+
+func (m *Model) maybeLoadMore() tea.Cmd {
+	if m.next == "" || m.waitingMore || m.waitingFirst {
+		return nil
+	}
+	row, _ := m.grid.Cursor()
+	if row < m.grid.Len()-1-m.Prefetch {
+		return nil
+	}
+	m.waitingMore = true
+	return common.Emit(LoadMore{Tag: m.search.Tag(), Query: m.query, Cursor: m.next})
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	m.notice = ""
+	if m.searching {
+		switch {
+		case key.Matches(msg, m.keys.EndSearch):
+			m.searching = false
+			m.input.Blur()
+			return nil
+		case key.Matches(msg, m.keys.ClearInput):
+			m.searching = false
+			m.input.Blur()
+			if m.input.Value() == "" {
+				return nil
+			}
+			m.input.SetValue("")
+			return m.typed()
+		case key.Matches(msg, m.keys.Grid.Up, m.keys.Grid.Down, m.keys.Grid.PageUp, m.keys.Grid.PageDown) && msg.Type != tea.KeyRunes && msg.Type != tea.KeySpace:
+			m.grid.Update(msg)
+			return m.maybeLoadMore()
+		}
+		before := m.input.Value()
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		if clean := safetext.Clean(m.input.Value()); clean != m.input.Value() {
+			m.input.SetValue(clean) // what is searched is what is shown
+		}
+		if m.input.Value() != before {
+			return tea.Batch(cmd, m.typed())
+		}
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, m.keys.Search):
+		m.searching = true
+		return m.input.Focus()
+	case key.Matches(msg, m.keys.Pick):
+		u, ok := m.grid.Selected()
+		if !ok {
+			return nil
+		}
+		if !u.Impersonable {
+			m.notice = "Cannot shadow " + safetext.Clean(u.Name) + ": " + reason(u)
+			return nil
+		}
+		return common.Emit(Picked{User: u})
+	}
+	if m.grid.Update(msg) {
+		return m.maybeLoadMore()
+	}
+	return nil
+}
+
+// typed starts the debounce for the search box's new value: a new tag now (so replies to
+// the old query are stale at once), the search itself when the tick comes back.
+func (m *Model) typed() tea.Cmd {
+	tag := m.search.Issue(m.ctx.Session)
+	m.query = strings.TrimSpace(m.input.Value())
+	m.waitingFirst, m.waitingMore, m.typing = false, false, true
+	return tea.Tick(m.Debounce, func(time.Time) tea.Msg { return debounced{Tag: tag} })
+}
+
+func reason(u api.User) string {
+	r := safetext.Clean(u.NotImpersonableReason)
+	if r == "" {
+		r = "the server does not allow it"
+	}
+	if u.NotImpersonableCode != "" {
+		r += " (" + safetext.Clean(string(u.NotImpersonableCode)) + ")"
+	}
+	return r
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	if m.width < 1 || m.height < 1 {
+		return ""
+	}
+	st := m.ctx.Styles
+	lines := make([]string, 0, m.height)
+	lines = append(lines, common.FitLine(st.Title.Apply("Pick a user to shadow")+st.Muted.Apply(" · "+m.counts()), m.width))
+	if m.searching || m.input.Value() != "" {
+		lines = append(lines, common.FitLine(m.input.View(), m.width))
+	} else {
+		lines = append(lines, common.FitLine(st.Muted.Apply("/ to search by name, email or company"), m.width))
+	}
+	switch {
+	case m.waitingFirst && m.grid.Len() == 0:
+		m.grid.Empty = "Searching…"
+	case m.err != nil && m.grid.Len() == 0:
+		m.grid.Empty = "Search failed."
+	default:
+		m.grid.Empty = "No user matches."
+	}
+	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
+	lines = append(lines, m.detail(), m.status())
+	return common.Join(common.Fill(lines, m.width, m.height))
+}
+
+func (m *Model) counts() string {
+	n := m.grid.Len()
+	var s string
+	switch {
+	case m.total >= 0 && n < m.total:
+		s = fmt.Sprintf("%s of %s users loaded", chart.Number(float64(n)), chart.Number(float64(m.total)))
+	case m.total >= 0:
+		s = fmt.Sprintf("%s users", chart.Number(float64(m.total)))
+	case m.next != "":
+		s = fmt.Sprintf("%s users loaded, more to come", chart.Number(float64(n)))
+	default:
+		s = fmt.Sprintf("%s users", chart.Number(float64(n)))
+	}
+	if m.shownQuery != "" {
+		s += " matching \"" + safetext.Fit(m.shownQuery, 30) + "\""
+	}
+	return s
+}
+
+// detail says who is under the cursor and whether they can be shadowed.
+func (m *Model) detail() string {
+	st := m.ctx.Styles
+	u, ok := m.grid.Selected()
+	if !ok {
+		return common.Spaces(m.width)
+	}
+	if !u.Impersonable {
+		return common.FitLine(st.Warn.Apply(GlyphBlocked+" Cannot shadow "+safetext.Clean(u.Name)+": ")+reason(u), m.width)
+	}
+	return common.FitLine(st.Bold.Apply(safetext.Clean(u.Name))+" · "+safetext.Clean(u.Email)+" · "+safetext.Clean(u.Company)+st.Muted.Apply(" · enter to shadow read-only"), m.width)
+}
+
+// status is the picker's own line: a refusal to pick, a failed search, or progress.
+func (m *Model) status() string {
+	st := m.ctx.Styles
+	switch {
+	case m.notice != "":
+		return common.FitLine(st.Warn.Apply(safetext.Clean(m.notice)), m.width)
+	case m.err != nil:
+		return common.FitLine(st.Error.Apply("Search failed: ")+safetext.Clean(m.err.Error()), m.width)
+	case m.waitingFirst || m.typing:
+		return common.FitLine(st.Muted.Apply("Searching…"), m.width)
+	case m.waitingMore:
+		return common.FitLine(st.Muted.Apply("Loading more…"), m.width)
+	}
+	return common.Spaces(m.width)
+}
+
+// ShortHelp implements help.KeyMap.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.searching {
+		return []key.Binding{m.keys.EndSearch, m.keys.ClearInput}
+	}
+	return []key.Binding{m.keys.Pick, m.keys.Search}
+}
+
+// FullHelp implements help.KeyMap.
+func (m *Model) FullHelp() [][]key.Binding {
+	g := m.keys.Grid
+	return [][]key.Binding{
+		{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right},
+		{m.keys.Pick, m.keys.Search, m.keys.EndSearch, m.keys.ClearInput},
+	}
+}
