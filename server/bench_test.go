@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/store"
 )
 
 // The server benchmarks behind docs/BENCHMARKS.md (## Server). They call the real
@@ -139,6 +140,16 @@ func BenchmarkSessionStart(b *testing.B) {
 			}
 		})
 	}
+	// The baseline: one durable bbolt commit of one audit event, the floor under any
+	// start that records itself before answering.
+	b.Run("durable event append alone", func(b *testing.B) {
+		e := newBenchEnv(b, DemoSeed)
+		for b.Loop() {
+			if err := e.s.store.AppendEvents(store.Event{AuditEvent: api.AuditEvent{Time: e.s.now(), Kind: api.EventSessionStart}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkImpersonatedRead: a dashboard read with an impersonation token, including
