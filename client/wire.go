@@ -170,6 +170,11 @@ func (w *wire) call(ctx context.Context, rq request) error {
 			}
 			wait = e.RetryAfterDelay
 		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// The caller's deadline would cut the wait short: hand back the server's
+			// answer (and its Retry-After) now rather than a bare "deadline exceeded".
+			return newError(&e.Error)
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
