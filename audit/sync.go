@@ -242,6 +242,8 @@ func (s *syncer) finishing() bool {
 	return s.final
 }
 
+// markDrainedIfFinal lets a waiting Close go: this run's journal is acknowledged, or
+// cannot be without someone's attention.
 func (s *syncer) markDrainedIfFinal() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -281,7 +283,7 @@ func (s *syncer) push(t *target) error {
 	if err != nil {
 		return err
 	}
-	if t.next <= st.Acked.Seq {
+	if t.next == 0 { // first push this run; a rewind may later set it below acked
 		t.next = st.Acked.Seq + 1
 	}
 	if err := s.checkKey(t, st); err != nil {
@@ -401,12 +403,16 @@ func (s *syncer) settle(t *target, err error) (time.Duration, bool) {
 		return 0, false // closing: not a failure of the server's
 	}
 	t.attempt++
+	s.serverKey = nil // after a failure the server may not be the same one: ask its key again
 	wait := s.backoff(t.attempt)
 	var ra interface{ RetryAfter() time.Duration }
 	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
 		wait = ra.RetryAfter()
 	}
 	offline := isOffline(err)
+	if !offline && t.own {
+		s.markDrainedIfFinal() // needs attention, not time: Close need not wait for it
+	}
 	s.status.update(func(h *statusHub) {
 		h.cur.LastError = err
 		h.failing = !offline
@@ -494,7 +500,9 @@ func (s *syncer) scanEndedRuns() {
 			s.skip[path] = true
 			continue
 		}
-		s.targets = append(s.targets, &target{file: f})
+		t := &target{file: f}
+		s.targets = append(s.targets, t)
+		s.publishPending(t, st)
 	}
 }
 

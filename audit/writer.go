@@ -152,14 +152,14 @@ func (w *writer) run() {
 			continue
 		}
 		st, err := w.commit(ops)
-		for _, o := range ops {
-			o.finish(err)
-		}
-		if err == nil {
+		if err == nil { // published before callers hear back, so Status is never behind them
 			w.commits.Add(1)
 			if w.committed != nil {
 				w.committed(st)
 			}
+		}
+		for _, o := range ops {
+			o.finish(err)
 		}
 	}
 }
