@@ -121,3 +121,47 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/time.Since(start).Seconds(), "records/s")
 }
+
+// BenchmarkSyncDrain: how fast the sync loop empties a journal of 20,000 records into
+// the reference server (real handler, loopback HTTP, the server's durable store).
+func BenchmarkSyncDrain(b *testing.B) {
+	const n = 20_000
+	fs := newFaultyServer(b)
+	remote := adminRemote(b, fs.http.URL)
+	var total time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		j, _, err := Open(Options{StateDir: b.TempDir(), Actor: testAdmin})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ps := make([]*Pending, 0, n)
+		for i := range n {
+			ps = append(ps, j.Submit(sampleBody("s", i)))
+		}
+		for _, p := range ps {
+			if _, err := p.Wait(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ch, cancel := j.Subscribe()
+		b.StartTimer()
+		start := time.Now()
+		if err := j.StartSync(remote, SyncOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		for st := range ch {
+			if st.State == SyncSynced && st.Acked == n {
+				break
+			}
+		}
+		total += time.Since(start)
+		b.StopTimer()
+		cancel()
+		if err := j.Close(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "records/s")
+}
