@@ -91,12 +91,10 @@ func BenchmarkGroupedAppendThroughput(b *testing.B) {
 	b.ReportMetric(float64(per*appenders)/time.Since(start).Seconds(), "records/s")
 }
 
-// BenchmarkVerify: the full offline check of one journal file (chain, contiguity,
-// receipt, bbolt consistency).
-func BenchmarkVerify(b *testing.B) {
-	const n = 200_000
-	dir := b.TempDir()
-	j, _, err := Open(Options{StateDir: dir, Actor: testAdmin})
+// filledJournal is a new journal holding n records, appended as fast as group commit
+// takes them.
+func filledJournal(b *testing.B, n int) *Journal {
+	j, _, err := Open(Options{StateDir: b.TempDir(), Actor: testAdmin})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,6 +107,14 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	return j
+}
+
+// BenchmarkVerify: the full offline check of one journal file (chain, contiguity,
+// receipt, bbolt consistency).
+func BenchmarkVerify(b *testing.B) {
+	const n = 200_000
+	j := filledJournal(b, n)
 	path := j.Path()
 	j.Close(context.Background())
 	b.ResetTimer()
@@ -131,19 +137,7 @@ func BenchmarkSyncDrain(b *testing.B) {
 	var total time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		j, _, err := Open(Options{StateDir: b.TempDir(), Actor: testAdmin})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ps := make([]*Pending, 0, n)
-		for i := range n {
-			ps = append(ps, j.Submit(sampleBody("s", i)))
-		}
-		for _, p := range ps {
-			if _, err := p.Wait(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-		}
+		j := filledJournal(b, n)
 		ch, cancel := j.Subscribe()
 		b.StartTimer()
 		start := time.Now()
