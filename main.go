@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
 )
 
@@ -45,7 +46,21 @@ func run(args []string) error {
 func journalCommand(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	return audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	return audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		NewRemote: newStaffRemote})
+}
+
+// newStaffRemote is the server client `shadow journal sync` pushes through.
+func newStaffRemote(serverURL, token string) (audit.Remote, error) {
+	c, err := client.New(client.Options{BaseURL: serverURL, Version: version})
+	if err != nil {
+		return nil, err
+	}
+	if w := c.Warning(); w != "" {
+		fmt.Fprintln(os.Stderr, "shadow:", w)
+	}
+	c.SetToken(token)
+	return c, nil
 }
 
 // serveCommand runs `shadow serve …`: the reference API server until SIGINT or SIGTERM.

@@ -1,0 +1,297 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestSyncPushesEverythingAndKeepsTheReceipt(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	remote := adminRemote(t, fs.http.URL)
+	dir := t.TempDir()
+	j := openTest(t, dir)
+	appendN(t, j, "s-1", 1200) // three batches
+	if err := j.StartSync(remote, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, j, 20*time.Second, func(s Status) bool { return s.State == SyncSynced })
+	if st.Acked != 1200 || st.Pending != 0 || st.LastSync.IsZero() {
+		t.Fatalf("status %+v", st)
+	}
+	entries, err := j.SessionRecords("s-1")
+	if err != nil || len(entries) != 1200 || !entries[1199].Synced {
+		t.Fatalf("entries not marked synced: %v", err)
+	}
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatalf("close after a full sync: %v", err)
+	}
+	checkServerHoldsExactly(t, remote, j.Path())
+	key, err := remote.AuditKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, err := VerifyFile(j.Path(), VerifyOptions{ServerKey: &key})
+	if err != nil || !reports[0].OK() || reports[0].Acked != 1200 || reports[0].KeyID != key.KeyID {
+		t.Fatalf("verify with the server's key: %v %+v", err, reports)
+	}
+	if n := len(fs.log()); n != 3 {
+		t.Fatalf("%d PUTs for 1200 records, want 3", n)
+	}
+}
+
+func TestSyncSurvivesEveryFault(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	remote := adminRemote(t, fs.http.URL)
+	fs.setScript(commitThenDrop, fail500, slow, pass, fail503RetryAfter, commitThenDrop, restart,
+		pass, fail429RetryAfter, slow, restart, commitThenDrop, fail500, pass)
+	dir := t.TempDir()
+	j := openTest(t, dir)
+	var states sync.Map
+	ch, cancel := j.Subscribe()
+	go func() {
+		for st := range ch {
+			states.Store(st.State, true)
+		}
+	}()
+	if err := j.StartSync(remote, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	// Appends keep coming while the faults play out.
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			for i := range 400 {
+				if _, err := j.Append(context.Background(), sampleBody(fmt.Sprintf("s-%d", g), i)); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%50 == 0 {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitStatus(t, j, 30*time.Second, func(s Status) bool { return s.State == SyncSynced && s.Acked == 1200 })
+	cancel()
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkServerHoldsExactly(t, remote, j.Path())
+	if _, ok := states.Load(SyncOffline); !ok {
+		t.Error("status never said offline while the server failed")
+	}
+	// Retry-After (1 s) was honoured: the request after it waited at least that long.
+	puts := fs.log()
+	for i, p := range puts[:len(puts)-1] {
+		if p.fault == fail503RetryAfter || p.fault == fail429RetryAfter {
+			if gap := puts[i+1].at.Sub(p.at); gap < 950*time.Millisecond {
+				t.Errorf("after %v the next request came %v later, before Retry-After", p.fault, gap)
+			}
+		}
+	}
+	mustVerifyAll(t, dir)
+}
+
+func TestSyncRewindsToTheServerHeadAfterAGap(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	remote := adminRemote(t, fs.http.URL)
+	j := openTest(t, t.TempDir())
+	if err := j.StartSync(remote, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, j, "s", 300)
+	waitStatus(t, j, 20*time.Second, func(s Status) bool { return s.Acked == 300 })
+	backup := t.TempDir()
+	fs.restartWith(func(data string) { copyDir(t, data, backup) }) // the operator takes a backup
+	appendN(t, j, "s", 300)
+	waitStatus(t, j, 20*time.Second, func(s Status) bool { return s.Acked == 600 })
+	// The server is restored from the backup: it has forgotten records 301 to 600.
+	fs.restartWith(func(data string) {
+		if err := os.RemoveAll(data); err != nil {
+			t.Fatal(err)
+		}
+		copyDir(t, backup, data)
+	})
+	appendN(t, j, "s", 10)
+	waitStatus(t, j, 20*time.Second, func(s Status) bool { return s.State == SyncSynced && s.Acked == 610 })
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkServerHoldsExactly(t, remote, j.Path())
+	gaps := 0
+	for _, p := range fs.log() {
+		if p.status == http.StatusConflict {
+			gaps++
+		}
+	}
+	if gaps == 0 {
+		t.Fatal("the server never answered journal_gap: the rewind was not tested")
+	}
+}
+
+func TestAChangedServerKeyIsAnErrorNotAccepted(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	j := openTest(t, t.TempDir())
+	if err := j.StartSync(adminRemote(t, fs.http.URL), fastSync); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, j, "s", 5)
+	waitStatus(t, j, 20*time.Second, func(s Status) bool { return s.Acked == 5 })
+	before, err := j.file.state()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another server (a fresh data dir: a new signing key) answers at the same address.
+	fs.restartWith(func(data string) {
+		if err := os.RemoveAll(data); err != nil {
+			t.Fatal(err)
+		}
+	})
+	appendN(t, j, "s", 5)
+	st := waitStatus(t, j, 20*time.Second, func(s Status) bool {
+		return s.State == SyncFailing && errors.Is(s.LastError, ErrKeyChanged)
+	})
+	after, err := j.file.state()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Acked.Seq != 5 || !sameKey(*after.Key, *before.Key) || st.Pending != 5 {
+		t.Fatalf("the new key was accepted: acked %d, key %q, status %s", after.Acked.Seq, after.Key.KeyID, st)
+	}
+	closeTest(t, j)
+	mustVerifyAll(t, j.StateDir())
+}
+
+func TestCloseBoundsTheFinalSyncAndTheNextRunFinishesIt(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	down := newTestClient(t, unusedAddr(t))
+	down.SetToken("a-token-for-a-server-that-is-down")
+	first := openTest(t, dir)
+	if err := first.StartSync(down, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, first, "s-first", 40)
+	st := waitStatus(t, first, 10*time.Second, func(s Status) bool { return s.State == SyncOffline })
+	if st.OfflineSince.IsZero() || st.LastError == nil || st.Pending != 40 {
+		t.Fatalf("offline status %+v", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := first.Close(ctx)
+	if !errors.Is(err, ErrUnsynced) {
+		t.Fatalf("close with the server down: %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("close took %v with a 300ms bound", took)
+	}
+
+	// The next run, with the server up, pushes the ended run's journal too.
+	fs := newFaultyServer(t)
+	remote := adminRemote(t, fs.http.URL)
+	second := openTest(t, dir)
+	appendN(t, second, "s-second", 3)
+	if err := second.StartSync(remote, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, second, 20*time.Second, func(s Status) bool { return s.State == SyncSynced && s.Pending == 0 && s.Acked == 3 })
+	checkServerHoldsExactly(t, remote, first.Path())
+	// Once synced, the ended run's journal is let go, so others may read or take it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f, _, err := openJournal(first.Path(), tryLock, nil)
+		if err == nil {
+			f.close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ended run's journal is still held: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := second.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkServerHoldsExactly(t, remote, second.Path())
+}
+
+func TestTwoShadowsJournalAndSyncAtOnce(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	dir := t.TempDir()
+	a, b := openTest(t, dir), openTest(t, dir)
+	ra, rb := adminRemote(t, fs.http.URL), adminRemote(t, fs.http.URL)
+	for _, x := range []struct {
+		j *Journal
+		r Remote
+	}{{a, ra}, {b, rb}} {
+		if err := x.j.StartSync(x.r, fastSync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, j := range []*Journal{a, b} {
+		wg.Go(func() {
+			for i := range 200 {
+				if _, err := j.Append(context.Background(), sampleBody(j.ID(), i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, j := range []*Journal{a, b} {
+		waitStatus(t, j, 20*time.Second, func(s Status) bool { return s.State == SyncSynced && s.Acked == 200 })
+		if err := j.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		checkServerHoldsExactly(t, ra, j.Path())
+	}
+}
+
+func TestJournalSyncCommandDrainsEndedRuns(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	fs.setScript(fail500, commitThenDrop) // the command retries too
+	dir := t.TempDir()
+	var paths []string
+	for range 2 {
+		j := openTest(t, dir)
+		appendN(t, j, "s", 30)
+		closeTest(t, j)
+		paths = append(paths, j.Path())
+	}
+	var out bytes.Buffer
+	var gotServer, gotToken string
+	env := CommandEnv{Stdout: &out, Stderr: &out,
+		Getenv: func(k string) string {
+			return map[string]string{"SHADOW_SERVER": fs.http.URL, "SHADOW_TOKEN": "from-env"}[k]
+		},
+		NewRemote: func(server, token string) (Remote, error) {
+			gotServer, gotToken = server, token
+			return adminRemote(t, server), nil
+		}}
+	if err := RunCommand(context.Background(), []string{"sync", "--state-dir", dir}, env); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if gotServer != fs.http.URL || gotToken != "from-env" {
+		t.Fatalf("server %q token %q", gotServer, gotToken)
+	}
+	remote := adminRemote(t, fs.http.URL)
+	for _, p := range paths {
+		checkServerHoldsExactly(t, remote, p)
+	}
+}
