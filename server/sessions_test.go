@@ -32,6 +32,7 @@ func TestEveryImpersonationRuleIsRefusedWithItsCode(t *testing.T) {
 		{"staff", DemoSupportEmail, DemoAgentEmail, "r", api.CodeTargetPrivileged},
 		{"a company admin", DemoSupportEmail, DemoCompanyAdminEmail, "r", api.CodeTargetPrivileged},
 		{"an equal rank", DemoOpsLeadEmail, DemoPeerOpsLeadEmail, "r", api.CodeTargetPrivileged},
+		{"a permission the customer impersonator lacks", DemoOpsLeadEmail, "fiona@acme.demo", "r", api.CodeTargetPrivileged},
 		{"a company outside support's scope", DemoSupportEmail, DemoOutOfScopeEmail, "r", api.CodeTargetOutOfScope},
 		{"an agent's narrow scope", DemoNarrowAgentEmail, DemoFleetManagerEmail, "r", api.CodeTargetOutOfScope},
 		{"another company, for a customer admin", DemoCompanyAdminEmail, "ben@bluebird.demo", "r", api.CodeTargetOutOfScope},

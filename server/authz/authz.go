@@ -12,6 +12,8 @@ package authz
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/server/org"
@@ -455,4 +457,73 @@ func (s *Subject) Reach(typ string) string {
 		out += ", " + t
 	}
 	return out + " and " + teams[len(teams)-1]
+}
+
+// Missing finds a permission the subject holds that actor does not: an action on a
+// resource of their company the subject may do and actor may not. It is how the
+// impersonation policy tells that a target's privileges are not below a customer
+// impersonator's (impersonating must never widen what the actor can read). ok is
+// false when actor holds everything the subject does.
+//
+// It checks, for each (action, type) the subject's allows name, every resource of
+// that type — unless actor holds that action on the whole type company-wide with no
+// deny about it, which covers any resource at once (a company admin, always).
+func (s *Subject) Missing(actor *Subject) (action string, r *org.Resource, ok bool) {
+	if s.user.CompanyID == "" || s.user.CompanyID != actor.user.CompanyID {
+		return "", nil, false
+	}
+	resources := s.org.Resources(s.user.CompanyID)
+	checked := map[[2]string]bool{}
+	for _, rl := range s.rules {
+		if rl.effect != org.Allow {
+			continue
+		}
+		pair := [2]string{rl.action, rl.target.Type}
+		if checked[pair] {
+			continue
+		}
+		checked[pair] = true
+		if actor.holdsWholeType(rl.action, rl.target.Type) {
+			continue
+		}
+		from := sort.Search(len(resources), func(i int) bool { return resources[i].Type >= rl.target.Type })
+		for _, res := range resources[from:] {
+			if res.Type != rl.target.Type {
+				break
+			}
+			if e, _ := s.lookup(res, rl.action); e != api.EffectAllow {
+				continue
+			}
+			if e, _ := actor.lookup(res, rl.action); e != api.EffectAllow {
+				return rl.action, res, true
+			}
+		}
+	}
+	return "", nil, false
+}
+
+// holdsWholeType reports whether the subject may do action on every resource of typ in
+// their company: a company-wide allow of the type and no deny about it at all.
+func (s *Subject) holdsWholeType(action, typ string) bool {
+	slot := s.slot(action)
+	if slot < 0 {
+		return false
+	}
+	sl := s.byType[typ]
+	if sl == nil || slot >= len(sl.allow) || len(sl.deny[slot]) > 0 {
+		return false
+	}
+	wide := false
+	for _, i := range sl.allow[slot] {
+		wide = wide || s.rules[i].scope == nil
+	}
+	if !wide {
+		return false
+	}
+	for id, ids := range s.byID {
+		if strings.HasPrefix(id, typ+":") && slot < len(ids.deny) && len(ids.deny[slot]) > 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -202,6 +202,50 @@ func TestImpersonatePermission(t *testing.T) {
 	}
 }
 
+// TestMissing: what a target may do that an actor may not, exactly (checked against
+// every cell for every pair of Acme users).
+func TestMissing(t *testing.T) {
+	o := demo(t)
+	omar, fiona := subject(t, o, "u-acme-omar"), subject(t, o, "u-acme-fiona")
+	if action, r, ok := fiona.Missing(omar); !ok || action != "view" || r.Type != org.TypeInvoice {
+		t.Fatalf("Fiona beyond Omar: %v %v %v", action, r, ok)
+	}
+	for _, u := range o.Users() {
+		if _, _, ok := Compile(o, u).Missing(subject(t, o, "u-acme-ada")); ok && u.CompanyID == org.CompanyAcme {
+			t.Fatalf("%s holds something the company admin does not", u.ID)
+		}
+	}
+	if _, _, ok := subject(t, o, "u-bluebird-ben").Missing(omar); ok {
+		t.Fatal("another company's user compared")
+	}
+	var acme []*org.User
+	for _, u := range o.Users() {
+		if u.CompanyID == org.CompanyAcme {
+			acme = append(acme, u)
+		}
+	}
+	for _, a := range acme {
+		as := Compile(o, a)
+		for _, u := range acme {
+			us := Compile(o, u)
+			_, _, missing := us.Missing(as)
+			exact := false
+			for _, r := range o.Resources(org.CompanyAcme) {
+				for _, action := range org.MatrixActions {
+					if ue, _ := us.Decide(r, action); ue == api.EffectAllow {
+						if ae, _ := as.Decide(r, action); ae != api.EffectAllow {
+							exact = true
+						}
+					}
+				}
+			}
+			if missing != exact {
+				t.Fatalf("%s beyond %s: Missing says %v, the cells say %v", u.ID, a.ID, missing, exact)
+			}
+		}
+	}
+}
+
 func TestReach(t *testing.T) {
 	o := demo(t)
 	for id, want := range map[string]string{

@@ -231,4 +231,6 @@ func (b *builder) personalDashboards() {
 	b.dashboard(jobs)
 	b.rule(&Rule{ID: "share-nora-north", Effect: Allow, TeamID: "t-acme-north", Action: ActionView,
 		Target: One(region.ResourceID()), Label: "shared by Nora Lindqvist"})
+	b.rule(&Rule{ID: "share-nora-operations", Effect: Allow, TeamID: "t-acme-operations", Action: ActionView,
+		Target: One(region.ResourceID()), Label: "shared by Nora Lindqvist"})
 }

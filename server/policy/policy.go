@@ -12,7 +12,10 @@
 //     supported companies of their scope; a customer, their own company;
 //  6. never in a company that switched impersonation off (impersonation_disabled);
 //  7. only targets whose rank is strictly below the actor's (target_privileged);
-//  8. a reason is required, and bounded (reason_required, validation_failed).
+//  8. for a customer's impersonator (not vendor staff, whose scope is contractual):
+//     only targets holding no permission the actor lacks — impersonating must never
+//     let someone read what they could not read themselves (target_privileged);
+//  9. a reason is required, and bounded (reason_required, validation_failed).
 //
 // It owns the decision only: no HTTP, no storage, no auditing (the caller audits).
 package policy
@@ -48,6 +51,7 @@ func refuse(code api.Code, format string, args ...any) Decision {
 type Policy struct {
 	org    *org.Org
 	actor  *org.User
+	perms  *authz.Subject // the actor's permissions, for rule 8
 	nested *org.User // the user the request already impersonates, if any
 	can    Decision
 	scope  map[string]bool // company ids the actor may support
@@ -56,8 +60,8 @@ type Policy struct {
 // For computes the actor's rights. nestedTarget is the user the request already
 // impersonates (nil for the actor's own token).
 func For(o *org.Org, actor *org.User, nestedTarget *org.User) *Policy {
-	p := &Policy{org: o, actor: actor, nested: nestedTarget, scope: map[string]bool{}}
-	allowed, deny := authz.Compile(o, actor).AllowsType(org.ActionImpersonate, org.TypeUser)
+	p := &Policy{org: o, actor: actor, nested: nestedTarget, scope: map[string]bool{}, perms: authz.Compile(o, actor)}
+	allowed, deny := p.perms.AllowsType(org.ActionImpersonate, org.TypeUser)
 	switch {
 	case nestedTarget != nil:
 		p.can = refuse(api.CodeNestedImpersonation,
@@ -121,6 +125,12 @@ func (p *Policy) Target(t *org.User) Decision {
 	if t.Rank() >= p.actor.Rank() {
 		return refuse(api.CodeTargetPrivileged,
 			"%s holds privileges equal to or above yours (%s); you may only impersonate users with fewer privileges.", t.Name, t.RoleName())
+	}
+	if !p.actor.Staff() {
+		if action, r, missing := authz.Compile(p.org, t).Missing(p.perms); missing {
+			return refuse(api.CodeTargetPrivileged,
+				"%s holds a permission you do not (%s on %s); you may only impersonate users whose permissions are within yours.", t.Name, action, r.Name)
+		}
 	}
 	return Decision{}
 }

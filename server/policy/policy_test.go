@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/authz"
 	"github.com/shadowview/shadow/server/org"
 )
 
@@ -36,7 +37,14 @@ func TestRules(t *testing.T) {
 		{org.DemoSupportEmail, org.DemoFleetManagerEmail, "", ""},
 		{org.DemoAgentEmail, org.DemoTechnicianEmail, "", ""},
 		{org.DemoCompanyAdminEmail, org.DemoFleetManagerEmail, "", ""},
-		{org.DemoOpsLeadEmail, org.DemoFleetManagerEmail, "", ""},
+		{org.DemoOpsLeadEmail, org.DemoTechnicianEmail, "", ""},
+		{org.DemoOpsLeadEmail, org.DemoSouthFleetManagerEmail, "", ""},
+		// A customer impersonator may not borrow permissions they lack: Nora and the
+		// finance team may read invoices, Omar may not.
+		{org.DemoOpsLeadEmail, org.DemoFleetManagerEmail, api.CodeTargetPrivileged, "holds a permission you do not (view on INV-"},
+		{org.DemoOpsLeadEmail, "fiona@acme.demo", api.CodeTargetPrivileged, "holds a permission you do not (view on INV-"},
+		// Staff are not held to it: their scope is their support contract.
+		{org.DemoSupportEmail, "fiona@acme.demo", "", ""},
 		{"otto@orbit.demo", org.DemoOutOfScopeEmail, "", ""}, // a company outside support's scope still has its own admin
 		{"pia@polar.demo", org.DemoOptedOutEmail, api.CodeImpersonationDisabled, "switched impersonation off"},
 		{org.DemoFleetManagerEmail, org.DemoTechnicianEmail, api.CodeImpersonationForbidden, "does not hold the impersonate permission"},
@@ -90,6 +98,19 @@ func TestEveryTargetGetsAnAnswer(t *testing.T) {
 				allowed++
 				if u.Admin() || u.Staff() || u.ID == a.ID || u.Rank() >= a.Rank() {
 					t.Fatalf("%s may impersonate %s", a.ID, u.ID)
+				}
+				if !a.Staff() {
+					// Everything the target may do, the actor may do.
+					actor, target := authz.Compile(o, a), authz.Compile(o, u)
+					for _, r := range o.Resources(u.CompanyID) {
+						for _, action := range org.MatrixActions {
+							if te, _ := target.Decide(r, action); te == api.EffectAllow {
+								if ae, _ := actor.Decide(r, action); ae != api.EffectAllow {
+									t.Fatalf("%s may impersonate %s, who may %s %s and %s may not", a.ID, u.ID, action, r.ID, a.ID)
+								}
+							}
+						}
+					}
 				}
 				continue
 			}

@@ -210,7 +210,7 @@ func TestVisibility(t *testing.T) {
 	if got := strings.Join(titles(org.DemoTechnicianID), ","); got != "d-acme-maintenance,d-acme-safety,d-acme-nora-north,d-acme-tomas-jobs" {
 		t.Fatalf("Tomás sees %s", got)
 	}
-	if got := strings.Join(titles("u-acme-kai"), ","); got != "" {
+	if got := strings.Join(titles("u-acme-kai"), ","); got != "d-acme-nora-north" { // shared with his team
 		t.Fatalf("Kai sees %s", got)
 	}
 	nora := titles(org.DemoFleetManagerID)
@@ -225,7 +225,7 @@ func TestVisibility(t *testing.T) {
 		t.Fatal("owner rights")
 	}
 	shares := Shares(o, o.Dashboard("d-acme-nora-north"))
-	if len(shares) != 1 || shares[0].Kind != api.ShareTeam || shares[0].Name != "North" {
+	if len(shares) != 2 || shares[0].Kind != api.ShareTeam || shares[0].Name != "North" || shares[1].Name != "Operations" {
 		t.Fatalf("shares %+v", shares)
 	}
 	// Every template renders for its company's admin, every widget of its kind.
