@@ -52,7 +52,7 @@ type Policy struct {
 	org    *org.Org
 	actor  *org.User
 	perms  *authz.Subject // the actor's permissions, for rule 8
-	nested *org.User // the user the request already impersonates, if any
+	nested *org.User      // the user the request already impersonates, if any
 	can    Decision
 	scope  map[string]bool // company ids the actor may support
 }
