@@ -119,6 +119,18 @@ func TestBadInput(t *testing.T) {
 	post(`{"title":"\u202eevil"}`, "application/json").wantErr(t, api.CodeValidation)
 
 	e.do("GET", "/api/v1/nope", "", nil).wantErr(t, api.CodeNotFound)
+	// Non-canonical paths are not redirected (a redirected POST is a trap): 404.
+	for _, p := range []string{"/api/v1//me", "/api/v1/./me", "/api/v1/x/../me", "/healthz/"} {
+		req, _ := http.NewRequest("GET", e.http.URL+p, nil)
+		req.URL.Opaque = p // keep the path as written
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		reply{status: resp.StatusCode, header: resp.Header, body: raw}.wantErr(t, api.CodeNotFound)
+	}
 	r := e.do("PUT", "/api/v1/me", support, "{}")
 	r.wantErr(t, api.CodeMethodNotAllowed)
 	if r.header.Get("Allow") != "GET, HEAD, OPTIONS, PATCH" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -81,7 +82,7 @@ func (s *Server) buildHandler() http.Handler {
 		}
 		writeError(w, r, errorf(api.CodeMethodNotAllowed, "%s is not allowed on %s; allowed: %s", r.Method, truncate(r.URL.Path, 200), allowHeader(allowed)))
 	})
-	var h http.Handler = mux
+	var h http.Handler = canonicalPaths(mux)
 	h = s.readOnly(h)
 	h = s.recoverer(h)
 	h = s.auditImpersonated(h)
@@ -113,6 +114,25 @@ func (s *Server) readOnly(next http.Handler) http.Handler {
 		if infoOf(r).id.impersonating() && !api.SafeMethod(r.Method) {
 			writeError(w, r, errorf(api.CodeReadOnlyImpersonation,
 				"this is a read-only impersonation session: %s is refused; only GET, HEAD and OPTIONS are allowed", truncate(r.Method, 20)))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// canonicalPaths answers a path with "//", "." or ".." segments 404 in the error
+// envelope, where ServeMux would redirect to the cleaned path: an API client should
+// call the path it means, and a redirect of a POST is a trap.
+func canonicalPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if p != "" && clean != p {
+			writeError(w, r, errorf(api.CodeNotFound, "no route %s %s (the path is not canonical; did you mean %s?)",
+				truncate(r.Method, 20), truncate(p, 200), truncate(clean, 200)))
 			return
 		}
 		next.ServeHTTP(w, r)
