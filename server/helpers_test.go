@@ -39,6 +39,9 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// testClient talks to the servers under test (plain HTTP on loopback).
+var testClient = &http.Client{Timeout: 30 * time.Second}
+
 // env is a real server behind a real loopback HTTP listener.
 type env struct {
 	t     *testing.T
@@ -109,7 +112,7 @@ func (e *env) do(method, path, token string, body any, headers ...string) reply 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := e.http.Client().Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}

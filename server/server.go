@@ -126,10 +126,11 @@ type Server struct {
 	routes  map[string]api.Route // pattern -> route
 	handler http.Handler
 
-	startMu  sync.Mutex
-	httpSrv  *http.Server
-	stopTick chan struct{}
-	closed   bool
+	startMu       sync.Mutex
+	sweepInterval time.Duration // how often a started server records due expiries
+	httpSrv       *http.Server
+	stopTick      chan struct{}
+	closed        bool
 }
 
 // demoPasswordHash is bcrypt(DemoSupportPassword) at bcrypt.DefaultCost, computed once
@@ -164,6 +165,8 @@ func New(opts Options) (*Server, error) {
 		allowAny:   opts.AllowRemote,
 		sessions:   map[string]*store.Session{},
 		jwtKey:     []byte(randomHex(32)),
+
+		sweepInterval: 10 * time.Second,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -294,7 +297,7 @@ func (s *Server) Start(addr string) (string, error) {
 		}
 	}(s.httpSrv)
 	s.stopTick = make(chan struct{})
-	go s.sweepEvery(10*time.Second, s.stopTick)
+	go s.sweepEvery(s.sweepInterval, s.stopTick)
 	url := "http://" + ln.Addr().String()
 	s.log.Info("listening", "url", url, "data", s.dir)
 	return url, nil

@@ -3,13 +3,17 @@ package server
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/store"
 )
 
 // TestEveryImpersonationRuleIsRefusedWithItsCode: each rule of the policy, triggered
@@ -343,5 +347,39 @@ func TestPasswordChangeSignsOutOtherTokens(t *testing.T) {
 	evs := e.events(lr.Token, "kind=session.revoke&session="+start.Session.ID)
 	if len(evs) != 1 {
 		t.Fatalf("revocation not audited: %+v", evs)
+	}
+}
+
+// TestStartedServerRecordsExpiriesUnasked: a started server's sweeper writes the
+// session.expire event when the time comes, with nobody using the token or reading the
+// log.
+func TestStartedServerRecordsExpiriesUnasked(t *testing.T) {
+	c := newClock()
+	s, err := New(Options{Now: c.Now, PasswordCost: bcrypt.MinCost, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.sweepInterval = 5 * time.Millisecond
+	url, err := s.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: s, http: &httptest.Server{URL: url, Config: &http.Server{}}, clock: c}
+	start := e.impersonate(e.login(DemoSupportEmail), DemoFleetManagerEmail)
+	c.Advance(api.MaxSessionTTL)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		evs, _, err := s.store.Events(store.EventFilter{Kind: api.EventSessionExpire, SessionID: start.Session.ID, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no expiry recorded by the sweeper: %+v", evs)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
