@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/server/org"
 )
 
@@ -118,6 +119,44 @@ func TestDemoDocListsEveryAccount(t *testing.T) {
 		"DemoOptedOutEmail", "DemoOutOfScopeEmail", "DemoHostileEmail", "DemoOpsLeadEmail", "DemoPeerOpsLeadEmail", "DemoNarrowAgentEmail"} {
 		if !strings.Contains(doc, "`"+c+"`") {
 			t.Errorf("DEMO.md does not mention %s", c)
+		}
+	}
+}
+
+// TestAPIDocCoversTheContract: docs/API.md has a section for every route of the table
+// and a row for every error code with its status, so the contract a SaaS team reads
+// cannot fall behind api/.
+func TestAPIDocCoversTheContract(t *testing.T) {
+	raw, err := os.ReadFile("../docs/API.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, rt := range api.Routes {
+		path := rt.Path
+		if rt.Name == api.RouteUsers {
+			path += "?q=&cursor=&limit="
+		}
+		if rt.Name == api.RouteExplain {
+			path += "?resource=&action="
+		}
+		if rt.Name == api.RouteAuditEvents {
+			path += "?session=&user=&actor=&kind=&since=&until=&cursor=&limit="
+		}
+		if !strings.Contains(doc, "### `"+rt.Method+" "+path+"`") {
+			t.Errorf("API.md has no section for %s %s", rt.Method, path)
+		}
+	}
+	for _, c := range api.Codes() {
+		row := fmt.Sprintf("| %d | `%s` |", c.Status(), c)
+		if !strings.Contains(doc, row) {
+			t.Errorf("API.md's error table has no row %q", row)
+		}
+	}
+	for _, kind := range []string{api.EventRequest, api.EventSessionStart, api.EventSessionEnd, api.EventSessionExpire,
+		api.EventSessionRefused, api.EventSessionRevoke, api.EventJournalRecord, api.EventLogin, api.EventLoginFailed, api.EventPasswordChange} {
+		if !strings.Contains(doc, "`"+kind+"`") {
+			t.Errorf("API.md does not describe audit event kind %s", kind)
 		}
 	}
 }
