@@ -115,10 +115,13 @@ func (c *Client) cached(rq request) request {
 func (c *Client) signedIn(token string, u api.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	sameIdentity := c.me != nil && c.me.ID == u.ID && c.scope != nil
 	c.token = token
 	c.me = &u
-	c.scope = c.w.opts.Cache.Persistent(c.w.base + "\x00" + u.ID)
-	c.memo = newMemo()
+	if !sameIdentity {
+		c.scope = c.w.opts.Cache.Persistent(c.w.base + "\x00" + u.ID)
+		c.memo = newMemo()
+	}
 }
 
 // Health asks GET /healthz. No token needed.

@@ -422,7 +422,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 // Whatever bytes come back, the client answers with an error or a value, never a panic.
 func FuzzReplyBody(f *testing.F) {
 	for _, seed := range []string{``, `{}`, `{"users":[{}]}`, `{"users":null}`, `[`, "\x00\xff", `{"users":[{"id":1}]}`,
-		`{"error":{"code":"internal"}}`, `{"users":[{"redacted":[1]}]}`, strings.Repeat(`[`, 10000)} {
+		`{"error":{"code":"internal"}}`, `{"users":[{"redacted":[1]}]}`, strings.Repeat(`[`, 2000)} {
 		f.Add([]byte(seed), 200)
 		f.Add([]byte(seed), 503)
 	}
@@ -464,4 +464,24 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// A wait the caller's deadline would cut short is not started: the caller gets the
+// server's answer and its Retry-After instead of "deadline exceeded".
+func TestWaitBeyondTheCallersDeadlineIsNotStarted(t *testing.T) {
+	t.Parallel()
+	ts, c := faultSetup(t, nil)
+	ts.setFault(failFirst(100, path(usersPath), status(503, "Retry-After", "2")))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Users(ctx, UsersQuery{Query: "a"})
+	var e *Error
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(err, &e) || !errors.Is(err, ErrServer) || e.Attempts != 1 || !errors.As(err, &ra) || ra.RetryAfter() != 2*time.Second {
+		t.Fatalf("got %v", err)
+	}
+	if time.Since(start) > 400*time.Millisecond {
+		t.Fatalf("returned after %v: it waited", time.Since(start))
+	}
 }

@@ -116,23 +116,9 @@ func (w *wire) call(ctx context.Context, rq request) error {
 	if !cacheableRoutes[route.Name] || route.Method != http.MethodGet {
 		scope = nil
 	}
-	// A cached reply is decoded before anything is sent: a fresh one is the answer,
-	// a stale one is the answer if the server says 304. One that does not decode is
-	// dropped — the cache is never trusted over the server.
-	var etag string
-	if entry, ok := scope.Get(key); ok && rq.out != nil {
-		usable := rq.memo.load(key, entry, rq.out)
-		if !usable && decodeJSON(entry.Body, rq.out) == nil {
-			usable = true
-			rq.memo.remember(key, entry, rq.out)
-		}
-		if usable && entry.Fresh {
-			w.logf("%s %s -> served from cache (fresh)", route.Method, key)
-			return nil
-		}
-		if usable {
-			etag = entry.ETag
-		}
+	etag, answered := w.fromCache(rq, route, key, scope)
+	if answered {
+		return nil
 	}
 
 	var body []byte
@@ -170,6 +156,11 @@ func (w *wire) call(ctx context.Context, rq request) error {
 			}
 			wait = e.RetryAfterDelay
 		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// The caller's deadline would cut the wait short: hand back the server's
+			// answer (and its Retry-After) now rather than a bare "deadline exceeded".
+			return newError(&e.Error)
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -178,6 +169,28 @@ func (w *wire) call(ctx context.Context, rq request) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// fromCache puts a cached reply into rq.out before anything is sent. A fresh one is
+// the answer (answered); a stale one is the answer if the server says 304, so its ETag
+// is returned to offer. One that does not decode is ignored — the cache is never
+// trusted over the server.
+func (w *wire) fromCache(rq request, route api.Route, key string, scope *cache.Scope) (etag string, answered bool) {
+	entry, ok := scope.Get(key)
+	if !ok || rq.out == nil {
+		return "", false
+	}
+	if !rq.memo.load(key, entry, rq.out) {
+		if decodeJSON(entry.Body, rq.out) != nil {
+			return "", false
+		}
+		rq.memo.remember(key, entry, rq.out)
+	}
+	if entry.Fresh {
+		w.logf("%s %s -> served from cache (fresh)", route.Method, key)
+		return "", true
+	}
+	return entry.ETag, false
 }
 
 // attemptError is a failed attempt and whether another may be tried.

@@ -212,3 +212,43 @@ func TestSafeMethodsStillWorkWhileImpersonating(t *testing.T) {
 		t.Fatalf("OPTIONS: %d Allow=%q", r.status, r.header.Get("Allow"))
 	}
 }
+
+// TestReadOnlyRefusesBeforeReadingTheBody: a huge body with an impersonation token is
+// refused as a write (403), not read and measured (413).
+func TestReadOnlyRefusesBeforeReadingTheBody(t *testing.T) {
+	e := newEnv(t)
+	imp := e.impersonate(e.login(DemoSupportEmail), DemoFleetManagerEmail).Token
+	huge := `{"title":"` + strings.Repeat("x", 3*api.MaxRequestBody) + `"}`
+	e.do("POST", "/api/v1/dashboards", imp, huge).wantErr(t, api.CodeReadOnlyImpersonation)
+	e.do("POST", "/api/v1/dashboards", e.login(DemoFleetManagerEmail), huge).wantErr(t, api.CodePayloadTooLarge)
+}
+
+// TestUnauditedReadsAreWithheld: when the audit log cannot be written, an impersonated
+// read is answered 503 and its data is not sent. The fault is real: the state file is
+// closed under the running server.
+func TestUnauditedReadsAreWithheld(t *testing.T) {
+	e := newEnv(t)
+	support := e.login(DemoSupportEmail)
+	imp := e.impersonate(support, DemoFleetManagerEmail).Token
+	nora := e.login(DemoFleetManagerEmail)
+	if err := e.srv.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("GET", "/api/v1/dashboards/d-acme-fleet", imp, nil)
+	b := r.wantErr(t, api.CodeUnavailable)
+	if strings.Contains(string(r.body), "Truck") || b.RetryAfterSeconds == 0 {
+		t.Fatalf("data leaked or no retry hint: %s", r.body)
+	}
+	// Reads with a user's own token are not impersonated and need no audit event.
+	e.do("GET", "/api/v1/dashboards/d-acme-fleet", nora, nil).decode(t, 200, nil)
+	// Starting a session cannot be recorded either, so none starts.
+	e.do("POST", "/api/v1/impersonation/sessions", support, api.StartSessionRequest{UserID: DemoTechnicianID, Reason: "r"}).
+		wantErr(t, api.CodeUnavailable)
+	// A write that cannot be saved changes nothing.
+	e.do("PATCH", "/api/v1/me", nora, map[string]string{"name": "Lost"}).wantErr(t, api.CodeUnavailable)
+	var me api.Me
+	e.do("GET", "/api/v1/me", nora, nil).decode(t, 200, &me)
+	if me.User.Name != "Nora Lindqvist" {
+		t.Fatalf("an unsaved change is visible: %q", me.User.Name)
+	}
+}

@@ -3,12 +3,16 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shadowview/shadow/server/org"
 )
 
 type syncBuffer struct {
@@ -70,5 +74,50 @@ func TestRunServe(t *testing.T) {
 	}
 	if err := RunServe(context.Background(), []string{"extra"}, &out, &errs, "test"); err == nil {
 		t.Fatal("stray arguments accepted")
+	}
+}
+
+// TestDemoDocListsEveryAccount: docs/DEMO.md has a row for every seeded account, with
+// its name, company and role, and names every well-known constant.
+func TestDemoDocListsEveryAccount(t *testing.T) {
+	raw, err := os.ReadFile("../docs/DEMO.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	o, err := org.Build(org.DemoSeed, testEpoch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "| `") && strings.Count(line, "|") == 6 {
+			rows++
+		}
+	}
+	if rows != len(o.Users()) {
+		t.Errorf("DEMO.md lists %d accounts, the seed has %d", rows, len(o.Users()))
+	}
+	for _, u := range o.Users() {
+		role := u.RoleName()
+		if role == "" {
+			role = "(no role)"
+		}
+		row := fmt.Sprintf("| `%s` | %s | ", u.Email, u.Name)
+		i := strings.Index(doc, row)
+		if i < 0 {
+			t.Errorf("DEMO.md has no row for %s", u.Email)
+			continue
+		}
+		line := doc[i : i+strings.Index(doc[i:], "\n")]
+		if !strings.HasSuffix(line, "| "+role+" |") || (u.CompanyID != "" && !strings.Contains(line, o.CompanyName(u.CompanyID))) {
+			t.Errorf("DEMO.md row for %s is stale: %s", u.Email, line)
+		}
+	}
+	for _, c := range []string{"DemoSupportEmail", "DemoFleetManagerEmail", "DemoTechnicianEmail", "DemoCompanyAdminEmail",
+		"DemoOptedOutEmail", "DemoOutOfScopeEmail", "DemoHostileEmail", "DemoOpsLeadEmail", "DemoPeerOpsLeadEmail", "DemoNarrowAgentEmail"} {
+		if !strings.Contains(doc, "`"+c+"`") {
+			t.Errorf("DEMO.md does not mention %s", c)
+		}
 	}
 }

@@ -25,13 +25,26 @@ type Subject struct {
 	user *org.User
 
 	rules   []rule
-	allowBy map[key][]int // (action, type) or (action, resource id) -> rule indices, in priority order
-	denyBy  map[key][]int
+	actions map[string]int    // action -> slot in ruleIndex
+	byType  map[string]*slots // resource type -> rules naming every resource of it
+	byID    map[string]*slots // resource id -> rules naming that resource
 	sources []api.PermissionSource
 	steps   []api.ExplainStep // membership and parent-team steps, referenced by rules
 }
 
-type key struct{ action, target string }
+// slots holds, per action slot, the indices of the allows and denies about one
+// target, ascending (priority order). Matrix walks resources sorted by type, so one
+// lookup of byType serves a run of rows and cells cost no map access at all.
+type slots struct {
+	allow, deny [][]int
+}
+
+func (s *Subject) slot(action string) int {
+	if i, ok := s.actions[action]; ok {
+		return i
+	}
+	return -1
+}
 
 // rule is one allow or deny that can apply to the subject.
 type rule struct {
@@ -50,7 +63,10 @@ type rule struct {
 // grants and denies. Order is priority among allows: direct grants, then direct roles,
 // then team rules nearest first.
 func Compile(o *org.Org, u *org.User) *Subject {
-	s := &Subject{org: o, user: u, allowBy: map[key][]int{}, denyBy: map[key][]int{}}
+	s := &Subject{org: o, user: u, actions: map[string]int{}, byType: map[string]*slots{}, byID: map[string]*slots{}}
+	for i, a := range org.MatrixActions {
+		s.actions[a] = i
+	}
 	srcIndex := map[api.PermissionSource]int{}
 	source := func(ps api.PermissionSource) int {
 		if i, ok := srcIndex[ps]; ok {
@@ -163,14 +179,27 @@ func (s *Subject) addRule(r *org.Rule, team *org.Team, lead []int, source func(a
 func (s *Subject) add(r rule) {
 	i := len(s.rules)
 	s.rules = append(s.rules, r)
-	k := key{r.action, r.target.ResourceID}
-	if r.target.ResourceID == "" {
-		k.target = r.target.Type + ":*"
+	slot, ok := s.actions[r.action]
+	if !ok {
+		slot = len(s.actions)
+		s.actions[r.action] = slot
+	}
+	index, name := s.byID, r.target.ResourceID
+	if name == "" {
+		index, name = s.byType, r.target.Type
+	}
+	sl := index[name]
+	if sl == nil {
+		sl = &slots{}
+		index[name] = sl
+	}
+	for len(sl.allow) <= slot {
+		sl.allow, sl.deny = append(sl.allow, nil), append(sl.deny, nil)
 	}
 	if r.effect == org.Deny {
-		s.denyBy[k] = append(s.denyBy[k], i)
+		sl.deny[slot] = append(sl.deny[slot], i)
 	} else {
-		s.allowBy[k] = append(s.allowBy[k], i)
+		sl.allow[slot] = append(sl.allow[slot], i)
 	}
 }
 
@@ -204,26 +233,34 @@ func (s *Subject) applies(i int, r *org.Resource, team *org.Team) bool {
 	return sc == nil || (team != nil && sc.Contains(team))
 }
 
-// decide returns the effect and source index for one cell (-1 for none).
-func (s *Subject) decide(r *org.Resource, team *org.Team, action string) (byte, int) {
-	if r.CompanyID == "" || r.CompanyID != s.user.CompanyID {
+// decide returns the effect and source index for one cell (-1 for none). typ and id
+// are the resource's entries of byType and byID (either may be nil).
+func (s *Subject) decide(r *org.Resource, team *org.Team, slot int, typ, id *slots) (byte, int) {
+	if slot < 0 || r.CompanyID == "" || r.CompanyID != s.user.CompanyID {
 		return api.EffectNone, -1
 	}
-	if i := s.first(s.denyBy, r, team, action); i >= 0 {
+	if i := s.first(r, team, slot, typ, id, true); i >= 0 {
 		return api.EffectDeny, s.rules[i].source
 	}
-	if i := s.first(s.allowBy, r, team, action); i >= 0 {
+	if i := s.first(r, team, slot, typ, id, false); i >= 0 {
 		return api.EffectAllow, s.rules[i].source
 	}
 	return api.EffectNone, -1
 }
 
-// first returns the lowest-numbered rule of the index that applies to the cell, or -1.
+// first returns the lowest-numbered deny (or allow) that applies to the cell, or -1.
 // Explain walks rules in the same order, so the rule it marks decisive is this one.
-func (s *Subject) first(index map[key][]int, r *org.Resource, team *org.Team, action string) int {
+func (s *Subject) first(r *org.Resource, team *org.Team, slot int, typ, id *slots, deny bool) int {
 	best := -1
-	for _, k := range [2]key{{action, r.ID}, {action, r.Type + ":*"}} {
-		for _, i := range index[k] { // ascending
+	for _, sl := range [2]*slots{id, typ} {
+		if sl == nil || slot >= len(sl.allow) {
+			continue
+		}
+		list := sl.allow[slot]
+		if deny {
+			list = sl.deny[slot]
+		}
+		for _, i := range list { // ascending
 			if best >= 0 && i > best {
 				break
 			}
@@ -236,10 +273,15 @@ func (s *Subject) first(index map[key][]int, r *org.Resource, team *org.Team, ac
 	return best
 }
 
+// lookup decides one cell from scratch.
+func (s *Subject) lookup(r *org.Resource, action string) (byte, int) {
+	return s.decide(r, s.org.Team(r.TeamID), s.slot(action), s.byType[r.Type], s.byID[r.ID])
+}
+
 // Decide returns the effect of action on r for the subject: api.EffectAllow,
 // EffectDeny or EffectNone, with its source (nil for none).
 func (s *Subject) Decide(r *org.Resource, action string) (byte, *api.PermissionSource) {
-	e, src := s.decide(r, s.org.Team(r.TeamID), action)
+	e, src := s.lookup(r, action)
 	if src < 0 {
 		return e, nil
 	}
@@ -254,7 +296,7 @@ func (s *Subject) Allows(resourceID, action string) bool {
 	if r == nil {
 		return false
 	}
-	e, _ := s.decide(r, s.org.Team(r.TeamID), action)
+	e, _ := s.lookup(r, action)
 	return e == api.EffectAllow
 }
 
@@ -262,12 +304,15 @@ func (s *Subject) Allows(resourceID, action string) bool {
 // (the impersonate permission is such a type-wide permission). When an explicit
 // deny removes it, deny names it.
 func (s *Subject) AllowsType(action, typ string) (allowed bool, deny *api.PermissionSource) {
-	k := key{action, typ + ":*"}
-	if ids := s.denyBy[k]; len(ids) > 0 {
+	sl, slot := s.byType[typ], s.slot(action)
+	if sl == nil || slot < 0 || slot >= len(sl.allow) {
+		return false, nil
+	}
+	if ids := sl.deny[slot]; len(ids) > 0 {
 		ps := s.sources[s.rules[ids[0]].source]
 		return false, &ps
 	}
-	return len(s.allowBy[k]) > 0, nil
+	return len(sl.allow[slot]) > 0, nil
 }
 
 // Matrix is the subject's effective permissions over every resource of their company,
@@ -288,15 +333,19 @@ func (s *Subject) Matrix() api.PermissionMatrix {
 	// small allocations.
 	effects := make([]byte, len(res)*n)
 	sources := make([]int, len(res)*n)
-	var lastTeamID string
 	var team *org.Team
+	var typ *slots
 	for i, r := range res {
-		if r.TeamID != lastTeamID || team == nil {
-			team, lastTeamID = s.org.Team(r.TeamID), r.TeamID
+		if i == 0 || r.TeamID != res[i-1].TeamID {
+			team = s.org.Team(r.TeamID)
 		}
+		if i == 0 || r.Type != res[i-1].Type {
+			typ = s.byType[r.Type]
+		}
+		id := s.byID[r.ID]
 		e, src := effects[i*n:(i+1)*n], sources[i*n:(i+1)*n:(i+1)*n]
-		for a, action := range org.MatrixActions {
-			e[a], src[a] = s.decide(r, team, action)
+		for a := range org.MatrixActions { // the first len(MatrixActions) slots are these
+			e[a], src[a] = s.decide(r, team, a, typ, id)
 		}
 		m.Rows[i] = api.PermissionRow{Resource: APIResource(r), Effects: string(e), Sources: src}
 	}
@@ -320,13 +369,20 @@ func (s *Subject) Explain(r *org.Resource, action string) api.Explanation {
 			Text: fmt.Sprintf("%s belongs to another company than %s; nothing applies.", r.Name, s.user.Name)}}
 		return ex
 	}
-	effect, _ := s.decide(r, team, action)
+	effect, _ := s.lookup(r, action)
 	emitted := map[int]bool{}
 	decided := false
-	for i, rl := range s.rules {
-		if rl.action != action || !rl.target.Matches(r) {
-			continue
+	// Allows first, then denies: the chain reads "this allows it … but this deny wins".
+	order := make([]int, 0, len(s.rules))
+	for _, deny := range []bool{false, true} {
+		for i, rl := range s.rules {
+			if (rl.effect == org.Deny) == deny && rl.action == action && rl.target.Matches(r) {
+				order = append(order, i)
+			}
 		}
+	}
+	for _, i := range order {
+		rl := s.rules[i]
 		for _, st := range rl.lead {
 			if !emitted[st] {
 				emitted[st] = true
@@ -374,7 +430,11 @@ func (s *Subject) Explain(r *org.Resource, action string) api.Explanation {
 func (s *Subject) Reach(typ string) string {
 	var teams []string
 	seen := map[string]bool{}
-	for _, i := range s.allowBy[key{org.ActionView, typ + ":*"}] {
+	sl, slot := s.byType[typ], s.slot(org.ActionView)
+	if sl == nil || slot >= len(sl.allow) {
+		return "nothing"
+	}
+	for _, i := range sl.allow[slot] {
 		sc := s.rules[i].scope
 		if sc == nil {
 			return "all of " + s.org.CompanyName(s.user.CompanyID)

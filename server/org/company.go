@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -233,14 +234,19 @@ func (b *builder) build(c *companySpec) {
 	}
 }
 
-// companyUsers adds the spec's users and returns the names of those who work as
-// technicians (jobs are assigned to them).
-func (b *builder) companyUsers(c *companySpec, cid string) []string {
+// technician is someone jobs can be assigned to, with the teams they work for.
+type technician struct {
+	name  string
+	teams []string // team ids
+}
+
+// companyUsers adds the spec's users and returns those who work as technicians.
+func (b *builder) companyUsers(c *companySpec, cid string) []technician {
 	teams := make(map[string]teamSpec, len(c.teams))
 	for _, t := range c.teams {
 		teams[t.slug] = t
 	}
-	var technicians []string
+	var technicians []technician
 	for _, u := range c.users {
 		user := &User{ID: b.userID(c, u.slug), Name: u.name, Email: u.slug + "@" + c.domain, Phone: u.phone, CompanyID: cid}
 		for _, t := range u.teams {
@@ -251,11 +257,8 @@ func (b *builder) companyUsers(c *companySpec, cid string) []string {
 		}
 		b.user(user)
 		if holdsKind(teams, u, RoleTechnician) {
-			technicians = append(technicians, u.name)
+			technicians = append(technicians, technician{name: u.name, teams: user.Teams})
 		}
-	}
-	if len(technicians) == 0 {
-		technicians = []string{"Workshop pool"}
 	}
 	return technicians
 }
@@ -322,7 +325,30 @@ func (b *builder) fleet(c *companySpec, cid string, rng *rand.Rand, w *wordPools
 	}
 }
 
-func (b *builder) jobsAndTrips(c *companySpec, rng *rand.Rand, w *wordPools, technicians []string, ds *Dataset) {
+// assignee picks who works on a vehicle: a technician of the vehicle's team or of a
+// team above it (so they can see the vehicle), else anyone, else the pool.
+func (b *builder) assignee(technicians []technician, vehicleTeam string, n int) string {
+	var eligible []string
+	for _, tech := range technicians {
+		for t := b.o.teams[vehicleTeam]; t != nil; t = b.o.teams[t.ParentID] {
+			if slices.Contains(tech.teams, t.ID) {
+				eligible = append(eligible, tech.name)
+				break
+			}
+		}
+	}
+	if len(eligible) == 0 {
+		for _, tech := range technicians {
+			eligible = append(eligible, tech.name)
+		}
+	}
+	if len(eligible) == 0 {
+		return "Workshop pool"
+	}
+	return eligible[n%len(eligible)]
+}
+
+func (b *builder) jobsAndTrips(c *companySpec, rng *rand.Rand, w *wordPools, technicians []technician, ds *Dataset) {
 	epoch := b.o.Epoch
 	statuses := []string{"open", "in progress", "done", "done"}
 	for vi, v := range ds.Vehicles {
@@ -330,7 +356,7 @@ func (b *builder) jobsAndTrips(c *companySpec, rng *rand.Rand, w *wordPools, tec
 			ds.Jobs = append(ds.Jobs, Job{
 				ID:         fmt.Sprintf("job-%s-%03d-%d", c.slug, vi+1, j+1),
 				VehicleID:  v.ResourceID,
-				Technician: technicians[(vi+j)%len(technicians)],
+				Technician: b.assignee(technicians, v.TeamID, vi+j),
 				Kind:       w.jobKinds[rng.IntN(len(w.jobKinds))],
 				Status:     statuses[rng.IntN(len(statuses))],
 				Hours:      round1(0.5 + rng.Float64()*7.5),

@@ -11,16 +11,20 @@ import (
 // Directory is a search index over users: sorted by name, searchable by name, email
 // and company, case-insensitively, a page at a time.
 //
-// Every entry's lower-cased text lives in one string (hay), so a query is a few
-// strings.Index calls over contiguous memory rather than a loop over 100,000 users.
+// Every entry's lower-cased text lives in one string (hay). A query word of two bytes
+// or more is looked up in a bigram index (for each pair of adjacent bytes, the sorted
+// entries holding it): the rarest pair of the query gives the candidates, in
+// directory order, and each is checked for every word. A page then costs at most one
+// walk of the shortest posting list instead of a scan of 100,000 entries.
 type Directory struct {
-	users  []*User
-	keys   []string // sort keys: lower(name) \x00 id; cursors hold one
-	hay    string
-	starts []int // starts[i] is entry i's offset in hay; starts[len(users)] == len(hay)
+	users   []*User
+	keys    []string // sort keys: lower(name) \x00 id; cursors hold one
+	hay     string
+	starts  []int              // starts[i] is entry i's offset in hay; starts[len(users)] == len(hay)
+	bigrams map[uint16][]int32 // byte pair -> entries holding it, ascending
 }
 
-var emptyDirectory = &Directory{starts: []int{0}}
+var emptyDirectory = &Directory{starts: []int{0}, bigrams: map[uint16][]int32{}}
 
 // Field and entry separators in hay; stripped from the text itself so a query can
 // never match across a boundary.
@@ -65,7 +69,50 @@ func buildDirectory(users []*User, companyName func(string) string) *Directory {
 	d.starts = append(d.starts, hay.Len())
 	d.users = sorted
 	d.hay = hay.String()
+	d.indexBigrams()
 	return d
+}
+
+// indexBigrams builds the posting lists. Pairs holding a separator are left out: a
+// query never contains one.
+func (d *Directory) indexBigrams() {
+	d.bigrams = map[uint16][]int32{}
+	seen := make([]int32, 1<<16) // entry+1 that last added each pair: dedupes per entry
+	for i := range d.users {
+		text := d.hay[d.starts[i]:d.starts[i+1]]
+		for j := 0; j+1 < len(text); j++ {
+			a, b := text[j], text[j+1]
+			if a < 0x20 || b < 0x20 {
+				continue
+			}
+			k := uint16(a)<<8 | uint16(b)
+			if seen[k] != int32(i+1) {
+				seen[k] = int32(i + 1)
+				d.bigrams[k] = append(d.bigrams[k], int32(i))
+			}
+		}
+	}
+}
+
+// candidates returns the shortest posting list among the words' byte pairs, and
+// false when some word is a single byte (no pair to look up) — unless another word
+// has pairs, whose list then serves. An absent pair means no entry can match: an
+// empty list with true.
+func (d *Directory) candidates(terms []string) ([]int32, bool) {
+	var best []int32
+	found := false
+	for _, t := range terms {
+		for j := 0; j+1 < len(t); j++ {
+			list := d.bigrams[uint16(t[j])<<8|uint16(t[j+1])]
+			if !found || len(list) < len(best) {
+				best, found = list, true
+			}
+			if len(list) == 0 {
+				return nil, true
+			}
+		}
+	}
+	return best, found
 }
 
 // searchText lower-cases s and drops control characters (including the separators).
@@ -123,36 +170,40 @@ func (d *Directory) Search(q, cursor string, limit int) (Page, error) {
 		}
 		return page, nil
 	}
-	// Scan for the longest term (rarest, usually); check the others per candidate.
-	pivot := 0
-	for i, t := range terms {
-		if len(t) > len(terms[pivot]) {
-			pivot = i
-		}
-	}
-	needle := terms[pivot]
-	pos := d.starts[start]
 	matched, last := 0, 0
-	for {
-		i := strings.Index(d.hay[pos:], needle)
-		if i < 0 {
-			break
-		}
-		abs := pos + i
-		entry := sort.Search(len(d.users), func(k int) bool { return d.starts[k+1] > abs })
-		text := d.hay[d.starts[entry]:d.starts[entry+1]]
-		pos = d.starts[entry+1]
-		if !containsAll(text, terms, pivot) {
-			continue
-		}
+	add := func(entry int) bool { // false once the page is full and one more match exists
 		if matched == limit {
-			// One more match exists: the cursor names the last user returned.
 			page.Next = d.cursorAt(last)
 			page.Total = -1
-			return page, nil
+			return false
 		}
 		page.Users = append(page.Users, d.users[entry])
 		matched, last = matched+1, entry
+		return true
+	}
+	if list, ok := d.candidates(terms); ok {
+		from := sort.Search(len(list), func(k int) bool { return int(list[k]) >= start })
+		for _, e := range list[from:] {
+			entry := int(e)
+			if containsAll(d.hay[d.starts[entry]:d.starts[entry+1]], terms, -1) && !add(entry) {
+				return page, nil
+			}
+		}
+	} else {
+		// Every word is one byte: scan for it; single bytes are found fast.
+		pos := d.starts[start]
+		for {
+			i := strings.Index(d.hay[pos:], terms[0])
+			if i < 0 {
+				break
+			}
+			abs := pos + i
+			entry := sort.Search(len(d.users), func(k int) bool { return d.starts[k+1] > abs })
+			pos = d.starts[entry+1]
+			if containsAll(d.hay[d.starts[entry]:d.starts[entry+1]], terms, 0) && !add(entry) {
+				return page, nil
+			}
+		}
 	}
 	page.Total = -1
 	if start == 0 {

@@ -55,7 +55,7 @@ type write struct {
 // Open opens (or creates, mode 0600) the state file at path. A second process opening
 // the same file waits a second for its lock, then fails.
 func Open(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
