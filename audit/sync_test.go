@@ -19,7 +19,9 @@ func TestSyncPushesEverythingAndKeepsTheReceipt(t *testing.T) {
 	dir := t.TempDir()
 	j := openTest(t, dir)
 	appendN(t, j, "s-1", 1200) // three batches
-	if err := j.StartSync(remote, fastSync); err != nil {
+	patient := fastSync
+	patient.RequestTimeout = time.Minute // no fault here: a slow CI machine must not add a PUT
+	if err := j.StartSync(remote, patient); err != nil {
 		t.Fatal(err)
 	}
 	st := waitStatus(t, j, 20*time.Second, func(s Status) bool { return s.State == SyncSynced })
