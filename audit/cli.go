@@ -11,9 +11,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/safetext"
 )
 
 // CommandEnv is what `shadow journal …` needs from main.
@@ -149,8 +149,8 @@ func cmdList(w io.Writer, dir string, positional []string) error {
 		if s.Live {
 			sync += ", live"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", printable(id), s.Started.UTC().Format("2006-01-02 15:04:05"),
-			printable(userLabel(&s.Admin)), printable(userLabel(s.User)), printable(truncate(s.Reason, 60)), s.Records, sync)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", safetext.Clean(id), s.Started.UTC().Format("2006-01-02 15:04:05"),
+			safetext.Clean(userLabel(&s.Admin)), safetext.Clean(userLabel(s.User)), safetext.Clean(truncate(s.Reason, 60)), s.Records, sync)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal list: %w", err)
@@ -198,7 +198,7 @@ func cmdShow(w io.Writer, dir, id string) error {
 			details = strings.TrimSpace("reason: " + e.Data.Reason + "  " + details)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Data.Time.UTC().Format("2006-01-02 15:04:05"),
-			printable(e.Data.Action), printable(userLabel(&e.Data.Actor)), printable(userLabel(e.Data.User)), printable(details))
+			safetext.Clean(e.Data.Action), safetext.Clean(userLabel(&e.Data.Actor)), safetext.Clean(userLabel(e.Data.User)), safetext.Clean(details))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal show: %w", err)
@@ -302,7 +302,7 @@ func printReports(w io.Writer, reports []Report) error {
 		}
 		fmt.Fprintln(w)
 		for _, p := range r.Problems {
-			fmt.Fprintf(w, "      %s\n", printable(p))
+			fmt.Fprintf(w, "      %s\n", safetext.Clean(p))
 		}
 	}
 	fmt.Fprintf(w, "%d journal(s), %d records, %d failed\n", len(reports), records, failed)
@@ -358,30 +358,4 @@ func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir, server strin
 	}
 	fmt.Fprintln(w, "synced: every journal this shadow may sync is acknowledged by the server")
 	return nil
-}
-
-// printable makes text from a journal (which holds names and titles from the server)
-// safe to print on a terminal: control, escape and bidi characters become '?'.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if unsafeRune(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unsafeRune(r) {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == unicode.ReplacementChar ||
-		(r >= 0x2028 && r <= 0x2029)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/muesli/termenv"
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui"
 	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/chrome"
@@ -41,8 +42,8 @@ func normal() data {
 	}
 }
 
-func hostile() data {
-	h := uitest.HostileList()
+func hostileData() data {
+	h := hostile.List()
 	pick := func(i int) string { return h[i%len(h)] }
 	d := normal()
 	for i := range d.users {
@@ -197,7 +198,7 @@ func TestBannerOnEveryScreen(t *testing.T) {
 	for _, kind := range []struct {
 		name string
 		data data
-	}{{"normal", normal()}, {"hostile", hostile()}} {
+	}{{"normal", normal()}, {"hostile", hostileData()}} {
 		for _, p := range uitest.Profiles {
 			for _, sz := range sizes {
 				for _, s := range screens {
@@ -242,7 +243,7 @@ func assertNoForeignEscapes(t *testing.T, frame string, p termenv.Profile) {
 		}
 		return
 	}
-	for _, h := range uitest.HostileList() {
+	for _, h := range hostile.List() {
 		for _, seq := range anyEscape.FindAllString(h, -1) {
 			if seq == "\x1b[0m" || len(seq) < 3 {
 				continue

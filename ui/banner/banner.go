@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 // Info is what the banner names. User and Admin are display names from the server

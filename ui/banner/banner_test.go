@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
@@ -47,7 +48,7 @@ func TestBannerGolden(t *testing.T) {
 func TestBannerSurvivesEverySize(t *testing.T) {
 	names := []string{
 		"Maximiliana Alexandra von Hohenzollern-Sigmaringen",
-		uitest.Hostile["csi cursor home"] + uitest.Hostile["bidi override"],
+		hostile.Strings["csi cursor home"] + hostile.Strings["bidi override"],
 		"陳大文陳大文陳大文陳大文",
 		"",
 	}
@@ -62,7 +63,7 @@ func TestBannerSurvivesEverySize(t *testing.T) {
 
 func surviveEverySize(t *testing.T, p uitest.Profile, names []string, page string) {
 	for _, name := range names {
-		in := banner.Info{User: name, Admin: uitest.Hostile["osc title"] + "Sam", ExpiresAt: info.ExpiresAt}
+		in := banner.Info{User: name, Admin: hostile.Strings["osc title"] + "Sam", ExpiresAt: info.ExpiresAt}
 		for w := 1; w <= 140; w++ {
 			for _, h := range []int{1, 2, 3, 5, 8} {
 				ctx := uitest.Context(p.Profile, w, h)

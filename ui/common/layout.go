@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/shadowview/shadow/ui/safetext"
+	"github.com/shadowview/shadow/internal/safetext"
 )
 
 // Views are built as lists of lines, each exactly as wide as the space given to it, so

@@ -15,9 +15,9 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/grid"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 // ListRequested asks the root for the dashboard list (GET /dashboards) and a ListLoaded

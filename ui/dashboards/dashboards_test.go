@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/dashboards"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
@@ -119,18 +120,18 @@ func TestWidgetFocusScrollsThePane(t *testing.T) {
 func TestMalformedAndHostileWidgets(t *testing.T) {
 	nan := math.NaN()
 	d := &api.Dashboard{
-		DashboardSummary: api.DashboardSummary{ID: "d-x", Title: uitest.Hostile["csi cursor home"] + uitest.Hostile["bidi override"]},
-		Scope:            uitest.Hostile["osc 8 link"],
+		DashboardSummary: api.DashboardSummary{ID: "d-x", Title: hostile.Strings["csi cursor home"] + hostile.Strings["bidi override"]},
+		Scope:            hostile.Strings["osc 8 link"],
 		Widgets: []api.Widget{
-			{Kind: api.WidgetKPI, Title: uitest.Hostile["osc title"]},
+			{Kind: api.WidgetKPI, Title: hostile.Strings["osc title"]},
 			{Kind: api.WidgetKPI, Title: "NaN", KPI: &api.KPIData{Value: nan, Previous: &nan}},
 			{Kind: api.WidgetTable, Title: "no table"},
 			{Kind: "pie", Title: "unknown kind"},
 			{Kind: api.WidgetSeries, Title: "empty", Series: &api.SeriesData{}},
-			{Kind: api.WidgetBar, Title: "bars", Bar: &api.BarData{Bars: []api.BarItem{{Label: uitest.Hostile["c1 controls"], Value: nan}}}},
+			{Kind: api.WidgetBar, Title: "bars", Bar: &api.BarData{Bars: []api.BarItem{{Label: hostile.Strings["c1 controls"], Value: nan}}}},
 			{Kind: api.WidgetTable, Title: "ragged", Table: &api.TableData{
-				Columns: []api.TableColumn{{Title: uitest.Hostile["wide cjk"]}, {Title: "b"}},
-				Rows:    []api.TableRow{{Cells: []api.Cell{{Value: uitest.Hostile["zalgo"]}}}, {}},
+				Columns: []api.TableColumn{{Title: hostile.Strings["wide cjk"]}, {Title: "b"}},
+				Rows:    []api.TableRow{{Cells: []api.Cell{{Value: hostile.Strings["zalgo"]}}}, {}},
 			}},
 		},
 	}

@@ -5,9 +5,9 @@ import (
 	"math"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 const (

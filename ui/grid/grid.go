@@ -14,8 +14,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 // Align places text in its column.

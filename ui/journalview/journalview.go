@@ -14,9 +14,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/grid"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 // SyncState is where a record stands with the server's audit log.

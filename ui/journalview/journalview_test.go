@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 	"github.com/shadowview/shadow/ui/journalview"
 )
@@ -49,7 +50,7 @@ func TestFollowsNewRecordsAndSaysSyncState(t *testing.T) {
 		entries[i].Sync = journalview.Synced
 	}
 	entries[5].Sync = journalview.Rejected
-	entries[5].Details = uitest.Hostile["osc 52 clipboard"] + uitest.Hostile["bidi override"]
+	entries[5].Details = hostile.Strings["osc 52 clipboard"] + hostile.Strings["bidi override"]
 	m.Update(journalview.Updated{Entries: entries})
 	uitest.Press(m, "g", "down", "down", "down", "down", "down")
 	lines := uitest.AssertFrame(t, m.View(), 80, 24)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 // decisiveMark points at the step that decided the cell; "(decisive)" says it in words

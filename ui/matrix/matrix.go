@@ -18,9 +18,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/grid"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 // Requested asks the root to fetch the matrix (GET /permissions) and reply with Loaded

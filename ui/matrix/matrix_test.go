@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 	"github.com/shadowview/shadow/ui/matrix"
 	"golang.org/x/text/width"
@@ -166,12 +167,12 @@ func TestFilterAndDenyOnly(t *testing.T) {
 
 func TestMalformedMatrixDoesNotPanic(t *testing.T) {
 	pm := &api.PermissionMatrix{
-		Subject: api.UserRef{Name: uitest.Hostile["osc title"] + uitest.Hostile["bidi override"]},
+		Subject: api.UserRef{Name: hostile.Strings["osc title"] + hostile.Strings["bidi override"]},
 		Actions: []string{"read", "\x1b[31mdelete\x1b[0m", "x"},
-		Sources: []api.PermissionSource{{Kind: "weird\x07", Name: uitest.Hostile["osc 8 link"]}},
+		Sources: []api.PermissionSource{{Kind: "weird\x07", Name: hostile.Strings["osc 8 link"]}},
 		Rows: []api.PermissionRow{
-			{Resource: api.Resource{ID: "a", Name: uitest.Hostile["csi cursor home"]}, Effects: "A", Sources: []int{7}},
-			{Resource: api.Resource{ID: "b", Name: uitest.Hostile["wide cjk"]}, Effects: "DZ\xff", Sources: []int{0, 0, 0, 0}},
+			{Resource: api.Resource{ID: "a", Name: hostile.Strings["csi cursor home"]}, Effects: "A", Sources: []int{7}},
+			{Resource: api.Resource{ID: "b", Name: hostile.Strings["wide cjk"]}, Effects: "DZ\xff", Sources: []int{0, 0, 0, 0}},
 		},
 	}
 	m := loaded(t, uitest.Profiles[1], 60, 16, pm)

@@ -16,8 +16,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
-	"github.com/shadowview/shadow/ui/safetext"
 )
 
 // Submitted asks the root to start a session for User with Reason (POST

@@ -5,19 +5,19 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/shadowview/shadow/ui/internal/uitest"
-	. "github.com/shadowview/shadow/ui/safetext"
+	"github.com/shadowview/shadow/internal/hostile"
+	. "github.com/shadowview/shadow/internal/safetext"
 )
 
 // FuzzSanitise checks, for any bytes and any width, that what this package returns can
 // be written to a terminal safely and fits where it is put. Seeds live in
-// testdata/fuzz/FuzzSanitise (and uitest.Hostile); run the fuzzer with
+// testdata/fuzz/FuzzSanitise (and hostile.Strings); run the fuzzer with
 //
 //	go test ./ui/safetext -run '^$' -fuzz FuzzSanitise -fuzztime 60s -fuzzminimizetime 2s
 var sgrOnly = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
 
 func FuzzSanitise(f *testing.F) {
-	for _, s := range uitest.Hostile {
+	for _, s := range hostile.Strings {
 		f.Add(s, 12)
 	}
 	f.Fuzz(func(t *testing.T, in string, width int) {

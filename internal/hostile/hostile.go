@@ -1,14 +1,14 @@
-// Package uitest holds what the UI's tests share: fixed contexts and clock, golden-file
-// comparison, the frame invariants every rendered frame must satisfy, realistic api
-// fixtures, and the hostile-text corpus. Test code only; nothing in the product imports
-// it.
-package uitest
+// Package hostile is a corpus of strings a hostile or broken server might send: escape
+// sequences, OSC, C1 controls, bidi overrides, wide and zero-width characters. It is
+// test data shared by the sanitiser's fuzz seeds and every hostile-text test; nothing
+// in the product imports it.
+package hostile
 
 import "sort"
 
-// Hostile is a set of strings a hostile or broken server might send, shared with the
+// Strings is a set of strings a hostile or broken server might send, shared with the
 // fuzz seeds and the UI's hostile-text tests.
-var Hostile = map[string]string{
+var Strings = map[string]string{
 	"csi recolour":      "Alice\x1b[31;1mRED\x1b[0m",
 	"csi cursor home":   "\x1b[H\x1b[2JAlice",
 	"csi cursor up":     "Bob\x1b[5A\x1b[10Coverwrite",
@@ -46,16 +46,16 @@ var Hostile = map[string]string{
 	"alt screen":        "\x1b[?1049hAlt\x1b[?1049l",
 }
 
-// HostileList is the hostile corpus in a fixed order, for building hostile fixtures.
-func HostileList() []string {
-	keys := make([]string, 0, len(Hostile))
-	for k := range Hostile {
+// List is the corpus in a fixed order, for building hostile fixtures.
+func List() []string {
+	keys := make([]string, 0, len(Strings))
+	for k := range Strings {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = Hostile[k]
+		out[i] = Strings[k]
 	}
 	return out
 }

@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/shadowview/shadow/ui/internal/uitest"
-	. "github.com/shadowview/shadow/ui/safetext"
+	"github.com/shadowview/shadow/internal/hostile"
+	. "github.com/shadowview/shadow/internal/safetext"
 )
 
 // assertSafe checks the properties every output of this package must have.
@@ -69,7 +69,7 @@ func TestCleanHostile(t *testing.T) {
 		"conceal":           "Secret",
 		"alt screen":        "Alt",
 	}
-	for name, in := range uitest.Hostile {
+	for name, in := range hostile.Strings {
 		got := Clean(in)
 		assertSafe(t, in, got)
 		if w, ok := want[name]; !ok {
@@ -118,7 +118,7 @@ func TestFitMeasuresCells(t *testing.T) {
 }
 
 func TestPadIsExact(t *testing.T) {
-	for _, in := range []string{"", "x", "陳大文陳大文", "Ursula 👩‍💻 🇳🇱", uitest.Hostile["csi recolour"], uitest.Hostile["zalgo"]} {
+	for _, in := range []string{"", "x", "陳大文陳大文", "Ursula 👩‍💻 🇳🇱", hostile.Strings["csi recolour"], hostile.Strings["zalgo"]} {
 		for w := 0; w < 16; w++ {
 			for name, f := range map[string]func(string, int) string{"Pad": Pad, "PadLeft": PadLeft, "Center": Center} {
 				got := f(in, w)
@@ -156,7 +156,7 @@ func TestWrap(t *testing.T) {
 }
 
 func TestCleanIsIdempotent(t *testing.T) {
-	for _, in := range uitest.Hostile {
+	for _, in := range hostile.Strings {
 		once := Clean(in)
 		if twice := Clean(once); twice != once {
 			t.Errorf("Clean not idempotent on %q: %q then %q", in, once, twice)
