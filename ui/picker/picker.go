@@ -345,7 +345,7 @@ func (m *Model) View() string {
 	lines := make([]string, 0, m.height)
 	lines = append(lines, common.FitLine(st.Title.Apply("Pick a user to shadow")+st.Muted.Apply(" · "+m.counts()), m.width))
 	if m.searching || m.input.Value() != "" {
-		lines = append(lines, common.FitLine(m.input.View(), m.width))
+		lines = append(lines, common.FitLine(st.InputView(m.input), m.width))
 	} else {
 		lines = append(lines, common.FitLine(st.Muted.Apply("/ to search by name, email or company"), m.width))
 	}
