@@ -42,17 +42,19 @@ func (s Sync) String() string {
 
 // Status is the status line. The root sets what it shows; it has no Update.
 type Status struct {
-	st   *common.Styles
-	sync Sync
-	err  string
-	help help.Model
+	st      *common.Styles
+	sync    Sync
+	err     string
+	help    help.Model
+	helpKey key.Binding
 }
 
-// NewStatus makes a status line.
+// NewStatus makes a status line. The context's help key is pinned to its right end, so
+// the way to the full help is never crowded out by an error or a page's hints.
 func NewStatus(ctx *common.Context) *Status {
 	h := help.New()
 	h.Styles = ctx.Styles.Help
-	return &Status{st: ctx.Styles, help: h}
+	return &Status{st: ctx.Styles, help: h, helpKey: ctx.Keys.Help}
 }
 
 // SetSync sets the journal's sync state.
@@ -67,11 +69,20 @@ func (s *Status) SetError(err error) {
 	}
 }
 
+// pinFrom is the narrowest status line that still pins the help key at its right end.
+const pinFrom = 30
+
 // View is the status line, exactly width cells: sync state, then the error, then as many
-// key hints as fit.
+// of keys' hints as fit, and the help key pinned at the right end.
 func (s *Status) View(width int, keys help.KeyMap) string {
 	if width < 1 {
 		return ""
+	}
+	pin := ""
+	left := width
+	if width >= pinFrom {
+		pin = " │ " + s.help.ShortHelpView([]key.Binding{s.helpKey})
+		left -= ansi.StringWidth(pin)
 	}
 	paint := s.st.OK
 	switch {
@@ -82,16 +93,41 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	}
 	line := "journal: " + paint.Apply(s.sync.String())
 	used := len("journal: ") + len([]rune(s.sync.String()))
+	var hints []key.Binding
+	if keys != nil {
+		for _, b := range keys.ShortHelp() {
+			if !sameKeys(b, s.helpKey) {
+				hints = append(hints, b)
+			}
+		}
+	}
 	if s.err != "" {
-		e := safetext.Fit("error: "+s.err, max(10, (width-used)*2/3))
+		room := left - used - 3
+		if len(hints) > 0 {
+			room = max(10, room*2/3)
+		}
+		e := safetext.Fit("error: "+s.err, max(1, room))
 		line += " │ " + s.st.Error.Apply(e)
 		used += 3 + safetext.Width(e)
 	}
-	if keys != nil && width-used > 8 {
-		s.help.Width = width - used - 3
-		line += " │ " + s.help.ShortHelpView(keys.ShortHelp())
+	if len(hints) > 0 && left-used > 8 {
+		s.help.Width = left - used - 3
+		line += " │ " + s.help.ShortHelpView(hints)
 	}
-	return common.FitLine(line, width)
+	return common.FitLine(common.FitLine(line, left)+pin, width)
+}
+
+func sameKeys(a, b key.Binding) bool {
+	ak, bk := a.Keys(), b.Keys()
+	if len(ak) == 0 || len(ak) != len(bk) {
+		return false
+	}
+	for i := range ak {
+		if ak[i] != bk[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // HelpView is the full help overlay for a page's keys and the root's, in a frame
