@@ -153,8 +153,8 @@ func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
 	}
 	m.admin = msg.user
 	m.screen, m.connecting = ScreenConnecting, "Opening the journal…"
-	if m.journal != nil {
-		return tea.Batch(m.spin.Tick, common.Emit(journalOpened{journal: m.journal}))
+	if m.opts.Journal != nil {
+		return tea.Batch(m.spin.Tick, common.Emit(journalOpened{journal: m.opts.Journal}))
 	}
 	stateDir, actor := m.opts.StateDir, m.admin.Ref()
 	return tea.Batch(m.spin.Tick, func() tea.Msg {
@@ -303,7 +303,7 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 		}
 		rec := base
 		rec.Action, rec.SessionID, rec.Reason = api.ActionSessionStart, s.ID, req.Reason
-		rec.Details = "session " + s.ID + " until " + s.ExpiresAt.UTC().Format(time.RFC3339)
+		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
 		if jerr := appendDurably(j, rec); jerr != nil {
 			// Nothing may be shown of a session the journal does not hold: end it now.
 			endCtx, endCancel := context.WithTimeout(context.Background(), requestTimeout)

@@ -73,6 +73,7 @@ type Model struct {
 	quitting bool    // quit once the session is ended
 	fatal    string  // why nothing more can be done (the journal failed)
 
+	usersPending                 int // directory pages on their way
 	readingRecords, recordsDirty bool
 	bodyHeight                   int // the pages' height at the last resize
 	keys                         rootKeys
@@ -106,7 +107,7 @@ func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	ctx := common.NewContext(opts.Profile)
 	ctx.Now = opts.Now
-	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys(), journal: opts.Journal}
+	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys()}
 	m.status = chrome.NewStatus(ctx)
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(ctx.Styles.Spinner))
 	m.picker = picker.New(ctx)
@@ -177,6 +178,8 @@ func (m *Model) SyncStatus() audit.Status { return m.sync }
 func (m *Model) Busy() bool {
 	switch {
 	case m.screen == ScreenConnecting || m.screen == ScreenEnding:
+		return true
+	case m.usersPending > 0 || (m.screen == ScreenPicker && m.picker.Waiting()):
 		return true
 	case m.screen == ScreenLogin:
 		return m.login.Busy()
@@ -480,8 +483,11 @@ func (m *Model) whoAndWhere() string {
 // statusLine shows the journal's sync state, the last error (or the sync's), and hints.
 func (m *Model) statusLine(keys help.KeyMap) string {
 	s := m.sync
-	m.status.SetSync(chrome.Sync{Pending: int(s.Pending), Offline: s.State == audit.SyncOffline})
+	m.status.SetSync(chrome.Sync{Pending: int(s.Pending), Offline: s.State == audit.SyncOffline,
+		NotOpen: m.journal == nil, Failed: m.fatal != "" && m.journal != nil})
 	switch {
+	case m.fatal != "":
+		m.status.SetError(nil) // the dialog says it all
 	case m.lastErr != nil:
 		m.status.SetError(m.lastErr)
 	case s.State == audit.SyncFailing && s.LastError != nil:

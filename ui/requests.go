@@ -87,6 +87,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 // users asks the directory for one page.
 func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
 	c, limit := m.opts.Client, m.opts.PageSize
+	m.usersPending++
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
@@ -160,6 +161,7 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return m.handle(msg.reply), true
 	case picker.PageLoaded:
+		m.usersPending--
 		if common.StaleFor(m.ctx.Session, msg) {
 			return nil, true
 		}

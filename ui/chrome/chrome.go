@@ -23,12 +23,20 @@ type Sync struct {
 	Pending int
 	// Offline is set while the server cannot be reached.
 	Offline bool
+	// NotOpen is set before the journal is open (before sign-in).
+	NotOpen bool
+	// Failed is set once the journal cannot write.
+	Failed bool
 }
 
 // String says the state in words: "synced", "3 pending", "offline · 3 pending".
 func (s Sync) String() string {
 	var out string
 	switch {
+	case s.Failed:
+		return "NOT WRITING"
+	case s.NotOpen:
+		return "not open yet"
 	case s.Pending == 0:
 		out = "synced"
 	default:
@@ -86,7 +94,7 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	}
 	paint := s.st.OK
 	switch {
-	case s.sync.Offline:
+	case s.sync.Offline || s.sync.Failed:
 		paint = s.st.Error
 	case s.sync.Pending > 0:
 		paint = s.st.Warn
@@ -103,18 +111,26 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	}
 	if s.err != "" {
 		room := left - used - 3
-		if len(hints) > 0 {
-			room = max(10, room*2/3)
+		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 45 {
+			room -= hintWidth(hints[0]) + 3 // room for the most important hint
+		} else {
+			hints = nil // a narrow line is the error's
 		}
 		e := safetext.Fit("error: "+s.err, max(1, room))
 		line += " │ " + s.st.Error.Apply(e)
 		used += 3 + safetext.Width(e)
 	}
-	if len(hints) > 0 && left-used > 8 {
+	if len(hints) > 0 && left-used-3 >= hintWidth(hints[0]) {
 		s.help.Width = left - used - 3
 		line += " │ " + s.help.ShortHelpView(hints)
 	}
 	return common.FitLine(common.FitLine(line, left)+pin, width)
+}
+
+// hintWidth is the cells a hint takes in the short help: its key, a space, its words.
+func hintWidth(b key.Binding) int {
+	h := b.Help()
+	return ansi.StringWidth(h.Key) + 1 + ansi.StringWidth(h.Desc)
 }
 
 func sameKeys(a, b key.Binding) bool {

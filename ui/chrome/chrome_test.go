@@ -19,6 +19,7 @@ func TestSyncWords(t *testing.T) {
 		{Pending: 3}:                "3 pending",
 		{Pending: 2, Offline: true}: "offline · 2 pending",
 		{Offline: true}:             "offline · synced",
+		{NotOpen: true, Pending: 1}: "not open yet",
 	} {
 		if s.String() != want {
 			t.Errorf("%+v: %q, want %q", s, s.String(), want)

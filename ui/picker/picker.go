@@ -139,6 +139,10 @@ func (m *Model) Init() tea.Cmd {
 // Capturing reports whether the search box has the keyboard.
 func (m *Model) Capturing() bool { return m.searching }
 
+// Waiting reports whether the list is about to change: a keystroke's pause is running
+// or a page is on its way.
+func (m *Model) Waiting() bool { return m.typing || m.waitingFirst || m.waitingMore }
+
 // Query is the query the list shows (or is about to).
 func (m *Model) Query() string { return m.query }
 
