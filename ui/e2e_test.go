@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/hinshun/vt10x"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
 )
@@ -33,31 +35,10 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	t.Parallel()
+	bin := shadowBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "shadow")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
 	baseURL := serve(t, bin, filepath.Join(dir, "server"))
-
-	const cols, rows = 100, 30
-	cmd := exec.Command(bin, "--server", baseURL)
-	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color",
-		"XDG_STATE_HOME=" + filepath.Join(dir, "state"), "XDG_CACHE_HOME=" + filepath.Join(dir, "cache")}
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		f.Close()
-	})
-	term := newScreen(f, cols, rows)
+	term := startShadow(t, bin, dir, "--server", baseURL)
 
 	term.waitFor(t, "the login screen", "Sign in to "+baseURL, "Password:")
 	term.typeKeys(server.DemoSupportEmail + "\t" + server.DemoSupportPassword + "\r")
@@ -89,16 +70,89 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("the session's banner or title outlived it (title %q):\n%s", term.title(), term.text())
 	}
 	term.typeKeys("\x03") // ctrl+c
-	select {
-	case err := <-exited:
+	term.exit(t, 0)
+	checkAuditLog(t, baseURL)
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// shadowBinary builds shadow once for all the tests that run it.
+func shadowBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "shadow-e2e-")
 		if err != nil {
-			t.Fatalf("shadow exited with %v:\n%s", err, term.text())
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "shadow")
+		cmd := exec.Command("go", "build", "-o", built, ".")
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built != "" {
+		os.RemoveAll(filepath.Dir(built))
+	}
+	os.Exit(code)
+}
+
+// startShadow runs the binary in a pseudo-terminal of 100×30 with home, state and
+// cache under home, and returns its screen.
+func startShadow(t *testing.T, bin, home string, args ...string) *vtScreen {
+	t.Helper()
+	const cols, rows = 100, 30
+	cmd := exec.Command(bin, args...)
+	tmp := filepath.Join(home, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "TMPDIR=" + tmp,
+		"XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newScreen(f, cols, rows)
+	s.exited = make(chan error, 1)
+	go func() { s.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		f.Close()
+	})
+	return s
+}
+
+// exit waits for the program to end with code.
+func (s *vtScreen) exit(t *testing.T, code int) {
+	t.Helper()
+	select {
+	case err := <-s.exited:
+		got := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			got = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if got != code {
+			t.Fatalf("shadow exited with %d, want %d:\n%s", got, code, s.text())
 		}
 	case <-time.After(15 * time.Second):
-		t.Fatalf("shadow did not exit:\n%s", term.text())
+		t.Fatalf("shadow did not exit:\n%s", s.text())
 	}
-
-	checkAuditLog(t, baseURL)
 }
 
 // serve runs `shadow serve` on a free loopback port and returns its base URL.
@@ -196,13 +250,16 @@ func checkAuditLog(t *testing.T, baseURL string) {
 
 // vtScreen is a terminal emulator fed by the pty: what a person would see.
 type vtScreen struct {
-	mu sync.Mutex
-	vt vt10x.Terminal
-	w  io.Writer
+	mu     sync.Mutex
+	vt     vt10x.Terminal
+	w      io.Writer
+	exited chan error
 }
 
 func newScreen(f *os.File, cols, rows int) *vtScreen {
-	s := &vtScreen{vt: vt10x.New(vt10x.WithSize(cols, rows)), w: f}
+	// The emulator answers the program's terminal queries (cursor position, colours) as
+	// a real terminal does; without answers Bubble Tea waits 5 s at start for them.
+	s := &vtScreen{vt: vt10x.New(vt10x.WithSize(cols, rows), vt10x.WithWriter(f)), w: f}
 	go func() {
 		buf := make([]byte, 32<<10)
 		for {
@@ -263,4 +320,111 @@ func (s *vtScreen) waitFor(t *testing.T, what string, words ...string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestDemo runs the demo as a new user would (`shadow` with nothing configured), twice,
+// then two at once: its journals live apart from real use, sync to the demo server
+// across runs (an earlier run's unsynced journal is pushed by the next run), verify
+// under one server key, and a second demo at the same time runs on a throwaway server
+// and says so.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := shadowBinary(t)
+	home := t.TempDir()
+	demoState := filepath.Join(home, "state", "shadow", "demo")
+
+	a := startShadow(t, bin, home)
+	a.waitFor(t, "the demo", "DEMO", "Pick a user to shadow", "signed in as Sam Rivera")
+	a.typeKeys("/nora")
+	a.waitFor(t, "the search", `1 users matching "nora"`)
+	a.typeKeys("\r\r")
+	a.waitFor(t, "the reason prompt", "Why are you shadowing Nora Lindqvist?")
+	a.typeKeys("DEMO-A\r")
+	a.waitFor(t, "the session", "IMPERSONATING Nora Lindqvist", "Fleet overview")
+	a.typeKeys("\x03")
+	a.exit(t, 0)
+
+	// A journal an earlier run left unsynced (killed while offline, say).
+	j, _, err := audit.Open(audit.Options{StateDir: demoState, Actor: api.UserRef{Name: "Sam Rivera"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append(context.Background(), api.RecordBody{SessionID: "ses_planted", Action: api.ActionView,
+		Actor: api.UserRef{Name: "Sam Rivera"}, Details: "left unsynced"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(context.Background()); !errors.Is(err, audit.ErrUnsynced) {
+		t.Fatalf("the planted journal: %v", err)
+	}
+
+	b := startShadow(t, bin, home)
+	b.waitFor(t, "the demo again", "DEMO", "Pick a user to shadow")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(shadowOut(t, bin, home, 0, "journal", "list", "--demo"), "ses_planted") ||
+		strings.Contains(shadowOut(t, bin, home, 0, "journal", "list", "--demo"), "pending") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the next demo run did not sync the earlier journal:\n%s", shadowOut(t, bin, home, 0, "journal", "list", "--demo"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Meanwhile a second demo: it cannot have the demo's data, so it runs on its own.
+	c := startShadow(t, bin, t.TempDir())
+	c.waitFor(t, "an unrelated demo", "DEMO", "Pick a user to shadow") // another home: no conflict
+	c.typeKeys("\x03")
+	c.exit(t, 0)
+	d := startShadow(t, bin, home)
+	d.waitFor(t, "the second demo", "DEMO", "Pick a user to shadow", "throwaway demo")
+	d.typeKeys("q")
+	d.exit(t, 0)
+	b.typeKeys("q")
+	b.exit(t, 0)
+
+	list := shadowOut(t, bin, home, 0, "journal", "list", "--demo")
+	for _, want := range []string{"Nora Lindqvist", "DEMO-A", "ses_planted"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("journal list --demo lacks %q:\n%s", want, list)
+		}
+	}
+	if strings.Contains(list, "pending") {
+		t.Errorf("demo records left unsynced:\n%s", list)
+	}
+	verify := shadowOut(t, bin, home, 0, "journal", "verify", "--demo")
+	keys := regexp.MustCompile(`receipt to seq \d+, key (\S+)`).FindAllStringSubmatch(verify, -1)
+	if len(keys) < 2 {
+		t.Fatalf("fewer than two journals carry a receipt:\n%s", verify)
+	}
+	for _, k := range keys {
+		if k[1] != keys[0][1] {
+			t.Fatalf("the demo's journals are signed by different server keys:\n%s", verify)
+		}
+	}
+	if own := shadowOut(t, bin, home, 0, "journal", "list"); strings.Contains(own, "Nora") {
+		t.Fatalf("demo sessions mixed into real use's journals:\n%s", own)
+	}
+	if left, _ := os.ReadDir(filepath.Join(home, "tmp")); len(left) > 0 {
+		t.Errorf("the throwaway demo left %s behind", left[0].Name())
+	}
+}
+
+// shadowOut runs a shadow command with home's state and returns its output; the exit
+// code must be code.
+func shadowOut(t *testing.T, bin, home string, code int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	out, err := cmd.CombinedOutput()
+	got := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		got = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if got != code {
+		t.Fatalf("shadow %s exited with %d, want %d:\n%s", strings.Join(args, " "), got, code, out)
+	}
+	return string(out)
 }
