@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shadowview/shadow/api"
 )
 
 func TestSyncPushesEverythingAndKeepsTheReceipt(t *testing.T) {
@@ -139,6 +142,43 @@ func TestSyncRewindsToTheServerHeadAfterAGap(t *testing.T) {
 	}
 	if gaps == 0 {
 		t.Fatal("the server never answered journal_gap: the rewind was not tested")
+	}
+}
+
+// TestAConflictIsDivergenceNotAnOutage: the server holds a different record under this
+// journal's id (written by someone else before this run synced). journal_conflict
+// carries the server's head like journal_gap does; the loop must read it, say the two
+// journals diverged and where, keep every local record, and let Close go at once.
+func TestAConflictIsDivergenceNotAnOutage(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	remote := adminRemote(t, fs.http.URL)
+	j := openTest(t, t.TempDir())
+	appendN(t, j, "s", 4)
+	forged := mustJSON("forged")
+	body := []byte(`{"event_id":"01JFORGED","time":"2025-06-02T09:31:00Z","action":"view","actor":{"id":"x","name":` + forged + `}}`)
+	rec := api.WireRecord{Seq: 1, PrevHash: api.ZeroHash.String(), Body: body,
+		Hash: api.RecordHash(j.ID(), 1, api.ZeroHash, body).String()}
+	if _, err := remote.PutJournalRecords(context.Background(), j.ID(), []api.WireRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.StartSync(remote, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, j, 20*time.Second, func(s Status) bool {
+		return s.State == SyncFailing && errors.Is(s.LastError, ErrDiverged)
+	})
+	if !strings.Contains(st.LastError.Error(), "record 1") || st.Acked != 0 || st.Pending != 4 {
+		t.Fatalf("status %+v (%v)", st, st.LastError)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := j.Close(ctx); !errors.Is(err, ErrUnsynced) || ctx.Err() != nil {
+		t.Fatalf("close: %v (context: %v)", err, ctx.Err())
+	}
+	reports := mustVerifyAll(t, j.StateDir())
+	if reports[0].Records != 4 || reports[0].Acked != 0 {
+		t.Fatalf("local journal after the conflict: %+v", reports[0])
 	}
 }
 
