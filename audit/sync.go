@@ -199,8 +199,8 @@ func (s *syncer) run() {
 			continue
 		}
 		err := s.push(due)
-		if errors.Is(err, ErrKeyChanged) && !due.own {
-			s.leaveForItsServer(due, err)
+		if !due.own && belongsElsewhere(err) {
+			s.leaveForItsOwner(due, err)
 			continue
 		}
 		if wait, retry := s.settle(due, err); retry {
@@ -539,10 +539,18 @@ func (s *syncer) recover(path string, cause error) {
 	s.status.update(func(h *statusHub) { h.cur.Notices = append(append([]string(nil), h.cur.Notices...), r.String()) })
 }
 
-// leaveForItsServer stops syncing an ended run's journal pinned to another server's
-// key: it belongs to that server's audit log. It stays on disk, pending, and the user
-// is told once.
-func (s *syncer) leaveForItsServer(t *target, err error) {
+// belongsElsewhere reports an ended run's journal that this server, or this identity,
+// will never take: it is pinned to another server's key, or the server says it belongs
+// to another organisation's audit trail (403: a customer admin's journal left on a
+// machine a support engineer now uses, or the other way round).
+func belongsElsewhere(err error) bool {
+	var body api.ErrorBody
+	return errors.Is(err, ErrKeyChanged) || (errors.As(err, &body) && body.Code == api.CodeForbidden)
+}
+
+// leaveForItsOwner stops syncing an ended run's journal that belongs elsewhere (see
+// belongsElsewhere). It stays on disk, pending, and the user is told once.
+func (s *syncer) leaveForItsOwner(t *target, err error) {
 	s.skip[t.file.path] = true
 	t.file.close()
 	s.targets = slices.DeleteFunc(s.targets, func(x *target) bool { return x == t })

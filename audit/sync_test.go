@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server"
 )
 
 func TestSyncPushesEverythingAndKeepsTheReceipt(t *testing.T) {
@@ -179,6 +180,43 @@ func TestAConflictIsDivergenceNotAnOutage(t *testing.T) {
 	reports := mustVerifyAll(t, j.StateDir())
 	if reports[0].Records != 4 || reports[0].Acked != 0 {
 		t.Fatalf("local journal after the conflict: %+v", reports[0])
+	}
+}
+
+// TestAnotherOrganisationsJournalIsLeftForIt: a customer's admin ran shadow on this
+// machine and left a journal with records pending; the server binds it to their
+// company. A support engineer's run must not push it against a 403 forever (and show
+// "sync failing" for something they cannot mend): it is left on disk for its owner,
+// the engineer is told once, and their own journal syncs.
+func TestAnotherOrganisationsJournalIsLeftForIt(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	dir := t.TempDir()
+	customer := openTest(t, dir)
+	recs := appendN(t, customer, "s-customer", 4)
+	admin := remoteAs(t, fs.http.URL, server.DemoCompanyAdminEmail)
+	if _, err := admin.PutJournalRecords(context.Background(), customer.ID(), []api.WireRecord{recs[0].Wire()}); err != nil {
+		t.Fatal(err)
+	}
+	closeTest(t, customer) // ended with records pending, bound to the customer's company
+
+	staff := openTest(t, dir)
+	appendN(t, staff, "s-staff", 3)
+	if err := staff.StartSync(adminRemote(t, fs.http.URL), fastSync); err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, staff, 20*time.Second, func(s Status) bool {
+		return s.State == SyncSynced && s.Acked == 3 && len(s.Notices) > 0
+	})
+	if !strings.Contains(st.Notices[0], customer.ID()) {
+		t.Fatalf("notice %q does not name the customer's journal", st.Notices[0])
+	}
+	if err := staff.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reports := mustVerifyAll(t, dir)
+	if len(reports) != 2 || reports[0].Records != 4 || reports[0].Acked != 0 {
+		t.Fatalf("the customer's journal was not left as it was: %+v", reports)
 	}
 }
 
