@@ -191,7 +191,8 @@ func writeError(w http.ResponseWriter, status int, code api.Code, retryAfter int
 // data dir).
 type staffRemote struct {
 	*client.Client
-	mu sync.Mutex
+	email string // who signs in; the demo support admin unless remoteAs says otherwise
+	mu    sync.Mutex
 }
 
 func newTestClient(t testing.TB, base string) *client.Client {
@@ -206,7 +207,14 @@ func newTestClient(t testing.TB, base string) *client.Client {
 
 func adminRemote(t testing.TB, base string) *staffRemote {
 	t.Helper()
-	r := &staffRemote{Client: newTestClient(t, base)}
+	return remoteAs(t, base, server.DemoSupportEmail)
+}
+
+// remoteAs is a staffRemote signed in as another identity that may impersonate (a
+// customer's company admin, say).
+func remoteAs(t testing.TB, base, email string) *staffRemote {
+	t.Helper()
+	r := &staffRemote{Client: newTestClient(t, base), email: email}
 	if err := r.login(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +224,7 @@ func adminRemote(t testing.TB, base string) *staffRemote {
 func (r *staffRemote) login(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, err := r.Login(ctx, server.DemoSupportEmail, server.DemoSupportPassword)
+	_, err := r.Login(ctx, r.email, server.DemoSupportPassword)
 	return err
 }
 

@@ -120,6 +120,26 @@ func TestAppendChainsRecordsAndReadsThemBack(t *testing.T) {
 	}
 }
 
+// TestStatusIsNeverBehindADurableAppend: the UI reads Status right after an append it
+// was told is durable, so the writer publishes the new head before it tells the
+// callers. The other order made TestAppendChainsRecordsAndReadsThemBack fail now and
+// then under load (status "6 not synced" after the 7th append returned); checked here
+// on every append, so a swap back fails at once, not one run in five.
+func TestStatusIsNeverBehindADurableAppend(t *testing.T) {
+	t.Parallel()
+	j := openTest(t, t.TempDir())
+	defer closeTest(t, j)
+	for i := range 300 {
+		rec, err := j.Append(context.Background(), sampleBody("s", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := j.Status(); st.Head < rec.Seq || st.Pending < rec.Seq {
+			t.Fatalf("append %d is durable but the status says head %d, %d pending", rec.Seq, st.Head, st.Pending)
+		}
+	}
+}
+
 func TestFilesAndDirsArePrivate(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")

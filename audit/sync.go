@@ -199,8 +199,8 @@ func (s *syncer) run() {
 			continue
 		}
 		err := s.push(due)
-		if errors.Is(err, ErrKeyChanged) && !due.own {
-			s.leaveForItsServer(due, err)
+		if !due.own && belongsElsewhere(err) {
+			s.leaveForItsOwner(due, err)
 			continue
 		}
 		if wait, retry := s.settle(due, err); retry {
@@ -302,8 +302,13 @@ func (s *syncer) push(t *target) error {
 	resp, err := s.remote.PutJournalRecords(ctx, t.file.id, wire)
 	if err != nil {
 		var body api.ErrorBody
-		if errors.As(err, &body) && body.Code == api.CodeJournalGap && body.Head != nil {
-			return s.rewind(t, st, *body.Head)
+		if errors.As(err, &body) && body.Head != nil {
+			switch body.Code {
+			case api.CodeJournalGap:
+				return s.rewind(t, st, *body.Head)
+			case api.CodeJournalConflict:
+				return s.conflict(t, st, body)
+			}
 		}
 		return fmt.Errorf("sync journal %s from seq %d: %w", t.file.id, t.next, err)
 	}
@@ -337,6 +342,18 @@ func (s *syncer) rewind(t *target, st fileState, server api.JournalHead) error {
 	}
 	t.next = server.Seq + 1
 	return errRewound
+}
+
+// conflict explains a journal_conflict: the server holds, at a seq this journal holds
+// too, a record that is not this journal's. A resend cannot mend that, so it is
+// ErrDiverged — saying where, from the head the server sent — and the journal waits for
+// someone's attention (it stays on disk, pending) instead of being retried as if the
+// server were merely struggling.
+func (s *syncer) conflict(t *target, st fileState, body api.ErrorBody) error {
+	if err := s.rewind(t, st, *body.Head); !errors.Is(err, errRewound) {
+		return err
+	}
+	return fmt.Errorf("%w: journal %s: %s", ErrDiverged, t.file.id, body.Message)
 }
 
 // ErrDiverged reports a server copy of a journal that is not a prefix of the local one.
@@ -522,10 +539,18 @@ func (s *syncer) recover(path string, cause error) {
 	s.status.update(func(h *statusHub) { h.cur.Notices = append(append([]string(nil), h.cur.Notices...), r.String()) })
 }
 
-// leaveForItsServer stops syncing an ended run's journal pinned to another server's
-// key: it belongs to that server's audit log. It stays on disk, pending, and the user
-// is told once.
-func (s *syncer) leaveForItsServer(t *target, err error) {
+// belongsElsewhere reports an ended run's journal that this server, or this identity,
+// will never take: it is pinned to another server's key, or the server says it belongs
+// to another organisation's audit trail (403: a customer admin's journal left on a
+// machine a support engineer now uses, or the other way round).
+func belongsElsewhere(err error) bool {
+	var body api.ErrorBody
+	return errors.Is(err, ErrKeyChanged) || (errors.As(err, &body) && body.Code == api.CodeForbidden)
+}
+
+// leaveForItsOwner stops syncing an ended run's journal that belongs elsewhere (see
+// belongsElsewhere). It stays on disk, pending, and the user is told once.
+func (s *syncer) leaveForItsOwner(t *target, err error) {
 	s.skip[t.file.path] = true
 	t.file.close()
 	s.targets = slices.DeleteFunc(s.targets, func(x *target) bool { return x == t })

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server"
 )
 
 func TestSyncPushesEverythingAndKeepsTheReceipt(t *testing.T) {
@@ -139,6 +143,80 @@ func TestSyncRewindsToTheServerHeadAfterAGap(t *testing.T) {
 	}
 	if gaps == 0 {
 		t.Fatal("the server never answered journal_gap: the rewind was not tested")
+	}
+}
+
+// TestAConflictIsDivergenceNotAnOutage: the server holds a different record under this
+// journal's id (written by someone else before this run synced). journal_conflict
+// carries the server's head like journal_gap does; the loop must read it, say the two
+// journals diverged and where, keep every local record, and let Close go at once.
+func TestAConflictIsDivergenceNotAnOutage(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	remote := adminRemote(t, fs.http.URL)
+	j := openTest(t, t.TempDir())
+	appendN(t, j, "s", 4)
+	forged := mustJSON("forged")
+	body := []byte(`{"event_id":"01JFORGED","time":"2025-06-02T09:31:00Z","action":"view","actor":{"id":"x","name":` + forged + `}}`)
+	rec := api.WireRecord{Seq: 1, PrevHash: api.ZeroHash.String(), Body: body,
+		Hash: api.RecordHash(j.ID(), 1, api.ZeroHash, body).String()}
+	if _, err := remote.PutJournalRecords(context.Background(), j.ID(), []api.WireRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.StartSync(remote, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, j, 20*time.Second, func(s Status) bool {
+		return s.State == SyncFailing && errors.Is(s.LastError, ErrDiverged)
+	})
+	if !strings.Contains(st.LastError.Error(), "record 1") || st.Acked != 0 || st.Pending != 4 {
+		t.Fatalf("status %+v (%v)", st, st.LastError)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := j.Close(ctx); !errors.Is(err, ErrUnsynced) || ctx.Err() != nil {
+		t.Fatalf("close: %v (context: %v)", err, ctx.Err())
+	}
+	reports := mustVerifyAll(t, j.StateDir())
+	if reports[0].Records != 4 || reports[0].Acked != 0 {
+		t.Fatalf("local journal after the conflict: %+v", reports[0])
+	}
+}
+
+// TestAnotherOrganisationsJournalIsLeftForIt: a customer's admin ran shadow on this
+// machine and left a journal with records pending; the server binds it to their
+// company. A support engineer's run must not push it against a 403 forever (and show
+// "sync failing" for something they cannot mend): it is left on disk for its owner,
+// the engineer is told once, and their own journal syncs.
+func TestAnotherOrganisationsJournalIsLeftForIt(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	dir := t.TempDir()
+	customer := openTest(t, dir)
+	recs := appendN(t, customer, "s-customer", 4)
+	admin := remoteAs(t, fs.http.URL, server.DemoCompanyAdminEmail)
+	if _, err := admin.PutJournalRecords(context.Background(), customer.ID(), []api.WireRecord{recs[0].Wire()}); err != nil {
+		t.Fatal(err)
+	}
+	closeTest(t, customer) // ended with records pending, bound to the customer's company
+
+	staff := openTest(t, dir)
+	appendN(t, staff, "s-staff", 3)
+	if err := staff.StartSync(adminRemote(t, fs.http.URL), fastSync); err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, staff, 20*time.Second, func(s Status) bool {
+		return s.State == SyncSynced && s.Acked == 3 && len(s.Notices) > 0
+	})
+	if !strings.Contains(st.Notices[0], customer.ID()) {
+		t.Fatalf("notice %q does not name the customer's journal", st.Notices[0])
+	}
+	if err := staff.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reports := mustVerifyAll(t, dir)
+	if len(reports) != 2 || reports[0].Records != 4 || reports[0].Acked != 0 {
+		t.Fatalf("the customer's journal was not left as it was: %+v", reports)
 	}
 }
 

@@ -249,6 +249,35 @@ func TestSessionEndedElsewhereClosesTheView(t *testing.T) {
 	}
 }
 
+// TestAFailedRevalidationReturnsNoCachedData: a stale entry is loaded to be offered
+// with If-None-Match; when the server then refuses (here: the session was ended
+// elsewhere), the call must return the error alone, not the session's cached data
+// beside it — nothing the session showed may be handed out once the server says it is
+// over.
+func TestAFailedRevalidationReturnsNoCachedData(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	clk := newTestClock()
+	c := cachedStaff(t, ts, openCache(t, t.TempDir(), clk))
+	ctx := ctxT(t)
+	v, id := startNora(t, c)
+	if d, err := v.Dashboard(ctx, "d-acme-fleet"); err != nil || len(d.Widgets) == 0 {
+		t.Fatalf("first read: %v", err)
+	}
+	if err := staff(t, ts).EndSession(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Hour) // stale: the next read revalidates
+	d, err := v.Dashboard(ctx, "d-acme-fleet")
+	var e *Error
+	if !isKind(err, ErrSessionExpired, &e) || e.Local {
+		t.Fatalf("revalidating after the end: %v", err)
+	}
+	if d.ID != "" || d.Widgets != nil {
+		t.Fatalf("the error came with the session's cached dashboard %q (%d widgets)", d.ID, len(d.Widgets))
+	}
+}
+
 func isKind(err, kind error, e **Error) bool {
 	return err != nil && errors.As(err, e) && errors.Is(err, kind)
 }

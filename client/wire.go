@@ -91,10 +91,19 @@ func retryable(r api.Route) bool {
 	return r.Safe() || r.Name == api.RoutePutJournal
 }
 
-// call runs a request to completion: cache, attempts, backoff, decoding.
-func (w *wire) call(ctx context.Context, rq request) error {
+// call runs a request to completion: cache, attempts, backoff, decoding. On failure
+// rq.out is left zero: a stale cached reply loaded to revalidate, or half a decoded
+// one, never travels beside an error.
+func (w *wire) call(ctx context.Context, rq request) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if rq.out != nil {
+		defer func() {
+			if err != nil {
+				reflect.ValueOf(rq.out).Elem().SetZero()
+			}
+		}()
 	}
 	route, ok := api.RouteByName(rq.route)
 	if !ok {

@@ -63,7 +63,7 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 		first = req.Records[0].Seq
 	}
 	syncedBy := id.user.Ref()
-	out, err := s.store.AppendJournal(jid, req.Records, func(rec api.WireRecord) store.Event {
+	out, err := s.store.AppendJournal(jid, journalRealm(id.user), req.Records, func(rec api.WireRecord) store.Event {
 		return s.journalEvent(jid, rec.Seq, bodies[rec.Seq-first], syncedBy, id.user)
 	})
 	if err != nil {
@@ -72,8 +72,10 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 	}
 	if out.Code != "" {
 		e := errorf(out.Code, "%s", out.Message)
-		head := out.Head
-		e.body.Head = &head
+		if out.Code == api.CodeJournalGap || out.Code == api.CodeJournalConflict {
+			head := out.Head
+			e.body.Head = &head
+		}
 		return e
 	}
 	receipt := api.Receipt{JournalID: jid, Seq: out.Head.Seq, Hash: out.Head.Hash, IssuedAt: s.now().UTC(), KeyID: s.key.ID}
@@ -81,6 +83,16 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 	writeJSON(w, r, http.StatusOK, api.PutRecordsResponse{JournalID: jid, Head: out.Head,
 		Accepted: out.Accepted, Duplicates: out.Duplicates, Receipt: receipt})
 	return nil
+}
+
+// journalRealm is the organisation an uploader writes journals for: vendor staff share
+// one realm (a support box's next run syncs its predecessor's journal), each customer
+// company is its own.
+func journalRealm(u *org.User) string {
+	if u.Staff() {
+		return "staff"
+	}
+	return "company:" + u.CompanyID
 }
 
 // journalEvent is the audit event for one synced record: who acted and whom it

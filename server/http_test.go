@@ -309,6 +309,54 @@ func TestJournalIngest(t *testing.T) {
 	}
 }
 
+// TestJournalsBelongToTheirUploadersRealm: a customer's admin can read the journal ids
+// of vendor staff in the audit log (the records concern their users), but may not
+// append to those journals: a forged record at head+1 would sit in the audit log under
+// the staff member's name and wedge the staff client's sync behind a conflict forever.
+// Staff may append to each other's journals (a support box's next run syncs the last).
+func TestJournalsBelongToTheirUploadersRealm(t *testing.T) {
+	e := newEnv(t)
+	support := e.login(DemoSupportEmail)
+	start := e.impersonate(support, DemoFleetManagerEmail)
+	actor, user := start.Session.Impersonator, start.Session.User
+	const jid = "support-box.journal"
+	path := "/api/v1/audit/journals/" + jid + "/records"
+	recs := journalRange(t, jid, 1, 3, api.ZeroHash, actor, user, start.Session.ID)
+	e.do("PUT", path, support, api.PutRecordsRequest{Records: recs[:2]}).decode(t, 200, nil)
+
+	admin := e.login(DemoCompanyAdminEmail)
+	seen := false
+	for _, ev := range e.events(admin, "kind=journal.record") {
+		seen = seen || ev.JournalID == jid
+	}
+	if !seen {
+		t.Fatal("the company admin cannot see the journal: the attack below would need a guess")
+	}
+	second, _ := api.ParseHash(recs[1].Hash)
+	forged := journalRange(t, jid, 3, 1, second, actor, user, start.Session.ID)
+	b := e.do("PUT", path, admin, api.PutRecordsRequest{Records: forged}).wantErr(t, api.CodeForbidden)
+	if b.Head != nil {
+		t.Fatalf("the refusal told another realm the journal's head: %+v", b.Head)
+	}
+	e.do("PUT", path, admin, api.PutRecordsRequest{Records: []api.WireRecord{}}).wantErr(t, api.CodeForbidden)
+
+	// The owner's next range still goes in, and so does a colleague's.
+	var out api.PutRecordsResponse
+	e.do("PUT", path, support, api.PutRecordsRequest{Records: recs[2:]}).decode(t, 200, &out)
+	if out.Head.Seq != 3 || out.Accepted != 1 {
+		t.Fatalf("the owner's append after the refused forgery: %+v", out)
+	}
+	agent := e.login(DemoAgentEmail)
+	e.do("PUT", path, agent, api.PutRecordsRequest{Records: recs}).decode(t, 200, &out)
+	if out.Duplicates != 3 {
+		t.Fatalf("a colleague's resend: %+v", out)
+	}
+	// The company admin's own journals are theirs.
+	own := journalRange(t, "acme-admin.journal", 1, 1, api.ZeroHash, api.UserRef{ID: DemoCompanyAdminID}, user, "")
+	e.do("PUT", "/api/v1/audit/journals/acme-admin.journal/records", admin, api.PutRecordsRequest{Records: own}).decode(t, 200, nil)
+	e.do("PUT", "/api/v1/audit/journals/acme-admin.journal/records", support, api.PutRecordsRequest{Records: own}).wantErr(t, api.CodeForbidden)
+}
+
 // TestRestartKeepsChangesAndRevokesSessions: a data dir keeps what users changed,
 // revokes sessions a previous run left active (their tokens died with it), and holds
 // no token or password, only 0600 files in a 0700 directory.

@@ -206,6 +206,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 func (s *Server) identify(r *http.Request) (*identity, *apiError) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Which one counts would be up to each hop (a proxy may take the last, this
+		// server the first): a request with an own token and an impersonation token
+		// must not be a write by one and look like a read by the other.
+		return nil, errorf(api.CodeUnauthenticated, "send exactly one Authorization header")
+	}
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		return nil, nil

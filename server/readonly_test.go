@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -210,6 +211,37 @@ func TestSafeMethodsStillWorkWhileImpersonating(t *testing.T) {
 	r := e.do("OPTIONS", "/api/v1/dashboards", imp, nil)
 	if r.status != 204 || r.header.Get("Allow") != "GET, HEAD, OPTIONS, POST" {
 		t.Fatalf("OPTIONS: %d Allow=%q", r.status, r.header.Get("Allow"))
+	}
+}
+
+// TestTwoAuthorizationHeadersAreRefused: a request carrying an impersonation token next
+// to an own token is ambiguous (which one a proxy in front honours is its business), so
+// it is refused whatever the order, and the write it carried does not happen.
+func TestTwoAuthorizationHeadersAreRefused(t *testing.T) {
+	e := newEnv(t)
+	support := e.login(DemoSupportEmail)
+	imp := e.impersonate(support, DemoFleetManagerEmail).Token
+	nora := e.login(DemoFleetManagerEmail)
+	for _, order := range [][2]string{{nora, imp}, {imp, nora}} {
+		req, err := http.NewRequest("PATCH", e.http.URL+"/api/v1/me", strings.NewReader(`{"name":"Two Headers"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Add("Authorization", "Bearer "+order[0])
+		req.Header.Add("Authorization", "Bearer "+order[1])
+		resp, err := testClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		reply{status: resp.StatusCode, header: resp.Header, body: raw}.wantErr(t, api.CodeUnauthenticated)
+	}
+	var me api.Me
+	e.do("GET", "/api/v1/me", nora, nil).decode(t, 200, &me)
+	if me.User.Name != "Nora Lindqvist" {
+		t.Fatalf("a write with two Authorization headers went through: %q", me.User.Name)
 	}
 }
 

@@ -13,14 +13,17 @@ import (
 // A journal is a sub-bucket of "journals" named by its id, holding:
 //
 //	"head"          seq (8 bytes, big-endian) ‖ hash (32 bytes)
+//	"realm"         who may write it: the realm of its first uploader (see AppendJournal)
 //	"r" / seq (BE)  prev_hash (32) ‖ hash (32) ‖ body (the exact bytes the hash covers)
 var (
 	keyHead    = []byte("head")
+	keyRealm   = []byte("realm")
 	keyRecords = []byte("r")
 )
 
-// JournalOutcome is what an append did. When Code is set (journal_gap or
-// journal_conflict) nothing was stored and Head is the server's head to rewind to.
+// JournalOutcome is what an append did. When Code is set nothing was stored; for
+// journal_gap and journal_conflict Head is the server's head to rewind to, for
+// forbidden (another realm's journal) Head is left empty: it is not the caller's to know.
 type JournalOutcome struct {
 	Head       api.JournalHead
 	Accepted   int
@@ -57,7 +60,11 @@ func readHead(jb *bolt.Bucket) (uint64, api.Hash) {
 }
 
 // AppendJournal stores a contiguous, ascending range of records whose hashes the
-// caller has verified. Against what is stored:
+// caller has verified, for an uploader of realm (vendor staff, or one customer
+// company). A journal belongs to the realm that first stored records in it: any other
+// realm is refused (forbidden) and learns nothing of it, so nobody can append forged
+// records to another organisation's journal and wedge its owner's sync behind a
+// conflict. Against what is stored:
 //   - a record at a seq already held is accepted silently if byte-identical
 //     (prev_hash, hash and body), else the whole range is refused: journal_conflict;
 //   - the first new record must follow the head: its seq head+1 (else journal_gap)
@@ -65,7 +72,7 @@ func readHead(jb *bolt.Bucket) (uint64, api.Hash) {
 //
 // New records and their audit events (from events) are committed together before it
 // returns.
-func (s *Store) AppendJournal(journalID string, recs []api.WireRecord, events func(api.WireRecord) Event) (JournalOutcome, error) {
+func (s *Store) AppendJournal(journalID, realm string, recs []api.WireRecord, events func(api.WireRecord) Event) (JournalOutcome, error) {
 	var out JournalOutcome
 	err := s.update(func(tx *bolt.Tx) error {
 		out = JournalOutcome{}
@@ -74,6 +81,11 @@ func (s *Store) AppendJournal(journalID string, recs []api.WireRecord, events fu
 		var headSeq uint64
 		var headHash api.Hash
 		if jb != nil {
+			if owner := jb.Get(keyRealm); owner != nil && string(owner) != realm {
+				out.Code = api.CodeForbidden
+				out.Message = fmt.Sprintf("journal %s belongs to another organisation's audit trail; it cannot be written with this identity", journalID)
+				return nil
+			}
 			headSeq, headHash = readHead(jb)
 		}
 		out.Head = api.JournalHead{Seq: headSeq, Hash: headHash.String()}
@@ -121,6 +133,9 @@ func (s *Store) AppendJournal(journalID string, recs []api.WireRecord, events fu
 		if jb == nil {
 			var err error
 			if jb, err = journals.CreateBucket([]byte(journalID)); err != nil {
+				return err
+			}
+			if err := jb.Put(keyRealm, []byte(realm)); err != nil {
 				return err
 			}
 		}

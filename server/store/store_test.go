@@ -52,15 +52,15 @@ func TestJournalAppend(t *testing.T) {
 	if err != nil || head.Seq != 0 || head.Hash != api.ZeroHash.String() {
 		t.Fatalf("empty head %+v %v", head, err)
 	}
-	out, err := s.AppendJournal("j", recs[:3], ev)
+	out, err := s.AppendJournal("j", "staff", recs[:3], ev)
 	if err != nil || out.Code != "" || out.Accepted != 3 || out.Head.Seq != 3 || out.Head.Hash != recs[2].Hash {
 		t.Fatalf("append: %+v %v", out, err)
 	}
-	out, _ = s.AppendJournal("j", recs[:3], ev)
+	out, _ = s.AppendJournal("j", "staff", recs[:3], ev)
 	if out.Code != "" || out.Accepted != 0 || out.Duplicates != 3 {
 		t.Fatalf("duplicates: %+v", out)
 	}
-	out, _ = s.AppendJournal("j", recs[2:6], ev)
+	out, _ = s.AppendJournal("j", "staff", recs[2:6], ev)
 	if out.Accepted != 3 || out.Duplicates != 1 || out.Head.Seq != 6 {
 		t.Fatalf("overlap: %+v", out)
 	}
@@ -68,18 +68,18 @@ func TestJournalAppend(t *testing.T) {
 		t.Fatalf("%d events for 6 new records", events)
 	}
 	other := records(t, "j", 1, 2, api.ZeroHash, "b")
-	if out, _ = s.AppendJournal("j", other, ev); out.Code != api.CodeJournalConflict || out.Head.Seq != 6 || out.Accepted != 0 {
+	if out, _ = s.AppendJournal("j", "staff", other, ev); out.Code != api.CodeJournalConflict || out.Head.Seq != 6 || out.Accepted != 0 {
 		t.Fatalf("conflict: %+v", out)
 	}
 	last, _ := api.ParseHash(recs[5].Hash)
-	if out, _ = s.AppendJournal("j", records(t, "j", 8, 1, last, "a"), ev); out.Code != api.CodeJournalGap || out.Head.Seq != 6 {
+	if out, _ = s.AppendJournal("j", "staff", records(t, "j", 8, 1, last, "a"), ev); out.Code != api.CodeJournalGap || out.Head.Seq != 6 {
 		t.Fatalf("gap: %+v", out)
 	}
-	if out, _ = s.AppendJournal("j", records(t, "j", 7, 1, sha256.Sum256([]byte("x")), "a"), ev); out.Code != api.CodeJournalConflict {
+	if out, _ = s.AppendJournal("j", "staff", records(t, "j", 7, 1, sha256.Sum256([]byte("x")), "a"), ev); out.Code != api.CodeJournalConflict {
 		t.Fatalf("fork after head: %+v", out)
 	}
 	// Journals are independent.
-	if out, _ = s.AppendJournal("k", records(t, "k", 1, 1, api.ZeroHash, "a"), ev); out.Accepted != 1 {
+	if out, _ = s.AppendJournal("k", "staff", records(t, "k", 1, 1, api.ZeroHash, "a"), ev); out.Accepted != 1 {
 		t.Fatalf("second journal %+v", out)
 	}
 	s.Close()
