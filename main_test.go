@@ -18,13 +18,44 @@ func TestHelpDocumentsEverything(t *testing.T) {
 			t.Fatalf("%v: %v", args, err)
 		}
 		help := out.String()
-		for _, want := range []string{"--server", "--ca-file", "--insecure", "--cache-dir", "--no-cache", "--state-dir",
-			"--version", "--help", "SHADOW_SERVER", "SHADOW_TOKEN", "NO_COLOR", "XDG_STATE_HOME", "XDG_CACHE_HOME",
-			"shadow serve", "shadow journal", "Exit status", "docs/OPERATIONS.md"} {
+		for _, want := range append(configuration, "--version", "--help", "shadow serve", "shadow journal", "Exit status", "docs/OPERATIONS.md") {
 			if !strings.Contains(help, want) {
 				t.Errorf("%v: the help does not mention %s", args, want)
 			}
 		}
+	}
+}
+
+// configuration is every flag and environment variable `shadow` reads.
+var configuration = []string{"--server", "--ca-file", "--insecure", "--cache-dir", "--no-cache", "--state-dir",
+	"SHADOW_SERVER", "SHADOW_TOKEN", "NO_COLOR", "XDG_STATE_HOME", "XDG_CACHE_HOME"}
+
+// TestDocsKeepUp checks the README and OPERATIONS.md name every setting, and that the
+// README's test command is the one CI runs.
+func TestDocsKeepUp(t *testing.T) {
+	for _, doc := range []string{"README.md", "docs/OPERATIONS.md"} {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range configuration {
+			if !strings.Contains(string(text), want) {
+				t.Errorf("%s does not mention %s", doc, want)
+			}
+		}
+	}
+	readme, _ := os.ReadFile("README.md")
+	ci, err := os.ReadFile(".ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"go test -race ./..."} {
+		if !strings.Contains(string(readme), cmd) || !strings.Contains(string(ci), cmd) {
+			t.Errorf("README and .ci/run do not both run %q", cmd)
+		}
+	}
+	if !strings.Contains(string(readme), "go run .") {
+		t.Error("the README does not say how to run the demo")
 	}
 }
 

@@ -4,7 +4,19 @@
 // Permissions, Journal tabs) → end. While a session is active the red impersonation
 // banner is on top of every frame.
 //
-// # What is here, and what the root model will own
+// # The program
+//
+// Run is `shadow`: it starts the embedded demo server (or connects to --server), opens
+// the response cache, builds the client, runs the root Model in a Bubble Tea program,
+// and on the way out ends any session still active and gives the journal CloseTimeout
+// to sync. The demo keeps its server's data and its journals under DemoStateDir, apart
+// from real use; a second demo at the same time runs on a throwaway server.
+//
+// Model (model.go) is the root. Its files: lifecycle.go (sign-in, the journal, the
+// session's start, tick, poll and end), requests.go (what the pages ask for, each view
+// journaled before it is shown), session.go (one session's pages), run.go, demo.go.
+//
+// # The building blocks
 //
 // The building blocks live in sub-packages, each driven only by api/ values and plain
 // messages, so they can be tested without a server:
@@ -18,19 +30,20 @@
 //     the terminal Title.
 //   - grid: the generic virtualised table every list uses.
 //   - chart: bars, sparklines and braille line charts as text.
-//   - picker, reason, dashboards, matrix, journalview: the pages.
+//   - login, picker, reason, dashboards, matrix, journalview: the pages.
 //   - chrome: tab bar, status line, help overlay, dialogs.
 //
-// The root model (this package, next) owns: the Context (it sets Width/Height on
-// tea.WindowSizeMsg and Session when a session starts or ends), which page is shown,
-// the global keys (common.GlobalKeys), the client, the journal, the session's lifecycle,
-// and every tea.Cmd that talks to them. Its View passes every frame through Screen.
+// The root model owns: the Context (it sets Width/Height on tea.WindowSizeMsg and
+// Session when a session starts or ends), which page is shown, the global keys
+// (common.GlobalKeys), the client, the journal, the session's lifecycle, and every
+// tea.Cmd that talks to them. Its View passes every frame through Screen.
 //
 // # Seams
 //
 // Pages ask for data by returning a request message from Update; the root performs it
 // in a tea.Cmd and answers with the page's reply message carrying the request's Tag:
 //
+//	login.Submitted{Tag, Email, Password}      → sign in; on failure login.Failed{Tag, Message}
 //	picker.SearchRequested{Tag, Query}         → picker.PageLoaded{Tag, Cursor: "", Page, Err}
 //	picker.LoadMore{Tag, Query, Cursor}        → picker.PageLoaded{Tag, Cursor, Page, Err}
 //	picker.Picked{User}                        → open the reason prompt: reason.Open(user)

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,7 +82,7 @@ var (
 )
 
 // shadowBinary builds shadow once for all the tests that run it.
-func shadowBinary(t *testing.T) string {
+func shadowBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "shadow-e2e-")
@@ -112,7 +113,7 @@ func TestMain(m *testing.M) {
 
 // startShadow runs the binary in a pseudo-terminal of 100×30 with home, state and
 // cache under home, and returns its screen.
-func startShadow(t *testing.T, bin, home string, args ...string) *vtScreen {
+func startShadow(t testing.TB, bin, home string, args ...string) *vtScreen {
 	t.Helper()
 	const cols, rows = 100, 30
 	cmd := exec.Command(bin, args...)
@@ -127,6 +128,7 @@ func startShadow(t *testing.T, bin, home string, args ...string) *vtScreen {
 		t.Fatal(err)
 	}
 	s := newScreen(f, cols, rows)
+	s.pid = cmd.Process.Pid
 	s.exited = make(chan error, 1)
 	go func() { s.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -137,7 +139,7 @@ func startShadow(t *testing.T, bin, home string, args ...string) *vtScreen {
 }
 
 // exit waits for the program to end with code.
-func (s *vtScreen) exit(t *testing.T, code int) {
+func (s *vtScreen) exit(t testing.TB, code int) {
 	t.Helper()
 	select {
 	case err := <-s.exited:
@@ -253,6 +255,7 @@ type vtScreen struct {
 	mu     sync.Mutex
 	vt     vt10x.Terminal
 	w      io.Writer
+	pid    int
 	exited chan error
 }
 
@@ -300,7 +303,7 @@ func (s *vtScreen) title() string {
 func (s *vtScreen) typeKeys(keys string) { io.WriteString(s.w, keys) }
 
 // waitFor waits until every word is on the screen.
-func (s *vtScreen) waitFor(t *testing.T, what string, words ...string) {
+func (s *vtScreen) waitFor(t testing.TB, what string, words ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -318,7 +321,7 @@ func (s *vtScreen) waitFor(t *testing.T, what string, words ...string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited 10s for %s (%q); the screen:\n%s", what, words, text)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -402,6 +405,9 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("the demo's journals are signed by different server keys:\n%s", verify)
 		}
 	}
+	if out := shadowOut(t, bin, home, 2, "--bogus"); !strings.Contains(out, "shadow --help") {
+		t.Errorf("a bad flag is not pointed at the help:\n%s", out)
+	}
 	if own := shadowOut(t, bin, home, 0, "journal", "list"); strings.Contains(own, "Nora") {
 		t.Fatalf("demo sessions mixed into real use's journals:\n%s", own)
 	}
@@ -427,4 +433,37 @@ func shadowOut(t *testing.T, bin, home string, code int, args ...string) string 
 		t.Fatalf("shadow %s exited with %d, want %d:\n%s", strings.Join(args, " "), got, code, out)
 	}
 	return string(out)
+}
+
+// TestStoppedBySignal sends SIGTERM to shadow in the middle of a session: it must end
+// the session on the server, journal the end, sync, restore the terminal and exit 1.
+func TestStoppedBySignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := shadowBinary(t)
+	home := t.TempDir()
+	s := startShadow(t, bin, home)
+	s.waitFor(t, "the demo", "Pick a user to shadow")
+	s.typeKeys("/tomas")
+	s.waitFor(t, "the search", `1 users matching "tomas"`)
+	s.typeKeys("\r\r")
+	s.waitFor(t, "the reason prompt", "Why are you shadowing Tomás Ortega?")
+	s.typeKeys("SIGNAL-1\r")
+	s.waitFor(t, "the session", "IMPERSONATING Tomás Ortega")
+	if err := syscall.Kill(s.pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.exit(t, 1)
+	s.waitFor(t, "the reason on the terminal", "shadow: stopped", "session was ended")
+	list := shadowOut(t, bin, home, 0, "journal", "list", "--demo")
+	id := regexp.MustCompile(`ses_\S+`).FindString(list)
+	if id == "" || strings.Contains(list, "pending") {
+		t.Fatalf("the session is not journaled and synced:\n%s", list)
+	}
+	show := shadowOut(t, bin, home, 0, "journal", "show", "--demo", id)
+	if !strings.Contains(show, "session.end") || !strings.Contains(show, "ended: shadow was stopped") {
+		t.Fatalf("the end is not journaled:\n%s", show)
+	}
 }

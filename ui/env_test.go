@@ -253,7 +253,7 @@ func newDriver(t testing.TB, m *Model, w, h int) *driver {
 // feed runs cmd and feeds back what it produces, breadth first, until nothing is left.
 func (d *driver) feed(cmd tea.Cmd) {
 	d.t.Helper()
-	queue := run(cmd, 3*time.Second, d.late)
+	queue := run(cmd, 20*time.Second, d.late)
 	for steps := 0; ; steps++ {
 		if len(queue) == 0 {
 			select { // status changes that came meanwhile
@@ -280,7 +280,7 @@ func (d *driver) feed(cmd tea.Cmd) {
 			continue
 		}
 		_, next := d.m.Update(msg)
-		queue = append(queue, run(next, 3*time.Second, d.late)...)
+		queue = append(queue, run(next, 20*time.Second, d.late)...)
 	}
 }
 

@@ -137,7 +137,7 @@ func Run(ctx context.Context, cfg Config) error {
 	case runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled):
 		return errors.Join(fmt.Errorf("terminal: %w", runErr), closeErr)
 	case errors.Is(runErr, tea.ErrProgramKilled) && ctx.Err() != nil:
-		return errors.Join(fmt.Errorf("stopped: %w", context.Cause(ctx)), closeErr)
+		return errors.Join(fmt.Errorf("stopped (%w); any session was ended and journaled", context.Cause(ctx)), closeErr)
 	case closeErr != nil:
 		return closeErr
 	case m.fatal != "":

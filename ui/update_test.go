@@ -448,3 +448,60 @@ func impersonationToken(t *testing.T, e *testEnv) string {
 	post("/impersonation/sessions", login.Token, api.StartSessionRequest{UserID: server.DemoFleetManagerID, Reason: "token test"}, &started)
 	return started.Token
 }
+
+// TestShutdownTellsWhatIsLeft stops the server under a live session and quits: the
+// session cannot be ended on the server, its end is journaled anyway, and what the
+// journal could not sync is said, to sync next time.
+func TestShutdownTellsWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	opts := e.options(termenv.Ascii)
+	opts.Journal, opts.StateDir = nil, t.TempDir()
+	d := newDriver(t, New(opts), 100, 30)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	e.ts.Close()
+	var out strings.Builder
+	if err := d.m.Shutdown(&out); err != nil {
+		t.Fatal(err)
+	}
+	said := out.String()
+	for _, want := range []string{"could not be ended on the server", "will sync next time", "shadow journal sync"} {
+		if !strings.Contains(said, want) {
+			t.Errorf("Shutdown does not say %q:\n%s", want, said)
+		}
+	}
+	a, err := audit.LoadArchive(opts.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, entries, err := a.Select(id)
+	if err != nil || entries[len(entries)-1].Data.Details != "ended: shadow was stopped" || entries[len(entries)-1].Synced {
+		t.Fatalf("the end is not journaled, pending: %v %+v", err, entries[len(entries)-1].Data)
+	}
+}
+
+// TestConnectionWarningsOnScreen checks the client's warnings (TLS verification off,
+// plain http to a remote host) stay on screen, not only on standard error.
+func TestConnectionWarningsOnScreen(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		opts client.Options
+		tag  string
+	}{
+		{client.Options{BaseURL: "https://shadow.example.com", InsecureSkipVerify: true}, "TLS NOT VERIFIED"},
+		{client.Options{BaseURL: "http://shadow.example.com"}, "UNENCRYPTED"},
+	} {
+		cl, err := client.New(c.opts)
+		if err != nil || cl.Warning() == "" {
+			t.Fatalf("%+v: %v, warning %q", c.opts, err, cl.Warning())
+		}
+		m := New(Options{Client: cl, Notices: []string{cl.Warning()}, Profile: termenv.Ascii})
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+		m.Init()
+		view := m.View()
+		if !strings.Contains(view, c.tag) || !strings.Contains(view, "WARNING") {
+			t.Fatalf("%s is not on screen:\n%s", c.tag, view)
+		}
+	}
+}

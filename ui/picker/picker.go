@@ -103,6 +103,9 @@ type Model struct {
 	total        int
 	err          error
 	notice       string
+	// pickQueued is set when enter is pressed before the list answers what was typed:
+	// the pick waits for the answer instead of taking whoever the old list showed.
+	pickQueued bool
 
 	grid      *grid.Model[api.User]
 	input     textinput.Model
@@ -253,8 +256,28 @@ func (m *Model) page(msg PageLoaded) tea.Cmd {
 	} else {
 		m.grid.AppendRows(users...)
 	}
+	if first && m.pickQueued {
+		m.pickQueued, m.notice = false, ""
+		return tea.Batch(m.pick(), m.maybeLoadMore())
+	}
 	return m.maybeLoadMore()
 }
+
+// pick takes the user under the cursor, if they may be shadowed.
+func (m *Model) pick() tea.Cmd {
+	u, ok := m.grid.Selected()
+	if !ok {
+		m.notice = "No user matches " + quoted(m.shownQuery) + "."
+		return nil
+	}
+	if !u.Impersonable {
+		m.notice = "Cannot shadow " + safetext.Clean(u.Name) + ": " + reason(u)
+		return nil
+	}
+	return common.Emit(Picked{User: u})
+}
+
+func quoted(s string) string { return "\"" + safetext.Fit(s, 30) + "\"" }
 
 func (m *Model) maybeLoadMore() tea.Cmd {
 	if m.next == "" || m.waitingMore || m.waitingFirst {
@@ -270,6 +293,7 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	m.notice = ""
+	m.pickQueued = false // any key but another enter cancels a waiting pick
 	if m.searching {
 		switch {
 		case key.Matches(msg, m.keys.EndSearch):
@@ -304,15 +328,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.searching = true
 		return m.input.Focus()
 	case key.Matches(msg, m.keys.Pick):
-		u, ok := m.grid.Selected()
-		if !ok {
+		if m.typing || m.waitingFirst {
+			m.pickQueued = true
+			m.notice = "Searching… enter will pick the first match."
 			return nil
 		}
-		if !u.Impersonable {
-			m.notice = "Cannot shadow " + safetext.Clean(u.Name) + ": " + reason(u)
-			return nil
-		}
-		return common.Emit(Picked{User: u})
+		return m.pick()
 	}
 	if m.grid.Update(msg) {
 		return m.maybeLoadMore()

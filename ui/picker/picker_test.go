@@ -346,3 +346,41 @@ func BenchmarkKeystrokeVsBubblesTable(b *testing.B) {
 		}
 	})
 }
+
+// TestEnterBeforeTheAnswerWaitsForIt types a query and presses enter before the list
+// answers it: the pick must wait for the answer, not take whoever the old list showed;
+// any other key calls the waiting pick off.
+func TestEnterBeforeTheAnswerWaitsForIt(t *testing.T) {
+	users := uitest.Users(200)
+	for _, cancel := range []bool{false, true} {
+		m := started(t, uitest.Profiles[0], 120, 40, users)
+		ticks := uitest.Press(m, "/", "g", "r", "e")
+		if msgs := uitest.Press(m, "enter", "enter"); len(msgs) != 0 {
+			t.Fatalf("enter while the search is pending acted at once: %v", msgs)
+		}
+		if !strings.Contains(uitest.Plain(m.View()), "enter will pick the first match") {
+			t.Fatalf("the waiting pick is not said:\n%s", uitest.Plain(m.View()))
+		}
+		if cancel {
+			uitest.Press(m, "down")
+		}
+		var req picker.SearchRequested
+		for _, tick := range ticks {
+			_, cmd := m.Update(tick)
+			if r, ok := uitest.Find[picker.SearchRequested](uitest.Msgs(cmd)); ok {
+				req = r
+			}
+		}
+		if req.Query != "gre" {
+			t.Fatalf("searched %q", req.Query)
+		}
+		_, cmd := m.Update(picker.PageLoaded{Tag: req.Tag, Page: directory(users, "gre", "", 50)})
+		picked, ok := uitest.Find[picker.Picked](uitest.Msgs(cmd))
+		switch {
+		case cancel && ok:
+			t.Fatal("a cancelled pick went ahead")
+		case !cancel && (!ok || !strings.HasPrefix(picked.User.Name, "Greta")):
+			t.Fatalf("picked %+v, want the first match for \"gre\"", picked.User)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/list"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+
+	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/server"
+	"github.com/shadowview/shadow/ui/internal/uitest"
+)
+
+// The UI benchmarks of docs/BENCHMARKS.md (## UI), against the reference server with
+// the generated organisation: 100,000 users, 5,000 resources.
+//
+//	go test -run '^$' -bench . -benchtime 200x ./ui/
+
+var scaleSeed = server.Seed{Demo: true, GenerateUsers: 100_000, GenerateResources: 5_000}
+
+// typing is what the benchmarks type, a key at a time: a query built up and taken back,
+// so every keystroke asks something new.
+var typing = func() []string {
+	word := "ava becker 0001"
+	var keys []string
+	for _, r := range word {
+		keys = append(keys, string(r))
+	}
+	for range word {
+		keys = append(keys, "backspace")
+	}
+	return keys
+}()
+
+// percentiles reports p50 and p99 of ds as metrics.
+func percentiles(b *testing.B, ds []time.Duration) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	at := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(0, "ns/op") // the percentiles are the figures; a mean would hide the tail
+}
+
+// BenchmarkKeystrokeToPicker measures one keystroke in the picker's search box until
+// the updated list is drawn: the key, the search (GET /users?q= on the reference
+// server over loopback, 100,044 users, no response cache), the reply, and View. The
+// debounce pause is set to nothing, so it is excluded.
+func BenchmarkKeystrokeToPicker(b *testing.B) {
+	e := newTestEnv(b, scaleSeed)
+	opts := e.options(termenv.ANSI256)
+	opts.Client = uncached(b, e)
+	opts.SearchDebounce = time.Nanosecond
+	d := newDriver(b, New(opts), 120, 40)
+	d.press("/")
+	var ds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		d.press(typing[i%len(typing)])
+		_ = d.m.View()
+		ds = append(ds, time.Since(start))
+	}
+	b.StopTimer()
+	if !strings.Contains(d.view(), "users") {
+		b.Fatalf("the picker shows no users:\n%s", d.view())
+	}
+	percentiles(b, ds)
+}
+
+func uncached(b *testing.B, e *testEnv) *client.Client {
+	c, err := client.New(client.Options{BaseURL: e.ts.URL, Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// nameItem is one directory name for bubbles/list.
+type nameItem string
+
+func (n nameItem) FilterValue() string { return string(n) }
+func (n nameItem) Title() string       { return string(n) }
+func (n nameItem) Description() string { return "" }
+
+// BenchmarkKeystrokeBubblesList is the baseline: the same keystrokes in bubbles/list's
+// built-in filter over the same 100,044 names (fetched from the same server), until
+// its filtered list is drawn.
+func BenchmarkKeystrokeBubblesList(b *testing.B) {
+	e := newTestEnv(b, scaleSeed)
+	c := e.staff(b, server.DemoSupportEmail)
+	var items []list.Item
+	for cursor := ""; ; {
+		page, err := c.Users(context.Background(), client.UsersQuery{Cursor: cursor, Limit: 200})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, u := range page.Users {
+			items = append(items, nameItem(u.Name+" "+u.Email+" "+u.Company))
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(items) < 100_000 {
+		b.Fatalf("%d names", len(items))
+	}
+	delegate := list.NewDefaultDelegate()
+	delegate.ShowDescription = false
+	l := list.New(items, delegate, 120, 40)
+	l, _ = l.Update(uitest.Key("/"))
+	var ds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		var cmd tea.Cmd
+		l, cmd = l.Update(uitest.Key(typing[i%len(typing)]))
+		for _, msg := range uitest.Msgs(cmd) {
+			if _, ok := msg.(list.FilterMatchesMsg); ok {
+				l, _ = l.Update(msg)
+			}
+		}
+		_ = l.View()
+		ds = append(ds, time.Since(start))
+	}
+	b.StopTimer()
+	percentiles(b, ds)
+}
+
+// BenchmarkMatrixLoad measures opening the Permissions tab of a fresh session until its
+// first frame with the matrix: GET /permissions for a user of 5,055 resources × 6
+// actions, the durable journal record, and View.
+func BenchmarkMatrixLoad(b *testing.B) {
+	e := newTestEnv(b, scaleSeed)
+	d := newDriver(b, New(e.options(termenv.ANSI256)), 120, 40)
+	var ds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		d.startSession(server.DemoFleetManagerEmail, fmt.Sprintf("bench %d", i))
+		b.StartTimer()
+		start := time.Now()
+		d.press("2")
+		view := d.m.View()
+		ds = append(ds, time.Since(start))
+		b.StopTimer()
+		if !strings.Contains(view, "5055 resources") {
+			b.Fatalf("no matrix:\n%s", uitest.Plain(view))
+		}
+		d.press("q", "y")
+		b.StartTimer()
+	}
+	b.StopTimer()
+	percentiles(b, ds)
+}
+
+// BenchmarkDemoHeap starts the demo in process as Run does — the embedded server with
+// the demo organisation, the cache, the client, the model signed in with the picker's
+// first page — and reports the heap in use at the first frame.
+func BenchmarkDemoHeap(b *testing.B) {
+	var heap uint64
+	for i := 0; i < b.N; i++ {
+		state, cacheDir := b.TempDir(), b.TempDir()
+		demo, err := startDemo(DemoServer{Start: func(dir string) (string, func() error, error) {
+			srv, err := server.New(server.Options{DataDir: dir, Seed: server.DemoSeed})
+			if err != nil {
+				return "", nil, err
+			}
+			url, err := srv.Start("")
+			return url, srv.Close, err
+		}, Credentials: demoSupport}, state, cacheDir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := client.New(client.Options{BaseURL: demo.url})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := New(Options{Client: c, Credentials: &demoSupport, StateDir: demo.stateDir, Demo: true, Profile: termenv.ANSI256,
+			Tick: time.Nanosecond, Poll: time.Nanosecond})
+		d := newDriver(b, m, 120, 40)
+		if !strings.Contains(d.view(), "44 users") {
+			b.Fatalf("no picker:\n%s", d.view())
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		heap = ms.HeapAlloc
+		b.StopTimer()
+		m.Shutdown(discard{})
+		demo.close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkFrame measures a whole frame of the root model (banner, tabs, page, status
+// line) at 120×40 with 256 colours: the picker over the 100,044-user directory (the
+// first page loaded), and the Permissions tab with 5,055 resources × 6 actions.
+func BenchmarkFrame(b *testing.B) {
+	e := newTestEnv(b, scaleSeed)
+	d := newDriver(b, New(e.options(termenv.ANSI256)), 120, 40)
+	b.Run("picker", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = d.m.View()
+		}
+	})
+	d.startSession(server.DemoFleetManagerEmail, "bench")
+	d.press("2", "down", "right")
+	if !strings.Contains(d.view(), "5055 resources") {
+		b.Fatalf("no matrix:\n%s", d.view())
+	}
+	b.Run("matrix", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = d.m.View()
+		}
+	})
+}
