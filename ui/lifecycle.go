@@ -152,6 +152,11 @@ func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
 		return m.setFatal("Could not sign in: " + signInFailure(msg.err))
 	}
 	m.admin = msg.user
+	if m.journal != nil { // signed in again after the sign-in expired
+		m.screen, m.lastErr = ScreenPicker, nil
+		m.resize()
+		return m.picker.Refresh()
+	}
 	m.screen, m.connecting = ScreenConnecting, "Opening the journal…"
 	if m.opts.Journal != nil {
 		return tea.Batch(m.spin.Tick, common.Emit(journalOpened{journal: m.opts.Journal}))
@@ -161,6 +166,28 @@ func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
 		j, recovered, err := audit.Open(audit.Options{StateDir: stateDir, Actor: actor})
 		return journalOpened{journal: j, recovered: recovered, err: err}
 	})
+}
+
+// signInAgain handles a call of the admin's own that the server refused because the
+// sign-in expired, outside a session: the demo signs in again by itself, the login
+// screen asks again; with SHADOW_TOKEN there is nothing to do but say so. nil when err
+// is not such a refusal.
+func (m *Model) signInAgain(err error) tea.Cmd {
+	var body api.ErrorBody
+	if err == nil || m.sess != nil || !errors.As(err, &body) || body.Code != api.CodeTokenExpired {
+		return nil
+	}
+	switch {
+	case m.opts.Credentials != nil:
+		m.screen, m.connecting = ScreenConnecting, "Signing in again…"
+		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
+	case m.opts.UseToken:
+		m.lastErr = errors.New("the token (SHADOW_TOKEN) has expired: start shadow again with a new one")
+		return nil
+	}
+	m.screen = ScreenLogin
+	m.resize()
+	return m.login.Reopen(m.admin.Email, "Your sign-in has expired; sign in again.")
 }
 
 // signInFailure says why a sign-in failed, in words.

@@ -215,7 +215,8 @@ func (p *program) check(view string) {
 	fail := func(format string, args ...any) {
 		p.problem = fmt.Errorf("frame %d (%s): %s\n%s", p.frames, m.Screen(), fmt.Sprintf(format, args...), view)
 	}
-	if _, err := uitest.FrameProblem(view, p.w, p.h); err != nil {
+	w, h := m.ctx.Width, m.ctx.Height // the terminal's size now: the walk resizes it
+	if _, err := uitest.FrameProblem(view, w, h); err != nil {
 		fail("%v", err)
 		return
 	}
@@ -228,14 +229,14 @@ func (p *program) check(view string) {
 		return
 	}
 	p.sessions++
-	want := banner.Lines(m.ctx.Styles, *info, m.ctx.Now(), p.w)
-	for i, l := range want[:min(len(want), p.h)] {
+	want := banner.Lines(m.ctx.Styles, *info, m.ctx.Now(), w)
+	for i, l := range want[:min(len(want), h)] {
 		if lines[i] != l {
 			fail("line %d is not the banner: %q", i+1, lines[i])
 			return
 		}
 	}
-	top := uitest.Plain(strings.Join(lines[:min(len(want), p.h)], " "))
+	top := uitest.Plain(strings.Join(lines[:min(len(want), h)], " "))
 	if !strings.Contains(top, "IMPERSONATING") || !strings.Contains(top, "READ-ONLY") {
 		fail("the banner lost its words: %q", top)
 	}
@@ -363,6 +364,10 @@ func walk(p *program, shot func(name, screen string)) {
 	shot("journal", ScreenSession)
 	p.press("?")
 	shot("help", ScreenSession)
+	// The terminal shrinks and grows back in the middle of a session.
+	p.tm.prog.Send(tea.WindowSizeMsg{Width: max(banner.MinWidth, p.w/2), Height: max(6, p.h/2)})
+	p.settle(ScreenSession)
+	p.tm.prog.Send(tea.WindowSizeMsg{Width: p.w, Height: p.h})
 	p.press("esc", "2", "esc")
 	// Cached replies are served for a while, so the failure is shown on a cell not
 	// asked about before.

@@ -166,11 +166,17 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		_, cmd := m.picker.Update(msg)
+		if again := m.signInAgain(msg.Err); again != nil {
+			return again, true
+		}
 		return cmd, true
 	case reason.Refused:
 		_, cmd := m.reason.Update(msg)
 		if m.quitting {
 			return tea.Quit, true
+		}
+		if again := m.signInAgain(msg.Err); again != nil {
+			return again, true
 		}
 		return cmd, true
 	case dashboards.ListLoaded, dashboards.Loaded, matrix.Loaded, matrix.ExplainLoaded:

@@ -505,3 +505,40 @@ func TestConnectionWarningsOnScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInAgainAfterExpiry lets the admin's own sign-in expire (8 hours on the
+// reference server): the login screen asks again and the picker comes back; the demo
+// signs in again by itself.
+func TestSignInAgainAfterExpiry(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	opts := e.options(termenv.Ascii)
+	opts.Credentials = nil
+	d := newDriver(t, New(opts), 100, 30)
+	d.typeText(server.DemoSupportEmail)
+	d.press("tab")
+	d.typeText(server.DemoSupportPassword)
+	d.press("enter")
+	if d.m.Screen() != ScreenPicker {
+		t.Fatalf("not signed in: %s", d.view())
+	}
+	e.clock.Advance(server.DefaultTokenTTL + time.Minute)
+	d.press("/", "o") // this driver searches at each key
+	if d.m.Screen() != ScreenLogin || !strings.Contains(d.view(), "Your sign-in has expired") || !strings.Contains(d.view(), server.DemoSupportEmail) {
+		t.Fatalf("an expired sign-in does not ask again: %q\n%s", d.m.Screen(), d.view())
+	}
+	d.typeText(server.DemoSupportPassword)
+	d.press("enter")
+	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), `matching "o"`) {
+		t.Fatalf("the picker did not come back with its search: %q\n%s", d.m.Screen(), d.view())
+	}
+
+	demo := newTestEnv(t, server.DemoSeed)
+	d = signedInDriver(t, demo)
+	demo.clock.Advance(server.DefaultTokenTTL + time.Minute)
+	d.press("/")
+	d.typeText("nora")
+	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), `1 users matching "nora"`) {
+		t.Fatalf("the demo did not sign in again: %q\n%s", d.m.Screen(), d.view())
+	}
+}

@@ -98,10 +98,14 @@ func (m *Model) Capturing() bool { return true }
 // Busy reports whether a sign-in is on its way.
 func (m *Model) Busy() bool { return m.busy }
 
-// SetEmail fills the email field (e.g. from the last sign-in) and moves to the password.
-func (m *Model) SetEmail(email string) tea.Cmd {
+// Reopen shows the form again for email (e.g. when the sign-in expired), saying why,
+// with the password field empty and focused.
+func (m *Model) Reopen(email, why string) tea.Cmd {
 	m.email.SetValue(email)
 	m.email.CursorEnd()
+	m.password.SetValue("")
+	m.busy, m.failure = false, why
+	m.attempt.Forget()
 	return m.setFocus(fieldPassword)
 }
 

@@ -139,6 +139,13 @@ func (m *Model) Init() tea.Cmd {
 	return common.Emit(SearchRequested{Tag: tag})
 }
 
+// Refresh asks again for the first page of the query shown (after signing in again, say).
+func (m *Model) Refresh() tea.Cmd {
+	tag := m.search.Issue(m.ctx.Session)
+	m.waitingFirst, m.waitingMore, m.typing = true, false, false
+	return common.Emit(SearchRequested{Tag: tag, Query: m.query})
+}
+
 // Capturing reports whether the search box has the keyboard.
 func (m *Model) Capturing() bool { return m.searching }
 
