@@ -23,12 +23,20 @@ type Sync struct {
 	Pending int
 	// Offline is set while the server cannot be reached.
 	Offline bool
+	// NotOpen is set before the journal is open (before sign-in).
+	NotOpen bool
+	// Failed is set once the journal cannot write.
+	Failed bool
 }
 
 // String says the state in words: "synced", "3 pending", "offline · 3 pending".
 func (s Sync) String() string {
 	var out string
 	switch {
+	case s.Failed:
+		return "NOT WRITING"
+	case s.NotOpen:
+		return "not open yet"
 	case s.Pending == 0:
 		out = "synced"
 	default:
@@ -42,17 +50,19 @@ func (s Sync) String() string {
 
 // Status is the status line. The root sets what it shows; it has no Update.
 type Status struct {
-	st   *common.Styles
-	sync Sync
-	err  string
-	help help.Model
+	st      *common.Styles
+	sync    Sync
+	err     string
+	help    help.Model
+	helpKey key.Binding
 }
 
-// NewStatus makes a status line.
+// NewStatus makes a status line. The context's help key is pinned to its right end, so
+// the way to the full help is never crowded out by an error or a page's hints.
 func NewStatus(ctx *common.Context) *Status {
 	h := help.New()
 	h.Styles = ctx.Styles.Help
-	return &Status{st: ctx.Styles, help: h}
+	return &Status{st: ctx.Styles, help: h, helpKey: ctx.Keys.Help}
 }
 
 // SetSync sets the journal's sync state.
@@ -67,31 +77,73 @@ func (s *Status) SetError(err error) {
 	}
 }
 
+// pinFrom is the narrowest status line that still pins the help key at its right end.
+const pinFrom = 30
+
 // View is the status line, exactly width cells: sync state, then the error, then as many
-// key hints as fit.
+// of keys' hints as fit, and the help key pinned at the right end.
 func (s *Status) View(width int, keys help.KeyMap) string {
 	if width < 1 {
 		return ""
 	}
+	pin := ""
+	left := width
+	if width >= pinFrom {
+		pin = " │ " + s.help.ShortHelpView([]key.Binding{s.helpKey})
+		left -= ansi.StringWidth(pin)
+	}
 	paint := s.st.OK
 	switch {
-	case s.sync.Offline:
+	case s.sync.Offline || s.sync.Failed:
 		paint = s.st.Error
 	case s.sync.Pending > 0:
 		paint = s.st.Warn
 	}
 	line := "journal: " + paint.Apply(s.sync.String())
 	used := len("journal: ") + len([]rune(s.sync.String()))
+	var hints []key.Binding
+	if keys != nil {
+		for _, b := range keys.ShortHelp() {
+			if !sameKeys(b, s.helpKey) {
+				hints = append(hints, b)
+			}
+		}
+	}
 	if s.err != "" {
-		e := safetext.Fit("error: "+s.err, max(10, (width-used)*2/3))
+		room := left - used - 3
+		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 45 {
+			room -= hintWidth(hints[0]) + 3 // room for the most important hint
+		} else {
+			hints = nil // a narrow line is the error's
+		}
+		e := safetext.Fit("error: "+s.err, max(1, room))
 		line += " │ " + s.st.Error.Apply(e)
 		used += 3 + safetext.Width(e)
 	}
-	if keys != nil && width-used > 8 {
-		s.help.Width = width - used - 3
-		line += " │ " + s.help.ShortHelpView(keys.ShortHelp())
+	if len(hints) > 0 && left-used-3 >= hintWidth(hints[0]) {
+		s.help.Width = left - used - 3
+		line += " │ " + s.help.ShortHelpView(hints)
 	}
-	return common.FitLine(line, width)
+	return common.FitLine(common.FitLine(line, left)+pin, width)
+}
+
+// hintWidth is the cells a hint takes in the short help: its key, a space, its words.
+func hintWidth(b key.Binding) int {
+	h := b.Help()
+	return ansi.StringWidth(h.Key) + 1 + ansi.StringWidth(h.Desc)
+}
+
+func sameKeys(a, b key.Binding) bool {
+	ak, bk := a.Keys(), b.Keys()
+	if len(ak) == 0 || len(ak) != len(bk) {
+		return false
+	}
+	for i := range ak {
+		if ak[i] != bk[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // HelpView is the full help overlay for a page's keys and the root's, in a frame

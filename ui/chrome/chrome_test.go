@@ -19,6 +19,7 @@ func TestSyncWords(t *testing.T) {
 		{Pending: 3}:                "3 pending",
 		{Pending: 2, Offline: true}: "offline · 2 pending",
 		{Offline: true}:             "offline · synced",
+		{NotOpen: true, Pending: 1}: "not open yet",
 	} {
 		if s.String() != want {
 			t.Errorf("%+v: %q, want %q", s, s.String(), want)
@@ -46,9 +47,16 @@ func TestStatusLine(t *testing.T) {
 				t.Errorf("%s: %q missing from %q", p.Name, want, plain)
 			}
 		}
+		s.SetError(errors.New(strings.Repeat("the server failed (HTTP 503) ", 6)))
+		for w := 50; w <= 140; w++ {
+			plain := uitest.Plain(s.View(w, keys))
+			if !strings.HasSuffix(plain, "│ ? help") || !strings.Contains(plain, "error: the s") {
+				t.Fatalf("%s width %d: a long error crowds out the help key or itself: %q", p.Name, w, plain)
+			}
+		}
 		s.SetError(nil)
 		s.SetSync(chrome.Sync{})
-		if plain := uitest.Plain(s.View(80, nil)); strings.TrimSpace(plain) != "journal: synced" {
+		if plain := uitest.Plain(s.View(80, nil)); strings.Join(strings.Fields(plain), " ") != "journal: synced │ ? help" {
 			t.Errorf("%q", plain)
 		}
 	}

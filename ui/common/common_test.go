@@ -1,6 +1,7 @@
 package common
 
 import (
+	"github.com/charmbracelet/bubbles/textinput"
 	"strings"
 	"testing"
 
@@ -123,5 +124,50 @@ func TestDetectProfileHonoursNoColor(t *testing.T) {
 	t.Setenv("CLICOLOR_FORCE", "1")
 	if p := DetectProfile(); p != termenv.Ascii {
 		t.Fatalf("NO_COLOR gave profile %v", p)
+	}
+}
+
+// TestInputViewShowsTheCursorWithoutColour checks a focused input keeps a visible
+// cursor when styles carry no attributes (NO_COLOR), scrolls to keep it in view, and
+// never shows a hidden field's length.
+func TestInputViewShowsTheCursorWithoutColour(t *testing.T) {
+	st := NewStyles(termenv.Ascii)
+	in := textinput.New()
+	in.Prompt = "> "
+	in.Width = 10
+	st.StyleInput(&in)
+	in.Focus()
+	in.SetValue("hello")
+	if got := st.InputView(in); got != "> hello"+NoColorCursor+"     " {
+		t.Fatalf("cursor at the end: %q", got)
+	}
+	in.SetCursor(2)
+	if got := st.InputView(in); !strings.HasPrefix(got, "> he"+NoColorCursor+"llo") {
+		t.Fatalf("cursor inside: %q", got)
+	}
+	in.SetValue("abcdefghijklmnopqrstuvwxyz")
+	in.CursorEnd()
+	got := st.InputView(in)
+	if !strings.Contains(got, "rstuvwxyz"+NoColorCursor) || ansi.StringWidth(got) > 2+in.Width+1 {
+		t.Fatalf("long value not scrolled to the cursor: %q", got)
+	}
+	in.SetValue("")
+	in.Placeholder = "search"
+	if got := st.InputView(in); !strings.HasPrefix(got, "> "+NoColorCursor+"search") {
+		t.Fatalf("placeholder: %q", got)
+	}
+	in.EchoMode = textinput.EchoNone
+	in.SetValue("secret-password")
+	if got := st.InputView(in); strings.TrimRight(got, " ") != "> "+NoColorCursor {
+		t.Fatalf("a hidden field shows more than its cursor: %q", got)
+	}
+	in.Blur()
+	if strings.Contains(st.InputView(in), NoColorCursor) {
+		t.Fatal("a blurred input shows a cursor")
+	}
+	colour := NewStyles(termenv.ANSI256)
+	in.Focus()
+	if colour.InputView(in) != in.View() {
+		t.Fatal("with colour the input draws itself")
 	}
 }

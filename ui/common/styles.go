@@ -3,11 +3,13 @@ package common
 import (
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 )
 
@@ -148,4 +150,50 @@ func (s *Styles) StyleInput(in *textinput.Model) {
 	in.Cursor.Style = s.InputCursor
 	in.Cursor.TextStyle = s.InputText
 	in.Cursor.SetMode(cursor.CursorStatic)
+}
+
+// NoColorCursor marks the cursor of a focused text input drawn without colour, where
+// the reverse-video cursor bubbles draws would vanish along with every other attribute.
+const NoColorCursor = "█"
+
+// InputView draws a text input. With colour it is the input's own View. Without colour
+// a focused input shows its cursor as NoColorCursor, inserted at the cursor's place
+// (the text keeps every character), with the text scrolled so the cursor stays in
+// view; a hidden field (EchoNone) shows the cursor alone, so its length never shows.
+func (s *Styles) InputView(in textinput.Model) string {
+	if !s.NoColor() || !in.Focused() {
+		return in.View()
+	}
+	value := []rune(in.Value())
+	pos := min(max(in.Position(), 0), len(value))
+	var before, after string
+	switch in.EchoMode {
+	case textinput.EchoNone:
+	case textinput.EchoPassword:
+		before = strings.Repeat(string(in.EchoCharacter), pos)
+		after = strings.Repeat(string(in.EchoCharacter), len(value)-pos)
+	default:
+		before, after = string(value[:pos]), string(value[pos:])
+	}
+	if len(value) == 0 && in.EchoMode != textinput.EchoNone && in.Placeholder != "" {
+		after = in.Placeholder
+	}
+	if w := in.Width; w > 0 {
+		if bw := ansi.StringWidth(before); bw > w-1 {
+			before = tailCells(before, w-1)
+		}
+		after = ansi.Truncate(after, max(0, w-1-ansi.StringWidth(before)), "")
+		rest := w - ansi.StringWidth(before) - 1 - ansi.StringWidth(after)
+		after += Spaces(rest + 1)
+	}
+	return in.Prompt + before + NoColorCursor + after
+}
+
+// tailCells is the end of s that fits in n cells.
+func tailCells(s string, n int) string {
+	for ansi.StringWidth(s) > n && s != "" {
+		_, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+	}
+	return s
 }

@@ -321,9 +321,9 @@ func (m *Model) paneView() []string {
 		title += st.Muted.Apply(" · loading…")
 	}
 	head = append(head, common.FitLine(title, w))
-	scope := "Rows visible to this user: all"
+	scope := "Visible to this user: all rows"
 	if d.Scope != "" {
-		scope = "Rows visible to this user: " + safetext.Clean(d.Scope)
+		scope = "Visible to this user: " + safetext.Clean(d.Scope)
 	}
 	if n := len(d.SharedWith); n > 0 {
 		names := make([]string, 0, n)

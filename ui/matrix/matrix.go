@@ -360,7 +360,7 @@ func (m *Model) View() string {
 	lines := make([]string, 0, m.height)
 	lines = append(lines, m.summary())
 	if m.filtering {
-		lines = append(lines, common.FitLine(m.filter.View(), m.width))
+		lines = append(lines, common.FitLine(st.InputView(m.filter), m.width))
 	} else {
 		lines = append(lines, m.legend())
 	}

@@ -139,6 +139,10 @@ func (m *Model) Init() tea.Cmd {
 // Capturing reports whether the search box has the keyboard.
 func (m *Model) Capturing() bool { return m.searching }
 
+// Waiting reports whether the list is about to change: a keystroke's pause is running
+// or a page is on its way.
+func (m *Model) Waiting() bool { return m.typing || m.waitingFirst || m.waitingMore }
+
 // Query is the query the list shows (or is about to).
 func (m *Model) Query() string { return m.query }
 
@@ -345,7 +349,7 @@ func (m *Model) View() string {
 	lines := make([]string, 0, m.height)
 	lines = append(lines, common.FitLine(st.Title.Apply("Pick a user to shadow")+st.Muted.Apply(" · "+m.counts()), m.width))
 	if m.searching || m.input.Value() != "" {
-		lines = append(lines, common.FitLine(m.input.View(), m.width))
+		lines = append(lines, common.FitLine(st.InputView(m.input), m.width))
 	} else {
 		lines = append(lines, common.FitLine(st.Muted.Apply("/ to search by name, email or company"), m.width))
 	}

@@ -170,11 +170,11 @@ func (m *Model) View() string {
 	for _, l := range safetext.Wrap("You will see what they see, read-only. The reason is recorded with every step of the session.", inner, 2) {
 		body = append(body, st.Muted.Apply(l))
 	}
-	body = append(body, "", m.input.View(), "")
+	body = append(body, "", st.InputView(m.input), "")
 	body = append(body, state...)
 	if len(body)+2 > m.height {
 		// Short terminal: the question, the input and the server's answer come first.
-		body = append([]string{question, m.input.View()}, state...)
+		body = append([]string{question, st.InputView(m.input)}, state...)
 	}
 	box := st.Box("Shadow "+name+" · read-only", body, w, min(m.height, len(body)+2), true)
 	return common.Join(common.Center(box, m.width, m.height))

@@ -1,6 +1,7 @@
 package uitest
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,32 +58,43 @@ var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 // It returns the lines with colour stripped.
 func AssertFrame(t *testing.T, view string, w, h int) []string {
 	t.Helper()
+	plain, err := FrameProblem(view, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain
+}
+
+// FrameProblem is AssertFrame for callers that cannot stop the test where they are (a
+// program's View, on its own goroutine): the first broken invariant, or the lines with
+// colour stripped.
+func FrameProblem(view string, w, h int) ([]string, error) {
 	if !utf8.ValidString(view) {
-		t.Fatalf("frame is not valid UTF-8:\n%q", view)
+		return nil, fmt.Errorf("frame is not valid UTF-8:\n%q", view)
 	}
 	lines := strings.Split(view, "\n")
 	if len(lines) > h {
-		t.Fatalf("frame has %d lines for a %d-line terminal:\n%s", len(lines), h, view)
+		return nil, fmt.Errorf("frame has %d lines for a %d-line terminal:\n%s", len(lines), h, view)
 	}
 	plain := make([]string, len(lines))
 	for i, l := range lines {
 		if cw := ansi.StringWidth(l); cw > w {
-			t.Fatalf("line %d is %d cells wide for a %d-cell terminal: %q", i+1, cw, w, l)
+			return nil, fmt.Errorf("line %d is %d cells wide for a %d-cell terminal: %q", i+1, cw, w, l)
 		}
 		bare := sgr.ReplaceAllString(l, "")
 		for _, r := range bare {
 			switch {
 			case r == 0x1b:
-				t.Fatalf("line %d holds an escape sequence that is not colour: %q", i+1, l)
+				return nil, fmt.Errorf("line %d holds an escape sequence that is not colour: %q", i+1, l)
 			case r < 0x20 || (r >= 0x7f && r <= 0x9f):
-				t.Fatalf("line %d holds control %U: %q", i+1, r, l)
+				return nil, fmt.Errorf("line %d holds control %U: %q", i+1, r, l)
 			case unicode.Is(unicode.Cf, r):
-				t.Fatalf("line %d holds format character %U: %q", i+1, r, l)
+				return nil, fmt.Errorf("line %d holds format character %U: %q", i+1, r, l)
 			}
 		}
 		plain[i] = bare
 	}
-	return plain
+	return plain, nil
 }
 
 // Plain strips colour from a view.

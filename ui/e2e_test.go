@@ -1,0 +1,430 @@
+package ui_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/hinshun/vt10x"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/server"
+)
+
+// TestEndToEnd builds shadow, runs `shadow serve` on a free loopback port, and runs
+// shadow against it in a real pseudo-terminal, reading the screen through a terminal
+// emulator as a person would see it: sign in on the login screen, search and pick a
+// user, give a reason, see a dashboard and the permissions, explain a cell, end the
+// session, quit. Then the server's audit log must hold the session's journal records
+// and its requests, each with both identities.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := shadowBinary(t)
+	dir := t.TempDir()
+	baseURL := serve(t, bin, filepath.Join(dir, "server"))
+	term := startShadow(t, bin, dir, "--server", baseURL)
+
+	term.waitFor(t, "the login screen", "Sign in to "+baseURL, "Password:")
+	term.typeKeys(server.DemoSupportEmail + "\t" + server.DemoSupportPassword + "\r")
+	term.waitFor(t, "the picker", "Pick a user to shadow", "signed in as Sam Rivera")
+	if strings.Contains(term.text(), server.DemoSupportPassword) {
+		t.Fatal("the password is on the screen")
+	}
+	term.typeKeys("/nora")
+	term.waitFor(t, "the search", `1 users matching "nora"`)
+	term.typeKeys("\r\r")
+	term.waitFor(t, "the reason prompt", "Why are you shadowing Nora Lindqvist?")
+	term.typeKeys("E2E-1 dashboards look empty\r")
+	term.waitFor(t, "the session", "IMPERSONATING Nora Lindqvist", "READ-ONLY", "Fleet overview", "Vehicles by team")
+	if title := term.title(); !strings.Contains(title, "IMPERSONATING Nora Lindqvist") {
+		t.Fatalf("the terminal title does not say who is impersonated: %q", title)
+	}
+	term.typeKeys("2")
+	term.waitFor(t, "the permissions", "55 resources × 6 actions", "allow")
+	term.typeKeys("\x1b[B\x1b[C\r") // down, right, enter
+	term.waitFor(t, "the explanation", "Why? create on Drivers", "ALLOWED")
+	if first := term.line(0); !strings.Contains(first, "IMPERSONATING") || !strings.Contains(first, "left") {
+		t.Fatalf("the banner is not the first line: %q", first)
+	}
+	term.typeKeys("q")
+	term.waitFor(t, "the question", "End the session?")
+	term.typeKeys("y")
+	term.waitFor(t, "the picker again", "Pick a user to shadow")
+	if strings.Contains(term.text(), "IMPERSONATING") || term.title() != "shadow" {
+		t.Fatalf("the session's banner or title outlived it (title %q):\n%s", term.title(), term.text())
+	}
+	term.typeKeys("\x03") // ctrl+c
+	term.exit(t, 0)
+	checkAuditLog(t, baseURL)
+}
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// shadowBinary builds shadow once for all the tests that run it.
+func shadowBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "shadow-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "shadow")
+		cmd := exec.Command("go", "build", "-o", built, ".")
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built != "" {
+		os.RemoveAll(filepath.Dir(built))
+	}
+	os.Exit(code)
+}
+
+// startShadow runs the binary in a pseudo-terminal of 100×30 with home, state and
+// cache under home, and returns its screen.
+func startShadow(t *testing.T, bin, home string, args ...string) *vtScreen {
+	t.Helper()
+	const cols, rows = 100, 30
+	cmd := exec.Command(bin, args...)
+	tmp := filepath.Join(home, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "TMPDIR=" + tmp,
+		"XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newScreen(f, cols, rows)
+	s.exited = make(chan error, 1)
+	go func() { s.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		f.Close()
+	})
+	return s
+}
+
+// exit waits for the program to end with code.
+func (s *vtScreen) exit(t *testing.T, code int) {
+	t.Helper()
+	select {
+	case err := <-s.exited:
+		got := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			got = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if got != code {
+			t.Fatalf("shadow exited with %d, want %d:\n%s", got, code, s.text())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("shadow did not exit:\n%s", s.text())
+	}
+}
+
+// serve runs `shadow serve` on a free loopback port and returns its base URL.
+func serve(t *testing.T, bin, data string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:[0-9]+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		return u
+	case <-time.After(15 * time.Second):
+		t.Fatal("shadow serve did not say where it listens")
+	}
+	return ""
+}
+
+// checkAuditLog reads the server's audit log as the support admin and checks the
+// session left its journal records and request events, with both identities.
+func checkAuditLog(t *testing.T, baseURL string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := client.New(client.Options{BaseURL: baseURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(ctx, server.DemoSupportEmail, server.DemoSupportPassword); err != nil {
+		t.Fatal(err)
+	}
+	starts, err := c.AuditEvents(ctx, client.AuditFilter{Kind: api.EventSessionStart})
+	if err != nil || len(starts.Events) != 1 {
+		t.Fatalf("session starts: %v %+v", err, starts)
+	}
+	session := starts.Events[0].SessionID
+	var events []api.AuditEvent
+	for cursor := ""; ; {
+		page, err := c.AuditEvents(ctx, client.AuditFilter{Session: session, Cursor: cursor, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, page.Events...)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	journaled := map[string]int{}
+	requests := 0
+	for _, e := range events {
+		if e.Actor.Name != "Sam Rivera" || e.User == nil || e.User.Name != "Nora Lindqvist" {
+			t.Errorf("%s event without both identities: actor %+v, user %+v", e.Kind, e.Actor, e.User)
+		}
+		switch e.Kind {
+		case api.EventJournalRecord:
+			journaled[e.Action]++
+			if e.SyncedBy == nil || e.SyncedBy.Name != "Sam Rivera" {
+				t.Errorf("journal record %d synced by %+v", e.Seq, e.SyncedBy)
+			}
+		case api.EventRequest:
+			requests++
+		}
+	}
+	want := map[string]int{api.ActionSessionStart: 1, api.ActionView: 3, api.ActionExplain: 1, api.ActionSessionEnd: 1}
+	if fmt.Sprint(journaled) != fmt.Sprint(want) {
+		t.Errorf("journal records in the audit log %v, want %v", journaled, want)
+	}
+	if requests < 4 {
+		t.Errorf("%d impersonated requests in the audit log, want at least the list, dashboard, matrix and explanation", requests)
+	}
+}
+
+// vtScreen is a terminal emulator fed by the pty: what a person would see.
+type vtScreen struct {
+	mu     sync.Mutex
+	vt     vt10x.Terminal
+	w      io.Writer
+	exited chan error
+}
+
+func newScreen(f *os.File, cols, rows int) *vtScreen {
+	// The emulator answers the program's terminal queries (cursor position, colours) as
+	// a real terminal does; without answers Bubble Tea waits 5 s at start for them.
+	s := &vtScreen{vt: vt10x.New(vt10x.WithSize(cols, rows), vt10x.WithWriter(f)), w: f}
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := f.Read(buf)
+			if n > 0 {
+				s.mu.Lock()
+				s.vt.Write(buf[:n])
+				s.mu.Unlock()
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *vtScreen) text() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.vt.String()
+}
+
+func (s *vtScreen) line(y int) string {
+	lines := strings.Split(s.text(), "\n")
+	if y < len(lines) {
+		return lines[y]
+	}
+	return ""
+}
+
+func (s *vtScreen) title() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.vt.Title()
+}
+
+func (s *vtScreen) typeKeys(keys string) { io.WriteString(s.w, keys) }
+
+// waitFor waits until every word is on the screen.
+func (s *vtScreen) waitFor(t *testing.T, what string, words ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		text := s.text()
+		ok := true
+		for _, w := range words {
+			if !strings.Contains(text, w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s (%q); the screen:\n%s", what, words, text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDemo runs the demo as a new user would (`shadow` with nothing configured), twice,
+// then two at once: its journals live apart from real use, sync to the demo server
+// across runs (an earlier run's unsynced journal is pushed by the next run), verify
+// under one server key, and a second demo at the same time runs on a throwaway server
+// and says so.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := shadowBinary(t)
+	home := t.TempDir()
+	demoState := filepath.Join(home, "state", "shadow", "demo")
+
+	a := startShadow(t, bin, home)
+	a.waitFor(t, "the demo", "DEMO", "Pick a user to shadow", "signed in as Sam Rivera")
+	a.typeKeys("/nora")
+	a.waitFor(t, "the search", `1 users matching "nora"`)
+	a.typeKeys("\r\r")
+	a.waitFor(t, "the reason prompt", "Why are you shadowing Nora Lindqvist?")
+	a.typeKeys("DEMO-A\r")
+	a.waitFor(t, "the session", "IMPERSONATING Nora Lindqvist", "Fleet overview")
+	a.typeKeys("\x03")
+	a.exit(t, 0)
+
+	// A journal an earlier run left unsynced (killed while offline, say).
+	j, _, err := audit.Open(audit.Options{StateDir: demoState, Actor: api.UserRef{Name: "Sam Rivera"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append(context.Background(), api.RecordBody{SessionID: "ses_planted", Action: api.ActionView,
+		Actor: api.UserRef{Name: "Sam Rivera"}, Details: "left unsynced"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(context.Background()); !errors.Is(err, audit.ErrUnsynced) {
+		t.Fatalf("the planted journal: %v", err)
+	}
+
+	b := startShadow(t, bin, home)
+	b.waitFor(t, "the demo again", "DEMO", "Pick a user to shadow")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(shadowOut(t, bin, home, 0, "journal", "list", "--demo"), "ses_planted") ||
+		strings.Contains(shadowOut(t, bin, home, 0, "journal", "list", "--demo"), "pending") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the next demo run did not sync the earlier journal:\n%s", shadowOut(t, bin, home, 0, "journal", "list", "--demo"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Meanwhile a second demo: it cannot have the demo's data, so it runs on its own.
+	c := startShadow(t, bin, t.TempDir())
+	c.waitFor(t, "an unrelated demo", "DEMO", "Pick a user to shadow") // another home: no conflict
+	c.typeKeys("\x03")
+	c.exit(t, 0)
+	d := startShadow(t, bin, home)
+	d.waitFor(t, "the second demo", "DEMO", "Pick a user to shadow", "throwaway demo")
+	d.typeKeys("q")
+	d.exit(t, 0)
+	b.typeKeys("q")
+	b.exit(t, 0)
+
+	list := shadowOut(t, bin, home, 0, "journal", "list", "--demo")
+	for _, want := range []string{"Nora Lindqvist", "DEMO-A", "ses_planted"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("journal list --demo lacks %q:\n%s", want, list)
+		}
+	}
+	if strings.Contains(list, "pending") {
+		t.Errorf("demo records left unsynced:\n%s", list)
+	}
+	verify := shadowOut(t, bin, home, 0, "journal", "verify", "--demo")
+	keys := regexp.MustCompile(`receipt to seq \d+, key (\S+)`).FindAllStringSubmatch(verify, -1)
+	if len(keys) < 2 {
+		t.Fatalf("fewer than two journals carry a receipt:\n%s", verify)
+	}
+	for _, k := range keys {
+		if k[1] != keys[0][1] {
+			t.Fatalf("the demo's journals are signed by different server keys:\n%s", verify)
+		}
+	}
+	if own := shadowOut(t, bin, home, 0, "journal", "list"); strings.Contains(own, "Nora") {
+		t.Fatalf("demo sessions mixed into real use's journals:\n%s", own)
+	}
+	if left, _ := os.ReadDir(filepath.Join(home, "tmp")); len(left) > 0 {
+		t.Errorf("the throwaway demo left %s behind", left[0].Name())
+	}
+}
+
+// shadowOut runs a shadow command with home's state and returns its output; the exit
+// code must be code.
+func shadowOut(t *testing.T, bin, home string, code int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	out, err := cmd.CombinedOutput()
+	got := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		got = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if got != code {
+		t.Fatalf("shadow %s exited with %d, want %d:\n%s", strings.Join(args, " "), got, code, out)
+	}
+	return string(out)
+}

@@ -1,0 +1,336 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/cache"
+	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/server"
+	"github.com/shadowview/shadow/ui/internal/uitest"
+)
+
+// fakeClock is the one clock of a test: the server's, the journal's and the UI's, so
+// the data, the records' times and the countdown are the same on every run, and a test
+// can move time to expire a session.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// faults sits in front of the real server handler and breaks what a test asks it to.
+type faults struct {
+	failPermissions atomic.Bool // GET /permissions and /permissions/explain answer 503
+}
+
+func (f *faults) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.failPermissions.Load() && strings.HasPrefix(r.URL.Path, api.Prefix+"/permissions") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"error":{"code":"unavailable","message":"the permission service is down for maintenance"}}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// testEnv is the real reference server (its handler in httptest, behind faults), a
+// client with a real cache file, and a real journal in a temporary directory.
+type testEnv struct {
+	clock   *fakeClock
+	srv     *server.Server
+	ts      *httptest.Server
+	faults  *faults
+	cache   *cache.Cache
+	client  *client.Client
+	journal *audit.Journal
+}
+
+var demoSupport = Credentials{Email: server.DemoSupportEmail, Password: server.DemoSupportPassword}
+
+func newTestEnv(t testing.TB, seed server.Seed) *testEnv {
+	t.Helper()
+	e := &testEnv{clock: &fakeClock{t: uitest.Now}, faults: &faults{}}
+	var err error
+	e.srv, err = server.New(server.Options{Seed: seed, Now: e.clock.Now, PasswordCost: bcrypt.MinCost, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ts = httptest.NewServer(e.faults.wrap(e.srv.Handler()))
+	e.cache = cache.Open(cache.Options{Dir: t.TempDir()})
+	e.client = e.newClient(t)
+	e.journal, _, err = audit.Open(audit.Options{StateDir: t.TempDir(), Now: e.clock.Now,
+		Actor: api.UserRef{Name: "Sam Rivera", Email: server.DemoSupportEmail}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		e.journal.Close(ctx)
+		e.cache.Close()
+		e.ts.Close()
+		e.srv.Close()
+	})
+	return e
+}
+
+// newClient is a client of the test server sharing the cache; one attempt per call, so a
+// fault shows at once.
+func (e *testEnv) newClient(t testing.TB) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Options{BaseURL: e.ts.URL, Version: "test", Cache: e.cache, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// staff is a separate client signed in as email (all demo accounts share a password).
+func (e *testEnv) staff(t testing.TB, email string) *client.Client {
+	t.Helper()
+	c := e.newClient(t)
+	if _, err := c.Login(context.Background(), email, server.DemoSupportPassword); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// options are the root's options for this environment: the demo support account, fast
+// ticks, and no colour unless asked.
+func (e *testEnv) options(profile termenv.Profile) Options {
+	return Options{
+		Client: e.client, Credentials: &demoSupport, Journal: e.journal, Profile: profile,
+		Now: e.clock.Now, Tick: time.Nanosecond, Poll: time.Nanosecond, SearchDebounce: time.Millisecond,
+		Sync: audit.SyncOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond},
+	}
+}
+
+// settled reports whether nothing is on its way and the journal has synced everything,
+// as the model knows it: then a frame is the same on every run.
+func settled(m *Model) bool {
+	if m.Busy() {
+		return false
+	}
+	if m.journal == nil {
+		return true // not signed in yet
+	}
+	live := m.journal.Status()
+	seen := m.SyncStatus()
+	return live.State == audit.SyncSynced && seen.State == audit.SyncSynced && seen.Head == live.Head
+}
+
+// --- Driving the model directly, for Update tests -------------------------------
+
+// isTimer reports the messages of timers a direct driver does not feed back: the
+// session's tick and poll and the spinners (a test sends those itself when it means to).
+func isTimer(msg tea.Msg) bool {
+	switch msg.(type) {
+	case tick, pollDue, spinner.TickMsg:
+		return true
+	}
+	return false
+}
+
+// isStatusWatch reports whether cmd is waitStatus's command, which blocks until the
+// journal's status next changes: a driver runs it in the background instead of waiting
+// for it. (By name: an inlined waitStatus makes a closure of its own at each call site.)
+func isStatusWatch(cmd tea.Cmd) bool {
+	f := runtime.FuncForPC(reflect.ValueOf(cmd).Pointer())
+	return f != nil && strings.HasSuffix(f.Name(), "waitStatus.func1")
+}
+
+// run executes a command the way the program would — batches concurrently, sequences
+// in order — and returns the messages it produced within wait (a timer still pending
+// then is dropped; the tests give timers they care about a tiny duration). The journal
+// status watch runs in the background and delivers to late.
+func run(cmd tea.Cmd, wait time.Duration, late chan<- tea.Msg) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	if isStatusWatch(cmd) {
+		go func() {
+			if msg := cmd(); msg != nil {
+				late <- msg
+			}
+		}()
+		return nil
+	}
+	done := make(chan []tea.Msg, 1)
+	go func() { done <- expand(cmd, wait, late) }()
+	select {
+	case msgs := <-done:
+		return msgs
+	case <-time.After(wait):
+		return nil
+	}
+}
+
+// expand runs one command and opens what it returns.
+func expand(c tea.Cmd, wait time.Duration, late chan<- tea.Msg) []tea.Msg {
+	msg := c()
+	if batch, ok := msg.(tea.BatchMsg); ok {
+		results := make([][]tea.Msg, len(batch))
+		var wg sync.WaitGroup
+		for i, sub := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = run(sub, wait, late)
+			}()
+		}
+		wg.Wait()
+		var out []tea.Msg
+		for _, r := range results {
+			out = append(out, r...)
+		}
+		return out
+	}
+	if msg == nil {
+		return nil
+	}
+	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+		var out []tea.Msg
+		for i := 0; i < v.Len(); i++ { // a sequence, in order
+			if c, _ := v.Index(i).Interface().(tea.Cmd); c != nil {
+				out = append(out, run(c, wait, late)...)
+			}
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+// driver feeds a model its own commands' messages until a condition holds, holding back
+// timers and whatever the test chooses to intercept.
+type driver struct {
+	t    testing.TB
+	m    *Model
+	held []tea.Msg
+	// hold, when set, keeps matching messages back (in held) instead of feeding them.
+	hold func(tea.Msg) bool
+	// quit is set once a tea.QuitMsg came out.
+	quit bool
+	// late receives the journal status watch's messages.
+	late chan tea.Msg
+}
+
+func newDriver(t testing.TB, m *Model, w, h int) *driver {
+	d := &driver{t: t, m: m, late: make(chan tea.Msg, 64)}
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	d.feed(m.Init())
+	return d
+}
+
+// feed runs cmd and feeds back what it produces, breadth first, until nothing is left.
+func (d *driver) feed(cmd tea.Cmd) {
+	d.t.Helper()
+	queue := run(cmd, 3*time.Second, d.late)
+	for steps := 0; ; steps++ {
+		if len(queue) == 0 {
+			select { // status changes that came meanwhile
+			case msg := <-d.late:
+				queue = append(queue, msg)
+			default:
+				return
+			}
+		}
+		if steps > 10_000 {
+			d.t.Fatal("the model never settles")
+		}
+		msg := queue[0]
+		queue = queue[1:]
+		if _, ok := msg.(tea.QuitMsg); ok {
+			d.quit = true
+			continue
+		}
+		switch {
+		case isTimer(msg):
+			continue
+		case d.hold != nil && d.hold(msg):
+			d.held = append(d.held, msg)
+			continue
+		}
+		_, next := d.m.Update(msg)
+		queue = append(queue, run(next, 3*time.Second, d.late)...)
+	}
+}
+
+// send delivers a message (a key, a timer) and feeds the consequences.
+func (d *driver) send(msg tea.Msg) {
+	d.t.Helper()
+	_, cmd := d.m.Update(msg)
+	d.feed(cmd)
+}
+
+// press sends keys one by one.
+func (d *driver) press(keys ...string) {
+	d.t.Helper()
+	for _, k := range keys {
+		d.send(uitest.Key(k))
+	}
+}
+
+// typeText types s.
+func (d *driver) typeText(s string) {
+	d.t.Helper()
+	for _, r := range s {
+		d.send(uitest.Key(string(r)))
+	}
+}
+
+// view is the frame now, colour stripped.
+func (d *driver) view() string { return uitest.Plain(d.m.View()) }
+
+// startSession searches for email, picks the user and starts a session with reason.
+func (d *driver) startSession(email, reason string) {
+	d.t.Helper()
+	d.press("/", "esc", "/") // a search left from before is cleared
+	d.typeText(email)
+	d.press("enter", "enter")
+	if d.m.Screen() != ScreenReason {
+		d.t.Fatalf("picking %s: screen %q:\n%s", email, d.m.Screen(), d.view())
+	}
+	d.typeText(reason)
+	d.press("enter")
+	if d.m.Screen() != ScreenSession {
+		d.t.Fatalf("starting a session with %s: screen %q:\n%s", email, d.m.Screen(), d.view())
+	}
+}
+
+func contains(s string, words ...string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}

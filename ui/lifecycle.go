@@ -1,0 +1,503 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/ui/banner"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/login"
+	"github.com/shadowview/shadow/ui/reason"
+)
+
+// The lifecycle's messages. Each one about a session carries its id, and is ignored
+// once that session is no longer the active one.
+type (
+	// signedIn is the reply to a sign-in (demo credentials, token, or login screen).
+	signedIn struct {
+		tag  common.Tag // the login screen's request; zero otherwise
+		user api.User
+		err  error
+	}
+	// journalOpened is the reply to opening this run's journal.
+	journalOpened struct {
+		journal   *audit.Journal
+		recovered []audit.Recovery
+		err       error
+	}
+	// syncStatus is the journal's newest status.
+	syncStatus struct {
+		status audit.Status
+		ch     <-chan audit.Status
+	}
+	// sessionStarted is the reply to a start that the server granted and the journal
+	// recorded.
+	sessionStarted struct {
+		common.Tag
+		view    *client.View
+		session api.Session
+		user    api.User
+		reason  string
+	}
+	// sessionEnded says a session is over here and on the server (as far as it could be
+	// told) and its end is journaled.
+	sessionEnded struct {
+		id         string
+		action     string
+		why        string // shown to the admin for an end they did not ask for
+		serverErr  error
+		journalErr error
+	}
+	// sessionGone says a read found the session over (the server said so).
+	sessionGone struct {
+		common.Tag
+		err error
+	}
+	// journalFailed says a record could not be made durable: fail closed.
+	journalFailed struct {
+		common.Tag
+		err error
+	}
+	// tick redraws the countdown and checks for expiry.
+	tick struct{ session string }
+	// pollDue asks the server for the session's state.
+	pollDue struct{ session string }
+	// sessionState is the server's answer about the session.
+	sessionState struct {
+		session string
+		state   api.Session
+		err     error
+	}
+	// records are the active session's journal records, for the Journal tab.
+	records struct {
+		common.Tag
+		entries []audit.Entry
+		err     error
+	}
+)
+
+// lifecycle handles sign-in, the journal and the session's start and end.
+func (m *Model) lifecycle(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case signedIn:
+		return m.onSignedIn(msg), true
+	case journalOpened:
+		return m.onJournalOpened(msg), true
+	case syncStatus:
+		return m.onSyncStatus(msg), true
+	case sessionStarted:
+		return m.onSessionStarted(msg), true
+	case sessionEnded:
+		return m.onSessionEnded(msg), true
+	case sessionGone:
+		if m.sess == nil || msg.Session != m.sess.id {
+			return nil, true
+		}
+		return m.endSession(api.ActionSessionExpire, "the server ended the session", "The server says the session is over (ended elsewhere, expired or revoked)."), true
+	case journalFailed:
+		return m.onJournalFailed(msg.err), true
+	case tick:
+		return m.onTick(msg), true
+	case pollDue:
+		if m.sess == nil || msg.session != m.sess.id {
+			return nil, true
+		}
+		return m.poll(m.sess), true
+	case sessionState:
+		return m.onSessionState(msg), true
+	case records:
+		return m.onRecords(msg), true
+	}
+	return nil, false
+}
+
+// signIn signs in with email and password, or with the client's token when email is
+// "", and checks the identity may impersonate.
+func (m *Model) signIn(tag common.Tag, email, password string) tea.Cmd {
+	c := m.opts.Client
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		if email != "" {
+			if _, err := c.Login(ctx, email, password); err != nil {
+				return signedIn{tag: tag, err: err}
+			}
+		}
+		me, err := c.Me(ctx)
+		switch {
+		case err != nil:
+			return signedIn{tag: tag, err: err}
+		case me.Impersonating:
+			return signedIn{tag: tag, err: errors.New("this token is an impersonation token: sign in with your own account (sessions cannot be nested)")}
+		case !me.CanImpersonate:
+			return signedIn{tag: tag, err: fmt.Errorf("%s may not impersonate anyone: the account lacks the impersonate permission", me.User.Email)}
+		}
+		return signedIn{tag: tag, user: me.User}
+	}
+}
+
+func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
+	if msg.err != nil {
+		if m.screen == ScreenLogin {
+			_, cmd := m.login.Update(login.Failed{Tag: msg.tag, Message: signInFailure(msg.err)})
+			return cmd
+		}
+		return m.setFatal("Could not sign in: " + signInFailure(msg.err))
+	}
+	m.admin = msg.user
+	m.screen, m.connecting = ScreenConnecting, "Opening the journal…"
+	if m.opts.Journal != nil {
+		return tea.Batch(m.spin.Tick, common.Emit(journalOpened{journal: m.opts.Journal}))
+	}
+	stateDir, actor := m.opts.StateDir, m.admin.Ref()
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		j, recovered, err := audit.Open(audit.Options{StateDir: stateDir, Actor: actor})
+		return journalOpened{journal: j, recovered: recovered, err: err}
+	})
+}
+
+// signInFailure says why a sign-in failed, in words.
+func signInFailure(err error) string {
+	var wait interface{ RetryAfter() time.Duration }
+	switch {
+	case errors.Is(err, client.ErrRateLimited):
+		if errors.As(err, &wait) && wait.RetryAfter() > 0 {
+			return "Too many failed sign-ins: the server asks to wait " + roundUp(wait.RetryAfter()) + " before trying again."
+		}
+		return "Too many failed sign-ins: wait a while before trying again."
+	case errors.Is(err, client.ErrUnauthenticated):
+		var body api.ErrorBody
+		if errors.As(err, &body) && body.Code == api.CodeInvalidCredentials {
+			return "Wrong email or password."
+		}
+		return "The server did not accept the sign-in: " + err.Error()
+	case errors.Is(err, client.ErrUnreachable):
+		return "Cannot reach the server: " + err.Error()
+	}
+	return err.Error()
+}
+
+func roundUp(d time.Duration) string {
+	switch {
+	case d >= time.Minute:
+		return fmt.Sprintf("%d min", int((d+time.Minute-1)/time.Minute))
+	default:
+		return fmt.Sprintf("%d s", int((d+time.Second-1)/time.Second))
+	}
+}
+
+func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
+	if msg.err != nil {
+		return m.setFatal("The journal cannot be opened: " + msg.err.Error() + "\nshadow never impersonates without a journal.")
+	}
+	m.journal = msg.journal
+	if len(msg.recovered) > 0 {
+		lines := []string{"A damaged journal of an earlier run was set aside (never deleted); this run's journal records it."}
+		for _, r := range msg.recovered {
+			lines = append(lines, "", r.String())
+		}
+		m.dialog = &dialog{title: "Journal recovered", lines: lines}
+	}
+	if err := m.journal.StartSync(m.opts.Client, m.opts.Sync); err != nil && !strings.Contains(err.Error(), "already started") {
+		m.lastErr = fmt.Errorf("journal sync: %w", err)
+	}
+	ch, stop := m.journal.Subscribe()
+	m.stopStatus = stop
+	m.screen = ScreenPicker
+	m.resize()
+	return tea.Batch(waitStatus(ch), m.picker.Init())
+}
+
+// waitStatus waits for the journal's next status.
+func waitStatus(ch <-chan audit.Status) tea.Cmd {
+	return func() tea.Msg {
+		st, ok := <-ch
+		if !ok {
+			return nil // the journal closed
+		}
+		return syncStatus{status: st, ch: ch}
+	}
+}
+
+func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
+	m.sync = msg.status
+	cmds := []tea.Cmd{waitStatus(msg.ch)}
+	if m.sess != nil {
+		cmds = append(cmds, m.readRecords())
+	}
+	return tea.Batch(cmds...)
+}
+
+// setFatal stops everything but quitting, ending the session first if one is active.
+func (m *Model) setFatal(why string) tea.Cmd {
+	m.fatal = why
+	m.help, m.confirm, m.dialog = false, false, nil
+	if m.sess != nil {
+		return m.endSession(api.ActionSessionEnd, "ended: "+firstLine(why), "")
+	}
+	if m.ending == nil {
+		m.screen = ScreenFatal
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func (m *Model) onJournalFailed(err error) tea.Cmd {
+	if m.fatal != "" {
+		return nil
+	}
+	return m.setFatal("The journal cannot record what is shown: " + err.Error() +
+		"\nshadow stopped showing the user's data and ended the session; nothing is shown that is not journaled.")
+}
+
+// record is a journal record of this admin about a session's user.
+func (m *Model) record(action, sessionID string, user *api.UserRef, details string) api.RecordBody {
+	return api.RecordBody{SessionID: sessionID, Action: action, Actor: m.admin.Ref(), User: user, Details: details}
+}
+
+// appendDurably writes a record and waits until it is on disk (or the journal failed).
+// A cancelled session does not cancel the wait: a record once submitted is written.
+func appendDurably(j *audit.Journal, body api.RecordBody) error {
+	ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
+	defer cancel()
+	_, err := j.Append(ctx, body)
+	return err
+}
+
+// startSession asks the server for a session and journals the outcome before the
+// admin sees it: a refusal with the server's code, or the start with the reason.
+func (m *Model) startSession(req reason.Submitted) tea.Cmd {
+	c, j := m.opts.Client, m.journal
+	user := req.User.Ref()
+	base := m.record("", "", &user, "")
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		view, s, err := c.StartSession(ctx, req.User.ID, req.Reason)
+		if err != nil {
+			rec := base
+			rec.Reason = req.Reason
+			var body api.ErrorBody
+			if errors.As(err, &body) && body.Code.ImpersonationRefusal() {
+				rec.Action, rec.Details = api.ActionSessionRefused, string(body.Code)+": "+body.Message
+			} else {
+				rec.Action, rec.Details = api.ActionError, "start a session: "+err.Error()
+			}
+			if jerr := appendDurably(j, rec); jerr != nil {
+				return journalFailed{Tag: req.Tag, err: jerr}
+			}
+			return reason.Refused{Tag: req.Tag, Err: err}
+		}
+		rec := base
+		rec.Action, rec.SessionID, rec.Reason = api.ActionSessionStart, s.ID, req.Reason
+		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
+		if jerr := appendDurably(j, rec); jerr != nil {
+			// Nothing may be shown of a session the journal does not hold: end it now.
+			endCtx, endCancel := context.WithTimeout(context.Background(), requestTimeout)
+			defer endCancel()
+			_ = c.EndSession(endCtx, s.ID)
+			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
+		}
+		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User, reason: req.Reason}
+	}
+}
+
+func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
+	if m.quitting || m.fatal != "" || m.screen != ScreenReason || m.sess != nil {
+		// The admin left while the server was starting it: end it, do not show it.
+		s := newSession(m.ctx, msg.view, msg.session, msg.user, msg.reason, m.admin.Name, m.ctx.Now())
+		m.ending = s
+		m.screen = ScreenEnding
+		return m.endCmd(s, api.ActionSessionEnd, "ended at once: the admin had left before it started", "")
+	}
+	s := newSession(m.ctx, msg.view, msg.session, msg.user, msg.reason, m.admin.Name, m.ctx.Now())
+	m.sess = s
+	m.ctx.Session = s.id
+	m.screen = ScreenSession
+	m.lastErr = nil
+	m.resize()
+	return tea.Batch(
+		tea.SetWindowTitle(banner.Title(&s.info)),
+		m.showTab(TabDashboards),
+		m.tickAfter(s),
+		m.pollAfter(s),
+		m.readRecords(),
+	)
+}
+
+func (m *Model) tickAfter(s *session) tea.Cmd {
+	return tea.Tick(m.opts.Tick, func(time.Time) tea.Msg { return tick{session: s.id} })
+}
+
+func (m *Model) pollAfter(s *session) tea.Cmd {
+	return tea.Tick(m.opts.Poll, func(time.Time) tea.Msg { return pollDue{session: s.id} })
+}
+
+func (m *Model) onTick(msg tick) tea.Cmd {
+	s := m.sess
+	if s == nil || msg.session != s.id {
+		return nil // the session ended; its clock stops
+	}
+	if s.expired(m.ctx.Now()) {
+		return m.endSession(api.ActionSessionExpire, "the session expired", "The session reached its time limit and has ended.")
+	}
+	if h := BodyHeight(m.ctx, &s.info); h != m.bodyHeight {
+		m.resize() // the banner's wording (and so its lines) can change as it counts down
+	}
+	return m.tickAfter(s)
+}
+
+// poll asks the server whether the session is still active, with the admin's own
+// token (the answer says how it ended).
+func (m *Model) poll(s *session) tea.Cmd {
+	c := m.opts.Client
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
+		defer cancel()
+		state, err := c.GetSession(ctx, s.id)
+		return sessionState{session: s.id, state: state, err: err}
+	}
+}
+
+func (m *Model) onSessionState(msg sessionState) tea.Cmd {
+	s := m.sess
+	if s == nil || msg.session != s.id {
+		return nil
+	}
+	switch {
+	case errors.Is(msg.err, client.ErrNotFound):
+		return m.endSession(api.ActionSessionExpire, "the server no longer knows the session", "The server no longer knows this session; it has ended.")
+	case msg.err != nil:
+		return m.pollAfter(s) // unreachable for now: the countdown still runs, the next poll asks again
+	case msg.state.State != api.SessionActive:
+		why, say := endedBy(msg.state)
+		return m.endSession(api.ActionSessionExpire, why, say)
+	}
+	return m.pollAfter(s)
+}
+
+// endedBy says how a session the server reports as over ended: for the journal, and
+// for the admin.
+func endedBy(s api.Session) (journal, say string) {
+	switch s.State {
+	case api.SessionExpired:
+		return "the session expired on the server", "The session reached its time limit and has ended."
+	case api.SessionRevoked:
+		return "the server revoked the session", "The server revoked the session."
+	}
+	return "the session was ended elsewhere (state " + s.State + ")", "The session was ended elsewhere, for example by an admin of the user's company."
+}
+
+// endSession stops showing the session at once and ends it: DELETE on the server (which
+// also forgets its token and purges its cached data here), then the journal record.
+// say, when not "", is told to the admin afterwards.
+func (m *Model) endSession(action, why, say string) tea.Cmd {
+	s := m.sess
+	if s == nil {
+		return nil
+	}
+	m.sess = nil
+	m.ending = s
+	m.ctx.Session = "" // every reply for it is stale from now on
+	m.screen = ScreenEnding
+	m.help, m.confirm = false, false
+	s.cancel()
+	m.resize()
+	return tea.Batch(m.spin.Tick, m.endCmd(s, action, why, say))
+}
+
+func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
+	c, j := m.opts.Client, m.journal
+	rec := m.record(action, s.id, &s.user, why)
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		serverErr := c.EndSession(ctx, s.id)
+		journalErr := appendDurably(j, rec)
+		return sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr}
+	}
+}
+
+func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
+	if m.ending == nil || m.ending.id != msg.id {
+		return nil
+	}
+	m.ending = nil
+	m.resize()
+	cmds := []tea.Cmd{tea.SetWindowTitle(banner.Title(nil))}
+	if msg.journalErr != nil && m.fatal == "" {
+		m.fatal = "The journal cannot record the end of the session: " + msg.journalErr.Error() +
+			"\nThe session is ended; shadow will not start another without a working journal."
+	}
+	var lines []string
+	if msg.why != "" {
+		lines = append(lines, msg.why)
+	}
+	if msg.serverErr != nil {
+		m.lastErr = msg.serverErr
+		lines = append(lines, "", "The server could not be told ("+msg.serverErr.Error()+"); "+
+			"its token is forgotten here and the session runs out on the server by its expiry.")
+	}
+	switch {
+	case m.fatal != "":
+		m.screen = ScreenFatal
+	case m.quitting:
+		return tea.Batch(append(cmds, tea.Quit)...)
+	default:
+		m.screen = ScreenPicker
+		if len(lines) > 0 {
+			m.dialog = &dialog{title: "Session ended", lines: lines}
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// readRecords reads the active session's journal records for the Journal tab; one read
+// at a time, another right after if something changed meanwhile.
+func (m *Model) readRecords() tea.Cmd {
+	s := m.sess
+	if s == nil || m.journal == nil {
+		return nil
+	}
+	if m.readingRecords {
+		m.recordsDirty = true
+		return nil
+	}
+	m.readingRecords = true
+	j, tag := m.journal, common.Tag{Session: s.id}
+	return func() tea.Msg {
+		entries, err := j.SessionRecords(tag.Session)
+		return records{Tag: tag, entries: entries, err: err}
+	}
+}
+
+func (m *Model) onRecords(msg records) tea.Cmd {
+	m.readingRecords = false
+	if m.sess == nil || common.StaleFor(m.sess.id, msg) {
+		return nil
+	}
+	var cmd tea.Cmd
+	if msg.err != nil {
+		m.lastErr = fmt.Errorf("read the journal: %w", msg.err)
+	} else {
+		m.sess.journal.Update(journalEntries(msg.entries))
+	}
+	if m.recordsDirty {
+		m.recordsDirty = false
+		cmd = m.readRecords()
+	}
+	return cmd
+}

@@ -1,0 +1,83 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/muesli/termenv"
+	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/client"
+)
+
+// Credentials sign the program in without asking: the demo's public support account.
+// Never a real password: a real one is typed into the login screen and kept nowhere.
+type Credentials struct {
+	Email    string
+	Password string
+}
+
+// Options configure the root model (New). Run builds them from a Config; tests build
+// them directly around a client of a test server.
+type Options struct {
+	// Client talks to the server. Required. When UseToken is set its token is already
+	// in place (SetToken).
+	Client *client.Client
+	// Credentials, when set, sign in without the login screen (the demo).
+	Credentials *Credentials
+	// UseToken signs in with the client's token (SHADOW_TOKEN): GET /me says who it is.
+	UseToken bool
+	// StateDir is where this run's journal goes (audit.Options.StateDir).
+	StateDir string
+	// Demo says the server is the embedded demo; the screen says DEMO.
+	Demo bool
+	// Notices are shown on screen until the program ends: the client's connection
+	// warnings (TLS verification off, plain http) and the demo's fallback notice.
+	Notices []string
+	// Profile is the colour profile (termenv.Ascii under NO_COLOR).
+	Profile termenv.Profile
+	// Now is the clock of the banner's countdown and of expiry (time.Now when nil).
+	Now func() time.Time
+	// Tick is how often the screen is redrawn during a session so the countdown moves
+	// (1 s when zero).
+	Tick time.Duration
+	// Poll is how often the session's state is asked of the server, so a revocation is
+	// noticed without the admin doing anything (10 s when zero).
+	Poll time.Duration
+	// SearchDebounce is the picker's pause in typing before it searches (its default
+	// when zero).
+	SearchDebounce time.Duration
+	// PageSize is how many users one directory page asks for (100 when zero).
+	PageSize int
+	// Sync tunes the journal's sync loop.
+	Sync audit.SyncOptions
+	// Journal, when set, is used instead of opening one under StateDir. Tests use it to
+	// hold a journal they can break.
+	Journal *audit.Journal
+}
+
+// Defaults.
+const (
+	DefaultTick     = time.Second
+	DefaultPoll     = 10 * time.Second
+	DefaultPageSize = 100
+	// requestTimeout bounds one call to the server, retries included.
+	requestTimeout = 45 * time.Second
+	// journalTimeout bounds the wait for one record to be durable; past it the journal
+	// counts as failed and the session stops showing data.
+	journalTimeout = 10 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Tick <= 0 {
+		o.Tick = DefaultTick
+	}
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
+	return o
+}

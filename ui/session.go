@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/ui/banner"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/dashboards"
+	"github.com/shadowview/shadow/ui/journalview"
+	"github.com/shadowview/shadow/ui/matrix"
+)
+
+// session is one impersonation session while it is shown: the read-only view the
+// client gave, what the banner names, and the pages made for it. Pages are made anew
+// for every session, so nothing of one can carry over to the next.
+type session struct {
+	id     string
+	view   *client.View
+	info   banner.Info
+	user   api.UserRef // the impersonated user
+	reason string
+
+	// ctx is cancelled when the session ends, so its requests still on their way stop.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	dash    *dashboards.Model
+	perms   *matrix.Model
+	journal *journalview.Model
+	tab     int
+	opened  [3]bool // tabs whose data has been asked for
+	pending int     // page requests on their way
+}
+
+func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, reason, admin string, now time.Time) *session {
+	length := s.ExpiresAt.Sub(s.StartedAt)
+	if s.StartedAt.IsZero() || length <= 0 {
+		length = v.Remaining()
+	}
+	name := s.User.Name
+	if name == "" {
+		name = u.Name
+	}
+	user := s.User
+	if user.ID == "" {
+		user = u.Ref()
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	return &session{
+		id: s.ID, view: v, user: user, reason: reason,
+		// The countdown runs on this machine's clock from the session's length, as the
+		// client's own deadline does, so clock skew cannot stretch it.
+		info: banner.Info{User: name, Admin: admin, ExpiresAt: now.Add(length)},
+		ctx:  sctx, cancel: cancel,
+		dash: dashboards.New(ctx), perms: matrix.New(ctx), journal: journalview.New(ctx),
+	}
+}
+
+func (s *session) page() common.Component {
+	switch s.tab {
+	case TabPermissions:
+		return s.perms
+	case TabJournal:
+		return s.journal
+	}
+	return s.dash
+}
+
+func (s *session) setSize(w, h int) {
+	s.dash.SetSize(w, h)
+	s.perms.SetSize(w, h)
+	s.journal.SetSize(w, h)
+}
+
+func (s *session) loading() bool { return s.pending > 0 }
+
+// expired reports whether the countdown has run out, or the client closed the view
+// (its own deadline passed, or the server said the session is over).
+func (s *session) expired(now time.Time) bool {
+	return !now.Before(s.info.ExpiresAt) || s.view.Closed()
+}
+
+// showTab switches tabs; a tab's data is asked for the first time it is shown, so
+// nothing is fetched (or journaled as seen) that the admin did not open.
+func (m *Model) showTab(tab int) tea.Cmd {
+	s := m.sess
+	s.tab = tab
+	if s.opened[tab] {
+		return nil
+	}
+	s.opened[tab] = true
+	switch tab {
+	case TabDashboards:
+		return s.dash.Init()
+	case TabPermissions:
+		return s.perms.Init()
+	}
+	return m.readRecords()
+}

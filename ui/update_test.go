@@ -1,0 +1,450 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/server"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/dashboards"
+	"github.com/shadowview/shadow/ui/matrix"
+)
+
+// signedIn is a model signed in as the demo support account, on the picker.
+func signedInDriver(t *testing.T, e *testEnv) *driver {
+	t.Helper()
+	d := newDriver(t, New(e.options(termenv.Ascii)), 100, 30)
+	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), "Nora Lindqvist") {
+		t.Fatalf("not on the picker after signing in: %q\n%s", d.m.Screen(), d.view())
+	}
+	return d
+}
+
+// sessionRecords are the journal's records of one session, by action.
+func sessionActions(t *testing.T, j *audit.Journal, id string) []string {
+	t.Helper()
+	entries, err := j.SessionRecords(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Data.Action)
+	}
+	return out
+}
+
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+
+	d.press("?")
+	if !d.m.help || !strings.Contains(d.view(), "Keys") {
+		t.Fatal("? does not open the help")
+	}
+	d.press("q")
+	if d.quit || !d.m.help {
+		t.Fatal("keys other than ? and esc must not act behind the help")
+	}
+	d.press("esc")
+	if d.m.help {
+		t.Fatal("esc does not close the help")
+	}
+
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	if d.m.Tab() != TabDashboards || !strings.Contains(d.view(), "Fleet overview") {
+		t.Fatalf("the session does not open on the dashboards:\n%s", d.view())
+	}
+	for _, c := range []struct {
+		key  string
+		want int
+	}{{"2", TabPermissions}, {"3", TabJournal}, {"1", TabDashboards}, {"tab", TabPermissions}, {"tab", TabJournal}, {"tab", TabDashboards}, {"shift+tab", TabJournal}, {"shift+tab", TabPermissions}} {
+		d.press(c.key)
+		if d.m.Tab() != c.want {
+			t.Fatalf("%s: tab %d, want %d", c.key, d.m.Tab(), c.want)
+		}
+	}
+	// While the matrix filter has the keyboard, q, digits and tab are text.
+	d.press("/")
+	d.typeText("q1")
+	d.press("tab")
+	if d.m.Tab() != TabPermissions || d.m.confirm || !strings.Contains(d.view(), "Filter: q1") {
+		t.Fatalf("keys typed into the filter reached the root:\n%s", d.view())
+	}
+	d.press("esc")
+
+	d.press("q")
+	if !d.m.confirm || !strings.Contains(d.view(), "End the session?") {
+		t.Fatalf("q does not ask before ending:\n%s", d.view())
+	}
+	d.press("n")
+	if d.m.confirm || d.m.SessionID() != id {
+		t.Fatal("n does not keep the session")
+	}
+	d.press("q", "y")
+	if d.m.Screen() != ScreenPicker || d.m.SessionID() != "" || d.m.Banner() != nil {
+		t.Fatalf("y does not end the session: %q", d.m.Screen())
+	}
+	if got := sessionActions(t, e.journal, id); got[len(got)-1] != api.ActionSessionEnd {
+		t.Fatalf("the end is not journaled: %v", got)
+	}
+	s, err := e.staff(t, server.DemoSupportEmail).GetSession(context.Background(), id)
+	if err != nil || s.State != api.SessionEnded {
+		t.Fatalf("the server still has the session %v: %+v", err, s)
+	}
+
+	// ctrl+c in a session ends it on the server, journals it, then quits.
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-2")
+	id = d.m.SessionID()
+	d.press("ctrl+c")
+	if !d.quit {
+		t.Fatal("ctrl+c does not quit")
+	}
+	if got := sessionActions(t, e.journal, id); got[len(got)-1] != api.ActionSessionEnd {
+		t.Fatalf("ctrl+c did not journal the end: %v", got)
+	}
+	if s, _ := e.staff(t, server.DemoSupportEmail).GetSession(context.Background(), id); s.State != api.SessionEnded {
+		t.Fatalf("ctrl+c left the session %s", s.State)
+	}
+}
+
+func TestQOnThePickerQuits(t *testing.T) {
+	t.Parallel()
+	d := signedInDriver(t, newTestEnv(t, server.DemoSeed))
+	d.press("/")
+	d.typeText("q")
+	if d.quit {
+		t.Fatal("q typed into the search quit")
+	}
+	d.press("enter", "q")
+	if !d.quit {
+		t.Fatal("q on the picker does not quit")
+	}
+}
+
+// TestStaleRepliesNeverReachTheNextSession holds back a real reply of one session,
+// ends it, starts another, and delivers the old reply: the new session's pages must not
+// take it, nor a forged reply tagged with the old session.
+func TestStaleRepliesNeverReachTheNextSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-A")
+	first := d.m.SessionID()
+
+	// Ask for the matrix and hold its reply back.
+	d.hold = func(msg tea.Msg) bool { _, ok := msg.(viewReply); return ok }
+	d.press("2")
+	d.hold = nil
+	if len(d.held) != 1 {
+		t.Fatalf("held %d replies, want the matrix's", len(d.held))
+	}
+	late := d.held[0].(viewReply)
+	if _, ok := late.reply.(matrix.Loaded); !ok || late.Session != first {
+		t.Fatalf("held %T for %q", late.reply, late.Session)
+	}
+	d.press("1", "q", "y")
+
+	d.startSession(server.DemoTechnicianEmail, "TICKET-B")
+	second := d.m.SessionID()
+	if second == first {
+		t.Fatal("the same session twice")
+	}
+	d.press("2")
+	before := d.view()
+	if !strings.Contains(before, "Tomás Ortega") {
+		t.Fatalf("the second session's matrix is not Tomás's:\n%s", before)
+	}
+	d.send(late)
+	d.send(matrix.Loaded{Tag: late.Tag, Matrix: &api.PermissionMatrix{Subject: api.UserRef{Name: "STALE SUBJECT"}}})
+	d.send(dashboards.ListLoaded{Tag: common.Tag{Session: first, Seq: late.Seq + 1}, List: &api.DashboardList{
+		Dashboards: []api.DashboardSummary{{ID: "stale", Title: "STALE DASHBOARD"}}}})
+	d.press("1")
+	after := d.view()
+	d.press("2")
+	after += d.view()
+	if strings.Contains(after, "Nora") || strings.Contains(after, "STALE") {
+		t.Fatalf("a reply of the ended session reached the next one:\n%s", after)
+	}
+	if d.m.sess.pending != 0 {
+		t.Fatalf("stale replies changed the session's count of requests: %d", d.m.sess.pending)
+	}
+}
+
+// TestViewsAreJournaledBeforeTheyAreShown catches each reply carrying data on its way
+// to a page and checks the journal already holds its record, durably.
+func TestViewsAreJournaledBeforeTheyAreShown(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	checked := 0
+	d.hold = func(msg tea.Msg) bool {
+		r, ok := msg.(viewReply)
+		if !ok || r.reply == nil {
+			return false
+		}
+		entries, err := e.journal.SessionRecords(r.Session)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := entries[len(entries)-1].Data
+		want := map[string]string{"dashboards.ListLoaded": "dashboards: the list", "dashboards.Loaded": "dashboard ",
+			"matrix.Loaded": "permissions: ", "matrix.ExplainLoaded": "explain "}[typeName(r.reply)]
+		if want == "" || !strings.HasPrefix(last.Details, want) || (last.Action != api.ActionView && last.Action != api.ActionExplain) {
+			t.Errorf("%s is on its way to the page but the journal's last record is %s %q", typeName(r.reply), last.Action, last.Details)
+		}
+		checked++
+		return false
+	}
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	d.press("2", "enter")
+	if checked != 4 {
+		t.Fatalf("checked %d replies, want list, dashboard, matrix and explain", checked)
+	}
+	got := sessionActions(t, e.journal, d.m.SessionID())
+	want := []string{api.ActionSessionStart, api.ActionView, api.ActionView, api.ActionView, api.ActionExplain}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("journal %v, want %v", got, want)
+	}
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case dashboards.ListLoaded:
+		return "dashboards.ListLoaded"
+	case dashboards.Loaded:
+		return "dashboards.Loaded"
+	case matrix.Loaded:
+		return "matrix.Loaded"
+	case matrix.ExplainLoaded:
+		return "matrix.ExplainLoaded"
+	}
+	return ""
+}
+
+// TestJournalFailureStopsTheSession closes the real journal under a live session: the
+// next view must not reach the page, the session must end on the server, and the screen
+// must say why.
+func TestJournalFailureStopsTheSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	if err := e.journal.Close(context.Background()); err != nil && !errors.Is(err, audit.ErrUnsynced) {
+		t.Fatal(err)
+	}
+	d.press("2")
+	view := d.view()
+	if d.m.Screen() != ScreenFatal || d.m.Banner() != nil {
+		t.Fatalf("screen %q after the journal failed:\n%s", d.m.Screen(), view)
+	}
+	if !contains(view, "shadow cannot go on", "journal", "ended the session") {
+		t.Fatalf("the screen does not say why:\n%s", view)
+	}
+	if strings.Contains(view, "resources ×") || strings.Contains(view, "Truck") {
+		t.Fatalf("data that was not journaled is shown:\n%s", view)
+	}
+	if s, _ := e.staff(t, server.DemoSupportEmail).GetSession(context.Background(), id); s.State != api.SessionEnded {
+		t.Fatalf("the session is %s on the server", s.State)
+	}
+	d.press("/", "enter")
+	if d.m.Screen() != ScreenFatal || d.m.SessionID() != "" {
+		t.Fatal("shadow went on without a journal")
+	}
+	d.press("q")
+	if !d.quit {
+		t.Fatal("q does not quit the fatal screen")
+	}
+}
+
+// TestRevocationIsNoticedAndNothingCachedIsShown ends the session from elsewhere (the
+// company's admin) and lets the poll notice: the session ends with a message, and its
+// view can no longer be read, not even from the cache it filled.
+func TestRevocationIsNoticedAndNothingCachedIsShown(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id, v := d.m.SessionID(), d.m.sess.view
+	if _, err := v.Dashboards(context.Background()); err != nil {
+		t.Fatal(err) // a fresh cache entry now exists for this session
+	}
+	if err := e.staff(t, server.DemoCompanyAdminEmail).EndSession(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	d.send(pollDue{session: id})
+	if d.m.Screen() != ScreenPicker || d.m.Dialog() != "Session ended" || !strings.Contains(d.view(), "ended elsewhere") {
+		t.Fatalf("the revocation is not told: %q\n%s", d.m.Screen(), d.view())
+	}
+	if !v.Closed() {
+		t.Fatal("the dead session's view is still open")
+	}
+	if _, err := v.Dashboards(context.Background()); !errors.Is(err, client.ErrSessionExpired) {
+		t.Fatalf("the dead session's data is still served: %v", err)
+	}
+	if got := sessionActions(t, e.journal, id); got[len(got)-1] != api.ActionSessionExpire {
+		t.Fatalf("the revocation is not journaled: %v", got)
+	}
+	d.press("enter")
+	if d.m.Dialog() != "" {
+		t.Fatal("enter does not close the message")
+	}
+}
+
+// TestExpiryEndsTheSession moves the clock past the session's end: the next tick ends
+// it, on the server too, with a message.
+func TestExpiryEndsTheSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	d.send(tick{session: id})
+	if d.m.SessionID() != id {
+		t.Fatal("a tick before expiry ended the session")
+	}
+	e.clock.Advance(api.MaxSessionTTL + time.Second)
+	d.send(tick{session: id})
+	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), "time limit") {
+		t.Fatalf("expiry is not told: %q\n%s", d.m.Screen(), d.view())
+	}
+	if got := sessionActions(t, e.journal, id); got[len(got)-1] != api.ActionSessionExpire {
+		t.Fatalf("the expiry is not journaled: %v", got)
+	}
+	d.send(tick{session: id}) // a late tick of the ended session changes nothing
+	if d.m.Screen() != ScreenPicker {
+		t.Fatal("a stale tick acted")
+	}
+}
+
+func TestRefusalsAreJournaledWithTheServersCode(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.press("/")
+	d.typeText(server.DemoFleetManagerEmail)
+	d.press("enter", "enter", "enter") // no reason
+	if d.m.Screen() != ScreenReason || !strings.Contains(d.view(), "reason_required") {
+		t.Fatalf("the refusal is not shown in the server's words:\n%s", d.view())
+	}
+	entries, _ := e.journal.SessionRecords("")
+	last := entries[len(entries)-1].Data
+	if last.Action != api.ActionSessionRefused || !strings.HasPrefix(last.Details, "reason_required") || last.User.Name != "Nora Lindqvist" {
+		t.Fatalf("the refusal is journaled as %+v", last)
+	}
+	d.press("esc")
+	if d.m.Screen() != ScreenPicker {
+		t.Fatal("esc does not go back to the picker")
+	}
+}
+
+func TestLoginScreen(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	opts := e.options(termenv.Ascii)
+	opts.Credentials = nil
+	d := newDriver(t, New(opts), 80, 24)
+	if d.m.Screen() != ScreenLogin {
+		t.Fatalf("screen %q without credentials", d.m.Screen())
+	}
+	const secret = "not-the-password-42"
+	d.typeText(server.DemoSupportEmail)
+	d.press("tab")
+	d.typeText(secret)
+	if strings.Contains(d.m.View(), secret) || strings.Contains(d.m.View(), strings.Repeat("*", 5)) {
+		t.Fatal("the password (or its length) is drawn")
+	}
+	d.press("enter")
+	if !strings.Contains(d.view(), "Wrong email or password.") {
+		t.Fatalf("a wrong password is not said in words:\n%s", d.view())
+	}
+	d.press("enter")
+	if !strings.Contains(d.view(), "Enter your password.") {
+		t.Fatalf("the password is kept after submitting:\n%s", d.view())
+	}
+	for i := 0; i < 5; i++ {
+		d.typeText(secret)
+		d.press("enter")
+	}
+	if !strings.Contains(d.view(), "Too many failed sign-ins") {
+		t.Fatalf("the rate limit is not said:\n%s", d.view())
+	}
+	other := newTestEnv(t, server.DemoSeed)
+	opts = other.options(termenv.Ascii)
+	opts.Credentials = nil
+	d = newDriver(t, New(opts), 80, 24)
+	d.typeText(server.DemoFleetManagerEmail)
+	d.press("tab")
+	d.typeText(server.DemoSupportPassword)
+	d.press("enter")
+	if d.m.Screen() != ScreenLogin || !strings.Contains(d.view(), "may not impersonate") {
+		t.Fatalf("an account without the impersonate permission got in:\n%s", d.view())
+	}
+	d.typeText(server.DemoSupportPassword) // the email is kept; only the password is asked again
+	d.press("shift+tab")
+	for range server.DemoFleetManagerEmail {
+		d.press("backspace")
+	}
+	d.typeText(server.DemoSupportEmail)
+	d.press("enter")
+	if d.m.Screen() != ScreenPicker {
+		t.Fatalf("signing in with the right account fails: %q\n%s", d.m.Screen(), d.view())
+	}
+}
+
+func TestTokenSignIn(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	// An impersonation token given as one's own is refused.
+	tok := impersonationToken(t, e)
+	opts := e.options(termenv.Ascii)
+	opts.Credentials, opts.UseToken = nil, true
+	opts.Client = e.newClient(t)
+	opts.Client.SetToken(tok)
+	d := newDriver(t, New(opts), 80, 24)
+	if d.m.Screen() != ScreenFatal || !strings.Contains(d.view(), "impersonation token") {
+		t.Fatalf("an impersonation token was taken as the admin's: %q\n%s", d.m.Screen(), d.view())
+	}
+}
+
+// impersonationToken starts a session over plain HTTP (the client never hands its
+// tokens out) and returns the session's token.
+func impersonationToken(t *testing.T, e *testEnv) string {
+	t.Helper()
+	post := func(path, token string, body, out any) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, e.ts.URL+api.Prefix+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d %v", path, resp.StatusCode, err)
+		}
+	}
+	var login api.LoginResponse
+	post("/auth/login", "", api.LoginRequest{Email: server.DemoSupportEmail, Password: server.DemoSupportPassword}, &login)
+	var started api.StartSessionResponse
+	post("/impersonation/sessions", login.Token, api.StartSessionRequest{UserID: server.DemoFleetManagerID, Reason: "token test"}, &started)
+	return started.Token
+}
