@@ -194,7 +194,10 @@ func (s *syncer) run() {
 			if s.exitWhenIdle && !pending {
 				return
 			}
-			wait := min(time.Until(wakeAt), s.opts.RescanEvery-time.Since(lastScan))
+			wait := time.Until(wakeAt)
+			if !s.finishing() { // no rescans while closing: their due time must not cut the wait
+				wait = min(wait, s.opts.RescanEvery-time.Since(lastScan))
+			}
 			s.sleep(wait, true)
 			continue
 		}

@@ -220,6 +220,41 @@ func TestAnotherOrganisationsJournalIsLeftForIt(t *testing.T) {
 	}
 }
 
+// TestClosingWhileOfflineDoesNotSpin: Close gives the sync loop until its context ends
+// to push what is pending. While the server is down the loop waits out its backoff;
+// once a rescan of ended runs was due (rescans stop while closing) the wait came out
+// negative and the loop spun, reading the journal as fast as it could until the
+// context ended. Counted here in bbolt read transactions over a quiet stretch.
+func TestClosingWhileOfflineDoesNotSpin(t *testing.T) {
+	t.Parallel()
+	down := newTestClient(t, unusedAddr(t))
+	down.SetToken("a-token-for-a-server-that-is-down")
+	j := openTest(t, t.TempDir())
+	opts := fastSync
+	opts.MinBackoff, opts.MaxBackoff, opts.RescanEvery = 5*time.Second, 5*time.Second, 20*time.Millisecond
+	if err := j.StartSync(down, opts); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, j, "s", 1)
+	waitStatus(t, j, 10*time.Second, func(s Status) bool { return s.State == SyncOffline })
+	time.Sleep(3 * opts.RescanEvery) // a rescan is due by the time Close starts
+
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- j.Close(ctx) }()
+	time.Sleep(300 * time.Millisecond)
+	before := j.file.db.Stats().TxN
+	time.Sleep(500 * time.Millisecond)
+	reads := j.file.db.Stats().TxN - before
+	if err := <-closed; !errors.Is(err, ErrUnsynced) {
+		t.Fatalf("close with the server down: %v", err)
+	}
+	if reads > 50 {
+		t.Fatalf("the sync loop read the journal %d times in half a second while waiting to close", reads)
+	}
+}
+
 func TestAChangedServerKeyIsAnErrorNotAccepted(t *testing.T) {
 	t.Parallel()
 	fs := newFaultyServer(t)

@@ -55,10 +55,17 @@ func (g *readOnlyGuard) check(method string, header http.Header) error {
 	if api.SafeMethod(method) {
 		return nil
 	}
-	for _, v := range header.Values("Authorization") {
-		scheme, token, ok := strings.Cut(strings.TrimSpace(v), " ")
-		if ok && strings.EqualFold(scheme, "Bearer") && g.impersonating(strings.TrimSpace(token)) {
-			return errGuardRefused
+	// Every spelling of the name, not just the canonical one: a header map filled by
+	// hand ("authorization") goes out as it is, and the server reads it all the same.
+	for name, values := range header {
+		if !strings.EqualFold(name, "Authorization") {
+			continue
+		}
+		for _, v := range values {
+			scheme, token, ok := strings.Cut(strings.TrimSpace(v), " ")
+			if ok && strings.EqualFold(scheme, "Bearer") && g.impersonating(strings.TrimSpace(token)) {
+				return errGuardRefused
+			}
 		}
 	}
 	return nil

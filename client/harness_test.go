@@ -98,7 +98,6 @@ func (ts *testServer) pass(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ts *testServer) setFault(f fault) { ts.fault.Store(&f) }
-func (ts *testServer) clearFault()      { ts.fault.Store(nil) }
 
 func (ts *testServer) requests() []seenRequest {
 	ts.mu.Lock()

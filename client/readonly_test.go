@@ -94,3 +94,32 @@ func TestNoUnsafeRequestWithAnImpersonationTokenLeavesTheProcess(t *testing.T) {
 		t.Fatalf("only %d combinations tried", attempts)
 	}
 }
+
+// A header map filled by hand need not be canonical: Go sends "authorization" as it is
+// and the server reads it as Authorization. The guard must see the token under any
+// spelling of the name, or a hand-built write could slip past it.
+func TestGuardSeesTheTokenUnderAnySpellingOfTheHeader(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := staff(t, ts)
+	v, id := startNora(t, c)
+	ctx := ctxT(t)
+	before := ts.arrived.Load()
+	for _, name := range []string{"authorization", "AUTHORIZATION", "aUtHoRiZaTiOn"} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.w.base+api.Prefix+"/impersonation/sessions/"+id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header[name] = []string{"Bearer " + v.token}
+		resp, err := c.w.rest.GetClient().Do(req)
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		if !errors.Is(err, errGuardRefused) {
+			t.Errorf("DELETE with the token under %q: %v", name, err)
+		}
+	}
+	if got := ts.arrived.Load() - before; got != 0 {
+		t.Fatalf("%d unsafe requests with the impersonation token reached the server", got)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // settings validate IANA zone names on any machine
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -266,24 +265,17 @@ func (s *Server) revokeSessionsBy(actorID, why string) {
 	}
 }
 
-// bidiControls can reorder how text displays; names must not carry them.
-const bidiControls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
-
-// checkText validates a short display text: valid UTF-8, minRunes..maxRunes
-// characters, no control or bidi control characters.
+// checkText validates a short display text: org.TextProblem's rule, and
+// minRunes..maxRunes characters.
 func checkText(field, v string, minRunes, maxRunes int) *apiError {
-	n := utf8.RuneCountInString(v)
-	switch {
-	case !utf8.ValidString(v):
-		return errorf(api.CodeValidation, "%s is not valid UTF-8", field).field(field)
+	if problem := org.TextProblem(v); problem != "" {
+		return errorf(api.CodeValidation, "%s %s", field, problem).field(field)
+	}
+	switch n := utf8.RuneCountInString(v); {
 	case n < minRunes:
 		return errorf(api.CodeValidation, "%s is required", field).field(field)
 	case n > maxRunes:
 		return errorf(api.CodeValidation, "%s may have at most %d characters", field, maxRunes).field(field)
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return errorf(api.CodeValidation, "%s must not contain control characters", field).field(field)
-	case strings.ContainsAny(v, bidiControls):
-		return errorf(api.CodeValidation, "%s must not contain bidirectional control characters", field).field(field)
 	}
 	return nil
 }

@@ -183,7 +183,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id *identi
 		return s.refuseStart(actor, &ref, req.Reason, policy.Decision{Code: api.CodeValidation, Field: "ttl_seconds", Reason: "ttl_seconds must not be negative"})
 	}
 	ttl := s.sessionTTL
-	if req.TTLSeconds > 0 && time.Duration(req.TTLSeconds)*time.Second < ttl {
+	// Compared in seconds: a huge ttl_seconds times time.Second would overflow and wrap
+	// round to a negative length.
+	if req.TTLSeconds > 0 && req.TTLSeconds < int(ttl/time.Second) {
 		ttl = time.Duration(req.TTLSeconds) * time.Second
 	}
 	now := s.now().UTC()

@@ -209,6 +209,21 @@ func TestCustomerAdminCanEndVendorSession(t *testing.T) {
 // TestSessionExpiry: once the clock passes expires_at the token answers 401
 // session_expired at once, and the expiry is audited exactly once, dated when it
 // happened — also when nobody used the token and the log is read.
+// TestAbsurdTTLIsCapped: ttl_seconds so large that it overflows a time.Duration once
+// multiplied must be capped like any long one, not wrap round to a session that
+// expired centuries before it started (with a session.expire dated then).
+func TestAbsurdTTLIsCapped(t *testing.T) {
+	e := newEnv(t)
+	support := e.login(DemoSupportEmail)
+	var absurd api.StartSessionResponse
+	e.do("POST", "/api/v1/impersonation/sessions", support,
+		api.StartSessionRequest{UserID: DemoTechnicianID, Reason: "absurd", TTLSeconds: 9_300_000_000}).decode(t, 201, &absurd)
+	if d := absurd.Session.ExpiresAt.Sub(absurd.Session.StartedAt); d != DefaultSessionTTL {
+		t.Fatalf("ttl_seconds 9,300,000,000 gives %v", d)
+	}
+	e.do("GET", "/api/v1/me", absurd.Token, nil).decode(t, 200, nil)
+}
+
 func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.SessionTTL = 10 * time.Minute })
 	support := e.login(DemoSupportEmail)

@@ -23,7 +23,6 @@ package policy
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/shadowview/shadow/api"
@@ -136,21 +135,19 @@ func (p *Policy) Target(t *org.User) Decision {
 }
 
 // Reason validates the reason a session is started with: required, at most
-// api.MaxReasonLength characters, valid UTF-8, and free of control characters (it is
+// api.MaxReasonLength characters, and display text by org.TextProblem's rule (it is
 // shown in audit logs and terminals).
 func Reason(reason string) Decision {
-	trimmed := strings.TrimSpace(reason)
 	switch {
-	case trimmed == "":
+	case strings.TrimSpace(reason) == "":
 		return Decision{Code: api.CodeReasonRequired, Field: "reason",
 			Reason: "A reason is required: a ticket number or a sentence saying why."}
-	case !utf8.ValidString(reason):
-		return Decision{Code: api.CodeValidation, Field: "reason", Reason: "The reason is not valid UTF-8."}
-	case utf8.RuneCountInString(reason) > api.MaxReasonLength:
+	case utf8.ValidString(reason) && utf8.RuneCountInString(reason) > api.MaxReasonLength:
 		return Decision{Code: api.CodeValidation, Field: "reason",
 			Reason: fmt.Sprintf("The reason is longer than %d characters.", api.MaxReasonLength)}
-	case strings.IndexFunc(reason, unicode.IsControl) >= 0:
-		return Decision{Code: api.CodeValidation, Field: "reason", Reason: "The reason contains control characters."}
+	}
+	if problem := org.TextProblem(reason); problem != "" {
+		return Decision{Code: api.CodeValidation, Field: "reason", Reason: "The reason " + problem + "."}
 	}
 	return Decision{}
 }

@@ -135,6 +135,8 @@ func TestReason(t *testing.T) {
 		"bad \x1b[31m": api.CodeValidation,
 		"line\nbreak":  api.CodeValidation,
 		"\xff\xfe":     api.CodeValidation,
+		// Bidi controls, as in names and titles: the reason is read in audit logs.
+		"TICKET-1 \u202eevil": api.CodeValidation,
 	} {
 		d := Reason(reason)
 		if d.Code != want {

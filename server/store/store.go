@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -265,12 +266,26 @@ func (s *Store) AppendEvents(events ...Event) error {
 	return nil
 }
 
+// Times an event key can tell apart: unix nanoseconds in an int64, from 1970 (earlier
+// times, and the zero time, sort first) to 2262 (later ones sort last).
+var (
+	firstKeyTime = time.Unix(0, 0)
+	lastKeyTime  = time.Unix(0, math.MaxInt64)
+)
+
 // eventKey orders events by time, then by arrival: 8 bytes of unix nanoseconds and
-// 8 of sequence, both big-endian.
+// 8 of sequence, both big-endian. Times outside what the nanoseconds can hold are
+// clamped (UnixNano would wrap them round), so a bound such as until=3000-01-01 still
+// means "everything".
 func eventKey(t time.Time, seq uint64) []byte {
-	ns := t.UnixNano()
-	if ns < 0 || t.IsZero() {
+	var ns int64
+	switch {
+	case t.Before(firstKeyTime):
 		ns = 0
+	case t.After(lastKeyTime):
+		ns = math.MaxInt64
+	default:
+		ns = t.UnixNano()
 	}
 	k := make([]byte, 16)
 	binary.BigEndian.PutUint64(k, uint64(ns))

@@ -166,6 +166,23 @@ func TestEvents(t *testing.T) {
 	if n := count(EventFilter{Until: t0.Add(5 * time.Minute)}); n != 4 {
 		t.Errorf("until: %d", n)
 	}
+	// Bounds outside what nanoseconds since 1970 can hold in an int64 (before 1678,
+	// after 2262) still mean what they say, rather than wrapping round.
+	farPast, farFuture := time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		f    EventFilter
+		want int
+	}{
+		{"until the year 3000", EventFilter{Until: farFuture}, 25},
+		{"since the year 1500", EventFilter{Since: farPast}, 25},
+		{"since the year 3000", EventFilter{Since: farFuture}, 0},
+		{"until the year 1500", EventFilter{Until: farPast}, 0},
+	} {
+		if n := count(c.f); n != c.want {
+			t.Errorf("%s: %d events, want %d", c.name, n, c.want)
+		}
+	}
 	for _, bad := range []string{"x", "c1", "czz", "c" + fmt.Sprintf("%040x", 1)} {
 		if _, _, err := s.Events(EventFilter{Cursor: bad, Limit: 1}); !errors.Is(err, ErrBadCursor) {
 			t.Errorf("cursor %q: %v", bad, err)
