@@ -127,7 +127,8 @@ func uiCommand(args []string, stdout, stderr io.Writer) error {
 	cfg.Token = os.Getenv("SHADOW_TOKEN")
 	cfg.Demo = ui.DemoServer{Start: startDemoServer,
 		Credentials: ui.Credentials{Email: server.DemoSupportEmail, Password: server.DemoSupportPassword}}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	// ctrl+c is a key to the program; a SIGINT from elsewhere stops it like SIGTERM.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return ui.Run(ctx, cfg)
 }

@@ -51,7 +51,7 @@ type Config struct {
 const CloseTimeout = 3 * time.Second
 
 // Run is `shadow`: it connects (or starts the demo), runs the program until the admin
-// quits or ctx ends, ends any session still active, and gives the journal
+// quits or ctx ends (the caller cancels it on SIGINT, SIGTERM and SIGHUP), ends any session still active, and gives the journal
 // CloseTimeout to sync. Notices (connection warnings, records left to sync) go to
 // Stderr, before the program starts and after it ends.
 func Run(ctx context.Context, cfg Config) error {
@@ -121,7 +121,9 @@ func Run(ctx context.Context, cfg Config) error {
 		opts.Profile = common.DetectProfile()
 	}
 	m := New(opts)
-	progOpts := []tea.ProgramOption{tea.WithContext(ctx)}
+	// Signals are ctx's alone: with Bubble Tea's own handler too, a SIGTERM could make it
+	// both quit and be killed at once, and its shutdown then waits on itself for ever.
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
 	if !cfg.Inline {
 		progOpts = append(progOpts, tea.WithAltScreen())
 	}
