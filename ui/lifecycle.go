@@ -255,6 +255,12 @@ func waitStatus(ch <-chan audit.Status) tea.Cmd {
 
 func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
 	m.sync = msg.status
+	if n := len(msg.status.Notices); n > m.noticesSeen {
+		// The sync loop found something to tell once (another journal set aside, one left
+		// for its own server): the status line says the newest.
+		m.noticesSeen = n
+		m.lastErr = errors.New("journal: " + msg.status.Notices[n-1])
+	}
 	cmds := []tea.Cmd{waitStatus(msg.ch)}
 	if m.sess != nil {
 		cmds = append(cmds, m.readRecords())

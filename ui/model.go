@@ -74,6 +74,7 @@ type Model struct {
 	fatal    string  // why nothing more can be done (the journal failed)
 
 	usersPending                 int // directory pages on their way
+	noticesSeen                  int // the journal status's Notices already shown
 	readingRecords, recordsDirty bool
 	bodyHeight                   int // the pages' height at the last resize
 	keys                         rootKeys

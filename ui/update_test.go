@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -541,4 +543,30 @@ func TestSignInAgainAfterExpiry(t *testing.T) {
 	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), `1 users matching "nora"`) {
 		t.Fatalf("the demo did not sign in again: %q\n%s", d.m.Screen(), d.view())
 	}
+}
+
+// TestDamagedJournalIsTold puts a damaged journal of an "earlier run" where shadow
+// keeps them: signing in sets it aside and says so, and the new journal records it.
+func TestDamagedJournalIsTold(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	opts := e.options(termenv.Ascii)
+	opts.Journal, opts.StateDir = nil, t.TempDir()
+	dir := audit.JournalsDir(opts.StateDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "01HZZZZZZZZZZZZZZZZZZZZZZZ.db"), []byte("not a journal"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, New(opts), 100, 30)
+	if d.m.Dialog() != "Journal recovered" || !strings.Contains(d.view(), "set aside") {
+		t.Fatalf("the damaged journal is not told:\n%s", d.view())
+	}
+	d.press("enter")
+	entries, err := d.m.Journal().SessionRecords("")
+	if err != nil || len(entries) == 0 || entries[0].Data.Action != api.ActionJournalRecovered {
+		t.Fatalf("the new journal does not record the recovery: %v %+v", err, entries)
+	}
+	d.m.Shutdown(discard{})
 }
