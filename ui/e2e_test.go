@@ -32,9 +32,6 @@ import (
 // session, quit. Then the server's audit log must hold the session's journal records
 // and its requests, each with both identities.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	t.Parallel()
 	bin := shadowBinary(t)
 	dir := t.TempDir()
@@ -47,12 +44,8 @@ func TestEndToEnd(t *testing.T) {
 	if strings.Contains(term.text(), server.DemoSupportPassword) {
 		t.Fatal("the password is on the screen")
 	}
-	term.typeKeys("/nora")
-	term.waitFor(t, "the search", `1 users matching "nora"`)
-	term.typeKeys("\r\r")
-	term.waitFor(t, "the reason prompt", "Why are you shadowing Nora Lindqvist?")
-	term.typeKeys("E2E-1 dashboards look empty\r")
-	term.waitFor(t, "the session", "IMPERSONATING Nora Lindqvist", "READ-ONLY", "Fleet overview", "Vehicles by team")
+	term.shadow(t, "nora", "Nora Lindqvist", "E2E-1 dashboards look empty")
+	term.waitFor(t, "the dashboards", "READ-ONLY", "Fleet overview", "Vehicles by team")
 	if title := term.title(); !strings.Contains(title, "IMPERSONATING Nora Lindqvist") {
 		t.Fatalf("the terminal title does not say who is impersonated: %q", title)
 	}
@@ -302,6 +295,19 @@ func (s *vtScreen) title() string {
 
 func (s *vtScreen) typeKeys(keys string) { io.WriteString(s.w, keys) }
 
+// shadow searches for query (one match, named name), picks it, gives reason, and waits
+// for the session's banner. The prompt is waited for before the reason is typed: keys
+// typed ahead of a screen go to the screen before it.
+func (s *vtScreen) shadow(t testing.TB, query, name, reason string) {
+	t.Helper()
+	s.typeKeys("/" + query)
+	s.waitFor(t, "the search", `1 users matching "`+query+`"`)
+	s.typeKeys("\r\r")
+	s.waitFor(t, "the reason prompt", "Why are you shadowing "+name+"?")
+	s.typeKeys(reason + "\r")
+	s.waitFor(t, "the session", "IMPERSONATING "+name)
+}
+
 // waitFor waits until every word is on the screen.
 func (s *vtScreen) waitFor(t testing.TB, what string, words ...string) {
 	t.Helper()
@@ -331,9 +337,6 @@ func (s *vtScreen) waitFor(t testing.TB, what string, words ...string) {
 // under one server key, and a second demo at the same time runs on a throwaway server
 // and says so.
 func TestDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	t.Parallel()
 	bin := shadowBinary(t)
 	home := t.TempDir()
@@ -341,12 +344,7 @@ func TestDemo(t *testing.T) {
 
 	a := startShadow(t, bin, home)
 	a.waitFor(t, "the demo", "DEMO", "Pick a user to shadow", "signed in as Sam Rivera")
-	a.typeKeys("/nora")
-	a.waitFor(t, "the search", `1 users matching "nora"`)
-	a.typeKeys("\r\r")
-	a.waitFor(t, "the reason prompt", "Why are you shadowing Nora Lindqvist?")
-	a.typeKeys("DEMO-A\r")
-	a.waitFor(t, "the session", "IMPERSONATING Nora Lindqvist", "Fleet overview")
+	a.shadow(t, "nora", "Nora Lindqvist", "DEMO-A")
 	a.typeKeys("\x03")
 	a.exit(t, 0)
 
@@ -438,20 +436,12 @@ func shadowOut(t *testing.T, bin, home string, code int, args ...string) string 
 // TestStoppedBySignal sends SIGTERM to shadow in the middle of a session: it must end
 // the session on the server, journal the end, sync, restore the terminal and exit 1.
 func TestStoppedBySignal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	t.Parallel()
 	bin := shadowBinary(t)
 	home := t.TempDir()
 	s := startShadow(t, bin, home)
 	s.waitFor(t, "the demo", "Pick a user to shadow")
-	s.typeKeys("/tomas")
-	s.waitFor(t, "the search", `1 users matching "tomas"`)
-	s.typeKeys("\r\r")
-	s.waitFor(t, "the reason prompt", "Why are you shadowing Tomás Ortega?")
-	s.typeKeys("SIGNAL-1\r")
-	s.waitFor(t, "the session", "IMPERSONATING Tomás Ortega")
+	s.shadow(t, "tomas", "Tomás Ortega", "SIGNAL-1")
 	if err := syscall.Kill(s.pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

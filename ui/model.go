@@ -366,6 +366,7 @@ func (m *Model) quit() tea.Cmd {
 	case m.ending != nil:
 		return nil // sessionEnded quits
 	case m.screen == ScreenReason && m.reason.Busy():
+		m.lastErr = errors.New("quitting once the server answers the session start (a session it started is ended at once)")
 		return nil // the start's reply ends what it started, then quits
 	}
 	return tea.Quit
