@@ -570,3 +570,40 @@ func TestDamagedJournalIsTold(t *testing.T) {
 	}
 	d.m.Shutdown(discard{})
 }
+
+// TestQuitWhileTheSessionStarts presses ctrl+c while the server is starting a session:
+// shadow waits for the answer, ends the session it got at once (on the server too),
+// journals both, and only then quits — nothing of the session is shown.
+func TestQuitWhileTheSessionStarts(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.press("/")
+	d.typeText(server.DemoFleetManagerEmail)
+	d.press("enter", "enter")
+	d.typeText("TICKET-1")
+	d.hold = func(msg tea.Msg) bool { _, ok := msg.(sessionStarted); return ok }
+	d.press("enter")
+	d.hold = nil
+	if len(d.held) != 1 || !d.m.reason.Busy() {
+		t.Fatalf("the start is not on its way (%d held)", len(d.held))
+	}
+	d.press("ctrl+c")
+	if d.quit || !strings.Contains(d.view(), "quitting once the server answers") {
+		t.Fatalf("ctrl+c did not wait for the start, or did not say so:\n%s", d.view())
+	}
+	started := d.held[0].(sessionStarted)
+	d.send(started)
+	if !d.quit {
+		t.Fatal("shadow did not quit once the session was ended")
+	}
+	if strings.Contains(d.view(), "Fleet overview") {
+		t.Fatal("the session's data was shown")
+	}
+	if got := sessionActions(t, e.journal, started.session.ID); strings.Join(got, ",") != "session.start,session.end" {
+		t.Fatalf("journal %v", got)
+	}
+	if s, _ := e.staff(t, server.DemoSupportEmail).GetSession(context.Background(), started.session.ID); s.State != api.SessionEnded {
+		t.Fatalf("the session is %s on the server", s.State)
+	}
+}
