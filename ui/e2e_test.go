@@ -66,6 +66,12 @@ func TestEndToEnd(t *testing.T) {
 	term.typeKeys("\x03") // ctrl+c
 	term.exit(t, 0)
 	checkAuditLog(t, baseURL)
+
+	// A token the server refuses: said on screen, and shadow exits 1.
+	bad := startShadowEnv(t, bin, t.TempDir(), []string{"SHADOW_TOKEN=not-a-token"}, "--server", baseURL)
+	bad.waitFor(t, "the refusal", "shadow cannot go on", "Could not sign in")
+	bad.typeKeys("q")
+	bad.exit(t, 1)
 }
 
 var (
@@ -108,6 +114,12 @@ func TestMain(m *testing.M) {
 // cache under home, and returns its screen.
 func startShadow(t testing.TB, bin, home string, args ...string) *vtScreen {
 	t.Helper()
+	return startShadowEnv(t, bin, home, nil, args...)
+}
+
+// startShadowEnv is startShadow with more environment variables.
+func startShadowEnv(t testing.TB, bin, home string, env []string, args ...string) *vtScreen {
+	t.Helper()
 	const cols, rows = 100, 30
 	cmd := exec.Command(bin, args...)
 	tmp := filepath.Join(home, "tmp")
@@ -116,6 +128,7 @@ func startShadow(t testing.TB, bin, home string, args ...string) *vtScreen {
 	}
 	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "TMPDIR=" + tmp,
 		"XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	cmd.Env = append(cmd.Env, env...)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
 	if err != nil {
 		t.Fatal(err)
