@@ -182,7 +182,7 @@ func Compose(ctx *common.Context, info *Info, body string) string {
 	if room > 0 {
 		for _, l := range strings.SplitN(body, "\n", room+1)[:min(room, strings.Count(body, "\n")+1)] {
 			l = safetext.KeepColour(l)
-			if ansi.StringWidth(l) > width {
+			if common.Width(l) > width {
 				l = ansi.Truncate(l, width, "")
 			}
 			lines = append(lines, l)

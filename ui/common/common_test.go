@@ -171,3 +171,32 @@ func TestInputViewShowsTheCursorWithoutColour(t *testing.T) {
 		t.Fatal("with colour the input draws itself")
 	}
 }
+
+// TestWidthMatchesAnsi checks the fast Width against ansi.StringWidth: every rune it
+// counts as one cell on its own, and lines mixing colour, ASCII, those runes and
+// anything else (wide, combining, joined, controls, other escapes).
+func TestWidthMatchesAnsi(t *testing.T) {
+	for r := rune(0); r < 0x30000; r++ {
+		if oneCell(r) {
+			if w := ansi.StringWidth(string(r)); w != 1 {
+				t.Fatalf("%U counted as one cell, ansi says %d", r, w)
+			}
+			for _, next := range []rune{0x0301, 0xfe0f, 0x200d, 'a', 0x2500} {
+				pair := string(r) + string(next)
+				if Width(pair) != ansi.StringWidth(pair) {
+					t.Fatalf("%q: %d, ansi says %d", pair, Width(pair), ansi.StringWidth(pair))
+				}
+			}
+		}
+	}
+	st := NewStyles(termenv.ANSI256)
+	for _, line := range []string{
+		"", "plain ascii", st.Allow.Apply("✓") + " allow " + st.Deny.Apply("✗"), "┏━ Keys ━┓ ❯ ⋅ ⊘ … ⢀⡠⠔ ▁▃▅█",
+		"Chloé García · Tomás", "陳大文 wide", "e\u0301 combining", "👩‍💻 joined", "❤️ selector", "a\x1b]0;t\x07b",
+		"tab\there", "\x1b[1;38;5;38mTitle\x1b[0m", "\x1b[?25l", "🇳🇱", "x\u200by", "◽◾ emoji shapes",
+	} {
+		if got, want := Width(line), ansi.StringWidth(line); got != want {
+			t.Errorf("%q: %d, ansi says %d", line, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package common
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/internal/safetext"
@@ -18,12 +19,79 @@ func FitLine(line string, width int) string {
 	if width < 1 {
 		return ""
 	}
-	w := ansi.StringWidth(line)
+	w := Width(line)
 	if w > width {
 		line = ansi.Truncate(line, width, "")
-		w = ansi.StringWidth(line)
+		w = Width(line)
 	}
 	return line + Spaces(width-w)
+}
+
+// Width is the cells a line the UI drew takes: ansi.StringWidth's answer, found without
+// its grapheme segmentation when the line holds only colour (SGR) sequences, printable
+// ASCII and characters that always take one cell (the letters, box drawing, blocks,
+// braille, arrows and marks the UI draws with) — nearly every line of a frame, which is
+// measured again on its way to the screen. Anything else is left to ansi.StringWidth.
+func Width(s string) int {
+	w := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			w++
+			i++
+		case c == 0x1b:
+			n := sgrLen(s[i:])
+			if n == 0 {
+				return ansi.StringWidth(s)
+			}
+			i += n
+		case c < 0x80:
+			return ansi.StringWidth(s) // a control character
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !oneCell(r) {
+				return ansi.StringWidth(s)
+			}
+			w++
+			i += size
+		}
+	}
+	return w
+}
+
+// oneCell reports runes that take one cell on their own and never join a neighbour
+// into one grapheme (TestWidthMatchesAnsi checks every one against ansi.StringWidth).
+func oneCell(r rune) bool {
+	switch {
+	case r >= 0x00a1 && r <= 0x02ff && r != 0x00ad: // Latin-1 to IPA, not the soft hyphen
+	case r >= 0x2010 && r <= 0x2027: // dashes, quotes, bullet, ellipsis
+	case r >= 0x2190 && r <= 0x22ff: // arrows, mathematical operators
+	case r >= 0x2500 && r <= 0x25fc: // box drawing, blocks, geometric shapes (not ◽◾)
+	case r == 0x25ff:
+	case r >= 0x2800 && r <= 0x28ff: // braille
+	case r == 0x2713 || r == 0x2717 || r == 0x276f: // ✓ ✗ ❯
+	default:
+		return false
+	}
+	return true
+}
+
+// sgrLen is the length of the colour sequence (ESC [ parameters m) s starts with, or 0.
+func sgrLen(s string) int {
+	if len(s) < 3 || s[1] != '[' {
+		return 0
+	}
+	for i := 2; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 'm':
+			return i + 1
+		case (c >= '0' && c <= '9') || c == ';' || c == ':':
+		default:
+			return 0
+		}
+	}
+	return 0
 }
 
 // Block splits s into lines and fits it to exactly width × height: lines cut or padded,
