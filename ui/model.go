@@ -88,10 +88,11 @@ type dialog struct {
 
 // rootKeys are the bindings the root shows for itself beyond common.GlobalKeys.
 type rootKeys struct {
-	quit    key.Binding // q outside a session
-	abort   key.Binding // ctrl+c outside a session, as hinted
-	dismiss key.Binding
-	no      key.Binding
+	quit      key.Binding // q outside a session
+	abort     key.Binding // ctrl+c outside a session, as hinted
+	dismiss   key.Binding
+	no        key.Binding
+	closeHelp key.Binding
 }
 
 func defaultRootKeys() rootKeys {
@@ -100,6 +101,8 @@ func defaultRootKeys() rootKeys {
 		abort:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		dismiss: key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter", "close")),
 		no:      key.NewBinding(key.WithKeys("n", "esc", "q"), key.WithHelp("n", "keep going")),
+		// ? opens the help and closes it; esc is the hint, as everywhere else.
+		closeHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc", "close help")),
 	}
 }
 
@@ -301,10 +304,14 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	case m.help:
-		if key.Matches(msg, g.Help) || msg.Type == tea.KeyEsc {
+		if key.Matches(msg, m.keys.closeHelp) {
 			m.help = false
+			return nil
 		}
-		return nil
+		if !m.rootKey(msg) {
+			return nil // the page's keys do not act behind the help
+		}
+		m.help = false // q and the tab keys close it and act
 	case m.confirm:
 		switch {
 		case key.Matches(msg, g.Confirm):
@@ -396,7 +403,7 @@ func (m *Model) View() string {
 	switch m.screen {
 	case ScreenConnecting:
 		body = common.Join(common.Center([]string{m.spin.View() + " " + safetext.Clean(m.connecting)}, w, bodyH))
-		keys = common.KeyMaps{}
+		keys = quitKeys{m.keys.abort}
 	case ScreenEnding:
 		body = common.Join(common.Center([]string{m.spin.View() + " Ending the session…"}, w, bodyH))
 		keys = common.KeyMaps{}
@@ -405,6 +412,9 @@ func (m *Model) View() string {
 	case ScreenSession:
 		p := m.sess.page()
 		body, keys = p.View(), common.KeyMaps{p, ctx.Keys}
+		if capturing(p) {
+			keys = common.KeyMaps{p, quitKeys{ctx.Keys.Quit}} // q, tab and digits are text now
+		}
 	default:
 		p := m.page()
 		body = p.View()
@@ -420,19 +430,40 @@ func (m *Model) View() string {
 		keys = quitKeys{m.keys.quit}
 	case m.help:
 		body = chrome.HelpView(ctx, keys, w, bodyH)
+		keys = m.helpKeys()
 	case m.confirm:
 		body = chrome.Dialog(ctx, "End the session?", []string{
 			"Stop shadowing " + m.sess.info.User + " and return to the picker?", "",
 			"y end the session · n keep going"}, w, bodyH)
-		keys = common.KeyMaps{}
+		keys = quitKeys{ctx.Keys.Confirm, m.keys.no}
 	case m.dialog != nil:
 		body = chrome.Dialog(ctx, m.dialog.title, append(append([]string(nil), m.dialog.lines...), "", "enter to close"), w, bodyH)
-		keys = common.KeyMaps{}
+		keys = quitKeys{m.keys.dismiss}
 	}
 	return Screen(ctx, info, m.header(), body, m.statusLine(keys))
 }
 
-// quitKeys are the hints outside a session.
+// helpKeys are the keys that work while the help is shown: closing it, and the root's
+// own keys, which close it and act (the status line promises them).
+func (m *Model) helpKeys() quitKeys {
+	if m.sess != nil {
+		return quitKeys{m.keys.closeHelp, m.ctx.Keys.End, m.ctx.Keys.Quit}
+	}
+	return quitKeys{m.keys.closeHelp, m.keys.quit}
+}
+
+// rootKey reports whether a key is one the root acts on itself, so it works over the
+// help as the status line says: q, and during a session the tab keys.
+func (m *Model) rootKey(msg tea.KeyMsg) bool {
+	g := m.ctx.Keys
+	if m.sess == nil {
+		return key.Matches(msg, m.keys.quit)
+	}
+	return key.Matches(msg, g.End, g.NextTab, g.PrevTab, g.Tab1, g.Tab2, g.Tab3)
+}
+
+// quitKeys are hints the root gives for itself: outside a session, over the help and
+// in dialogs.
 type quitKeys []key.Binding
 
 func (q quitKeys) ShortHelp() []key.Binding  { return q }

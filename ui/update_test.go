@@ -57,13 +57,17 @@ func TestKeys(t *testing.T) {
 	if !d.m.help || !strings.Contains(d.view(), "Keys") {
 		t.Fatal("? does not open the help")
 	}
-	d.press("q")
-	if d.quit || !d.m.help {
-		t.Fatal("keys other than ? and esc must not act behind the help")
+	d.press("down", "enter")
+	if !d.m.help || d.m.Screen() != ScreenPicker {
+		t.Fatal("the page's keys must not act behind the help")
 	}
 	d.press("esc")
 	if d.m.help {
 		t.Fatal("esc does not close the help")
+	}
+	d.press("?", "?")
+	if d.m.help {
+		t.Fatal("? does not close the help")
 	}
 
 	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
@@ -121,6 +125,58 @@ func TestKeys(t *testing.T) {
 	}
 	if s, _ := e.staff(t, server.DemoSupportEmail).GetSession(context.Background(), id); s.State != api.SessionEnded {
 		t.Fatalf("ctrl+c left the session %s", s.State)
+	}
+}
+
+// statusLine is the last line of the frame.
+func (d *driver) statusLine() string {
+	lines := strings.Split(d.view(), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestHintsDoNotLie checks the status line promises only keys that work where it is
+// shown: over the help, q and the tab keys act (closing it); in text input and dialogs
+// the help key is not offered, nor keys that would be typed.
+func TestHintsDoNotLie(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.press("/")
+	if l := d.statusLine(); strings.Contains(l, "? help") || strings.Contains(l, "q quit") {
+		t.Fatalf("the search box takes ? and q as text, but the status line offers them: %q", l)
+	}
+	d.typeText(server.DemoFleetManagerEmail)
+	d.press("enter", "enter")
+	if l := d.statusLine(); d.m.Screen() != ScreenReason || strings.Contains(l, "? help") {
+		t.Fatalf("the reason prompt takes ? as text, but the status line offers help: %q", l)
+	}
+	d.typeText("TICKET-1")
+	d.press("enter")
+
+	d.press("?")
+	l := d.statusLine()
+	if !contains(l, "esc close help", "q end session") || strings.Contains(l, "↓/j") {
+		t.Fatalf("the status line over the help: %q", l)
+	}
+	d.press("q")
+	if d.m.help || !d.m.confirm {
+		t.Fatalf("q over the help does not ask to end the session, as the status line says:\n%s", d.view())
+	}
+	if l := d.statusLine(); !contains(l, "y end session", "n keep going") || strings.Contains(l, "? help") {
+		t.Fatalf("the status line under the end question: %q", l)
+	}
+	d.press("n", "?", "2")
+	if d.m.help || d.m.Tab() != TabPermissions {
+		t.Fatal("a tab key over the help does not close it and switch")
+	}
+	d.press("/")
+	if l := d.statusLine(); strings.Contains(l, "q end session") || strings.Contains(l, "tab next tab") || strings.Contains(l, "? help") {
+		t.Fatalf("the filter takes q, tab and ? as text, but the status line offers them: %q", l)
+	}
+	d.press("esc", "q", "y")
+	d.press("?", "q")
+	if !d.quit {
+		t.Fatal("q over the help on the picker does not quit, as the status line says")
 	}
 }
 

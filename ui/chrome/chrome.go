@@ -81,14 +81,27 @@ func (s *Status) SetError(err error) {
 const pinFrom = 30
 
 // View is the status line, exactly width cells: sync state, then the error, then as many
-// of keys' hints as fit, and the help key pinned at the right end.
+// of keys' hints as fit, and the help key pinned at the right end when keys offer it. A
+// page typing text takes ? as a letter and a dialog waits for its own answer, so their
+// keys leave the help key out and the line does not promise it.
 func (s *Status) View(width int, keys help.KeyMap) string {
 	if width < 1 {
 		return ""
 	}
+	var hints []key.Binding
+	offersHelp := false
+	if keys != nil {
+		for _, b := range keys.ShortHelp() {
+			if sameKeys(b, s.helpKey) {
+				offersHelp = true
+			} else {
+				hints = append(hints, b)
+			}
+		}
+	}
 	pin := ""
 	left := width
-	if width >= pinFrom {
+	if offersHelp && width >= pinFrom {
 		pin = " │ " + s.help.ShortHelpView([]key.Binding{s.helpKey})
 		left -= ansi.StringWidth(pin)
 	}
@@ -101,14 +114,6 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	}
 	line := "journal: " + paint.Apply(s.sync.String())
 	used := len("journal: ") + len([]rune(s.sync.String()))
-	var hints []key.Binding
-	if keys != nil {
-		for _, b := range keys.ShortHelp() {
-			if !sameKeys(b, s.helpKey) {
-				hints = append(hints, b)
-			}
-		}
-	}
 	if s.err != "" {
 		room := left - used - 3
 		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 45 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/ui/chrome"
 	"github.com/shadowview/shadow/ui/common"
@@ -56,11 +57,25 @@ func TestStatusLine(t *testing.T) {
 		}
 		s.SetError(nil)
 		s.SetSync(chrome.Sync{})
-		if plain := uitest.Plain(s.View(80, nil)); strings.Join(strings.Fields(plain), " ") != "journal: synced │ ? help" {
+		if plain := uitest.Plain(s.View(80, ctx.Keys)); !strings.HasSuffix(plain, "│ ? help") {
+			t.Errorf("keys offering help do not pin it: %q", plain)
+		}
+		// Keys without the help key (a text input, a dialog) leave it out: ? would be
+		// typed, or do nothing.
+		if plain := uitest.Plain(s.View(80, nil)); strings.Join(strings.Fields(plain), " ") != "journal: synced" {
+			t.Errorf("no keys, yet %q", plain)
+		}
+		if plain := uitest.Plain(s.View(80, bindings{ctx.Keys.End})); strings.Contains(plain, "? help") || !strings.Contains(plain, "q end session") {
 			t.Errorf("%q", plain)
 		}
 	}
 }
+
+// bindings is a key map of a few bindings.
+type bindings []key.Binding
+
+func (b bindings) ShortHelp() []key.Binding  { return b }
+func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }
 
 func TestGolden(t *testing.T) {
 	for _, p := range uitest.Profiles {

@@ -49,7 +49,7 @@ func DefaultGlobalKeys() GlobalKeys {
 		Tab2:    key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "permissions")),
 		Tab3:    key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "journal")),
 		End:     key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "end session")),
-		Confirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		Confirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "end session")),
 	}
 }
 
