@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/grid"
 )
@@ -98,6 +99,10 @@ type Model struct {
 	haystack []string // per row: lower-cased name, type and id, for the filter
 	glyphs   []drawnGlyphs
 	grid     *grid.Model[int]
+	// nameW and typeW are the widest resource name and type (capped), measured once per
+	// matrix; first is the first action column (after the name, and the type when shown).
+	nameW, typeW int
+	first        int
 
 	filter     textinput.Model
 	filtering  bool
@@ -146,6 +151,7 @@ func (m *Model) Capturing() bool { return m.filtering }
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
 	m.filter.Width = max(1, width-ansi.StringWidth(m.filter.Prompt)-2)
+	m.layoutColumns()
 	m.relayout()
 }
 
@@ -224,27 +230,93 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// setMatrix takes a new matrix: columns sized to it, the filter index built once.
+// Column sizes. The name column is as wide as the widest name up to maxName, narrowed
+// down to minName so that every action fits, and when they cannot all fit anyway, given
+// up to two fifths of the width; the type
+// column shows from typeFrom cells; action columns start one cell wider than their
+// title (so neighbouring titles never touch) and spread up to maxAction on a wide
+// terminal.
+const (
+	minName   = 12
+	maxName   = 48
+	maxType   = 16
+	typeFrom  = 64
+	minAction = 5
+	maxAction = 11
+)
+
+// setMatrix takes a new matrix: the filter index built and the names measured once.
 func (m *Model) setMatrix(pm *api.PermissionMatrix) {
 	m.matrix = pm
 	m.haystack = make([]string, len(pm.Rows))
-	nameW := len("Resource")
+	m.nameW, m.typeW = len("Resource"), len("Type")
 	for i, r := range pm.Rows {
 		m.haystack[i] = strings.ToLower(r.Resource.Name + "\x00" + r.Resource.Type + "\x00" + r.Resource.ID)
-		if i < 2000 { // a sample is enough to size the column; the grid cuts the rest
-			nameW = max(nameW, safetext.Width(r.Resource.Name))
+		if m.nameW < maxName {
+			m.nameW = min(maxName, max(m.nameW, safetext.Width(r.Resource.Name)))
+		}
+		if m.typeW < maxType {
+			m.typeW = min(maxType, max(m.typeW, safetext.Width(r.Resource.Type)))
 		}
 	}
-	cols := []grid.Column{{Title: "Resource", Width: min(nameW, 28)}}
-	for _, a := range pm.Actions {
-		w := max(5, min(safetext.Width(a), 9))
-		w |= 1 // odd, so a glyph sits in the middle, bracketed or not
-		cols = append(cols, grid.Column{Title: a, Width: w, Align: grid.Center})
-	}
-	m.drawGlyphs(cols)
-	m.grid.SetColumns(cols)
-	m.grid.SetFrozen(1)
+	m.layoutColumns()
 	m.applyFilter()
+}
+
+// layoutColumns sizes the columns to the matrix and the width: the resource's name,
+// its type (when there is room), then the actions, spread over what is left.
+func (m *Model) layoutColumns() {
+	pm := m.matrix
+	if pm == nil {
+		return
+	}
+	actions := make([]int, len(pm.Actions))
+	used := grid.Gutter
+	for i, a := range pm.Actions {
+		actions[i] = max(minAction, min(safetext.Width(a)+1, maxAction-2)) | 1 // odd: a glyph sits in the middle, bracketed or not
+		used += actions[i] + 1
+	}
+	showType := m.width >= typeFrom
+	if showType {
+		used += m.typeW + 1
+	}
+	name := m.nameW
+	switch {
+	case used+name <= m.width:
+	case m.width-used >= minName:
+		name = m.width - used // every action in view; the longest names are cut
+	default:
+		// The actions scroll sideways anyway: the names keep up to two fifths of the width.
+		name = min(m.nameW, max(minName, m.width*2/5))
+	}
+	// What is left spreads the action columns, two cells at a time so glyphs stay centred.
+	for spare := m.width - used - name; spare >= 2; {
+		grown := false
+		for i := range actions {
+			if spare >= 2 && actions[i] < maxAction {
+				actions[i] += 2
+				spare -= 2
+				grown = true
+			}
+		}
+		if !grown {
+			break
+		}
+	}
+	cols := []grid.Column{{Title: "Resource", Width: name}}
+	if showType {
+		cols = append(cols, grid.Column{Title: "Type", Width: m.typeW})
+	}
+	for i, a := range pm.Actions {
+		cols = append(cols, grid.Column{Title: a, Width: actions[i], Align: grid.Center})
+	}
+	action := m.colIndex() // kept when the type column comes or goes
+	m.first = len(cols) - len(pm.Actions)
+	m.drawGlyphs(cols[m.first:])
+	m.grid.SetColumns(cols)
+	m.grid.SetFrozen(m.first)
+	row, _ := m.grid.Cursor()
+	m.grid.SetCursor(row, m.first+max(0, action))
 }
 
 // applyFilter recomputes the visible rows, keeping the cursor on the same resource when
@@ -304,11 +376,14 @@ func (m *Model) effect(row, action int) (byte, int) {
 
 func (m *Model) cell(row, col int) grid.Cell {
 	r := m.matrix.Rows[row]
-	if col == 0 {
+	switch {
+	case col == 0:
 		return grid.Cell{Text: r.Resource.Name}
+	case col < m.first:
+		return grid.Cell{Text: r.Resource.Type, Paint: m.ctx.Styles.Muted}
 	}
-	e, _ := m.effect(row, col-1)
-	g := m.glyphs[col-1]
+	e, _ := m.effect(row, col-m.first)
+	g := m.glyphs[col-m.first]
 	switch e {
 	case api.EffectAllow:
 		return grid.Cell{Text: GlyphAllow, Drawn: g.allow}
@@ -323,10 +398,11 @@ func (m *Model) cell(row, col int) grid.Cell {
 // drawnGlyphs are an action column's three cells, drawn once per matrix.
 type drawnGlyphs struct{ allow, deny, none string }
 
-func (m *Model) drawGlyphs(cols []grid.Column) {
+// drawGlyphs draws the cells of the action columns.
+func (m *Model) drawGlyphs(actions []grid.Column) {
 	st := m.ctx.Styles
-	m.glyphs = make([]drawnGlyphs, len(cols)-1)
-	for i, c := range cols[1:] {
+	m.glyphs = make([]drawnGlyphs, len(actions))
+	for i, c := range actions {
 		m.glyphs[i] = drawnGlyphs{
 			allow: st.Allow.Apply(safetext.Center(GlyphAllow, c.Width)),
 			deny:  st.Deny.Apply(safetext.Center(GlyphDeny, c.Width)),
@@ -338,11 +414,11 @@ func (m *Model) drawGlyphs(cols []grid.Column) {
 // current is the resource and action under the cursor.
 func (m *Model) current() (api.Resource, string, bool) {
 	row, ok := m.grid.Selected()
-	_, col := m.grid.Cursor()
-	if !ok || m.matrix == nil || col < 1 || col > len(m.matrix.Actions) {
+	a := m.colIndex()
+	if !ok || m.matrix == nil || a < 0 || a >= len(m.matrix.Actions) {
 		return api.Resource{}, "", false
 	}
-	return m.matrix.Rows[row].Resource, m.matrix.Actions[col-1], true
+	return m.matrix.Rows[row].Resource, m.matrix.Actions[a], true
 }
 
 // View implements tea.Model.
@@ -377,10 +453,11 @@ func (m *Model) summary() string {
 	st := m.ctx.Styles
 	pm := m.matrix
 	s := st.Title.Apply(safetext.Fit(pm.Subject.Name, max(8, m.width/3)))
+	n := func(v int) string { return chart.Number(float64(v)) }
 	if shown := m.grid.Len(); shown == len(pm.Rows) {
-		s += fmt.Sprintf(" · %d resources × %d actions", len(pm.Rows), len(pm.Actions))
+		s += fmt.Sprintf(" · %s resources × %s actions", n(len(pm.Rows)), n(len(pm.Actions)))
 	} else {
-		s += fmt.Sprintf(" · %d of %d resources × %d actions", shown, len(pm.Rows), len(pm.Actions))
+		s += fmt.Sprintf(" · %s of %s resources × %s actions", n(shown), n(len(pm.Rows)), n(len(pm.Actions)))
 	}
 	if m.loading {
 		s += st.Muted.Apply(" · reloading…")
@@ -425,9 +502,10 @@ func (m *Model) detail() []string {
 	return []string{common.FitLine(where, m.width), common.FitLine(what, m.width)}
 }
 
+// colIndex is the action under the cursor (an index of Actions; below 0 for none).
 func (m *Model) colIndex() int {
 	_, col := m.grid.Cursor()
-	return col - 1
+	return col - m.first
 }
 
 // source says in words where an effect came from.

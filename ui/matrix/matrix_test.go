@@ -3,6 +3,7 @@ package matrix_test
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -141,11 +142,11 @@ func TestFilterAndDenyOnly(t *testing.T) {
 	uitest.Press(m, "backspace", "backspace", "backspace", "backspace", "0", "4", "9", "9")
 	uitest.Press(m, "enter")
 	view := uitest.Plain(m.View())
-	if m.Capturing() || !strings.Contains(view, "11 of 5000 resources") || !strings.Contains(view, `filter "0499"`) {
+	if m.Capturing() || !strings.Contains(view, "11 of 5,000 resources") || !strings.Contains(view, `filter "0499"`) {
 		t.Fatalf("filter by id digits:\n%s", view)
 	}
 	uitest.Press(m, "/", "esc")
-	if !strings.Contains(uitest.Plain(m.View()), "5000 resources × 20 actions") {
+	if !strings.Contains(uitest.Plain(m.View()), "5,000 resources × 20 actions") {
 		t.Fatal("esc did not clear the filter")
 	}
 	uitest.Press(m, "/")
@@ -160,7 +161,7 @@ func TestFilterAndDenyOnly(t *testing.T) {
 		}
 	}
 	view = uitest.Plain(m.View())
-	if !strings.Contains(view, "deny rows only") || !strings.Contains(view, fmt.Sprintf("%d of 5000 resources", want)) {
+	if !strings.Contains(view, "deny rows only") || !strings.Contains(view, fmt.Sprintf("%d of 5,000 resources", want)) {
 		t.Fatalf("deny only should leave the %d vehicles with a deny:\n%s", want, view)
 	}
 }
@@ -284,4 +285,73 @@ func BenchmarkKeystrokeVsBubblesTable(b *testing.B) {
 			sink = t.View()
 		}
 	})
+}
+
+// demoLike is a matrix shaped like the demo's: six actions, a few resource types, and
+// the longest name far down the list.
+func demoLike(rows int) *api.PermissionMatrix {
+	pm := uitest.Matrix(rows, 6)
+	pm.Actions = []string{"view", "create", "edit", "delete", "share", "export"}
+	pm.Rows[rows-10].Resource.Name = "North at a glance, all depots"
+	return pm
+}
+
+// TestColumnsUseTheWidth checks the matrix's layout: a type column, a name column as
+// wide as the longest name anywhere in the list, action titles that never touch, and a
+// wide terminal used rather than left blank.
+func TestColumnsUseTheWidth(t *testing.T) {
+	pm := demoLike(3000)
+	longest := pm.Rows[2990].Resource.Name
+	titles := regexp.MustCompile(`view {2,}create {2,}edit {2,}delete {2,}share {2,}export`)
+	for _, w := range []int{80, 120, 200} {
+		m := loaded(t, uitest.Profiles[0], w, 24, pm)
+		lines := uitest.AssertFrame(t, m.View(), w, 24)
+		header := lines[2]
+		if !strings.HasPrefix(header, "  Resource") || !strings.Contains(header, "Type") || !titles.MatchString(header) {
+			t.Fatalf("%d cells: header %q", w, header)
+		}
+		if strings.HasSuffix(strings.TrimRight(header, " "), "›") {
+			t.Fatalf("%d cells: six actions do not all fit: %q", w, header)
+		}
+		if row := lines[3]; !strings.Contains(row, "vehicle") {
+			t.Fatalf("%d cells: the first row has no type: %q", w, row)
+		}
+		if used := len([]rune(strings.TrimRight(header, " "))); w == 120 && used < w*3/4 {
+			t.Fatalf("%d cells: the matrix uses %d of them:\n%s", w, used, strings.Join(lines, "\n"))
+		}
+		uitest.Press(m, "G")
+		for range 9 {
+			uitest.Press(m, "up")
+		}
+		if v := uitest.Plain(m.View()); !strings.Contains(v, longest+" ") {
+			t.Fatalf("%d cells: the longest name, far down the list, is cut:\n%s", w, v)
+		}
+	}
+	m := loaded(t, uitest.Profiles[0], 40, 12, pm)
+	if header := uitest.AssertFrame(t, m.View(), 40, 12)[2]; strings.Contains(header, "Type") {
+		t.Fatalf("at 40 cells the type column takes room the actions need: %q", header)
+	}
+}
+
+// TestResizeKeepsTheCursorsAction crosses the width at which the type column comes and
+// goes: the cursor stays on the same action.
+func TestResizeKeepsTheCursorsAction(t *testing.T) {
+	m := loaded(t, uitest.Profiles[0], 120, 24, demoLike(50))
+	uitest.Press(m, "right", "right", "right")
+	ask := func() string {
+		req, ok := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter", "esc"))
+		if !ok {
+			t.Fatal("enter did not ask")
+		}
+		return req.Action
+	}
+	if a := ask(); a != "delete" {
+		t.Fatalf("explained %q", a)
+	}
+	for _, w := range []int{40, 120, 63, 64} {
+		m.SetSize(w, 24)
+		if a := ask(); a != "delete" {
+			t.Fatalf("after resizing to %d cells the cursor is on %q", w, a)
+		}
+	}
 }
