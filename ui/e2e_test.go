@@ -314,7 +314,7 @@ func (s *vtScreen) typeKeys(keys string) { io.WriteString(s.w, keys) }
 func (s *vtScreen) shadow(t testing.TB, query, name, reason string) {
 	t.Helper()
 	s.typeKeys("/" + query)
-	s.waitFor(t, "the search", `1 users matching "`+query+`"`)
+	s.waitFor(t, "the search", `1 user matching "`+query+`"`)
 	s.typeKeys("\r\r")
 	s.waitFor(t, "the reason prompt", "Why are you shadowing "+name+"?")
 	s.typeKeys(reason + "\r")

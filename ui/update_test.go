@@ -596,7 +596,7 @@ func TestSignInAgainAfterExpiry(t *testing.T) {
 	demo.clock.Advance(server.DefaultTokenTTL + time.Minute)
 	d.press("/")
 	d.typeText("nora")
-	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), `1 users matching "nora"`) {
+	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), `1 user matching "nora"`) {
 		t.Fatalf("the demo did not sign in again: %q\n%s", d.m.Screen(), d.view())
 	}
 }

@@ -10,7 +10,6 @@
 package picker
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -72,8 +71,10 @@ type KeyMap struct {
 
 // DefaultKeyMap is the picker's bindings.
 func DefaultKeyMap() KeyMap {
+	g := grid.DefaultKeyMap()
+	g.Bottom.SetHelp("G/end", "last loaded") // the directory loads a page at a time
 	return KeyMap{
-		Grid:       grid.DefaultKeyMap(),
+		Grid:       g,
 		Pick:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "shadow user")),
 		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		EndSearch:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
@@ -161,10 +162,27 @@ func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
 	m.input.Width = max(1, width-ansi.StringWidth(m.input.Prompt)-1)
 	m.grid.SetColumns(columns(width))
-	m.grid.SetSize(width, max(1, height-4))
+	m.grid.SetSize(width, max(1, height-m.extraLines()))
 	if m.Prefetch == 0 {
 		m.Prefetch = max(10, height)
 	}
+}
+
+// compactBelow is the height under which the picker keeps one line above the list and
+// one below it, so a short terminal still shows users.
+const compactBelow = 8
+
+// extraLines is what the picker draws besides the list: a title, the search line, the
+// line about the user under the cursor and its own status line; on a short terminal
+// only one line above the list and one below.
+func (m *Model) extraLines() int {
+	switch {
+	case m.height >= compactBelow:
+		return 4
+	case m.height >= 4:
+		return 2
+	}
+	return max(0, m.height-2) // the list's header and a row first
 }
 
 // columns are the directory's columns for a width: a note column with the reason a
@@ -374,12 +392,13 @@ func (m *Model) View() string {
 		return ""
 	}
 	st := m.ctx.Styles
-	lines := make([]string, 0, m.height)
-	lines = append(lines, common.FitLine(st.Title.Apply("Pick a user to shadow")+st.Muted.Apply(" · "+m.counts()), m.width))
+	title := st.Title.Apply("Pick a user to shadow")
+	if c := m.counts(); c != "" {
+		title += st.Muted.Apply(" · " + c)
+	}
+	search := st.Muted.Apply("/ to search by name, email or company")
 	if m.searching || m.input.Value() != "" {
-		lines = append(lines, common.FitLine(st.InputView(m.input), m.width))
-	} else {
-		lines = append(lines, common.FitLine(st.Muted.Apply("/ to search by name, email or company"), m.width))
+		search = st.InputView(m.input)
 	}
 	switch {
 	case m.waitingFirst && m.grid.Len() == 0:
@@ -389,57 +408,104 @@ func (m *Model) View() string {
 	default:
 		m.grid.Empty = "No user matches."
 	}
-	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
-	lines = append(lines, m.detail(), m.status())
+	list := common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)
+	status := m.status()
+	lines := make([]string, 0, m.height)
+	if m.height < compactBelow {
+		// Short: the search when there is one (else the title), the list, then the
+		// picker's own news (else who is under the cursor).
+		top, bottom := common.FitLine(title, m.width), status
+		if m.searching || m.input.Value() != "" {
+			top = common.FitLine(search, m.width)
+		}
+		if bottom == "" {
+			bottom = m.detail(1)[0]
+		}
+		switch m.extraLines() {
+		case 2:
+			lines = append(append(append(lines, top), list...), common.FitLine(bottom, m.width))
+		case 1:
+			lines = append(append(lines, top), list...)
+		default:
+			lines = list
+		}
+		return common.Join(common.Fill(lines, m.width, m.height))
+	}
+	lines = append(lines, common.FitLine(title, m.width), common.FitLine(search, m.width))
+	lines = append(lines, list...)
+	if status == "" {
+		lines = append(lines, m.detail(2)...) // a long reason takes the free line under it
+	} else {
+		lines = append(lines, m.detail(1)[0], common.FitLine(status, m.width))
+	}
 	return common.Join(common.Fill(lines, m.width, m.height))
 }
 
+// counts says how many users the list holds: "44 users", "1 user matching "nora"",
+// "100,055 users · 100 loaded", "600+ users matching "gen"" (a search's total is not
+// always known). Empty when a search failed and the list is empty.
 func (m *Model) counts() string {
 	n := m.grid.Len()
-	var s string
-	switch {
-	case m.total >= 0 && n < m.total:
-		s = fmt.Sprintf("%s of %s users loaded", chart.Number(float64(n)), chart.Number(float64(m.total)))
-	case m.total >= 0:
-		s = fmt.Sprintf("%s users", chart.Number(float64(m.total)))
-	case m.next != "":
-		s = fmt.Sprintf("%s users loaded, more to come", chart.Number(float64(n)))
-	default:
-		s = fmt.Sprintf("%s users", chart.Number(float64(n)))
-	}
+	num := func(v int) string { return chart.Number(float64(v)) }
+	users := func(v int) string { return num(v) + " " + plural(v, "user", "users") }
+	matching := ""
 	if m.shownQuery != "" {
-		s += " matching \"" + safetext.Fit(m.shownQuery, 30) + "\""
+		matching = " matching " + quoted(m.shownQuery)
 	}
-	return s
+	switch {
+	case m.err != nil && n == 0:
+		return ""
+	case m.total >= 0 && n < m.total:
+		return users(m.total) + matching + " · " + num(n) + " loaded"
+	case m.total >= 0:
+		return users(m.total) + matching
+	case m.next != "":
+		return num(n) + "+ users" + matching
+	}
+	return users(n) + matching
 }
 
-// detail says who is under the cursor and whether they can be shadowed.
-func (m *Model) detail() string {
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// detail says who is under the cursor and whether they can be shadowed, in at most
+// maxLines lines of exactly the width (a long reason wraps instead of being cut).
+func (m *Model) detail(maxLines int) []string {
 	st := m.ctx.Styles
 	u, ok := m.grid.Selected()
 	if !ok {
-		return common.Spaces(m.width)
+		return common.FitLines(nil, m.width, maxLines)
 	}
 	if !u.Impersonable {
-		return common.FitLine(st.Warn.Apply(GlyphBlocked+" Cannot shadow "+safetext.Clean(u.Name)+": ")+reason(u), m.width)
+		var lines []string
+		for _, l := range safetext.Wrap(GlyphBlocked+" Cannot shadow "+u.Name+": "+reason(u), m.width, maxLines) {
+			lines = append(lines, st.Warn.Apply(l))
+		}
+		return common.FitLines(lines, m.width, maxLines)
 	}
-	return common.FitLine(st.Bold.Apply(safetext.Clean(u.Name))+" · "+safetext.Clean(u.Email)+" · "+safetext.Clean(u.Company)+st.Muted.Apply(" · enter to shadow read-only"), m.width)
+	line := st.Bold.Apply(safetext.Clean(u.Name)) + " · " + safetext.Clean(u.Email) + " · " + safetext.Clean(u.Company) + st.Muted.Apply(" · enter to shadow read-only")
+	return common.FitLines([]string{line}, m.width, maxLines)
 }
 
-// status is the picker's own line: a refusal to pick, a failed search, or progress.
+// status is the picker's own line: a refusal to pick, a failed search, or progress; ""
+// when it has nothing to say.
 func (m *Model) status() string {
 	st := m.ctx.Styles
 	switch {
 	case m.notice != "":
-		return common.FitLine(st.Warn.Apply(safetext.Clean(m.notice)), m.width)
+		return st.Warn.Apply(safetext.Clean(m.notice))
 	case m.err != nil:
-		return common.FitLine(st.Error.Apply("Search failed: ")+safetext.Clean(m.err.Error()), m.width)
+		return st.Error.Apply("Search failed: ") + safetext.Clean(m.err.Error())
 	case m.waitingFirst || m.typing:
-		return common.FitLine(st.Muted.Apply("Searching…"), m.width)
+		return st.Muted.Apply("Searching…")
 	case m.waitingMore:
-		return common.FitLine(st.Muted.Apply("Loading more…"), m.width)
+		return st.Muted.Apply("Loading more…")
 	}
-	return common.Spaces(m.width)
+	return ""
 }
 
 // ShortHelp implements help.KeyMap.

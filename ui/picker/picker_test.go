@@ -168,7 +168,7 @@ func TestMorePagesLoadNearTheEnd(t *testing.T) {
 	}
 	m.Update(page) // a duplicate of the page already appended
 	m.Update(picker.PageLoaded{Tag: next.Tag, Cursor: "c999", Page: directory(users, "", "c100", 50)})
-	if !strings.Contains(m.View(), "100 of 120 users loaded") {
+	if !strings.Contains(m.View(), "120 users · 100 loaded") {
 		t.Fatalf("duplicate or unasked pages were appended:\n%s", m.View())
 	}
 	m.Update(picker.PageLoaded{Tag: next.Tag, Cursor: "c100", Page: directory(users, "", "c100", 50)})
@@ -267,7 +267,7 @@ func TestProgramDebouncesTyping(t *testing.T) {
 	h := &harness{p: picker.New(ctx), users: uitest.Users(2000)}
 	h.p.Debounce = 80 * time.Millisecond
 	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(80, 24))
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "2,000 users loaded") },
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "2,000 users · 50 loaded") },
 		teatest.WithDuration(5*time.Second))
 	tm.Type("/")
 	tm.Type("greta")
@@ -382,5 +382,94 @@ func TestEnterBeforeTheAnswerWaitsForIt(t *testing.T) {
 		case !cancel && (!ok || !strings.HasPrefix(picked.User.Name, "Greta")):
 			t.Fatalf("picked %+v, want the first match for \"gre\"", picked.User)
 		}
+	}
+}
+
+// search types q into the search box and answers the search with page.
+func search(t *testing.T, m *picker.Model, q string, page *api.UsersPage, err error) {
+	t.Helper()
+	uitest.Press(m, "/")
+	var tick tea.Msg
+	for _, r := range q {
+		for _, msg := range uitest.Press(m, string(r)) {
+			tick = msg
+		}
+	}
+	_, cmd := m.Update(tick)
+	req, ok := uitest.Find[picker.SearchRequested](uitest.Msgs(cmd))
+	if !ok {
+		t.Fatalf("no search for %q", q)
+	}
+	m.Update(picker.PageLoaded{Tag: req.Tag, Page: page, Err: err})
+	uitest.Press(m, "enter") // keep the search; the next one adds to it
+}
+
+// TestCountsReadRight checks the title's count in words: one user, a total still being
+// loaded, a search whose total the server does not give, and a failed search.
+func TestCountsReadRight(t *testing.T) {
+	users := uitest.Users(50)
+	title := func(m *picker.Model) string { return strings.TrimSpace(uitest.AssertFrame(t, m.View(), 80, 24)[0]) }
+	m := started(t, uitest.Profiles[0], 80, 24, uitest.Users(200))
+	if got := title(m); got != "Pick a user to shadow · 200 users · 50 loaded" {
+		t.Errorf("partly loaded: %q", got)
+	}
+	search(t, m, "esther", &api.UsersPage{Users: users[4:5], Total: 1}, nil)
+	if got := title(m); got != `Pick a user to shadow · 1 user matching "esther"` {
+		t.Errorf("one match: %q", got)
+	}
+	search(t, m, "a", &api.UsersPage{Users: users, Total: -1, NextCursor: "c50"}, nil)
+	if got := title(m); got != `Pick a user to shadow · 50+ users matching "esthera"` {
+		t.Errorf("total unknown: %q", got)
+	}
+	search(t, m, "x", nil, errors.New("server unreachable"))
+	if got := title(m); got != "Pick a user to shadow" {
+		t.Errorf("a failed search counts users: %q", got)
+	}
+}
+
+// TestShortTerminalsShowUsers checks a short terminal still shows users, with the
+// search while one is typed.
+func TestShortTerminalsShowUsers(t *testing.T) {
+	for h := 3; h < 9; h++ {
+		m := started(t, uitest.Profiles[0], 20, h, uitest.Users(50))
+		view := strings.Join(uitest.AssertFrame(t, m.View(), 20, h), "\n")
+		if !strings.Contains(view, "❯") {
+			t.Fatalf("height %d shows no user:\n%s", h, view)
+		}
+		uitest.Press(m, "/", "z")
+		if view := strings.Join(uitest.AssertFrame(t, m.View(), 20, h), "\n"); !strings.Contains(view, "/ z") {
+			t.Fatalf("height %d hides the search being typed:\n%s", h, view)
+		}
+	}
+}
+
+// TestLongReasonWraps puts a user whose reason does not fit one line under the cursor:
+// it continues on the line below rather than being cut.
+func TestLongReasonWraps(t *testing.T) {
+	users := uitest.Users(50)
+	users[0].Impersonable = false
+	users[0].NotImpersonableCode = api.CodeImpersonationDisabled
+	users[0].NotImpersonableReason = "Acme Logistics has switched impersonation off for every user; ask its admin"
+	m := started(t, uitest.Profiles[0], 80, 24, users)
+	lines := uitest.AssertFrame(t, m.View(), 80, 24)
+	said := strings.Join(strings.Fields(lines[22]+" "+lines[23]), " ")
+	if !strings.Contains(said, "ask its admin (impersonation_disabled)") {
+		t.Fatalf("the reason is cut:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// TestHelpSaysLastLoaded: G goes to the last user loaded, not the directory's last.
+func TestHelpSaysLastLoaded(t *testing.T) {
+	m := started(t, uitest.Profiles[0], 80, 24, uitest.Users(200))
+	found := false
+	for _, group := range m.FullHelp() {
+		for _, b := range group {
+			if b.Help().Key == "G/end" {
+				found = b.Help().Desc == "last loaded"
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the help says G goes to the last user")
 	}
 }
