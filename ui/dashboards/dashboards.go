@@ -135,11 +135,15 @@ func (m *Model) listWidth() int {
 }
 
 func (m *Model) paneWidth() int {
-	if m.width < 60 {
+	if m.onePane() {
 		return m.width
 	}
 	return m.width - m.listWidth() - 1
 }
+
+// onePane reports whether one pane takes the whole width: below 60 columns, and while a
+// table is zoomed (it wants every column it can get).
+func (m *Model) onePane() bool { return m.width < 60 || m.focus == onZoom }
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -285,7 +289,7 @@ func (m *Model) View() string {
 	if m.width < 1 || m.height < 1 {
 		return ""
 	}
-	if m.width < 60 {
+	if m.onePane() {
 		if m.focus == onList {
 			return common.Join(m.listView())
 		}
@@ -321,18 +325,19 @@ func (m *Model) paneView() []string {
 		title += st.Muted.Apply(" · loading…")
 	}
 	head = append(head, common.FitLine(title, w))
-	scope := "Visible to this user: all rows"
+	// Labels and values, so the server's wording (capitalised or not) reads right.
+	scope := "Data scope: All rows"
 	if d.Scope != "" {
-		scope = "Visible to this user: " + safetext.Clean(d.Scope)
+		scope = "Data scope: " + safetext.Clean(d.Scope)
 	}
 	if n := len(d.SharedWith); n > 0 {
 		names := make([]string, 0, n)
 		for _, sh := range d.SharedWith {
 			names = append(names, safetext.Clean(sh.Name))
 		}
-		scope += " · shared with " + strings.Join(names, ", ")
+		scope += " · Shared with: " + strings.Join(names, ", ")
 	}
-	head = append(head, common.FitLine(st.Muted.Apply(scope), w))
+	head = append(head, common.FitLine(st.Muted.Apply(safetext.Fit(scope, w)), w))
 	if m.focus == onZoom {
 		return common.Fill(append(head, m.zoomView(w, h-len(head))...), w, h)
 	}

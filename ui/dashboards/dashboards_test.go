@@ -148,3 +148,35 @@ func TestMalformedAndHostileWidgets(t *testing.T) {
 		t.Fatalf("malformed widgets are not said:\n%s", v)
 	}
 }
+
+// TestScopeLineReadsRight checks the line under the title: the server's scope as a
+// labelled value (it may start with a capital), who it is shared with, and an ellipsis
+// where it does not fit.
+func TestScopeLineReadsRight(t *testing.T) {
+	d := uitest.Dashboard()
+	d.Scope = "Rows of team North and its sub-teams"
+	m := opened(t, uitest.Profiles[0], 120, 30, d)
+	lines := uitest.AssertFrame(t, m.View(), 120, 30)
+	if !strings.Contains(lines[1], "Data scope: Rows of team North and its sub-teams · Shared with: North") {
+		t.Fatalf("scope line %q", lines[1])
+	}
+	m = opened(t, uitest.Profiles[0], 80, 24, d)
+	if line := strings.TrimRight(uitest.AssertFrame(t, m.View(), 80, 24)[1], " "); !strings.HasSuffix(line, "…") {
+		t.Fatalf("a scope line cut without an ellipsis: %q", line)
+	}
+}
+
+// TestZoomedTableTakesTheWidth: a zoomed table hides the list, so its columns get the
+// whole width.
+func TestZoomedTableTakesTheWidth(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 80, 24, uitest.Dashboard())
+	uitest.Press(m, "enter", "G", "enter")
+	lines := uitest.AssertFrame(t, m.View(), 80, 24)
+	if strings.Contains(strings.Join(lines, "\n"), "On-time delivery") || !strings.Contains(lines[4], "Driver phone") {
+		t.Fatalf("the zoomed table shares the width with the list:\n%s", strings.Join(lines, "\n"))
+	}
+	uitest.Press(m, "esc")
+	if lines := uitest.AssertFrame(t, m.View(), 80, 24); !strings.Contains(lines[2], "On-time delivery") {
+		t.Fatalf("esc does not bring the list back:\n%s", strings.Join(lines, "\n"))
+	}
+}

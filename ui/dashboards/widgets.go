@@ -192,9 +192,9 @@ func (m *Model) tableTile(i int, t *api.TableData, w int) []string {
 	out := common.Fill(g.Lines(), w, rows+1)
 	hint := ""
 	if m.focused(i) {
-		hint = " · enter to see every row"
+		hint = " · enter to zoom"
 	}
-	return append(out, st.Muted.Apply(scopeText(t)+hint))
+	return append(out, st.Muted.Apply(safetext.Fit(scopeText(t)+hint, w)))
 }
 
 // scopeText says how many rows the user sees of how many there are.
