@@ -8,6 +8,7 @@ package chrome
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -154,7 +155,12 @@ func sameKeys(a, b key.Binding) bool {
 // HelpView is the full help overlay for a page's keys and the root's, in a frame
 // centred in width × height.
 func HelpView(ctx *common.Context, keys help.KeyMap, width, height int) string {
-	body := append(helpColumns(ctx, keys, common.BoxInner(width)), "", ctx.Styles.Muted.Apply("? or esc to close"))
+	closing := ctx.Styles.Muted.Apply("? or esc to close")
+	body := append(helpColumns(ctx, keys, common.BoxInner(width)), "", closing)
+	if len(body)+2 > height {
+		// No room for the frame: the keys alone, and how to close.
+		return common.Join(bare(append(helpColumns(ctx, keys, width), closing), width, height))
+	}
 	bw := 0
 	for _, l := range body {
 		bw = max(bw, safetext.Width(l))
@@ -215,21 +221,80 @@ func Dialog(ctx *common.Context, title string, lines []string, width, height int
 	for _, l := range lines {
 		body = append(body, safetext.Wrap(l, common.BoxInner(w), 0)...)
 	}
+	if len(body)+2 > height {
+		// No room for the frame: the title and the words, the last line (the keys to
+		// answer with) kept whatever is cut.
+		out := []string{st.Title.Apply(safetext.Fit(title, width))}
+		for i, l := range lines {
+			if i == len(lines)-1 {
+				out = append(out, safetext.Fit(l, width))
+				break
+			}
+			out = append(out, safetext.Wrap(l, width, 0)...)
+		}
+		return common.Join(bare(out, width, height))
+	}
 	return common.Join(common.Center(st.Box(title, body, w, min(height, len(body)+2), true), width, height))
 }
 
+// bare fits lines to width × height without their blank lines, for overlays whose
+// frame does not fit; what does not fit is cut, the last line kept.
+func bare(lines []string, width, height int) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	if len(out) > height && height > 0 {
+		out = append(out[:height-1], out[len(out)-1])
+	}
+	return common.FitLines(out, width, height)
+}
+
 // Tabs is the tab bar, exactly width cells: each tab numbered, the active one
-// bracketed so it shows without colour.
+// bracketed so it shows without colour. Where the titles do not fit, the other tabs
+// shrink to their numbers, then only the active one is shown: it is never cut off.
 func Tabs(st *common.Styles, titles []string, active int, width int) string {
+	for _, style := range []tabStyle{tabsFull, tabsNumbers, tabsActive} {
+		bar, w := tabs(st, titles, active, style)
+		if w <= width || style == tabsActive {
+			return common.FitLine(bar, width)
+		}
+	}
+	return ""
+}
+
+// tabStyle is how much of the idle tabs the bar shows.
+type tabStyle int
+
+const (
+	tabsFull    tabStyle = iota // " 1 Dashboards  [2 Permissions]  3 Journal "
+	tabsNumbers                 // "1 [2 Permissions] 3"
+	tabsActive                  // "[2 Permissions]"
+)
+
+// tabs draws the bar in a style and says its width.
+func tabs(st *common.Styles, titles []string, active int, style tabStyle) (string, int) {
 	var b strings.Builder
+	w := 0
+	add := func(paint common.Paint, s string) {
+		b.WriteString(paint.Apply(s))
+		w += safetext.Width(s)
+	}
 	for i, t := range titles {
 		label := fmt.Sprintf("%d %s", i+1, safetext.Clean(t))
-		if i == active {
-			b.WriteString(st.TabActive.Apply("[" + label + "]"))
-		} else {
-			b.WriteString(st.TabIdle.Apply(" " + label + " "))
+		switch {
+		case i == active:
+			add(st.TabActive, "["+label+"]")
+		case style == tabsFull:
+			add(st.TabIdle, " "+label+" ")
+		case style == tabsNumbers:
+			add(st.TabIdle, strconv.Itoa(i+1))
+		default:
+			continue
 		}
-		b.WriteString(" ")
+		add(common.Paint{}, " ")
 	}
-	return common.FitLine(b.String(), width)
+	return b.String(), w - 1 // the last space is padding
 }

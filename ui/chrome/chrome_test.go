@@ -116,3 +116,41 @@ func TestTabsShowTheActiveOneWithoutColour(t *testing.T) {
 	uitest.AssertFrame(t, chrome.HelpView(ctx, ctx.Keys, 20, 6), 20, 6)
 	uitest.AssertFrame(t, chrome.Dialog(ctx, "x", []string{strings.Repeat("long ", 30)}, 20, 6), 20, 6)
 }
+
+// TestTabsNeverHideTheActiveOne narrows the bar: the other tabs shrink to their
+// numbers, then go, but the active one stays whole.
+func TestTabsNeverHideTheActiveOne(t *testing.T) {
+	st := uitest.Context(uitest.Profiles[0].Profile, 0, 0).Styles
+	titles := []string{"Dashboards", "Permissions", "Journal"}
+	for active, label := range []string{"[1 Dashboards]", "[2 Permissions]", "[3 Journal]"} {
+		for w := len(label); w <= 80; w++ {
+			bar := chrome.Tabs(st, titles, active, w)
+			if ansi.StringWidth(bar) != w || !strings.Contains(bar, label) {
+				t.Fatalf("width %d: %q lacks %s", w, bar, label)
+			}
+		}
+	}
+	if got := strings.TrimRight(chrome.Tabs(st, titles, 2, 20), " "); got != "1 2 [3 Journal]" {
+		t.Fatalf("at 20 cells: %q", got)
+	}
+}
+
+// TestOverlaysOnTinyTerminals: where a dialog's or the help's frame does not fit, the
+// words do, the dialog's last line (how to answer) first of all.
+func TestOverlaysOnTinyTerminals(t *testing.T) {
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 20, 6)
+	for h := 1; h <= 4; h++ {
+		view := chrome.Dialog(ctx, "End the session?", []string{"Stop shadowing Alice Andersen and return to the picker?", "", "y end · n keep going"}, 20, h)
+		lines := uitest.AssertFrame(t, view, 20, h)
+		if !strings.Contains(lines[len(lines)-1], "y end · n keep going") {
+			t.Fatalf("height %d: how to answer is not shown:\n%s", h, view)
+		}
+		if h > 1 && !strings.Contains(lines[0], "End the session?") {
+			t.Fatalf("height %d: the question is not shown:\n%s", h, view)
+		}
+		help := uitest.AssertFrame(t, chrome.HelpView(ctx, common.KeyMaps{matrix.New(ctx), ctx.Keys}, 20, h), 20, h)
+		if !strings.Contains(help[len(help)-1], "esc to close") || (h > 1 && !strings.Contains(help[0], "up")) {
+			t.Fatalf("height %d: the help shows no keys:\n%s", h, strings.Join(help, "\n"))
+		}
+	}
+}
