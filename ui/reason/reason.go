@@ -183,24 +183,24 @@ func (m *Model) View() string {
 // refusalLines says the server's refusal in its own words, with its code.
 func (m *Model) refusalLines(width int) []string {
 	st := m.ctx.Styles
-	msg := m.refusal.Error()
-	code := ""
+	// Only the server's refusal is called one: a server out of reach refused nothing.
+	head, msg := "✗ The session did not start:", m.refusal.Error()
 	var body api.ErrorBody
 	if errors.As(m.refusal, &body) {
-		msg, code = body.Message, string(body.Code)
-		if msg == "" {
-			msg = code
+		head, msg = "✗ The server refused:", body.Message
+		switch {
+		case msg == "":
+			msg = string(body.Code)
+		case body.Code != "":
+			msg += " (" + string(body.Code) + ")"
 		}
 	}
-	lines := []string{st.Error.Apply("✗ The server refused:")}
-	for _, l := range safetext.Wrap(msg, width, 3) {
-		lines = append(lines, l)
+	lines := []string{st.Error.Apply(head)}
+	lines = append(lines, safetext.Wrap(msg, width, 3)...)
+	for _, l := range safetext.Wrap("edit the reason and press enter to try again · esc to pick someone else", width, 2) {
+		lines = append(lines, st.Muted.Apply(l))
 	}
-	hint := "edit the reason and press enter to try again · esc to pick someone else"
-	if code != "" {
-		hint = "(" + safetext.Clean(code) + ") " + hint
-	}
-	return append(lines, st.Muted.Apply(safetext.Fit(hint, width)))
+	return lines
 }
 
 // ShortHelp implements help.KeyMap.

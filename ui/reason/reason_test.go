@@ -94,3 +94,23 @@ func TestSubmitCancelAndStaleRefusals(t *testing.T) {
 		uitest.AssertFrame(t, m.View(), sz[0], sz[1])
 	}
 }
+
+// TestRefusalWords: a refusal by the server is called one, with its code and the way
+// on in full; a failure to reach it is not called a refusal.
+func TestRefusalWords(t *testing.T) {
+	m := opened(uitest.Profiles[0], 80, 24)
+	req, _ := uitest.Find[reason.Submitted](uitest.Press(m, "enter"))
+	m.Update(reason.Refused{Tag: req.Tag, Err: fmt.Errorf("start session: %w", api.ErrorBody{
+		Code: api.CodeReasonRequired, Message: "A reason is required: a ticket number or a sentence saying why."})})
+	view := strings.Join(strings.Fields(strings.ReplaceAll(uitest.Plain(m.View()), "┃", "")), " ")
+	if !strings.Contains(view, "The server refused: A reason is required: a ticket number or a sentence saying why. (reason_required)") ||
+		!strings.Contains(view, "esc to pick someone else") {
+		t.Fatalf("the refusal is not said in full:\n%s", m.View())
+	}
+	req, _ = uitest.Find[reason.Submitted](uitest.Press(m, "enter"))
+	m.Update(reason.Refused{Tag: req.Tag, Err: errors.New("start session: cannot reach the server at 127.0.0.1:9")})
+	view = uitest.Plain(m.View())
+	if strings.Contains(view, "refused") || !strings.Contains(view, "The session did not start") {
+		t.Fatalf("an unreachable server is called a refusal:\n%s", view)
+	}
+}
