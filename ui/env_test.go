@@ -48,6 +48,18 @@ func (c *fakeClock) Advance(d time.Duration) {
 // faults sits in front of the real server handler and breaks what a test asks it to.
 type faults struct {
 	failPermissions atomic.Bool // GET /permissions and /permissions/explain answer 503
+
+	mu            sync.Mutex
+	seen, revoked map[string]bool // Authorization headers that came; those now refused
+}
+
+// signOutEveryone refuses every token the server has seen so far, as a server that
+// restarted with a new signing key does; tokens issued afterwards work.
+func (f *faults) signOutEveryone() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revoked = f.seen
+	f.seen = nil
 }
 
 func (f *faults) wrap(next http.Handler) http.Handler {
@@ -56,6 +68,25 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(`{"error":{"code":"unavailable","message":"the permission service is down for maintenance"}}`))
+			return
+		}
+		auth := r.Header.Get("Authorization")
+		if route, ok := api.RouteByName(api.RouteLogin); ok && r.URL.Path == route.Path {
+			auth = "" // signing in takes no token
+		}
+		f.mu.Lock()
+		refused := auth != "" && f.revoked[auth]
+		if auth != "" && !refused {
+			if f.seen == nil {
+				f.seen = map[string]bool{}
+			}
+			f.seen[auth] = true
+		}
+		f.mu.Unlock()
+		if refused {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":{"code":"unauthenticated","message":"the token is not valid"}}`))
 			return
 		}
 		next.ServeHTTP(w, r)

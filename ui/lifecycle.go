@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/shadowview/shadow/api"
@@ -75,6 +77,8 @@ type (
 		state   api.Session
 		err     error
 	}
+	// signInChecked is the server's answer about the admin's sign-in (GET /me).
+	signInChecked struct{ err error }
 	// records are the active session's journal records, for the Journal tab.
 	records struct {
 		common.Tag
@@ -100,6 +104,10 @@ func (m *Model) lifecycle(msg tea.Msg) (tea.Cmd, bool) {
 		if m.sess == nil || msg.Session != m.sess.id {
 			return nil, true
 		}
+		if !errors.Is(msg.err, client.ErrSessionExpired) {
+			return m.endSession(api.ActionSessionExpire, "the server no longer accepts the session's token",
+				"The server no longer accepts the session's token (it may have restarted), so the session is over."), true
+		}
 		return m.endSession(api.ActionSessionExpire, "the server ended the session", "The server says the session is over (ended elsewhere, expired or revoked)."), true
 	case journalFailed:
 		return m.onJournalFailed(msg.err), true
@@ -114,6 +122,12 @@ func (m *Model) lifecycle(msg tea.Msg) (tea.Cmd, bool) {
 		return m.onSessionState(msg), true
 	case records:
 		return m.onRecords(msg), true
+	case signInChecked:
+		m.checkingSignIn = false
+		if m.screen != ScreenPicker {
+			return nil, true
+		}
+		return m.signInAgain(msg.err), true
 	}
 	return nil, false
 }
@@ -149,6 +163,9 @@ func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
 			_, cmd := m.login.Update(login.Failed{Tag: msg.tag, Message: signInFailure(msg.err)})
 			return cmd
 		}
+		if m.opts.UseToken {
+			return m.setFatal("Could not sign in: " + tokenRefused(msg.err))
+		}
 		return m.setFatal("Could not sign in: " + signInFailure(msg.err))
 	}
 	m.admin = msg.user
@@ -173,21 +190,64 @@ func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
 // screen asks again; with SHADOW_TOKEN there is nothing to do but say so. nil when err
 // is not such a refusal.
 func (m *Model) signInAgain(err error) tea.Cmd {
-	var body api.ErrorBody
-	if err == nil || m.sess != nil || !errors.As(err, &body) || body.Code != api.CodeTokenExpired {
+	expired, lost := signInLost(err)
+	if !lost || m.sess != nil {
 		return nil
 	}
 	switch {
 	case m.opts.Credentials != nil:
 		m.screen, m.connecting = ScreenConnecting, "Signing in again…"
 		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
-	case m.opts.UseToken:
+	case m.opts.UseToken && expired:
 		m.lastErr = errors.New("the token (SHADOW_TOKEN) has expired: start shadow again with a new one")
 		return nil
+	case m.opts.UseToken:
+		m.lastErr = errors.New("the server no longer accepts the token (SHADOW_TOKEN): start shadow again with a valid one")
+		return nil
+	}
+	why := "Your sign-in has expired; sign in again."
+	if !expired {
+		why = "The server no longer accepts your sign-in (it may have restarted); sign in again."
 	}
 	m.screen = ScreenLogin
 	m.resize()
-	return m.login.Reopen(m.admin.Email, "Your sign-in has expired; sign in again.")
+	return m.login.Reopen(m.admin.Email, why)
+}
+
+// signInLost reports whether err is the server refusing the admin's own sign-in: it
+// expired, or the server no longer accepts it at all (a restarted server signing with a
+// new key, a revoked token).
+func signInLost(err error) (expired, lost bool) {
+	var body api.ErrorBody
+	if err == nil || !errors.As(err, &body) {
+		return false, false
+	}
+	switch body.Code {
+	case api.CodeTokenExpired:
+		return true, true
+	case api.CodeUnauthenticated:
+		return false, true
+	}
+	return false, false
+}
+
+// syncSignInAgain checks the admin's sign-in when the journal's sync is refused for it,
+// so records do not wait unsynced behind a sign-in nobody is told about. The sync's
+// status cannot say whether the refused try used the sign-in of now (a try on its way
+// when the admin signs in again still fails), so the server is asked (GET /me), and only
+// a refusal of it signs in again.
+func (m *Model) syncSignInAgain() tea.Cmd {
+	if _, lost := signInLost(m.sync.LastError); !lost || m.sync.State != audit.SyncFailing || m.checkingSignIn || m.screen != ScreenPicker {
+		return nil
+	}
+	m.checkingSignIn = true
+	c := m.opts.Client
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		_, err := c.Me(ctx)
+		return signInChecked{err: err}
+	}
 }
 
 // signInFailure says why a sign-in failed, in words.
@@ -204,11 +264,47 @@ func signInFailure(err error) string {
 		if errors.As(err, &body) && body.Code == api.CodeInvalidCredentials {
 			return "Wrong email or password."
 		}
-		return "The server did not accept the sign-in: " + err.Error()
+		return "The server did not accept the sign-in: " + inWords(err)
 	case errors.Is(err, client.ErrUnreachable):
-		return "Cannot reach the server: " + err.Error()
+		return sentence(inWords(err)) // "Cannot reach the server at …", "The certificate of … is not trusted …"
 	}
 	return err.Error()
+}
+
+// tokenRefused says why SHADOW_TOKEN did not sign in, and what to do instead.
+func tokenRefused(err error) string {
+	var body api.ErrorBody
+	if !errors.Is(err, client.ErrUnauthenticated) || !errors.As(err, &body) {
+		return signInFailure(err)
+	}
+	why := "is not valid"
+	if body.Code == api.CodeTokenExpired {
+		why = "has expired"
+	}
+	return "the server says the token in SHADOW_TOKEN " + why + ". Set it to a current token of your own, or unset it to sign in with email and password."
+}
+
+// inWords is an error's words without the client's "what was being done: " in front,
+// for messages that say that already.
+func inWords(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Op != "" {
+		return strings.TrimPrefix(err.Error(), ce.Op+": ")
+	}
+	return err.Error()
+}
+
+// sentence starts s with a capital and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 func roundUp(d time.Duration) string {
@@ -261,7 +357,7 @@ func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
 		m.noticesSeen = n
 		m.lastErr = errors.New("journal: " + msg.status.Notices[n-1])
 	}
-	cmds := []tea.Cmd{waitStatus(msg.ch)}
+	cmds := []tea.Cmd{waitStatus(msg.ch), m.syncSignInAgain()}
 	if m.sess != nil {
 		cmds = append(cmds, m.readRecords())
 	}
@@ -480,8 +576,11 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		lines = append(lines, msg.why)
 	}
 	if msg.serverErr != nil {
-		m.lastErr = msg.serverErr
-		lines = append(lines, "", "The server could not be told ("+msg.serverErr.Error()+"); "+
+		// Said in the dialog, not left in the status line after it is closed.
+		if len(lines) > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, "The server could not be told ("+msg.serverErr.Error()+"); "+
 			"its token is forgotten here and the session runs out on the server by its expiry.")
 	}
 	switch {
@@ -494,6 +593,7 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		if len(lines) > 0 {
 			m.dialog = &dialog{title: "Session ended", lines: lines}
 		}
+		cmds = append(cmds, m.syncSignInAgain())
 	}
 	return tea.Batch(cmds...)
 }

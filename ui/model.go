@@ -73,6 +73,9 @@ type Model struct {
 	quitting bool    // quit once the session is ended
 	fatal    string  // why nothing more can be done (the journal failed)
 
+	// checkingSignIn is set while the server is asked whether the sign-in still holds.
+	checkingSignIn bool
+
 	usersPending                 int // directory pages on their way
 	noticesSeen                  int // the journal status's Notices already shown
 	readingRecords, recordsDirty bool
@@ -183,7 +186,7 @@ func (m *Model) Busy() bool {
 	switch {
 	case m.screen == ScreenConnecting || m.screen == ScreenEnding:
 		return true
-	case m.usersPending > 0 || (m.screen == ScreenPicker && m.picker.Waiting()):
+	case m.usersPending > 0 || m.checkingSignIn || (m.screen == ScreenPicker && m.picker.Waiting()):
 		return true
 	case m.screen == ScreenLogin:
 		return m.login.Busy()

@@ -130,7 +130,9 @@ func view[T any](m *Model, tag common.Tag, fetch func(context.Context, *client.V
 		if s.ctx.Err() != nil {
 			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
 		}
-		if errors.Is(err, client.ErrSessionExpired) {
+		if errors.Is(err, client.ErrSessionExpired) || errors.Is(err, client.ErrUnauthenticated) {
+			// Over, or a token the server no longer takes (a restarted server): either way
+			// nothing more can be read as the user.
 			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: err}}
 		}
 		rec := base

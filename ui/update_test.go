@@ -34,6 +34,32 @@ func signedInDriver(t *testing.T, e *testEnv) *driver {
 	return d
 }
 
+// loginDriver is a model signed in through the login screen, on the picker.
+func loginDriver(t *testing.T, e *testEnv) *driver {
+	t.Helper()
+	d := loginScreen(t, e, 100, 30)
+	d.typeText(server.DemoSupportEmail)
+	d.press("tab")
+	d.typeText(server.DemoSupportPassword)
+	d.press("enter")
+	if d.m.Screen() != ScreenPicker {
+		t.Fatalf("not signed in: %s", d.view())
+	}
+	return d
+}
+
+// loginScreen is a model without credentials, on the login screen.
+func loginScreen(t *testing.T, e *testEnv, w, h int) *driver {
+	t.Helper()
+	opts := e.options(termenv.Ascii)
+	opts.Credentials = nil
+	d := newDriver(t, New(opts), w, h)
+	if d.m.Screen() != ScreenLogin {
+		t.Fatalf("screen %q without credentials", d.m.Screen())
+	}
+	return d
+}
+
 // sessionRecords are the journal's records of one session, by action.
 func sessionActions(t *testing.T, j *audit.Journal, id string) []string {
 	t.Helper()
@@ -414,12 +440,7 @@ func TestRefusalsAreJournaledWithTheServersCode(t *testing.T) {
 func TestLoginScreen(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
-	opts.Credentials = nil
-	d := newDriver(t, New(opts), 80, 24)
-	if d.m.Screen() != ScreenLogin {
-		t.Fatalf("screen %q without credentials", d.m.Screen())
-	}
+	d := loginScreen(t, e, 80, 24)
 	const secret = "not-the-password-42"
 	d.typeText(server.DemoSupportEmail)
 	d.press("tab")
@@ -442,10 +463,7 @@ func TestLoginScreen(t *testing.T) {
 	if !strings.Contains(d.view(), "Too many failed sign-ins") {
 		t.Fatalf("the rate limit is not said:\n%s", d.view())
 	}
-	other := newTestEnv(t, server.DemoSeed)
-	opts = other.options(termenv.Ascii)
-	opts.Credentials = nil
-	d = newDriver(t, New(opts), 80, 24)
+	d = loginScreen(t, newTestEnv(t, server.DemoSeed), 80, 24)
 	d.typeText(server.DemoFleetManagerEmail)
 	d.press("tab")
 	d.typeText(server.DemoSupportPassword)
@@ -477,6 +495,44 @@ func TestTokenSignIn(t *testing.T) {
 	d := newDriver(t, New(opts), 80, 24)
 	if d.m.Screen() != ScreenFatal || !strings.Contains(d.view(), "impersonation token") {
 		t.Fatalf("an impersonation token was taken as the admin's: %q\n%s", d.m.Screen(), d.view())
+	}
+
+	// A token the server refuses says so once, and what to do instead.
+	for _, c := range []struct {
+		name, why string
+		client    func() *client.Client
+	}{
+		{"garbage", "is not valid", func() *client.Client { c := e.newClient(t); c.SetToken("garbage"); return c }},
+		{"expired", "has expired", func() *client.Client {
+			c := e.staff(t, server.DemoSupportEmail) // the admin's own token, let expire
+			e.clock.Advance(server.DefaultTokenTTL + time.Minute)
+			return c
+		}},
+	} {
+		opts.Client = c.client()
+		d := newDriver(t, New(opts), 100, 24)
+		view := strings.Join(strings.Fields(d.view()), " ")
+		if d.m.Screen() != ScreenFatal || !contains(view, "SHADOW_TOKEN "+c.why, "unset it to sign in with email and password") ||
+			strings.Count(view, "sign in") > 2 {
+			t.Fatalf("%s token: %q\n%s", c.name, d.m.Screen(), d.view())
+		}
+	}
+}
+
+// TestUnreachableServerIsSaidOnce signs in to a server that is gone: the screen says it
+// cannot reach it, once, in the client's words.
+func TestUnreachableServerIsSaidOnce(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := loginScreen(t, e, 100, 30)
+	e.ts.Close()
+	d.typeText(server.DemoSupportEmail)
+	d.press("tab")
+	d.typeText(server.DemoSupportPassword)
+	d.press("enter")
+	view := strings.Join(strings.Fields(d.view()), " ")
+	if !strings.Contains(view, "Cannot reach the server at 127.0.0.1:") || strings.Count(view, "reach the server") != 1 || strings.Contains(view, "sign in: ") {
+		t.Fatalf("the unreachable server is not said plainly:\n%s", d.view())
 	}
 }
 
@@ -570,16 +626,7 @@ func TestConnectionWarningsOnScreen(t *testing.T) {
 func TestSignInAgainAfterExpiry(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
-	opts.Credentials = nil
-	d := newDriver(t, New(opts), 100, 30)
-	d.typeText(server.DemoSupportEmail)
-	d.press("tab")
-	d.typeText(server.DemoSupportPassword)
-	d.press("enter")
-	if d.m.Screen() != ScreenPicker {
-		t.Fatalf("not signed in: %s", d.view())
-	}
+	d := loginDriver(t, e)
 	e.clock.Advance(server.DefaultTokenTTL + time.Minute)
 	d.press("/", "o") // this driver searches at each key
 	if d.m.Screen() != ScreenLogin || !strings.Contains(d.view(), "Your sign-in has expired") || !strings.Contains(d.view(), server.DemoSupportEmail) {
@@ -598,6 +645,47 @@ func TestSignInAgainAfterExpiry(t *testing.T) {
 	d.typeText("nora")
 	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), `1 user matching "nora"`) {
 		t.Fatalf("the demo did not sign in again: %q\n%s", d.m.Screen(), d.view())
+	}
+}
+
+// TestSignInAgainAfterTheServerForgetsIt signs everyone out on the server (as a restart
+// with a new signing key does) in the middle of a session: the session ends, saying
+// why, and the picker asks to sign in again, since the journal cannot sync without it;
+// once signed in, the records sync.
+func TestSignInAgainAfterTheServerForgetsIt(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := loginDriver(t, e)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+
+	e.faults.signOutEveryone()
+	d.press("2")
+	if d.m.SessionID() != "" || d.m.Dialog() != "Session ended" || !strings.Contains(d.view(), "no longer accepts the session's token") {
+		t.Fatalf("a session whose token the server refuses is still shown: %q\n%s", d.m.Screen(), d.view())
+	}
+	if got := sessionActions(t, e.journal, id); got[len(got)-1] != api.ActionSessionExpire {
+		t.Fatalf("the end is not journaled: %v", got)
+	}
+	d.press("enter")
+	deadline := time.Now().Add(10 * time.Second)
+	for d.m.Screen() != ScreenLogin && time.Now().Before(deadline) {
+		d.feed(nil) // the journal's status: its sync is refused too
+		time.Sleep(10 * time.Millisecond)
+	}
+	if d.m.Screen() != ScreenLogin || !strings.Contains(d.view(), "no longer accepts your sign-in") {
+		t.Fatalf("the lost sign-in is not asked again: %q\n%s", d.m.Screen(), d.view())
+	}
+	d.typeText(server.DemoSupportPassword)
+	d.press("enter")
+	if d.m.Screen() != ScreenPicker {
+		t.Fatalf("not back on the picker: %q %v %+v\n%s", d.m.Screen(), d.m.lastErr, d.m.sync, d.view())
+	}
+	for e.journal.Status().State != audit.SyncSynced && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := e.journal.Status(); st.State != audit.SyncSynced {
+		t.Fatalf("the journal did not sync once signed in again: %+v", st)
 	}
 }
 

@@ -203,7 +203,7 @@ func (m *Model) View() string {
 	case m.busy:
 		body = append(body, m.spin.View()+" Signing in…")
 	case m.failure != "":
-		for _, l := range safetext.Wrap(m.failure, inner, 3) {
+		for _, l := range safetext.Wrap(m.failure, inner, 5) { // room for the advice at its end
 			body = append(body, st.Error.Apply(l))
 		}
 	default:
