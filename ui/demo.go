@@ -85,7 +85,7 @@ func startDemo(d DemoServer, stateDir, cacheDir string) (*demoRun, error) {
 	}
 	run.undo = append(run.undo, stop)
 	run.url, run.stateDir, run.cacheDir = url, tmp, filepath.Join(tmp, "cache")
-	run.notice = "throwaway demo: another shadow demo holds the demo's data (" + dir + "), so this one " +
-		"runs on a server of its own, and its journal is discarded when it ends"
+	run.notice = "Another shadow demo holds the demo's data (" + dir + "), so this one " +
+		"runs on a server of its own, and its journal is discarded when it ends."
 	return run, nil
 }

@@ -327,6 +327,8 @@ func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 			lines = append(lines, "", r.String())
 		}
 		m.dialog = &dialog{title: "Journal recovered", lines: lines}
+	} else if m.opts.DemoNotice != "" {
+		m.dialog = &dialog{title: "Throwaway demo", lines: []string{m.opts.DemoNotice}}
 	}
 	if err := m.journal.StartSync(m.opts.Client, m.opts.Sync); err != nil && !strings.Contains(err.Error(), "already started") {
 		m.lastErr = fmt.Errorf("journal sync: %w", err)
@@ -355,7 +357,7 @@ func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
 		// The sync loop found something to tell once (another journal set aside, one left
 		// for its own server): the status line says the newest.
 		m.noticesSeen = n
-		m.lastErr = errors.New("journal: " + msg.status.Notices[n-1])
+		m.note = "journal: " + msg.status.Notices[n-1]
 	}
 	cmds := []tea.Cmd{waitStatus(msg.ch), m.syncSignInAgain()}
 	if m.sess != nil {

@@ -67,6 +67,7 @@ type Model struct {
 	status   *chrome.Status
 	sync     audit.Status
 	lastErr  error
+	note     string // something to keep in mind, shown when there is no error
 	help     bool
 	confirm  bool    // "End the session?" is asked
 	dialog   *dialog // a message that waits for enter
@@ -528,8 +529,12 @@ func (m *Model) statusLine(keys help.KeyMap) string {
 		m.status.SetError(m.lastErr)
 	case s.State == audit.SyncFailing && s.LastError != nil:
 		m.status.SetError(fmt.Errorf("journal sync failing: %w", s.LastError))
+	case m.note != "":
+		m.status.SetNote(m.note)
 	case len(m.opts.Notices) > 0:
-		m.status.SetError(errors.New(m.opts.Notices[0]))
+		m.status.SetNote(m.opts.Notices[0])
+	case m.opts.DemoNotice != "":
+		m.status.SetNote("throwaway demo: nothing of it is kept")
 	default:
 		m.status.SetError(nil)
 	}

@@ -30,8 +30,11 @@ type Options struct {
 	// Demo says the server is the embedded demo; the screen says DEMO.
 	Demo bool
 	// Notices are shown on screen until the program ends: the client's connection
-	// warnings (TLS verification off, plain http) and the demo's fallback notice.
+	// warnings (TLS verification off, plain http).
 	Notices []string
+	// DemoNotice, when set, says why this demo runs on a throwaway server; it is shown
+	// once signed in, and the status line keeps a note of it.
+	DemoNotice string
 	// Profile is the colour profile (termenv.Ascii under NO_COLOR).
 	Profile termenv.Profile
 	// Now is the clock of the banner's countdown and of expiry (time.Now when nil).

@@ -82,7 +82,8 @@ func Run(ctx context.Context, cfg Config) error {
 		baseURL, opts.StateDir, cacheDir = demo.url, demo.stateDir, demo.cacheDir
 		opts.Demo, opts.Credentials = true, &cfg.Demo.Credentials
 		if demo.notice != "" {
-			opts.Notices = append(opts.Notices, demo.notice)
+			opts.DemoNotice = demo.notice
+			fmt.Fprintln(stderr, "shadow: throwaway demo:", demo.notice)
 		}
 		if cfg.Token != "" {
 			fmt.Fprintln(stderr, "shadow: SHADOW_TOKEN is ignored: no server is given, so the demo signs in by itself")
@@ -104,11 +105,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if w := cl.Warning(); w != "" {
 		fmt.Fprintln(stderr, "shadow:", w)
 		opts.Notices = append(opts.Notices, w)
-	}
-	for _, n := range opts.Notices {
-		if n != cl.Warning() {
-			fmt.Fprintln(stderr, "shadow:", n)
-		}
 	}
 	if cfg.Server != "" && cfg.Token != "" {
 		cl.SetToken(cfg.Token)

@@ -614,8 +614,8 @@ func TestConnectionWarningsOnScreen(t *testing.T) {
 		m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 		m.Init()
 		view := m.View()
-		if !strings.Contains(view, c.tag) || !strings.Contains(view, "WARNING") {
-			t.Fatalf("%s is not on screen:\n%s", c.tag, view)
+		if !strings.Contains(view, c.tag) || !strings.Contains(view, "note: WARNING") {
+			t.Fatalf("%s is not on screen as a note:\n%s", c.tag, view)
 		}
 	}
 }

@@ -54,6 +54,7 @@ type Status struct {
 	st      *common.Styles
 	sync    Sync
 	err     string
+	note    bool // err is a note (a warning to keep in mind), not an error
 	help    help.Model
 	helpKey key.Binding
 }
@@ -72,10 +73,16 @@ func (s *Status) SetSync(sync Sync) { s.sync = sync }
 // SetError shows an error until the next SetError; nil clears it. Its text may quote the
 // server and is sanitised.
 func (s *Status) SetError(err error) {
-	s.err = ""
+	s.err, s.note = "", false
 	if err != nil {
 		s.err = strings.TrimSpace(safetext.Clean(err.Error()))
 	}
+}
+
+// SetNote shows, in the error's place, something to keep in mind that is not an error
+// (a connection warning, a throwaway demo); "" clears it, as does SetError.
+func (s *Status) SetNote(note string) {
+	s.err, s.note = strings.TrimSpace(safetext.Clean(note)), note != ""
 }
 
 // pinFrom is the narrowest status line that still pins the help key at its right end.
@@ -122,8 +129,12 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 		} else {
 			hints = nil // a narrow line is the error's
 		}
-		e := safetext.Fit("error: "+s.err, max(1, room))
-		line += " │ " + s.st.Error.Apply(e)
+		label, paint := "error: ", s.st.Error
+		if s.note {
+			label, paint = "note: ", s.st.Warn
+		}
+		e := safetext.Fit(label+s.err, max(1, room))
+		line += " │ " + paint.Apply(e)
 		used += 3 + safetext.Width(e)
 	}
 	if len(hints) > 0 && left-used-3 >= hintWidth(hints[0]) {

@@ -55,6 +55,10 @@ func TestStatusLine(t *testing.T) {
 				t.Fatalf("%s width %d: a long error crowds out the help key or itself: %q", p.Name, w, plain)
 			}
 		}
+		s.SetNote("throwaway demo: nothing of it is kept")
+		if plain := uitest.Plain(s.View(120, keys)); !strings.Contains(plain, "│ note: throwaway demo") || strings.Contains(plain, "error") {
+			t.Errorf("%s: a note is not told as one: %q", p.Name, plain)
+		}
 		s.SetError(nil)
 		s.SetSync(chrome.Sync{})
 		if plain := uitest.Plain(s.View(80, ctx.Keys)); !strings.HasSuffix(plain, "│ ? help") {
