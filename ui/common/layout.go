@@ -197,6 +197,23 @@ func (s *Styles) Box(title string, lines []string, width, height int, focused bo
 	return out
 }
 
+// Problem is what a page shows when it could not get something: what failed and the
+// error's words, wrapped rather than cut (they may quote the server: sanitised here), as
+// an error, then a hint of what to do ("" for none).
+func (s *Styles) Problem(what string, err error, width int, hint string) []string {
+	if err != nil {
+		what += " " + err.Error()
+	}
+	var lines []string
+	for _, l := range safetext.Wrap(what, width, 5) {
+		lines = append(lines, s.Error.Apply(l))
+	}
+	if hint != "" {
+		lines = append(lines, s.Muted.Apply(safetext.Fit(hint, width)))
+	}
+	return lines
+}
+
 // Center places a block of exact-width lines in the middle of width × height (a third
 // of the way down, where the eye goes), cutting it if it does not fit.
 func Center(block []string, width, height int) []string {

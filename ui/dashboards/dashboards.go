@@ -301,7 +301,7 @@ func (m *Model) View() string {
 func (m *Model) listView() []string {
 	w := m.listWidth()
 	if m.listErr != nil {
-		return common.FitLines([]string{m.ctx.Styles.Error.Apply("Could not load the list:"), safetext.Fit(m.listErr.Error(), w), m.ctx.Styles.Muted.Apply("r to try again")}, w, m.height)
+		return common.FitLines(m.ctx.Styles.Problem("Could not load the list:", m.listErr, w, "r to try again"), w, m.height)
 	}
 	m.listGrid.NoCursor = false
 	return common.Fill(m.listGrid.Lines(), w, m.height)
@@ -315,7 +315,7 @@ func (m *Model) paneView() []string {
 	var head []string
 	switch {
 	case m.dashErr != nil:
-		return common.FitLines([]string{st.Error.Apply("Could not load the dashboard:"), safetext.Fit(m.dashErr.Error(), w)}, w, h)
+		return common.FitLines(st.Problem("Could not load the dashboard:", m.dashErr, w, "r to try again"), w, h)
 	case m.current == nil:
 		return common.FitLines([]string{st.Muted.Apply("Loading the dashboard…")}, w, h)
 	}

@@ -18,24 +18,42 @@ const decisiveMark = "▶"
 func (m *Model) panelView(height int) []string {
 	p := m.panel
 	title := "Why? " + safetext.Clean(p.action) + " on " + safetext.Clean(p.resource.Name)
-	return m.ctx.Styles.Box(title, m.panelBody(), m.width, height, true)
+	body, decisive := m.panelBody()
+	if room := height - 2; room > 1 && len(body) > room {
+		// Too short for the whole chain: the outcome, then the steps from the decisive one
+		// if it would not be in view, cut where the box ends with an ellipsis.
+		start := 1
+		if decisive > room-1 {
+			start = decisive
+		}
+		end := min(len(body), start+room-1)
+		cut := append([]string{body[0]}, body[start:end]...)
+		if end < len(body) {
+			last := len(cut) - 1
+			cut[last] = ansi.Truncate(cut[last], max(0, common.BoxInner(m.width)-1), "") + "…"
+		}
+		body = cut
+	}
+	return m.ctx.Styles.Box(title, body, m.width, height, true)
 }
 
-// panelBody is the panel's content: the outcome and its chain, or where the answer is.
-func (m *Model) panelBody() []string {
+// panelBody is the panel's content: the outcome and its chain, or where the answer is;
+// decisive is the line where the decisive step starts (0 when there is none).
+func (m *Model) panelBody() (lines []string, decisive int) {
 	st := m.ctx.Styles
 	p := m.panel
 	switch {
 	case p.err != nil:
-		return []string{st.Error.Apply("Could not explain: ") + safetext.Fit(p.err.Error(), common.BoxInner(m.width))}
+		return st.Problem("Could not explain:", p.err, common.BoxInner(m.width), ""), 0
 	case p.exp == nil:
-		return []string{st.Muted.Apply("Asking the server…")}
+		return []string{st.Muted.Apply("Asking the server…")}, 0
 	}
 	return m.steps(p.exp, common.BoxInner(m.width))
 }
 
-// steps draws the outcome and each step of the chain, the decisive one marked.
-func (m *Model) steps(e *api.Explanation, width int) []string {
+// steps draws the outcome and each step of the chain, the decisive one marked, and says
+// on which line the decisive step starts.
+func (m *Model) steps(e *api.Explanation, width int) (lines []string, decisive int) {
 	st := m.ctx.Styles
 	var outcome string
 	switch e.Effect {
@@ -46,7 +64,7 @@ func (m *Model) steps(e *api.Explanation, width int) []string {
 	default:
 		outcome = st.None.Apply(GlyphNone + " NOT GRANTED")
 	}
-	lines := []string{outcome + ": " + safetext.Clean(e.Subject.Name) + " · " + safetext.Clean(e.Action) + " · " + safetext.Clean(e.Resource.Name)}
+	lines = []string{outcome + ": " + safetext.Clean(e.Subject.Name) + " · " + safetext.Clean(e.Action) + " · " + safetext.Clean(e.Resource.Name)}
 	kindW := 0
 	for _, s := range e.Steps {
 		kindW = max(kindW, min(12, safetext.Width(s.Kind)))
@@ -58,17 +76,18 @@ func (m *Model) steps(e *api.Explanation, width int) []string {
 		}
 		prefix := mark + " " + strconv.Itoa(i+1) + ". " + safetext.Pad(s.Kind, kindW) + " "
 		text := safetext.Clean(s.Text)
+		if s.Decisive {
+			text = "(decisive) " + text // first, so it is never what a cut loses
+			decisive = len(lines)
+		}
 		switch s.Effect {
 		case api.EffectNameAllow:
 			text = "[allow] " + text
 		case api.EffectNameDeny:
 			text = "[deny] " + text
 		}
-		if s.Decisive {
-			text += " (decisive)"
-		}
 		indent := ansi.StringWidth(prefix)
-		wrapped := safetext.Wrap(text, max(1, width-indent), 2)
+		wrapped := safetext.Wrap(text, max(1, width-indent), 0)
 		for j, w := range wrapped {
 			lead := prefix
 			if j > 0 {
@@ -80,5 +99,5 @@ func (m *Model) steps(e *api.Explanation, width int) []string {
 			lines = append(lines, lead+w)
 		}
 	}
-	return lines
+	return lines, decisive
 }

@@ -354,11 +354,14 @@ func (m *Model) relayout() {
 	m.grid.SetSize(m.width, m.gridHeight)
 }
 
+// panelHeight is the explain panel's height: what its chain needs, leaving the grid
+// its header and four rows.
 func (m *Model) panelHeight() int {
 	if m.panel == nil {
 		return 0
 	}
-	return min(len(m.panelBody())+2, max(4, m.height/2))
+	body, _ := m.panelBody()
+	return min(len(body)+2, max(4, m.height-4-5))
 }
 
 // effect returns the effect byte and source index of a cell, tolerating a short row.
@@ -429,7 +432,7 @@ func (m *Model) View() string {
 	st := m.ctx.Styles
 	switch {
 	case m.matrix == nil && m.loadErr != nil:
-		return common.Join(common.FitLines([]string{st.Error.Apply("Could not load the permissions: ") + safetext.Fit(m.loadErr.Error(), m.width), st.Muted.Apply("r to try again")}, m.width, min(2, m.height)))
+		return common.Join(common.FitLines(st.Problem("Could not load the permissions:", m.loadErr, m.width, "r to try again"), m.width, m.height))
 	case m.matrix == nil:
 		return common.FitLine(st.Muted.Apply("Loading permissions…"), m.width)
 	}

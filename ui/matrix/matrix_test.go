@@ -355,3 +355,46 @@ func TestResizeKeepsTheCursorsAction(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainShowsTheWholeChain gives steps too long for two lines: each is shown
+// whole, the decisive one marked in words where no cut can lose it, and where the
+// terminal is too short the panel says it is cut.
+func TestExplainShowsTheWholeChain(t *testing.T) {
+	e := uitest.Explanation()
+	long := " because the grant was made for the whole depot, which covers every vehicle parked there overnight, including the ones on loan from another team"
+	for i := range e.Steps {
+		e.Steps[i].Text += long + fmt.Sprintf(" (end of step %d)", i+1)
+	}
+	explained := func(h int) string {
+		m := loaded(t, uitest.Profiles[0], 80, h, uitest.Matrix(50, 6))
+		req, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter"))
+		m.Update(matrix.ExplainLoaded{Tag: req.Tag, Explanation: e})
+		lines := uitest.AssertFrame(t, m.View(), 80, h)
+		return strings.Join(strings.Fields(strings.ReplaceAll(strings.Join(lines, " "), "┃", "")), " ")
+	}
+	view := explained(30)
+	for i := range e.Steps {
+		if !strings.Contains(view, fmt.Sprintf("(end of step %d)", i+1)) {
+			t.Fatalf("step %d is cut:\n%s", i+1, view)
+		}
+	}
+	if !strings.Contains(view, "[allow] (decisive) Team North holds role Fleet Manager") {
+		t.Fatalf("the decisive step is not marked first:\n%s", view)
+	}
+	if view := explained(14); !strings.Contains(view, "(decisive)") || !strings.Contains(view, "…") {
+		t.Fatalf("a cut panel does not say so, or lost the decisive mark:\n%s", view)
+	}
+}
+
+// TestLoadErrorIsWrapped: a long error is shown whole, over lines, with the way to try
+// again.
+func TestLoadErrorIsWrapped(t *testing.T) {
+	m := matrix.New(uitest.Context(uitest.Profiles[0].Profile, 80, 24))
+	req, _ := uitest.Find[matrix.Requested](uitest.Msgs(m.Init()))
+	m.SetSize(80, 24)
+	m.Update(matrix.Loaded{Tag: req.Tag, Err: errors.New("read the permissions: cannot reach the server at 127.0.0.1:18080 (connect: connection refused); check the address and the network")})
+	view := strings.Join(strings.Fields(strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), " ")), " ")
+	if !strings.Contains(view, "check the address and the network r to try again") {
+		t.Fatalf("the error is cut:\n%s", m.View())
+	}
+}
