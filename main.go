@@ -33,19 +33,40 @@ const (
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case err == nil:
-	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "shadow:", err)
-		os.Exit(exitUsage)
-	default:
-		fmt.Fprintln(os.Stderr, "shadow:", err)
-		os.Exit(exitError)
+	if err == nil {
+		return
 	}
+	fmt.Fprintln(os.Stderr, "shadow:", err)
+	if errors.As(err, new(usageError)) {
+		os.Exit(exitUsage)
+	}
+	os.Exit(exitError)
 }
 
-// errUsage marks a command line shadow does not understand.
-var errUsage = errors.New("usage")
+// usageError is a command line shadow does not understand (exit status 2).
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// usagef makes a usageError.
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// subcommandError sorts what `serve` and `journal` return: asking for their help is no
+// error, and a flag or command they do not understand is a usage error, as shadow's own
+// are. Their packages return the flag package's errors as they are, so the words tell.
+func subcommandError(err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	for _, words := range []string{"flag provided but not defined", "flag needs an argument", " for flag -",
+		"bad flag syntax", "unknown command", "give a command", "unexpected argument"} {
+		if strings.Contains(err.Error(), words) {
+			return usageError{err}
+		}
+	}
+	return err
+}
 
 const usage = `shadow: read-only user impersonation ("shadow viewing") in the terminal.
 
@@ -115,10 +136,10 @@ func uiCommand(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprint(stdout, usage)
 			return nil
 		}
-		return fmt.Errorf("%w: %v (see shadow --help)", errUsage, err)
+		return usagef("%v (see shadow --help)", err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unknown command %q (see shadow --help)", errUsage, fs.Arg(0))
+		return usagef("unknown command %q (see shadow --help)", fs.Arg(0))
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "shadow", version)
@@ -166,7 +187,7 @@ func journalCommand(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, journalDemoUsage)
 	}
-	return err
+	return subcommandError(err)
 }
 
 // demoJournalArgs replaces --demo with --state-dir <state dir>/demo.
@@ -218,5 +239,5 @@ func newStaffRemote(serverURL, token string) (audit.Remote, error) {
 func serveCommand(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return server.RunServe(ctx, args, stdout, stderr, version)
+	return subcommandError(server.RunServe(ctx, args, stdout, stderr, version))
 }
