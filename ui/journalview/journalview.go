@@ -76,17 +76,27 @@ func New(ctx *common.Context) *Model {
 	return m
 }
 
+// fullTitlesFrom is the width from which the two users' columns fit their full titles;
+// below it they are "Admin" (the user performing the action) and "As user" (the
+// impersonated one), rather than titles cut short.
+const fullTitlesFrom = 140
+
 func columns(width int) []grid.Column {
 	timeW := 9 // 15:04:05Z
 	if width >= 110 {
 		timeW = 20 // 2006-01-02 15:04:05Z
 	}
+	actor, user := "Admin", "As user"
+	if width >= fullTitlesFrom {
+		actor, user = "User performing action", "Impersonated user"
+	}
+	userW := func(title string) int { return max(11, len(title)) }
 	return []grid.Column{
 		{Title: "#", Width: 3, Align: grid.Right},
 		{Title: "Timestamp", Width: timeW},
 		{Title: "Action", Width: 14},
-		{Title: "User performing action", Width: 11, Flex: 1},
-		{Title: "Impersonated user", Width: 11, Flex: 1},
+		{Title: actor, Width: userW(actor), Flex: 1},
+		{Title: user, Width: userW(user), Flex: 1},
 		{Title: "Details", Width: 14, Flex: 4},
 		{Title: "Sync", Width: 8},
 	}

@@ -62,3 +62,14 @@ func TestFollowsNewRecordsAndSaysSyncState(t *testing.T) {
 		t.Fatal("empty journal")
 	}
 }
+
+// TestTitlesAreNotCut: the users' columns are titled so that no title is cut short.
+func TestTitlesAreNotCut(t *testing.T) {
+	for _, w := range []int{80, 100, 120, 150, 200} {
+		m := page(uitest.Profiles[0], w, 24, uitest.JournalEntries(3))
+		header := uitest.AssertFrame(t, m.View(), w, 24)[1]
+		if strings.Contains(header, "…") || !strings.Contains(header, "Details") {
+			t.Fatalf("%d cells: %q", w, header)
+		}
+	}
+}
