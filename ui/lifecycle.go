@@ -318,7 +318,8 @@ func roundUp(d time.Duration) string {
 
 func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 	if msg.err != nil {
-		return m.setFatal("The journal cannot be opened: " + msg.err.Error() + "\nshadow never impersonates without a journal.")
+		return m.setFatal("The journal cannot be opened: " + msg.err.Error() +
+			"\nshadow never impersonates without a journal. Give it a directory it can write with --state-dir DIR.")
 	}
 	m.journal = msg.journal
 	if len(msg.recovered) > 0 {

@@ -751,3 +751,19 @@ func TestQuitWhileTheSessionStarts(t *testing.T) {
 		t.Fatalf("the session is %s on the server", s.State)
 	}
 }
+
+// TestUnwritableStateDirSaysWhatToDo gives shadow a state directory that is a file: it
+// will not go on without a journal, and says how to give it one.
+func TestUnwritableStateDirSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	opts := e.options(termenv.Ascii)
+	opts.Journal, opts.StateDir = nil, filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(opts.StateDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, New(opts), 100, 30)
+	if view := strings.Join(strings.Fields(d.view()), " "); d.m.Screen() != ScreenFatal || !strings.Contains(view, "with --state-dir") {
+		t.Fatalf("%q\n%s", d.m.Screen(), d.view())
+	}
+}
