@@ -138,7 +138,19 @@ func (m *Model) Init() tea.Cmd { return nil }
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
 	m.grid.SetColumns(columns(width))
-	m.grid.SetSize(width, max(1, height-2))
+	m.grid.SetSize(width, max(1, height-m.extraLines()))
+}
+
+// extraLines is what the page draws besides the grid: the title line and the selected
+// record's details, dropped on a short terminal so records still show.
+func (m *Model) extraLines() int {
+	switch {
+	case m.height >= 6:
+		return 2
+	case m.height >= 4:
+		return 1 // the details go first
+	}
+	return 0
 }
 
 // Update implements tea.Model.
@@ -182,13 +194,18 @@ func (m *Model) View() string {
 	case len(m.entries) > 0:
 		head += " · " + st.OK.Apply("all synced")
 	}
-	lines := []string{common.FitLine(head, m.width)}
-	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
-	details := ""
-	if e, ok := m.grid.Selected(); ok {
-		details = st.Muted.Apply("Details: ") + safetext.Clean(e.Details)
+	var lines []string
+	if m.extraLines() > 0 {
+		lines = append(lines, common.FitLine(head, m.width))
 	}
-	lines = append(lines, common.FitLine(details, m.width))
+	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
+	if m.extraLines() > 1 {
+		details := ""
+		if e, ok := m.grid.Selected(); ok {
+			details = st.Muted.Apply("Details: ") + safetext.Clean(e.Details)
+		}
+		lines = append(lines, common.FitLine(details, m.width))
+	}
 	return common.Join(common.Fill(lines, m.width, m.height))
 }
 

@@ -73,3 +73,13 @@ func TestTitlesAreNotCut(t *testing.T) {
 		}
 	}
 }
+
+// TestShortTerminalsShowRecords: at any height the newest record is shown.
+func TestShortTerminalsShowRecords(t *testing.T) {
+	for h := 2; h <= 8; h++ {
+		m := page(uitest.Profiles[0], 20, h, uitest.JournalEntries(12))
+		if v := strings.Join(uitest.AssertFrame(t, m.View(), 20, h), "\n"); !strings.Contains(v, "❯  12") {
+			t.Fatalf("height %d: no record shown:\n%s", h, v)
+		}
+	}
+}

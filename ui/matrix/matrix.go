@@ -104,13 +104,13 @@ type Model struct {
 	nameW, typeW int
 	first        int
 
-	filter     textinput.Model
-	filtering  bool
-	denyOnly   bool
-	panel      *panel
-	width      int
-	height     int
-	gridHeight int
+	filter    textinput.Model
+	filtering bool
+	denyOnly  bool
+	panel     *panel
+	width     int
+	height    int
+	layout    layout
 }
 
 // panel is the explain panel's state.
@@ -185,11 +185,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, m.keys.EndFilter):
 			m.filtering = false
 			m.filter.Blur()
+			m.relayout()
 		case key.Matches(msg, m.keys.ClearInput):
 			m.filtering = false
 			m.filter.Blur()
 			m.filter.SetValue("")
 			m.applyFilter()
+			m.relayout()
 		default:
 			before := m.filter.Value()
 			var cmd tea.Cmd
@@ -204,6 +206,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.keys.Filter):
 		m.filtering = true
+		m.relayout()
 		return m.filter.Focus()
 	case key.Matches(msg, m.keys.DenyOnly):
 		m.denyOnly = !m.denyOnly
@@ -349,19 +352,49 @@ func (m *Model) applyFilter() {
 	m.grid.SetCursor(at, col)
 }
 
-func (m *Model) relayout() {
-	m.gridHeight = max(1, m.height-4-m.panelHeight())
-	m.grid.SetSize(m.width, m.gridHeight)
+// layout is what the page shows at its height, decided by relayout.
+type layout struct {
+	summary, bar, detail bool // the summary line; the legend (or the filter); the cell's two lines
+	panel, grid          int  // the explain panel's height (0: none) and the grid's
 }
 
-// panelHeight is the explain panel's height: what its chain needs, leaving the grid
-// its header and four rows.
-func (m *Model) panelHeight() int {
-	if m.panel == nil {
-		return 0
+// relayout shares the height out. The grid's header and the cursor's row come first,
+// then the legend (or the filter being typed), the explain panel, the summary and the
+// cell's details; the panel takes what its chain needs but leaves the grid four more
+// rows while there is room.
+func (m *Model) relayout() {
+	rest := m.height - 2
+	take := func(n int) bool {
+		ok := n > 0 && rest >= n
+		if ok {
+			rest -= n
+		}
+		return ok
 	}
-	body, _ := m.panelBody()
-	return min(len(body)+2, max(4, m.height-4-5))
+	var l layout
+	l.bar = take(1)
+	if m.panel != nil {
+		body, _ := m.panelBody()
+		l.panel = min(len(body)+2, max(3, rest-1-2-3), rest)
+		if !take(l.panel) || l.panel < 3 {
+			l.panel = 0
+		}
+	}
+	l.summary = take(1)
+	l.detail = take(2)
+	l.grid = max(1, m.height) - boolLines(l.summary, 1) - boolLines(l.bar, 1) - boolLines(l.detail, 2) - l.panel
+	if m.filtering && !l.bar && l.grid > 1 {
+		l.bar, l.grid = true, l.grid-1 // what is typed is always seen
+	}
+	m.layout = l
+	m.grid.SetSize(m.width, max(1, l.grid))
+}
+
+func boolLines(on bool, n int) int {
+	if on {
+		return n
+	}
+	return 0
 }
 
 // effect returns the effect byte and source index of a cell, tolerating a short row.
@@ -436,17 +469,23 @@ func (m *Model) View() string {
 	case m.matrix == nil:
 		return common.FitLine(st.Muted.Apply("Loading permissions…"), m.width)
 	}
+	l := m.layout
 	lines := make([]string, 0, m.height)
-	lines = append(lines, m.summary())
-	if m.filtering {
+	if l.summary {
+		lines = append(lines, m.summary())
+	}
+	switch {
+	case l.bar && m.filtering:
 		lines = append(lines, common.FitLine(st.InputView(m.filter), m.width))
-	} else {
+	case l.bar:
 		lines = append(lines, m.legend())
 	}
-	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.gridHeight)...)
-	lines = append(lines, m.detail()...)
-	if m.panel != nil {
-		lines = append(lines, m.panelView(m.panelHeight())...)
+	lines = append(lines, common.Fill(m.grid.Lines(), m.width, max(1, l.grid))...)
+	if l.detail {
+		lines = append(lines, m.detail()...)
+	}
+	if l.panel > 0 {
+		lines = append(lines, m.panelView(l.panel)...)
 	}
 	return common.Join(common.Fill(lines, m.width, m.height))
 }

@@ -398,3 +398,24 @@ func TestLoadErrorIsWrapped(t *testing.T) {
 		t.Fatalf("the error is cut:\n%s", m.View())
 	}
 }
+
+// TestShortTerminalsShowTheCursor: at any height the grid's cursor row is shown, with
+// the explain panel open too, and what is typed into the filter is seen.
+func TestShortTerminalsShowTheCursor(t *testing.T) {
+	for h := 2; h <= 14; h++ {
+		m := loaded(t, uitest.Profiles[0], 40, h, uitest.Matrix(50, 6))
+		if v := strings.Join(uitest.AssertFrame(t, m.View(), 40, h), "\n"); !strings.Contains(v, "❯") {
+			t.Fatalf("height %d: no cursor row:\n%s", h, v)
+		}
+		req, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter"))
+		m.Update(matrix.ExplainLoaded{Tag: req.Tag, Explanation: uitest.Explanation()})
+		v := strings.Join(uitest.AssertFrame(t, m.View(), 40, h), "\n")
+		if !strings.Contains(v, "❯") || (h >= 9 && !strings.Contains(v, "Why?")) {
+			t.Fatalf("height %d: with the panel open:\n%s", h, v)
+		}
+		uitest.Press(m, "esc", "/", "z")
+		if v := strings.Join(uitest.AssertFrame(t, m.View(), 40, h), "\n"); !strings.Contains(v, "Filter: z") {
+			t.Fatalf("height %d: the filter typed is not seen:\n%s", h, v)
+		}
+	}
+}
