@@ -583,8 +583,11 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		if len(lines) > 0 {
 			lines = append(lines, "")
 		}
-		lines = append(lines, "The server could not be told ("+msg.serverErr.Error()+"); "+
-			"its token is forgotten here and the session runs out on the server by its expiry.")
+		told := "The server could not be told (" + inWords(msg.serverErr) + ")"
+		if _, lost := signInLost(msg.serverErr); lost {
+			told = "The server could not be told: it no longer accepts your sign-in"
+		}
+		lines = append(lines, told+"; the session's token is forgotten here, and if the session still runs on the server, it ends there by its expiry.")
 	}
 	switch {
 	case m.fatal != "":
@@ -593,6 +596,7 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		return tea.Batch(append(cmds, tea.Quit)...)
 	default:
 		m.screen = ScreenPicker
+		m.lastErr = nil // the session's errors went with it
 		if len(lines) > 0 {
 			m.dialog = &dialog{title: "Session ended", lines: lines}
 		}

@@ -659,15 +659,27 @@ func TestSignInAgainAfterTheServerForgetsIt(t *testing.T) {
 	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
 	id := d.m.SessionID()
 
-	e.faults.signOutEveryone()
+	e.faults.failPermissions.Store(true)
 	d.press("2")
+	if d.m.LastError() == nil {
+		t.Fatal("the failed read is not said")
+	}
+	e.faults.failPermissions.Store(false)
+	e.faults.signOutEveryone()
+	d.press("r")
 	if d.m.SessionID() != "" || d.m.Dialog() != "Session ended" || !strings.Contains(d.view(), "no longer accepts the session's token") {
 		t.Fatalf("a session whose token the server refuses is still shown: %q\n%s", d.m.Screen(), d.view())
 	}
 	if got := sessionActions(t, e.journal, id); got[len(got)-1] != api.ActionSessionExpire {
 		t.Fatalf("the end is not journaled: %v", got)
 	}
+	if view := strings.Join(strings.Fields(strings.ReplaceAll(d.view(), "┃", "")), " "); !strings.Contains(view, "The server could not be told: it no longer accepts your sign-in") {
+		t.Fatalf("the end not told to the server is not said plainly:\n%s", d.view())
+	}
 	d.press("enter")
+	if d.m.LastError() != nil {
+		t.Fatalf("the session's error outlives it: %v", d.m.LastError())
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for d.m.Screen() != ScreenLogin && time.Now().Before(deadline) {
 		d.feed(nil) // the journal's status: its sync is refused too
