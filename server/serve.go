@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +15,7 @@ import (
 // gracefully (requests in flight finish).
 func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, version string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // a bad flag is returned as an error; --help is printed below
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	data := fs.String("data", "", "data directory (bbolt state, audit signing key); empty: a throwaway store")
 	users := fs.Int("generate-users", 0, "add this many generated users, for scale tests")
@@ -23,7 +24,13 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	remote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (plain HTTP and a public demo password: think twice)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, "usage: shadow serve [flags]\n\nRun the reference API server with the demo organisation until interrupted.\n\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return fmt.Errorf("serve: %w (see shadow serve --help)", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected arguments %q", strings.Join(fs.Args(), " "))

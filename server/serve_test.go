@@ -78,6 +78,27 @@ func TestRunServe(t *testing.T) {
 	}
 }
 
+// TestServeHelpAndBadFlags: --help is an answer, not a failure: the flags on stdout and
+// no error. A flag serve does not know is an error that says where help is.
+func TestServeHelpAndBadFlags(t *testing.T) {
+	for _, arg := range []string{"--help", "-h"} {
+		var out, errs syncBuffer
+		if err := RunServe(context.Background(), []string{arg}, &out, &errs, "test"); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		for _, want := range []string{"shadow serve", "-addr", "-data", "-generate-users", "-generate-resources"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s: stdout lacks %q:\n%s", arg, want, out.String())
+			}
+		}
+	}
+	var out, errs syncBuffer
+	err := RunServe(context.Background(), []string{"--no-such-flag"}, &out, &errs, "test")
+	if err == nil || !strings.Contains(err.Error(), "no-such-flag") || !strings.Contains(err.Error(), "shadow serve --help") {
+		t.Fatalf("an unknown flag: %v", err)
+	}
+}
+
 // TestDemoDocListsEveryAccount: docs/DEMO.md has a row for every seeded account, with
 // its name, company and role, and names every well-known constant.
 func TestDemoDocListsEveryAccount(t *testing.T) {
