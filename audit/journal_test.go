@@ -140,6 +140,33 @@ func TestStatusIsNeverBehindADurableAppend(t *testing.T) {
 	}
 }
 
+// TestDefaultStateDirFollowsXDG: journals live under $XDG_STATE_HOME/shadow, and under
+// ~/.local/state/shadow when it is unset or not absolute (as the XDG spec says to
+// ignore a relative one); Open with no dir uses it.
+func TestDefaultStateDirFollowsXDG(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	base, home := t.TempDir(), t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_STATE_HOME", base)
+	if dir, err := DefaultStateDir(); err != nil || dir != filepath.Join(base, "shadow") {
+		t.Fatalf("with XDG_STATE_HOME: %q, %v", dir, err)
+	}
+	j, _, err := Open(Options{Actor: testAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := filepath.Dir(j.Path()); got != JournalsDir(filepath.Join(base, "shadow")) {
+		t.Errorf("Open with no dir wrote to %s", got)
+	}
+	closeTest(t, j)
+	for _, xdg := range []string{"", "relative/state"} {
+		t.Setenv("XDG_STATE_HOME", xdg)
+		if dir, err := DefaultStateDir(); err != nil || dir != filepath.Join(home, ".local", "state", "shadow") {
+			t.Fatalf("with XDG_STATE_HOME=%q: %q, %v", xdg, dir, err)
+		}
+	}
+}
+
 func TestFilesAndDirsArePrivate(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
