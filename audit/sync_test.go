@@ -93,6 +93,7 @@ func TestSyncSurvivesEveryFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkServerHoldsExactly(t, remote, j.Path())
+	checkOneInFlight(t, remote)
 	if _, ok := states.Load(SyncOffline); !ok {
 		t.Error("status never said offline while the server failed")
 	}
@@ -391,17 +392,20 @@ func TestJournalSyncCommandDrainsEndedRuns(t *testing.T) {
 	}
 	var out bytes.Buffer
 	var gotServer, gotToken string
+	var used *staffRemote
 	env := CommandEnv{Stdout: &out, Stderr: &out,
 		Getenv: func(k string) string {
 			return map[string]string{"SHADOW_SERVER": fs.http.URL, "SHADOW_TOKEN": "from-env"}[k]
 		},
 		NewRemote: func(server, token string) (Remote, error) {
 			gotServer, gotToken = server, token
-			return adminRemote(t, server), nil
+			used = adminRemote(t, server)
+			return used, nil
 		}}
 	if err := RunCommand(context.Background(), []string{"sync", "--state-dir", dir}, env); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
+	checkOneInFlight(t, used) // across both journals, too
 	if gotServer != fs.http.URL || gotToken != "from-env" {
 		t.Fatalf("server %q token %q", gotServer, gotToken)
 	}
