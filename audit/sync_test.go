@@ -414,3 +414,24 @@ func TestJournalSyncCommandDrainsEndedRuns(t *testing.T) {
 		checkServerHoldsExactly(t, remote, p)
 	}
 }
+
+// The sync loop's wait after failures is internal/backoff's full jitter (tested there),
+// from MinBackoff growing to MaxBackoff, and never stops growing into a give-up.
+func TestSyncBackoffUsesTheOptions(t *testing.T) {
+	t.Parallel()
+	s := &syncer{opts: SyncOptions{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}.withDefaults()}
+	var longest time.Duration
+	for range 1000 {
+		if d := s.backoff(1); d > 100*time.Millisecond {
+			t.Fatalf("first wait %v beyond MinBackoff", d)
+		}
+		d := s.backoff(1 << 20)
+		if d > time.Second {
+			t.Fatalf("wait %v beyond MaxBackoff", d)
+		}
+		longest = max(longest, d)
+	}
+	if longest < 500*time.Millisecond {
+		t.Fatalf("waits after many failures never grew past %v", longest)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/cache"
+	"github.com/shadowview/shadow/internal/backoff"
 )
 
 // wire is the one way requests leave the process: route table in, typed reply or
@@ -311,13 +311,7 @@ func (w *wire) send(ctx context.Context, method, url string, body []byte, token,
 
 // backoff is full jitter: uniform in [0, min(max, base·2^(attempt-1))].
 func (w *wire) backoff(attempt int) time.Duration {
-	ceiling := w.opts.BackoffMax
-	if attempt-1 < 32 {
-		if d := w.opts.BackoffBase << (attempt - 1); d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	return rand.N(ceiling + 1)
+	return backoff.FullJitter(attempt, w.opts.BackoffBase, w.opts.BackoffMax)
 }
 
 func canceled(op string, err error) error {
