@@ -10,6 +10,16 @@ import (
 	"strings"
 )
 
+// ErrUsage marks a command line `shadow serve` does not understand (an unknown flag, a
+// stray argument): main exits 2 for it, as for its own.
+var ErrUsage = errors.New("command line not understood")
+
+// usageError is an error that says what was not understood and is ErrUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
 // RunServe is `shadow serve`: parse flags, start the reference server, print where it
 // listens and the demo credentials, serve until ctx is done, then shut down
 // gracefully (requests in flight finish).
@@ -30,10 +40,10 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 			fs.PrintDefaults()
 			return nil
 		}
-		return fmt.Errorf("serve: %w (see shadow serve --help)", err)
+		return usageError{fmt.Sprintf("serve: %v (see shadow serve --help)", err)}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected arguments %q", strings.Join(fs.Args(), " "))
+		return usageError{fmt.Sprintf("serve: unexpected arguments %q (see shadow serve --help)", strings.Join(fs.Args(), " "))}
 	}
 	level := slog.LevelWarn
 	if *verbose {

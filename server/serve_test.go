@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -73,8 +74,8 @@ func TestRunServe(t *testing.T) {
 	if err := RunServe(context.Background(), []string{"--addr", "10.1.2.3:0"}, &out, &errs, "test"); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("a non-loopback address: %v", err)
 	}
-	if err := RunServe(context.Background(), []string{"extra"}, &out, &errs, "test"); err == nil {
-		t.Fatal("stray arguments accepted")
+	if err := RunServe(context.Background(), []string{"extra"}, &out, &errs, "test"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("stray arguments: %v", err)
 	}
 }
 
@@ -94,7 +95,7 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 	}
 	var out, errs syncBuffer
 	err := RunServe(context.Background(), []string{"--no-such-flag"}, &out, &errs, "test")
-	if err == nil || !strings.Contains(err.Error(), "no-such-flag") || !strings.Contains(err.Error(), "shadow serve --help") {
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "no-such-flag") || !strings.Contains(err.Error(), "shadow serve --help") {
 		t.Fatalf("an unknown flag: %v", err)
 	}
 }
