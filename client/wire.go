@@ -229,6 +229,9 @@ func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Resp
 		case isCertificateError(sendErr):
 			return fail(ErrUnreachable, false, fmt.Sprintf(
 				"the certificate of %s is not trusted (%s); for a private CA pass its certificate with --ca-file", w.host, rootCause(sendErr)), sendErr)
+		case isTimeout(sendErr) && inConnectPhase(sendErr):
+			return fail(ErrTimeout, true, fmt.Sprintf(
+				"could not connect to the server at %s within %s (dialling and the TLS handshake)", w.host, w.opts.ConnectTimeout), sendErr)
 		case isTimeout(sendErr):
 			return fail(ErrTimeout, true, fmt.Sprintf(
 				"the server at %s did not answer within %s", w.host, w.opts.RequestTimeout), sendErr)
@@ -420,6 +423,17 @@ func isCertificateError(err error) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// inConnectPhase reports a failure while dialling or in the TLS handshake, the part
+// ConnectTimeout bounds. net/http's handshake timeout has no exported type; its text is
+// part of its contract in practice ("net/http: TLS handshake timeout").
+func inConnectPhase(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return strings.Contains(err.Error(), "TLS handshake timeout")
 }
 
 // rootCause is the innermost error's text, without Go's "Get \"url\":" wrapping.
