@@ -42,7 +42,22 @@ Commands (offline unless said):
 Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
 `
 
-// RunCommand runs `shadow journal ARGS…`.
+// ErrUsage marks a command line `shadow journal` does not understand (an unknown
+// command or flag, a missing or extra argument): main exits 2 for it, as for its own.
+var ErrUsage = errors.New("command line not understood")
+
+// usageError is an error that says what was not understood and is ErrUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...) + " (see shadow journal help)"}
+}
+
+// RunCommand runs `shadow journal ARGS…`. A command line it does not understand is an
+// error that is ErrUsage; --help after a command prints that command's flags.
 func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
@@ -50,13 +65,13 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(env.Stdout, CommandUsage)
 		if len(args) == 0 {
-			return errors.New("journal: give a command")
+			return usagef("journal: give a command")
 		}
 		return nil
 	}
 	cmd, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("journal "+cmd, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(io.Discard) // a bad flag is returned as an error; --help is printed below
 	stateDir := fs.String("state-dir", "", "state directory (default $XDG_STATE_HOME/shadow)")
 	var (
 		format, session, out, key, server *string
@@ -74,9 +89,15 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		timeout = fs.Duration("timeout", time.Minute, "give up after this long")
 	case "list", "show":
 	default:
-		return fmt.Errorf("journal: unknown command %q\n%s", cmd, CommandUsage)
+		return usagef("journal: unknown command %q", cmd)
 	}
 	positional, err := parseInterspersed(fs, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(env.Stdout, "usage: shadow journal %s [flags]\n\nFlags:\n", cmd)
+		fs.SetOutput(env.Stdout)
+		fs.PrintDefaults()
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -92,7 +113,7 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		return cmdList(w, dir, positional)
 	case "show":
 		if len(positional) != 1 {
-			return errors.New("journal show: give one session id (see `shadow journal list`)")
+			return usagef("journal show: give one session id (`shadow journal list` lists them)")
 		}
 		return cmdShow(w, dir, positional[0])
 	case "export":
@@ -107,8 +128,11 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%s: %w", fs.Name(), err)
+		switch err := fs.Parse(args); {
+		case errors.Is(err, flag.ErrHelp):
+			return nil, err
+		case err != nil:
+			return nil, usagef("%s: %v", fs.Name(), err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -121,7 +145,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func noArgs(cmd string, positional []string) error {
 	if len(positional) > 0 {
-		return fmt.Errorf("journal %s: unexpected argument %q", cmd, positional[0])
+		return usagef("journal %s: unexpected argument %q", cmd, positional[0])
 	}
 	return nil
 }
@@ -211,7 +235,7 @@ func cmdExport(w io.Writer, dir, format, session, out string, positional []strin
 		return err
 	}
 	if format != FormatJSONL && format != FormatCSV {
-		return fmt.Errorf("journal export: --format %q: want %s or %s", format, FormatJSONL, FormatCSV)
+		return usagef("journal export: --format %q: want %s or %s", format, FormatJSONL, FormatCSV)
 	}
 	a, err := LoadArchive(dir)
 	if err != nil {
@@ -259,7 +283,7 @@ func cmdVerify(w io.Writer, dir, key string, positional []string) error {
 	case 1:
 		reports, err = VerifyFile(positional[0], opts)
 	default:
-		return errors.New("journal verify: give at most one FILE")
+		return usagef("journal verify: give at most one FILE")
 	}
 	if err != nil {
 		return err

@@ -136,11 +136,31 @@ func TestCLISyncNeedsServerAndTokenFromEnvironment(t *testing.T) {
 
 func TestCLIUnknownCommandAndHelp(t *testing.T) {
 	t.Parallel()
-	if _, err := runCLI(t, "frobnicate"); err == nil {
-		t.Fatal("unknown command accepted")
-	}
 	out, err := runCLI(t, "help")
 	if err != nil || !strings.Contains(out, "shadow journal") {
 		t.Fatalf("help: %v %s", err, out)
+	}
+	// --help after a command is an answer: that command's flags, and no error.
+	for cmd, flagName := range map[string]string{"list": "-state-dir", "show": "-state-dir", "export": "-format",
+		"verify": "-key", "sync": "-server"} {
+		out, err := runCLI(t, cmd, "--help")
+		if err != nil || !strings.Contains(out, "usage: shadow journal "+cmd) || !strings.Contains(out, flagName) {
+			t.Errorf("%s --help: %v\n%s", cmd, err, out)
+		}
+	}
+	// A command line it does not understand is ErrUsage (main exits 2 for it)…
+	dir := t.TempDir()
+	for _, args := range [][]string{{}, {"frobnicate"}, {"list", "--bogus"}, {"list", "extra"}, {"show"},
+		{"show", "a", "b"}, {"export", "--format", "xml"}, {"verify", "a", "b"}} {
+		_, err := runCLI(t, append(args, "--state-dir", dir)...)
+		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "shadow journal help") {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	// …and a failure that is not about the command line is not.
+	for _, args := range [][]string{{"verify", filepath.Join(dir, "missing.db")}, {"sync"}} {
+		if _, err := runCLI(t, append(args, "--state-dir", dir)...); err == nil || errors.Is(err, ErrUsage) {
+			t.Errorf("%q: %v", args, err)
+		}
 	}
 }

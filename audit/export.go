@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -210,6 +211,9 @@ func verifyExport(r io.Reader, path string, opts VerifyOptions) ([]Report, error
 	sc.Buffer(make([]byte, 0, 64<<10), api.MaxRequestBody)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Bytes()
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\ufeff")) // an editor's byte-order mark
+		}
 		if len(strings.TrimSpace(string(line))) == 0 {
 			continue
 		}

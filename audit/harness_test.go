@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,6 +194,10 @@ type staffRemote struct {
 	*client.Client
 	email string // who signs in; the demo support admin unless remoteAs says otherwise
 	mu    sync.Mutex
+
+	// inFlight counts PUTs under way through this remote; mostInFlight is the most
+	// there ever were at once (the sync loop promises one).
+	inFlight, mostInFlight atomic.Int32
 }
 
 func newTestClient(t testing.TB, base string) *client.Client {
@@ -229,11 +234,24 @@ func (r *staffRemote) login(ctx context.Context) error {
 }
 
 func (r *staffRemote) PutJournalRecords(ctx context.Context, journalID string, records []api.WireRecord) (api.PutRecordsResponse, error) {
+	n := r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
+	for most := r.mostInFlight.Load(); n > most && !r.mostInFlight.CompareAndSwap(most, n); most = r.mostInFlight.Load() {
+	}
 	out, err := r.Client.PutJournalRecords(ctx, journalID, records)
 	if errors.Is(err, client.ErrUnauthenticated) && r.login(ctx) == nil {
 		return r.Client.PutJournalRecords(ctx, journalID, records)
 	}
 	return out, err
+}
+
+// checkOneInFlight fails the test if the sync loop ever had two PUTs under way at once
+// through r.
+func checkOneInFlight(t *testing.T, r *staffRemote) {
+	t.Helper()
+	if most := r.mostInFlight.Load(); most != 1 {
+		t.Fatalf("%d journal PUTs were in flight at once; the sync loop sends one at a time", most)
+	}
 }
 
 // serverRecords lists the journal records the server's audit log holds for a journal.

@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/privdir/privdirtest"
 )
 
 var (
@@ -140,6 +141,33 @@ func TestStatusIsNeverBehindADurableAppend(t *testing.T) {
 	}
 }
 
+// TestDefaultStateDirFollowsXDG: journals live under $XDG_STATE_HOME/shadow, and under
+// ~/.local/state/shadow when it is unset or not absolute (as the XDG spec says to
+// ignore a relative one); Open with no dir uses it.
+func TestDefaultStateDirFollowsXDG(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	base, home := t.TempDir(), t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_STATE_HOME", base)
+	if dir, err := DefaultStateDir(); err != nil || dir != filepath.Join(base, "shadow") {
+		t.Fatalf("with XDG_STATE_HOME: %q, %v", dir, err)
+	}
+	j, _, err := Open(Options{Actor: testAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := filepath.Dir(j.Path()); got != JournalsDir(filepath.Join(base, "shadow")) {
+		t.Errorf("Open with no dir wrote to %s", got)
+	}
+	closeTest(t, j)
+	for _, xdg := range []string{"", "relative/state"} {
+		t.Setenv("XDG_STATE_HOME", xdg)
+		if dir, err := DefaultStateDir(); err != nil || dir != filepath.Join(home, ".local", "state", "shadow") {
+			t.Fatalf("with XDG_STATE_HOME=%q: %q, %v", xdg, dir, err)
+		}
+	}
+}
+
 func TestFilesAndDirsArePrivate(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
@@ -157,6 +185,32 @@ func TestFilesAndDirsArePrivate(t *testing.T) {
 		if fi.Mode().Perm() != want {
 			t.Errorf("%s has mode %v, want %v", path, fi.Mode().Perm(), want)
 		}
+	}
+}
+
+// TestASharedStateDirIsLeftAlone: --state-dir pointed at a directory that holds other
+// people's files (/tmp, a home directory) must not have its permissions changed. One
+// others may write to (they could swap a journal) is refused with a clear error; one
+// they may only read is used, the journals in their own 0700 dir.
+func TestASharedStateDirIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	tmpLike := privdirtest.Shared(t, privdirtest.TmpLike)
+	if _, _, err := Open(Options{StateDir: tmpLike, Actor: testAdmin}); err == nil || !strings.Contains(err.Error(), "writable by other users") {
+		t.Fatalf("a world-writable shared state dir: %v", err)
+	}
+	if got := privdirtest.Mode(t, tmpLike); got != privdirtest.TmpLike {
+		t.Fatalf("the shared dir's mode became %v", got)
+	}
+
+	readable := privdirtest.Shared(t, 0o755)
+	j := openTest(t, readable)
+	appendN(t, j, "s", 1)
+	closeTest(t, j)
+	if got := privdirtest.Mode(t, readable); got != 0o755 {
+		t.Fatalf("the shared dir's mode became %v", got)
+	}
+	if got := privdirtest.Mode(t, JournalsDir(readable)); got != 0o700 {
+		t.Fatalf("journals dir mode %v, want 0700", got)
 	}
 }
 

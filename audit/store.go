@@ -17,6 +17,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/privdir"
 )
 
 // ErrInUse reports a journal file another shadow process holds open.
@@ -46,20 +47,24 @@ func DefaultStateDir() (string, error) {
 // JournalsDir is where the journal files of a state dir live.
 func JournalsDir(stateDir string) string { return filepath.Join(stateDir, journalsDirName) }
 
-// ensureJournalsDir creates the state and journals dirs 0700, tightening them if they
-// exist with wider permissions: journals name who looked at whose data.
+// ensureJournalsDir creates the state and journals dirs 0700: journals name who looked
+// at whose data. The journals dir is shadow's own and is tightened if it is wider; the
+// state dir only when it holds nothing but shadow's (see privdir), so --state-dir
+// pointed at a shared directory never changes it.
 func ensureJournalsDir(stateDir string) (string, error) {
-	dir := JournalsDir(stateDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("create journal dir: %w", err)
+	if err := privdir.Ensure(stateDir, stateDirEntry); err != nil {
+		return "", fmt.Errorf("state dir: %w", err)
 	}
-	for _, d := range []string{stateDir, dir} {
-		if err := tighten(d, 0o700); err != nil {
-			return "", err
-		}
+	dir := JournalsDir(stateDir)
+	if err := privdir.Ensure(dir, nil); err != nil {
+		return "", fmt.Errorf("journal dir: %w", err)
 	}
 	return dir, nil
 }
+
+// stateDirEntry reports what shadow keeps in a state dir: directories (journals, the
+// demo's state) and lock files.
+func stateDirEntry(e fs.DirEntry) bool { return e.IsDir() || strings.HasSuffix(e.Name(), ".lock") }
 
 func tighten(path string, mode fs.FileMode) error {
 	fi, err := os.Stat(path)

@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/backoff"
 )
 
 // Remote is what the sync loop needs from the server. The client package's staff client
@@ -449,13 +449,9 @@ func (s *syncer) failed(t *target, err error) {
 	s.status.update(func(h *statusHub) { h.cur.LastError, h.failing = err, true })
 }
 
-// backoff is exponential with full jitter: uniform in [0, min(max, min·2^attempt)).
+// backoff is exponential with full jitter: uniform in [0, min(max, min·2^(attempt-1))].
 func (s *syncer) backoff(attempt int) time.Duration {
-	ceiling := s.opts.MaxBackoff
-	if attempt < 30 {
-		ceiling = min(ceiling, s.opts.MinBackoff<<attempt)
-	}
-	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
+	return backoff.FullJitter(attempt, s.opts.MinBackoff, s.opts.MaxBackoff)
 }
 
 // isOffline tells a server that cannot be reached or asks to wait (offline) from one

@@ -93,6 +93,7 @@ func TestSyncSurvivesEveryFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkServerHoldsExactly(t, remote, j.Path())
+	checkOneInFlight(t, remote)
 	if _, ok := states.Load(SyncOffline); !ok {
 		t.Error("status never said offline while the server failed")
 	}
@@ -391,22 +392,46 @@ func TestJournalSyncCommandDrainsEndedRuns(t *testing.T) {
 	}
 	var out bytes.Buffer
 	var gotServer, gotToken string
+	var used *staffRemote
 	env := CommandEnv{Stdout: &out, Stderr: &out,
 		Getenv: func(k string) string {
 			return map[string]string{"SHADOW_SERVER": fs.http.URL, "SHADOW_TOKEN": "from-env"}[k]
 		},
 		NewRemote: func(server, token string) (Remote, error) {
 			gotServer, gotToken = server, token
-			return adminRemote(t, server), nil
+			used = adminRemote(t, server)
+			return used, nil
 		}}
 	if err := RunCommand(context.Background(), []string{"sync", "--state-dir", dir}, env); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
+	checkOneInFlight(t, used) // across both journals, too
 	if gotServer != fs.http.URL || gotToken != "from-env" {
 		t.Fatalf("server %q token %q", gotServer, gotToken)
 	}
 	remote := adminRemote(t, fs.http.URL)
 	for _, p := range paths {
 		checkServerHoldsExactly(t, remote, p)
+	}
+}
+
+// The sync loop's wait after failures is internal/backoff's full jitter (tested there),
+// from MinBackoff growing to MaxBackoff, and never stops growing into a give-up.
+func TestSyncBackoffUsesTheOptions(t *testing.T) {
+	t.Parallel()
+	s := &syncer{opts: SyncOptions{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}.withDefaults()}
+	var longest time.Duration
+	for range 1000 {
+		if d := s.backoff(1); d > 100*time.Millisecond {
+			t.Fatalf("first wait %v beyond MinBackoff", d)
+		}
+		d := s.backoff(1 << 20)
+		if d > time.Second {
+			t.Fatalf("wait %v beyond MaxBackoff", d)
+		}
+		longest = max(longest, d)
+	}
+	if longest < 500*time.Millisecond {
+		t.Fatalf("waits after many failures never grew past %v", longest)
 	}
 }

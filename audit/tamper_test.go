@@ -299,3 +299,37 @@ func TestExportVerifiesOfflineAndTamperingShows(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyKnowsAnExportByItsContent: an export that an editor or a concatenation left
+// with a byte-order mark or blank lines in front still verifies as an export, and a
+// broken .jsonl file is reported line by line, not as a damaged journal database.
+func TestVerifyKnowsAnExportByItsContent(t *testing.T) {
+	t.Parallel()
+	sj := newSignedJournal(t)
+	var out bytes.Buffer
+	export := filepath.Join(t.TempDir(), "export.jsonl")
+	if err := RunCommand(context.Background(), []string{"export", "--state-dir", sj.dir, "--out", export}, CommandEnv{Stdout: &out, Stderr: &out}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, prefix := range map[string]string{"blank lines": "\n\r\n", "a byte-order mark": "\ufeff"} {
+		path := filepath.Join(t.TempDir(), "export.jsonl")
+		if err := os.WriteFile(path, append([]byte(prefix), raw...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		reports, err := VerifyFile(path, VerifyOptions{})
+		if err != nil || len(reports) != 1 || !reports[0].OK() || reports[0].Records != 10 {
+			t.Errorf("an export after %s: %v %+v", name, err, reports)
+		}
+	}
+	broken := filepath.Join(t.TempDir(), "broken.jsonl")
+	if err := os.WriteFile(broken, []byte("not json at all\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyFile(broken, VerifyOptions{}); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("a broken .jsonl file: %v", err)
+	}
+}

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -143,17 +143,27 @@ func VerifyFile(path string, opts VerifyOptions) ([]Report, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
-	first := make([]byte, 1)
-	if _, err := io.ReadFull(f, first); err != nil {
+	br := bufio.NewReader(f)
+	head, err := br.Peek(512)
+	if len(head) == 0 {
 		return nil, fmt.Errorf("verify %s: empty or unreadable: %w", path, err)
 	}
-	if first[0] == '{' {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("verify %s: %w", path, err)
-		}
-		return verifyExport(bufio.NewReader(f), path, opts)
+	if isExport(path, head) {
+		return verifyExport(br, path, opts)
 	}
 	return []Report{verifyJournalFile(path, opts)}, nil
+}
+
+// isExport tells a JSONL export from a journal's bbolt file: an export's first
+// non-blank byte (after any UTF-8 byte-order mark an editor added) is '{', which a bbolt
+// file's binary page header never is. A .jsonl name counts too, so a broken export is
+// reported by line rather than as a damaged database.
+func isExport(path string, head []byte) bool {
+	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
+		return true
+	}
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\ufeff")), " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{'
 }
 
 // VerifyAll verifies every journal under the state dir.

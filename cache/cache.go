@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -27,6 +28,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/shadowview/shadow/internal/privdir"
 )
 
 // FileName is the cache file inside the cache directory.
@@ -111,7 +114,7 @@ func Open(opts Options) *Cache {
 		}
 		dir = d
 	}
-	if err := ensurePrivateDir(dir); err != nil {
+	if err := privdir.Ensure(dir, cacheDirEntry); err != nil {
 		c.warn("running without a response cache: %v", err)
 		return c
 	}
@@ -267,24 +270,6 @@ func (c *Cache) fail(err error) {
 	c.warn("stopped using the response cache: %v", err)
 }
 
-// ensurePrivateDir creates dir 0700, and tightens it if it exists with wider access:
-// other users must not read cached replies.
-func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create cache directory: %w", err)
-	}
-	info, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("cache directory: %w", err)
-	}
-	if info.Mode().Perm() != 0o700 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("restrict cache directory: %w", err)
-		}
-	}
-	return nil
-}
-
 // openFile opens the bbolt file, reads every entry once (a corrupt page panics or
 // errors here rather than mid-session), drops ephemeral scopes left by a crash, and
 // returns the bytes stored.
@@ -339,6 +324,10 @@ func openFile(path string, lockTimeout time.Duration) (db *bolt.DB, size int64, 
 	}
 	return db, size, nil
 }
+
+// cacheDirEntry reports what shadow keeps in a cache dir: the cache file, files set aside
+// from it, and directories (the demo's cache).
+func cacheDirEntry(e fs.DirEntry) bool { return e.IsDir() || strings.HasPrefix(e.Name(), FileName) }
 
 // setAside renames a bad cache file out of the way and returns its new name.
 func setAside(path string) (string, error) {

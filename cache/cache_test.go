@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/shadowview/shadow/internal/privdir/privdirtest"
 )
 
 // clock is a settable time source for TTL tests.
@@ -119,6 +121,33 @@ func TestFilesArePrivate(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("cache file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestASharedCacheDirIsLeftAlone: --cache-dir pointed at a directory that holds other
+// people's files must not have its permissions changed. If others may write to it (they
+// could swap the cache file), shadow runs without a cache and says why; if they may only
+// read it, the cache file's own 0600 keeps it private.
+func TestASharedCacheDirIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	tmpLike := privdirtest.Shared(t, privdirtest.TmpLike)
+	c := Open(Options{Dir: tmpLike})
+	defer c.Close()
+	if c.Enabled() || !strings.Contains(c.Warning(), "writable by other users") {
+		t.Fatalf("a world-writable shared dir: enabled %v, warning %q", c.Enabled(), c.Warning())
+	}
+	if got := privdirtest.Mode(t, tmpLike); got != privdirtest.TmpLike {
+		t.Fatalf("the shared dir's mode became %v", got)
+	}
+
+	readable := privdirtest.Shared(t, 0o755)
+	c2 := openTest(t, readable, Options{})
+	c2.Persistent("x").Put("/a", "", []byte("b"))
+	if got := privdirtest.Mode(t, readable); got != 0o755 {
+		t.Fatalf("the shared dir's mode became %v", got)
+	}
+	if got := privdirtest.Mode(t, filepath.Join(readable, FileName)); got != 0o600 {
+		t.Fatalf("cache file mode %v, want 0600", got)
 	}
 }
 

@@ -3,10 +3,12 @@ package client
 import (
 	"encoding/pem"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTLS(t *testing.T) {
@@ -58,5 +60,40 @@ func TestTLS(t *testing.T) {
 	}
 	if !strings.Contains(insecure.Warning(), "TLS certificate verification is OFF") {
 		t.Fatalf("warning %q", insecure.Warning())
+	}
+}
+
+// A server that accepts the connection but never completes the TLS handshake is given
+// up on after ConnectTimeout, not after the (longer) RequestTimeout, and the message
+// says which limit it was.
+func TestConnectTimeoutBoundsTheHandshake(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() }) // held open, silent
+		}
+	}()
+	opts := testOptions("https://" + ln.Addr().String())
+	opts.ConnectTimeout, opts.RequestTimeout, opts.MaxAttempts = 200*time.Millisecond, 10*time.Second, 1
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = c.Health(ctxT(t))
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("gave up after %v; the connect timeout is 200ms", took)
+	}
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "could not connect") || !strings.Contains(err.Error(), "within 200ms") {
+		t.Fatalf("got %v", err)
 	}
 }

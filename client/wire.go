@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/cache"
+	"github.com/shadowview/shadow/internal/backoff"
 )
 
 // wire is the one way requests leave the process: route table in, typed reply or
@@ -229,6 +229,9 @@ func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Resp
 		case isCertificateError(sendErr):
 			return fail(ErrUnreachable, false, fmt.Sprintf(
 				"the certificate of %s is not trusted (%s); for a private CA pass its certificate with --ca-file", w.host, rootCause(sendErr)), sendErr)
+		case isTimeout(sendErr) && inConnectPhase(sendErr):
+			return fail(ErrTimeout, true, fmt.Sprintf(
+				"could not connect to the server at %s within %s (dialling and the TLS handshake)", w.host, w.opts.ConnectTimeout), sendErr)
 		case isTimeout(sendErr):
 			return fail(ErrTimeout, true, fmt.Sprintf(
 				"the server at %s did not answer within %s", w.host, w.opts.RequestTimeout), sendErr)
@@ -311,13 +314,7 @@ func (w *wire) send(ctx context.Context, method, url string, body []byte, token,
 
 // backoff is full jitter: uniform in [0, min(max, base·2^(attempt-1))].
 func (w *wire) backoff(attempt int) time.Duration {
-	ceiling := w.opts.BackoffMax
-	if attempt-1 < 32 {
-		if d := w.opts.BackoffBase << (attempt - 1); d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	return rand.N(ceiling + 1)
+	return backoff.FullJitter(attempt, w.opts.BackoffBase, w.opts.BackoffMax)
 }
 
 func canceled(op string, err error) error {
@@ -426,6 +423,17 @@ func isCertificateError(err error) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// inConnectPhase reports a failure while dialling or in the TLS handshake, the part
+// ConnectTimeout bounds. net/http's handshake timeout has no exported type; its text is
+// part of its contract in practice ("net/http: TLS handshake timeout").
+func inConnectPhase(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return strings.Contains(err.Error(), "TLS handshake timeout")
 }
 
 // rootCause is the innermost error's text, without Go's "Get \"url\":" wrapping.

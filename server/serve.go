@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,12 +10,22 @@ import (
 	"strings"
 )
 
+// ErrUsage marks a command line `shadow serve` does not understand (an unknown flag, a
+// stray argument): main exits 2 for it, as for its own.
+var ErrUsage = errors.New("command line not understood")
+
+// usageError is an error that says what was not understood and is ErrUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
 // RunServe is `shadow serve`: parse flags, start the reference server, print where it
 // listens and the demo credentials, serve until ctx is done, then shut down
 // gracefully (requests in flight finish).
 func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, version string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // a bad flag is returned as an error; --help is printed below
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	data := fs.String("data", "", "data directory (bbolt state, audit signing key); empty: a throwaway store")
 	users := fs.Int("generate-users", 0, "add this many generated users, for scale tests")
@@ -23,10 +34,16 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	remote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (plain HTTP and a public demo password: think twice)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, "usage: shadow serve [flags]\n\nRun the reference API server with the demo organisation until interrupted.\n\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return usageError{fmt.Sprintf("serve: %v (see shadow serve --help)", err)}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected arguments %q", strings.Join(fs.Args(), " "))
+		return usageError{fmt.Sprintf("serve: unexpected arguments %q (see shadow serve --help)", strings.Join(fs.Args(), " "))}
 	}
 	level := slog.LevelWarn
 	if *verbose {

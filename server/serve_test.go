@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -73,8 +74,29 @@ func TestRunServe(t *testing.T) {
 	if err := RunServe(context.Background(), []string{"--addr", "10.1.2.3:0"}, &out, &errs, "test"); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("a non-loopback address: %v", err)
 	}
-	if err := RunServe(context.Background(), []string{"extra"}, &out, &errs, "test"); err == nil {
-		t.Fatal("stray arguments accepted")
+	if err := RunServe(context.Background(), []string{"extra"}, &out, &errs, "test"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("stray arguments: %v", err)
+	}
+}
+
+// TestServeHelpAndBadFlags: --help is an answer, not a failure: the flags on stdout and
+// no error. A flag serve does not know is an error that says where help is.
+func TestServeHelpAndBadFlags(t *testing.T) {
+	for _, arg := range []string{"--help", "-h"} {
+		var out, errs syncBuffer
+		if err := RunServe(context.Background(), []string{arg}, &out, &errs, "test"); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		for _, want := range []string{"shadow serve", "-addr", "-data", "-generate-users", "-generate-resources"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s: stdout lacks %q:\n%s", arg, want, out.String())
+			}
+		}
+	}
+	var out, errs syncBuffer
+	err := RunServe(context.Background(), []string{"--no-such-flag"}, &out, &errs, "test")
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "no-such-flag") || !strings.Contains(err.Error(), "shadow serve --help") {
+		t.Fatalf("an unknown flag: %v", err)
 	}
 }
 

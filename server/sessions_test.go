@@ -68,12 +68,23 @@ func TestEveryImpersonationRuleIsRefusedWithItsCode(t *testing.T) {
 		})
 	}
 	t.Run("nesting", func(t *testing.T) {
-		imp := e.impersonate(support, DemoFleetManagerEmail).Token
+		started := e.impersonate(support, DemoFleetManagerEmail)
+		imp := started.Token
 		e.do("GET", "/api/v1/users", imp, nil).wantErr(t, api.CodeNestedImpersonation)
 		// Starting one with an impersonation token is an unsafe method: the read-only
 		// guarantee refuses it before anything else can.
 		e.do("POST", "/api/v1/impersonation/sessions", imp, api.StartSessionRequest{UserID: DemoTechnicianID, Reason: "r"}).
 			wantErr(t, api.CodeReadOnlyImpersonation)
+		// Both refusals are in the audit log, under the session, with both identities.
+		refused := map[api.Code]bool{}
+		for _, ev := range e.events(support, "kind=request&session="+started.Session.ID) {
+			if ev.Status == http.StatusForbidden && ev.Actor.Email == DemoSupportEmail && ev.User != nil && ev.User.Email == DemoFleetManagerEmail {
+				refused[ev.Code] = true
+			}
+		}
+		if !refused[api.CodeNestedImpersonation] || !refused[api.CodeReadOnlyImpersonation] {
+			t.Fatalf("nesting refusals audited: %v", refused)
+		}
 	})
 }
 
