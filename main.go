@@ -52,18 +52,11 @@ func (u usageError) Unwrap() error { return u.err }
 // usagef makes a usageError.
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
-// subcommandError sorts what `serve` and `journal` return: asking for their help is no
-// error, and a flag or command they do not understand is a usage error, as shadow's own
-// are. Their packages return the flag package's errors as they are, so the words tell.
+// subcommandError makes a command line `serve` or `journal` does not understand a
+// usage error, as shadow's own are.
 func subcommandError(err error) error {
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	for _, words := range []string{"flag provided but not defined", "flag needs an argument", " for flag -",
-		"bad flag syntax", "unknown command", "give a command", "unexpected argument"} {
-		if strings.Contains(err.Error(), words) {
-			return usageError{err}
-		}
+	if errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage) {
+		return usageError{err}
 	}
 	return err
 }
