@@ -190,11 +190,11 @@ func (m *Model) extraLines() int {
 func columns(width int) []grid.Column {
 	cols := []grid.Column{
 		{Title: "", Width: 1},
-		{Title: "Name", Width: 14, Flex: 3},
+		{Title: "Name", Width: 14, Flex: 2},
 		{Title: "Email", Width: 16, Flex: 3},
 		{Title: "Company", Width: 10, Flex: 2},
 		{Title: "Team", Width: 10, Flex: 2},
-		{Title: "Role", Width: 8, Flex: 1},
+		{Title: "Role", Width: 10, Flex: 2}, // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
 		cols = append(cols, grid.Column{Title: "Note", Width: 14, Flex: 3})

@@ -473,3 +473,21 @@ func TestHelpSaysLastLoaded(t *testing.T) {
 		t.Fatal("the help says G goes to the last user")
 	}
 }
+
+// TestRolesFit: the usual roles fit their column, at 80 cells and wider.
+func TestRolesFit(t *testing.T) {
+	users := uitest.Users(10)
+	users[0].Role = "Finance Analyst"
+	for _, w := range []int{80, 120} {
+		m := started(t, uitest.Profiles[0], w, 24, users)
+		view := uitest.Plain(m.View())
+		for _, role := range []string{"Fleet Manager", "Company Admin"} {
+			if !strings.Contains(view, role) {
+				t.Fatalf("%d cells: %q is cut:\n%s", w, role, view)
+			}
+		}
+		if w >= 120 && !strings.Contains(view, "Finance Analyst") {
+			t.Fatalf("%d cells: a long role is cut:\n%s", w, view)
+		}
+	}
+}
