@@ -19,6 +19,11 @@
 // a shared lock, one still in use through a consistent lock-free snapshot (see
 // snapshot.go), so a live journal can be listed and verified while its owner runs.
 //
+// bbolt trusts its pages and crashes or loops on damaged ones, some of it on goroutines
+// no recover reaches; so before an offline command lets bbolt read a file, checkPages
+// (pages.go) checks every page bbolt would trust from the raw file, and damage is
+// reported as a finding, never a crash.
+//
 // A file that cannot be read as a journal is renamed to <name>.corrupt-<UTC time>, never
 // deleted, and the new run's journal starts with a journal.recovered record naming the
 // old journal and its last known head. Open returns a Recovery for each, so the caller

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,7 +29,10 @@ type fileView struct {
 	db   *bolt.DB
 	// Live is true when the file was in use by another process and this view reads a
 	// snapshot of it.
-	Live    bool
+	Live bool
+	// Damage is what checkPages found in the file read; its page tree is sound (a view
+	// of a file whose tree is not is never handed out).
+	Damage  pageDamage
 	cleanup func()
 }
 
@@ -43,7 +47,22 @@ func (v *fileView) close() {
 const snapshotAttempts = 50
 
 // openView opens a journal file for reading, whether or not another process has it open.
+// Its pages are checked first (checkPages): a file whose page tree bbolt cannot walk
+// safely is ErrDamaged.
 func openView(path string) (*fileView, error) {
+	v, err := openUnchecked(path)
+	if err != nil {
+		return nil, err
+	}
+	v.Damage = checkPages(v.db.Path(), v.db.Info().PageSize)
+	if !v.Damage.TreeSound {
+		v.close()
+		return nil, fmt.Errorf("%w: %s: %s", ErrDamaged, path, strings.Join(v.Damage.Problems, "; "))
+	}
+	return v, nil
+}
+
+func openUnchecked(path string) (*fileView, error) {
 	db, err := openBolt(path, boltOptions(true, tryLock))
 	if err == nil {
 		return &fileView{path: path, db: db}, nil

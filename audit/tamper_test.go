@@ -29,11 +29,14 @@ type signedJournal struct {
 
 const signedAcked = 6
 
-func newSignedJournal(t *testing.T) signedJournal {
+func newSignedJournal(t *testing.T) signedJournal { return signedJournalOf(t, 10, signedAcked) }
+
+// signedJournalOf is a closed journal of n records, the first acked of them acknowledged.
+func signedJournalOf(t *testing.T, n, acked int) signedJournal {
 	t.Helper()
 	dir := t.TempDir()
 	j := openTest(t, dir)
-	recs := appendN(t, j, "s-1", 10)
+	recs := appendN(t, j, "s-1", n)
 	closeTest(t, j)
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
@@ -51,7 +54,7 @@ func newSignedJournal(t *testing.T) signedJournal {
 	if err := f.w.do(pin); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.w.do(sj.ackOp(signedAcked, recs[signedAcked-1].Hash.String(), priv)); err != nil {
+	if err := f.w.do(sj.ackOp(uint64(acked), recs[acked-1].Hash.String(), priv)); err != nil {
 		t.Fatal(err)
 	}
 	return sj
