@@ -335,4 +335,19 @@ func TestVerifyKnowsAnExportByItsContent(t *testing.T) {
 	if _, err := VerifyFile(broken, VerifyOptions{}); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("a broken .jsonl file: %v", err)
 	}
+	// A journal whose first byte was damaged into '{' is still a journal, and damaged.
+	f, err := os.OpenFile(sj.path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt([]byte("{"), 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reports, err := VerifyFile(sj.path, VerifyOptions{}); err != nil || len(reports) != 1 || reports[0].OK() || reports[0].JournalID != sj.id {
+		t.Fatalf("a journal damaged at its first byte: %v %+v", err, reports)
+	}
 }

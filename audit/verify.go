@@ -156,11 +156,14 @@ func VerifyFile(path string, opts VerifyOptions) ([]Report, error) {
 
 // isExport tells a JSONL export from a journal's bbolt file: an export's first
 // non-blank byte (after any UTF-8 byte-order mark an editor added) is '{', which a bbolt
-// file's binary page header never is. A .jsonl name counts too, so a broken export is
-// reported by line rather than as a damaged database.
+// file's binary page header never is. The name decides first, so a broken export is
+// reported by line and a journal damaged at its first byte as a journal.
 func isExport(path string, head []byte) bool {
-	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
+	switch ext := filepath.Ext(path); {
+	case strings.EqualFold(ext, ".jsonl"):
 		return true
+	case ext == journalExt:
+		return false
 	}
 	trimmed := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\ufeff")), " \t\r\n")
 	return len(trimmed) > 0 && trimmed[0] == '{'
