@@ -159,6 +159,10 @@ func cmdList(w io.Writer, dir string, positional []string) error {
 		return err
 	}
 	sessions := a.Sessions()
+	if len(sessions) == 0 {
+		fmt.Fprintf(w, "no journal records under %s\n", JournalsDir(dir))
+		return printArchiveNotes(w, a)
+	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tSTARTED (UTC)\tADMIN\tIMPERSONATED USER\tREASON\tRECORDS\tSYNC")
 	for _, s := range sessions {
@@ -178,9 +182,6 @@ func cmdList(w io.Writer, dir string, positional []string) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal list: %w", err)
-	}
-	if len(sessions) == 0 {
-		fmt.Fprintf(w, "no journal records under %s\n", JournalsDir(dir))
 	}
 	return printArchiveNotes(w, a)
 }

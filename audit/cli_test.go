@@ -82,6 +82,21 @@ func TestCLIListAndShow(t *testing.T) {
 	}
 }
 
+// With nothing to list, list says so and prints no table header over nothing: for an
+// empty state dir, and for one whose only journal holds no record.
+func TestCLIListOfNothingIsOneLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	want := "no journal records under " + JournalsDir(dir) + "\n"
+	if out, err := runCLI(t, "list", "--state-dir", dir); err != nil || out != want {
+		t.Fatalf("empty state dir: %v\n%q, want %q", err, out, want)
+	}
+	closeTest(t, openTest(t, dir))
+	if out, err := runCLI(t, "list", "--state-dir", dir); err != nil || out != want {
+		t.Fatalf("a journal of no records: %v\n%q, want %q", err, out, want)
+	}
+}
+
 func TestCLIExportCSVAndSessionJSONL(t *testing.T) {
 	t.Parallel()
 	dir, j := reviewFixture(t)
