@@ -92,13 +92,17 @@ func Drain(ctx context.Context, stateDir string, remote Remote, opts SyncOptions
 	s := newSyncer(hub, JournalsDir(stateDir), nil, func() time.Time { return time.Now().UTC() }, remote, opts)
 	s.exitWhenIdle = true
 	go s.run()
+	var st Status
 	select {
-	case <-s.done:
+	case <-s.done: // idle: nothing it may send is left
+		st = hub.get()
 	case <-ctx.Done():
+		// Read before the loop stops: stopping lets go of the journals it tracks, and
+		// their pending records with them.
+		st = hub.get()
 		s.cancel()
 		<-s.done
 	}
-	st := hub.get()
 	if st.Pending > 0 {
 		return st, fmt.Errorf("%d records not yet synced: %w", st.Pending, errors.Join(ctx.Err(), st.LastError))
 	}

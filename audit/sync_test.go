@@ -415,6 +415,28 @@ func TestJournalSyncCommandDrainsEndedRuns(t *testing.T) {
 	}
 }
 
+// A `journal sync` whose time runs out before the server takes the records says how many
+// are left and why, instead of reporting them synced.
+func TestDrainThatRunsOutOfTimeSaysWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	faults := make([]fault, 1000)
+	for i := range faults {
+		faults[i] = fail500
+	}
+	fs.setScript(faults...)
+	dir := t.TempDir()
+	j := openTest(t, dir)
+	appendN(t, j, "s", 30)
+	closeTest(t, j)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	st, err := Drain(ctx, dir, adminRemote(t, fs.http.URL), SyncOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	if err == nil || st.Pending != 30 || !strings.Contains(err.Error(), "30 records not yet synced") || !strings.Contains(err.Error(), "500") {
+		t.Fatalf("drain out of time: %v, status %+v", err, st)
+	}
+}
+
 // The sync loop's wait after failures is internal/backoff's full jitter (tested there),
 // from MinBackoff growing to MaxBackoff, and never stops growing into a give-up.
 func TestSyncBackoffUsesTheOptions(t *testing.T) {
