@@ -176,7 +176,7 @@ func journalCommand(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	err = audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv,
-		NewRemote: newStaffRemote})
+		NewRemote: newStaffRemote(stderr)})
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, journalDemoUsage)
 	}
@@ -215,17 +215,21 @@ func demoJournalArgs(args []string) ([]string, error) {
 	return append(out, "--state-dir", ui.DemoStateDir(stateDir)), nil
 }
 
-// newStaffRemote is the server client `shadow journal sync` pushes through.
-func newStaffRemote(serverURL, token string) (audit.Remote, error) {
-	c, err := client.New(client.Options{BaseURL: serverURL, Version: version})
-	if err != nil {
-		return nil, err
+// newStaffRemote makes the server client `shadow journal sync` pushes through, warning
+// on stderr as the program does (--insecure, plain http).
+func newStaffRemote(stderr io.Writer) func(audit.RemoteOptions) (audit.Remote, error) {
+	return func(o audit.RemoteOptions) (audit.Remote, error) {
+		c, err := client.New(client.Options{BaseURL: o.ServerURL, Version: version, CAFile: o.CAFile,
+			InsecureSkipVerify: o.Insecure})
+		if err != nil {
+			return nil, err
+		}
+		if w := c.Warning(); w != "" {
+			fmt.Fprintln(stderr, "shadow:", w)
+		}
+		c.SetToken(o.Token)
+		return c, nil
 	}
-	if w := c.Warning(); w != "" {
-		fmt.Fprintln(os.Stderr, "shadow:", w)
-	}
-	c.SetToken(token)
-	return c, nil
 }
 
 // serveCommand runs `shadow serve …`: the reference API server until SIGINT or SIGTERM.

@@ -2,11 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/server"
 )
 
 // TestHelpDocumentsEverything checks --help names every flag shadow parses, every
@@ -116,5 +126,79 @@ func TestJournalDemoFlag(t *testing.T) {
 	out.Reset()
 	if err := run([]string{"journal", "help"}, &out, &out); err != nil || !strings.Contains(out.String(), "--demo") {
 		t.Fatalf("journal help does not mention --demo: %v\n%s", err, out.String())
+	}
+}
+
+// `shadow journal sync` reaches a server behind a private CA with --ca-file, or with
+// --insecure (warned about, as the program warns), and refuses it with neither. The
+// server is the real reference handler behind an httptest TLS server.
+func TestJournalSyncThroughAPrivateCA(t *testing.T) {
+	srv, err := server.New(server.Options{DataDir: t.TempDir(), PasswordCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewTLSServer(srv.Handler())
+	defer ts.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	login, err := json.Marshal(api.LoginRequest{Email: server.DemoSupportEmail, Password: server.DemoSupportPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ts.Client().Post(ts.URL+"/api/v1/auth/login", "application/json", bytes.NewReader(login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signedIn api.LoginResponse
+	err = json.NewDecoder(resp.Body).Decode(&signedIn)
+	resp.Body.Close()
+	if err != nil || signedIn.Token == "" {
+		t.Fatalf("sign in: %v (status %d)", err, resp.StatusCode)
+	}
+	t.Setenv("SHADOW_TOKEN", signedIn.Token)
+
+	// One ended run's journal per attempt, so each sync that works has records to push.
+	pending := func(t *testing.T) string {
+		dir := t.TempDir()
+		j, _, err := audit.Open(audit.Options{StateDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.Append(context.Background(), api.RecordBody{SessionID: "s-1", Action: api.ActionView, Actor: api.UserRef{ID: "u-support", Name: "Support"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Close(context.Background()); err != nil && !errors.Is(err, audit.ErrUnsynced) {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	sync := func(dir string, flags ...string) (stdout, stderr string, err error) {
+		var o, e bytes.Buffer
+		args := append([]string{"journal", "sync", "--server", ts.URL, "--timeout", "10s", "--state-dir", dir}, flags...)
+		err = run(args, &o, &e)
+		return o.String(), e.String(), err
+	}
+
+	dir := pending(t)
+	if o, e, err := sync(dir, "--timeout", "1s"); err == nil || !strings.Contains(err.Error(), "--ca-file") {
+		t.Fatalf("an unknown CA: %v, want a failure that points at --ca-file\n%s%s", err, o, e)
+	}
+	out, _, err := sync(dir, "--ca-file", caFile)
+	if err != nil || !strings.Contains(out, "synced") {
+		t.Fatalf("--ca-file: %v\n%s", err, out)
+	}
+	out, errOut, err := sync(pending(t), "--insecure")
+	if err != nil || !strings.Contains(out, "synced") {
+		t.Fatalf("--insecure: %v\n%s", err, out)
+	}
+	if !strings.Contains(errOut, "shadow: WARNING: TLS certificate verification is OFF (--insecure)") {
+		t.Fatalf("--insecure did not warn on standard error: %q", errOut)
+	}
+	var listed bytes.Buffer
+	if err := run([]string{"journal", "list", "--state-dir", dir}, &listed, &listed); err != nil || !strings.Contains(listed.String(), "synced") {
+		t.Fatalf("after the sync the journal is not synced: %v\n%s", err, listed.String())
 	}
 }

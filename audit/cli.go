@@ -20,10 +20,18 @@ import (
 type CommandEnv struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
-	// NewRemote builds the server client `journal sync` pushes through, from the server
-	// URL and the admin token (which comes from the environment, never a flag). Nil when
-	// no client is wired in.
-	NewRemote func(serverURL, token string) (Remote, error)
+	// NewRemote builds the server client `journal sync` pushes through. Nil when no
+	// client is wired in.
+	NewRemote func(RemoteOptions) (Remote, error)
+}
+
+// RemoteOptions is the server `journal sync` pushes to, as its command line and
+// environment give it.
+type RemoteOptions struct {
+	ServerURL string
+	Token     string // the admin token: from the environment, never a flag
+	CAFile    string // PEM certificates trusted as well as the system's (a private CA)
+	Insecure  bool   // no TLS certificate checks; the client warns about it
 }
 
 // CommandUsage is the help text of `shadow journal`.
@@ -36,7 +44,7 @@ Commands (offline unless said):
                                 JSONL carries hashes and receipts, so it verifies offline
   verify [--key BASE64] [FILE]  check chain, contiguity, receipts and bbolt consistency of
                                 every journal, or of FILE (a journal .db or a JSONL export)
-  sync [--server URL] [--timeout D]
+  sync [--server URL] [--ca-file FILE] [--insecure] [--timeout D]
                                 push unsynced records (network); token from SHADOW_TOKEN
 
 Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
@@ -74,8 +82,9 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	fs.SetOutput(io.Discard) // a bad flag is returned as an error; --help is printed below
 	stateDir := fs.String("state-dir", "", "state directory (default $XDG_STATE_HOME/shadow)")
 	var (
-		format, session, out, key, server *string
-		timeout                           *time.Duration
+		format, session, out, key *string
+		remote                    RemoteOptions
+		timeout                   *time.Duration
 	)
 	switch cmd {
 	case "export":
@@ -85,7 +94,9 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	case "verify":
 		key = fs.String("key", "", "the server's audit public key (base64), to check receipts against")
 	case "sync":
-		server = fs.String("server", "", "server URL (default $SHADOW_SERVER)")
+		fs.StringVar(&remote.ServerURL, "server", "", "server URL (default $SHADOW_SERVER)")
+		fs.StringVar(&remote.CAFile, "ca-file", "", "trust the PEM certificates in `FILE` too (a private CA)")
+		fs.BoolVar(&remote.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned about)")
 		timeout = fs.Duration("timeout", time.Minute, "give up after this long")
 	case "list", "show":
 	default:
@@ -121,7 +132,7 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	case "verify":
 		return cmdVerify(w, dir, *key, positional)
 	}
-	return cmdSync(ctx, w, env, dir, *server, *timeout, positional)
+	return cmdSync(ctx, w, env, dir, remote, *timeout, positional)
 }
 
 // parseInterspersed parses flags wherever they are among the arguments.
@@ -340,23 +351,23 @@ func printReports(w io.Writer, reports []Report) error {
 	return fmt.Errorf("%w: %d journal(s)", ErrVerifyFailed, failed)
 }
 
-func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir, server string, timeout time.Duration, positional []string) error {
+func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration, positional []string) error {
 	if err := noArgs("sync", positional); err != nil {
 		return err
 	}
-	if server == "" {
-		server = env.Getenv("SHADOW_SERVER")
+	if o.ServerURL == "" {
+		o.ServerURL = env.Getenv("SHADOW_SERVER")
 	}
-	token := env.Getenv("SHADOW_TOKEN")
+	o.Token = env.Getenv("SHADOW_TOKEN")
 	switch {
-	case server == "":
+	case o.ServerURL == "":
 		return errors.New("journal sync: give --server URL or set SHADOW_SERVER")
-	case token == "":
+	case o.Token == "":
 		return errors.New("journal sync: set SHADOW_TOKEN to an admin token (it is never taken on the command line)")
 	case env.NewRemote == nil:
 		return errors.New("journal sync: no server client is built into this shadow")
 	}
-	remote, err := env.NewRemote(server, token)
+	remote, err := env.NewRemote(o)
 	if err != nil {
 		return fmt.Errorf("journal sync: %w", err)
 	}

@@ -397,9 +397,9 @@ func TestJournalSyncCommandDrainsEndedRuns(t *testing.T) {
 		Getenv: func(k string) string {
 			return map[string]string{"SHADOW_SERVER": fs.http.URL, "SHADOW_TOKEN": "from-env"}[k]
 		},
-		NewRemote: func(server, token string) (Remote, error) {
-			gotServer, gotToken = server, token
-			used = adminRemote(t, server)
+		NewRemote: func(o RemoteOptions) (Remote, error) {
+			gotServer, gotToken = o.ServerURL, o.Token
+			used = adminRemote(t, o.ServerURL)
 			return used, nil
 		}}
 	if err := RunCommand(context.Background(), []string{"sync", "--state-dir", dir}, env); err != nil {
