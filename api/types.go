@@ -201,7 +201,7 @@ type Widget struct {
 // KPIData is a single figure with an optional comparison.
 type KPIData struct {
 	Value    float64  `json:"value"`
-	Unit     string   `json:"unit,omitempty"`     // "vehicles", "%", "EUR"
+	Unit     string   `json:"unit,omitempty"`     // "vehicles", "%", "EUR"; a count's agrees with Value ("1 vehicle")
 	Previous *float64 `json:"previous,omitempty"` // the same figure one period earlier
 	Redacted bool     `json:"redacted,omitempty"` // Value withheld (zero)
 }

@@ -257,6 +257,53 @@ func TestVisibility(t *testing.T) {
 	}
 }
 
+// A KPI's unit is printed beside its value, so a count's unit agrees with it: "1
+// vehicle", "0 vehicles". Bars and series carry one unit for many values, so a count
+// there has none (the title names what is counted): no value reads "1 vehicles". Every
+// dashboard, as every user of the demo sees it, as their own and impersonated.
+func TestCountsAgreeWithTheirNumber(t *testing.T) {
+	o := demo(t)
+	nouns := map[string]noun{}
+	for _, n := range countNouns {
+		nouns[n.one], nouns[n.many] = n, n
+	}
+	singular := 0
+	for _, u := range o.Users() {
+		for _, redact := range []bool{false, true} {
+			v := viewer(o, u.ID, redact)
+			for _, sum := range List(o, v).Dashboards {
+				for _, w := range Render(o, v, o.Dashboard(sum.ID)).Widgets {
+					where := u.ID + " " + sum.ID + " " + w.Title
+					switch {
+					case w.KPI != nil:
+						n, counted := nouns[w.KPI.Unit]
+						if !counted {
+							continue
+						}
+						if want := n.of(int(w.KPI.Value)); w.KPI.Unit != want || w.KPI.Value != float64(int(w.KPI.Value)) {
+							t.Errorf("%s: %v %s, want %s", where, w.KPI.Value, w.KPI.Unit, want)
+						}
+						if w.KPI.Value == 1 {
+							singular++
+						}
+					case w.Bar != nil:
+						if _, counted := nouns[w.Bar.Unit]; counted {
+							t.Errorf("%s: bars counted in %q", where, w.Bar.Unit)
+						}
+					case w.Series != nil:
+						if _, counted := nouns[w.Series.Unit]; counted {
+							t.Errorf("%s: a series counted in %q", where, w.Series.Unit)
+						}
+					}
+				}
+			}
+		}
+	}
+	if singular == 0 {
+		t.Fatal("no count of exactly 1 in the demo: the singular went untested")
+	}
+}
+
 func BenchmarkRenderFleet(b *testing.B) {
 	o := demo(b)
 	v := Viewer{Subject: authz.Compile(o, o.User(org.DemoFleetManagerID)), Redact: true}

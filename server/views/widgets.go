@@ -113,6 +113,33 @@ var templates = map[string][]widgetFunc{
 
 // ---- building blocks
 
+// noun is what a count counts, in the singular and the plural.
+type noun struct{ one, many string }
+
+var (
+	vehicles  = noun{"vehicle", "vehicles"}
+	jobs      = noun{"job", "jobs"}
+	drivers   = noun{"driver", "drivers"}
+	incidents = noun{"incident", "incidents"}
+
+	countNouns = []noun{vehicles, jobs, drivers, incidents}
+)
+
+// of is the unit for n of it.
+func (w noun) of(n int) string {
+	if n == 1 {
+		return w.one
+	}
+	return w.many
+}
+
+// count is a KPI that counts: its unit agrees with its value ("1 vehicle", "3
+// vehicles"), which the UI prints side by side. Bars and series of counts carry no
+// unit: one unit stands for many values there, and their titles name what is counted.
+func count(c *ctx, title string, n int, what noun) api.Widget {
+	return kpi(title, what.of(n), float64(n), nil, false, c.v.Redact)
+}
+
 func kpi(title, unit string, value float64, previous *float64, sensitive bool, redact bool) api.Widget {
 	w := api.Widget{Kind: api.WidgetKPI, Title: title, KPI: &api.KPIData{Value: value, Unit: unit, Previous: previous}}
 	if sensitive && redact {
@@ -202,7 +229,7 @@ func kpiActive(c *ctx) api.Widget {
 			n++
 		}
 	}
-	return kpi("Active vehicles", "vehicles", float64(n), nil, false, c.v.Redact)
+	return count(c, "Active vehicles", n, vehicles)
 }
 
 func kpiInMaintenance(c *ctx) api.Widget {
@@ -212,7 +239,7 @@ func kpiInMaintenance(c *ctx) api.Widget {
 			n++
 		}
 	}
-	return kpi("In maintenance", "vehicles", float64(n), nil, false, c.v.Redact)
+	return count(c, "In maintenance", n, vehicles)
 }
 
 func barVehiclesByTeam(c *ctx) api.Widget {
@@ -220,7 +247,7 @@ func barVehiclesByTeam(c *ctx) api.Widget {
 	for _, v := range c.vehicles {
 		m[c.teamName(v.TeamID)]++
 	}
-	return bar("Vehicles by team", "vehicles", tally(m), false, c.v.Redact)
+	return bar("Vehicles by team", "", tally(m), false, c.v.Redact)
 }
 
 func tableVehicles(c *ctx) api.Widget {
@@ -244,7 +271,7 @@ func kpiOpenJobs(c *ctx) api.Widget {
 			n++
 		}
 	}
-	return kpi("Open jobs", "jobs", float64(n), nil, false, c.v.Redact)
+	return count(c, "Open jobs", n, jobs)
 }
 
 func kpiWorkshopHours(c *ctx) api.Widget {
@@ -260,7 +287,7 @@ func barJobsByStatus(c *ctx) api.Widget {
 	for _, j := range c.jobs() {
 		m[j.Status]++
 	}
-	return bar("Jobs by status", "jobs", tally(m), false, c.v.Redact)
+	return bar("Jobs by status", "", tally(m), false, c.v.Redact)
 }
 
 func seriesJobsOpened(c *ctx) api.Widget {
@@ -277,7 +304,7 @@ func seriesJobsOpened(c *ctx) api.Widget {
 	for i, d := range days {
 		line.Points = append(line.Points, api.SeriesPoint{T: d, V: counts[i]})
 	}
-	return series("Jobs opened per day", "jobs", []api.SeriesLine{line}, false, c.v.Redact)
+	return series("Jobs opened per day", "", []api.SeriesLine{line}, false, c.v.Redact)
 }
 
 func jobRows(c *ctx, jobs []org.Job) [][]string {
@@ -330,7 +357,7 @@ func kpiMyOpenJobs(c *ctx) api.Widget {
 			n++
 		}
 	}
-	return kpi("Open jobs assigned to me", "jobs", float64(n), nil, false, c.v.Redact)
+	return count(c, "Open jobs assigned to me", n, jobs)
 }
 
 func barMyHoursByKind(c *ctx) api.Widget {
@@ -462,7 +489,7 @@ func barCostByTeam(c *ctx) api.Widget {
 // ---- drivers (personal contact data is sensitive)
 
 func kpiDrivers(c *ctx) api.Widget {
-	return kpi("Drivers", "drivers", float64(len(c.drivers)), nil, false, c.v.Redact)
+	return count(c, "Drivers", len(c.drivers), drivers)
 }
 
 func kpiDriverHours(c *ctx) api.Widget {
@@ -494,7 +521,7 @@ func tableDrivers(c *ctx) api.Widget {
 // ---- safety
 
 func kpiIncidents(c *ctx) api.Widget {
-	return kpi("Incidents, 60 days", "incidents", float64(len(c.incidents())), nil, false, c.v.Redact)
+	return count(c, "Incidents, 60 days", len(c.incidents()), incidents)
 }
 
 func kpiHighSeverity(c *ctx) api.Widget {
@@ -504,7 +531,7 @@ func kpiHighSeverity(c *ctx) api.Widget {
 			n++
 		}
 	}
-	return kpi("High severity", "incidents", float64(n), nil, false, c.v.Redact)
+	return count(c, "High severity", n, incidents)
 }
 
 func seriesIncidentsPerWeek(c *ctx) api.Widget {
@@ -520,7 +547,7 @@ func seriesIncidentsPerWeek(c *ctx) api.Widget {
 	for i := range weeks {
 		l.Points = append(l.Points, api.SeriesPoint{T: start.AddDate(0, 0, 7*i), V: counts[i]})
 	}
-	return series("Incidents per week", "incidents", []api.SeriesLine{l}, false, c.v.Redact)
+	return series("Incidents per week", "", []api.SeriesLine{l}, false, c.v.Redact)
 }
 
 func barBySeverity(c *ctx) api.Widget {
@@ -528,7 +555,7 @@ func barBySeverity(c *ctx) api.Widget {
 	for _, x := range c.incidents() {
 		m[x.Severity]++
 	}
-	return bar("Incidents by severity", "incidents", tally(m), false, c.v.Redact)
+	return bar("Incidents by severity", "", tally(m), false, c.v.Redact)
 }
 
 func tableIncidents(c *ctx) api.Widget {
