@@ -165,7 +165,8 @@ type DashboardList struct {
 type Dashboard struct {
 	DashboardSummary
 	Widgets []Widget `json:"widgets"`
-	// Scope says in words which rows the caller sees, e.g. "team North and its sub-teams".
+	// Scope says in words which rows the caller sees: "Rows of team North and its
+	// sub-teams", "Rows of all of Acme Logistics", "Rows of nothing".
 	Scope string `json:"scope,omitempty"`
 	// SharedWith lists the users and teams the dashboard was shared with.
 	SharedWith []DashboardShareRef `json:"shared_with,omitempty"`

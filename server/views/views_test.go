@@ -304,6 +304,34 @@ func TestCountsAgreeWithTheirNumber(t *testing.T) {
 	}
 }
 
+// The scope line is sent as a whole sentence, and the contract (api/types.go, API.md)
+// shows it as it is sent.
+func TestScopeIsSentAsTheContractShowsIt(t *testing.T) {
+	o := demo(t)
+	contract := map[string]string{} // path -> its words, comment marks and line breaks gone
+	for _, path := range []string{"../../api/types.go", "../../docs/API.md"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		contract[path] = strings.Join(strings.Fields(strings.ReplaceAll(string(b), "//", "")), " ")
+	}
+	for _, c := range []struct{ user, dashboard, want string }{
+		{org.DemoFleetManagerID, "d-acme-fleet", "Rows of team North and its sub-teams"},
+		{"u-acme-ada", "d-acme-fleet", "Rows of all of Acme Logistics"},
+		{"u-acme-kai", "d-acme-nora-north", "Rows of nothing"},
+	} {
+		if got := render(t, o, c.user, c.dashboard, true).Scope; got != c.want {
+			t.Errorf("%s on %s: scope %q, want %q", c.user, c.dashboard, got, c.want)
+		}
+		for path, text := range contract {
+			if !strings.Contains(text, c.want) {
+				t.Errorf("%s does not show the scope %q", path, c.want)
+			}
+		}
+	}
+}
+
 func BenchmarkRenderFleet(b *testing.B) {
 	o := demo(b)
 	v := Viewer{Subject: authz.Compile(o, o.User(org.DemoFleetManagerID)), Redact: true}
