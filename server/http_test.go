@@ -438,6 +438,11 @@ func TestRestartKeepsChangesAndRevokesSessions(t *testing.T) {
 	logMu.Unlock()
 
 	e2 := newEnv(t, func(o *Options) { o.DataDir = dir })
+	// The token signing key lived in the last run's memory only: its tokens are refused
+	// (API.md, "A restart signs everyone out").
+	for _, tok := range []string{support, lr.Token, start.Token} {
+		e2.do("GET", "/api/v1/me", tok, nil).wantErr(t, api.CodeUnauthenticated)
+	}
 	nora2 := ""
 	{
 		var out api.LoginResponse
