@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/cache"
 	"github.com/shadowview/shadow/server"
 )
 
@@ -200,5 +202,90 @@ func TestJournalSyncThroughAPrivateCA(t *testing.T) {
 	var listed bytes.Buffer
 	if err := run([]string{"journal", "list", "--state-dir", dir}, &listed, &listed); err != nil || !strings.Contains(listed.String(), "synced") {
 		t.Fatalf("after the sync the journal is not synced: %v\n%s", err, listed.String())
+	}
+}
+
+// mainEnv makes this test binary run main() with the rest of its arguments: the exit
+// statuses are main's, seen from outside as a shell sees them.
+const mainEnv = "SHADOW_MAIN_TEST"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) != "" {
+		os.Args = append([]string{"shadow"}, os.Args[2:]...) // after "-test.run=^$"
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The exit statuses OPERATIONS.md documents: 0 done, 1 a failure, 2 a command line not
+// understood — shadow's own, serve's and journal's.
+func TestExitStatuses(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"version"}, 0},
+		{[]string{"--help"}, 0},
+		{[]string{"serve", "--help"}, 0},
+		{[]string{"journal", "help"}, 0},
+		{[]string{"journal", "list", "--state-dir", dir}, 0},
+		{[]string{"journal", "verify", filepath.Join(dir, "missing.db")}, 1},
+		{[]string{"journal", "sync", "--state-dir", dir}, 1}, // no server given
+		{[]string{"--bogus"}, 2},
+		{[]string{"frobnicate"}, 2},
+		{[]string{"serve", "--bogus"}, 2},
+		{[]string{"serve", "extra"}, 2},
+		{[]string{"journal"}, 2},
+		{[]string{"journal", "frobnicate"}, 2},
+		{[]string{"journal", "list", "--bogus"}, 2},
+	} {
+		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, c.args...)...)
+		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")
+		out, err := cmd.CombinedOutput()
+		got := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			got = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("shadow %s: exit status %d, want %d\n%s", strings.Join(c.args, " "), got, c.want, out)
+		}
+	}
+}
+
+// OPERATIONS.md quotes what shadow says when --state-dir or --cache-dir is a directory
+// other users may write to, as the packages say it.
+func TestOperationsQuotesTheSharedDirMessages(t *testing.T) {
+	shared := t.TempDir()
+	if err := os.WriteFile(filepath.Join(shared, "someone-elses.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := audit.Open(audit.Options{StateDir: shared})
+	if err == nil {
+		t.Fatal("a shared state dir was used")
+	}
+	c := cache.Open(cache.Options{Dir: shared})
+	defer c.Close()
+	ops, err2 := os.ReadFile("docs/OPERATIONS.md")
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	doc := strings.Join(strings.Fields(string(ops)), " ")
+	placeholders := strings.NewReplacer(shared, "<dir>", "-rwxrwxrwx", "<mode>")
+	for _, said := range []string{err.Error(), c.Warning()} {
+		if said == "" || !strings.Contains(doc, placeholders.Replace(said)) {
+			t.Errorf("OPERATIONS.md does not quote %q", placeholders.Replace(said))
+		}
 	}
 }
