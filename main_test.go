@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -287,5 +290,44 @@ func TestOperationsQuotesTheSharedDirMessages(t *testing.T) {
 		if said == "" || !strings.Contains(doc, placeholders.Replace(said)) {
 			t.Errorf("OPERATIONS.md does not quote %q", placeholders.Replace(said))
 		}
+	}
+}
+
+// Every package has a doc comment saying what it owns (the brief's standard), test
+// helpers too.
+func TestEveryPackageHasADocComment(t *testing.T) {
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
+			return filepath.SkipDir
+		}
+		files, err := filepath.Glob(filepath.Join(path, "*.go"))
+		if err != nil {
+			return err
+		}
+		sources, documented := 0, false
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			sources++
+			parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.PackageClauseOnly|parser.ParseComments)
+			if err != nil {
+				return err
+			}
+			documented = documented || parsed.Doc != nil
+		}
+		if sources > 0 && !documented {
+			t.Errorf("package %s has no doc comment", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
