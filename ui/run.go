@@ -175,7 +175,7 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 	}
 	j := m.journal
 	if n := j.Status().Pending; n > 0 {
-		fmt.Fprintf(stderr, "shadow: syncing %d journal %s…\n", n, plural(n, "record", "records"))
+		fmt.Fprintf(stderr, "shadow: syncing %d journal %s…\n", n, common.Plural(int(n), "record", "records"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), CloseTimeout)
 	defer cancel()
@@ -183,18 +183,11 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 	if errors.Is(err, audit.ErrUnsynced) {
 		n := j.Status().Pending
 		fmt.Fprintf(stderr, "shadow: %d journal %s will sync next time (kept in %s; or run `shadow journal sync`)\n",
-			n, plural(n, "record", "records"), audit.JournalsDir(j.StateDir()))
+			n, common.Plural(int(n), "record", "records"), audit.JournalsDir(j.StateDir()))
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("close the journal: %w", err)
 	}
 	return nil
-}
-
-func plural(n uint64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -66,6 +66,32 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// A table's row scope reads right with its numbers: "1 row", "0 of 1 row".
+func TestRowScopeAgreesWithItsNumber(t *testing.T) {
+	for _, c := range []struct {
+		rows, total int
+		want        string
+	}{
+		{1, 1, "1 row, visible to this user"},
+		{0, 1, "0 of 1 row visible to this user"},
+		{2, 2, "all 2 rows visible to this user"},
+	} {
+		d := uitest.Dashboard()
+		for i, w := range d.Widgets {
+			if w.Table != nil {
+				tbl := *w.Table
+				tbl.Rows, tbl.TotalRows = tbl.Rows[:c.rows], c.total
+				d.Widgets[i].Table = &tbl
+			}
+		}
+		m := opened(t, uitest.Profiles[0], 120, 40, d)
+		uitest.Press(m, "enter", "G")
+		if view := uitest.Plain(m.View()); !strings.Contains(view, c.want) {
+			t.Errorf("%d of %d rows: %q missing:\n%s", c.rows, c.total, c.want, view)
+		}
+	}
+}
+
 func TestStaleDashboardRepliesAreDropped(t *testing.T) {
 	m := opened(t, uitest.Profiles[0], 120, 40, uitest.Dashboard())
 	uitest.Press(m, "down")

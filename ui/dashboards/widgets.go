@@ -200,10 +200,14 @@ func (m *Model) tableTile(i int, t *api.TableData, w int) []string {
 // scopeText says how many rows the user sees of how many there are.
 func scopeText(t *api.TableData) string {
 	total := max(t.TotalRows, len(t.Rows))
-	if total == len(t.Rows) {
-		return fmt.Sprintf("all %s rows visible to this user", chart.Number(float64(total)))
+	rows := common.Plural(total, "row", "rows")
+	switch {
+	case total == 1 && len(t.Rows) == 1:
+		return "1 row, visible to this user"
+	case total == len(t.Rows):
+		return fmt.Sprintf("all %s %s visible to this user", chart.Number(float64(total)), rows)
 	}
-	return fmt.Sprintf("%s of %s rows visible to this user", chart.Number(float64(len(t.Rows))), chart.Number(float64(total)))
+	return fmt.Sprintf("%s of %s %s visible to this user", chart.Number(float64(len(t.Rows))), chart.Number(float64(total)), rows)
 }
 
 // zoomView is the focused table alone, scrollable in both directions.

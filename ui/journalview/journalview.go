@@ -185,7 +185,7 @@ func (m *Model) View() string {
 			rejected++
 		}
 	}
-	head := st.Title.Apply("This session's journal") + fmt.Sprintf(" · %d records", len(m.entries))
+	head := st.Title.Apply("This session's journal") + fmt.Sprintf(" · %d %s", len(m.entries), common.Plural(len(m.entries), "record", "records"))
 	switch {
 	case rejected > 0:
 		head += " · " + st.Error.Apply(fmt.Sprintf("%d REJECTED by the server", rejected))

@@ -447,7 +447,7 @@ func (m *Model) View() string {
 func (m *Model) counts() string {
 	n := m.grid.Len()
 	num := func(v int) string { return chart.Number(float64(v)) }
-	users := func(v int) string { return num(v) + " " + plural(v, "user", "users") }
+	users := func(v int) string { return num(v) + " " + common.Plural(v, "user", "users") }
 	matching := ""
 	if m.shownQuery != "" {
 		matching = " matching " + quoted(m.shownQuery)
@@ -463,13 +463,6 @@ func (m *Model) counts() string {
 		return num(n) + "+ users" + matching
 	}
 	return users(n) + matching
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // detail says who is under the cursor and whether they can be shadowed, in at most
