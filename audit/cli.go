@@ -14,6 +14,7 @@ import (
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/internal/words"
 )
 
 // CommandEnv is what `shadow journal …` needs from main.
@@ -205,7 +206,7 @@ func printArchiveNotes(w io.Writer, a *Archive) error {
 		fmt.Fprintf(w, "error: %v\n", err)
 	}
 	if len(a.Unreadable) > 0 {
-		return fmt.Errorf("%d journal(s) could not be read; run `shadow journal verify`", len(a.Unreadable))
+		return fmt.Errorf("%s could not be read; run `shadow journal verify`", words.Count(len(a.Unreadable), "journal", "journals"))
 	}
 	return nil
 }
@@ -225,7 +226,7 @@ func cmdShow(w io.Writer, dir, id string) error {
 			synced++
 		}
 	}
-	fmt.Fprintf(w, "journal %s · %d records · %d synced\n\n", jd.ID, len(entries), synced)
+	fmt.Fprintf(w, "journal %s · %s · %d synced\n\n", jd.ID, words.Count(len(entries), "record", "records"), synced)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIMESTAMP (UTC)\tACTION\tUSER PERFORMING ACTION\tIMPERSONATED USER\tDETAILS")
 	for _, e := range entries {
@@ -269,8 +270,8 @@ func cmdExport(w io.Writer, dir, format, session, out string, positional []strin
 		return err
 	}
 	if len(a.Unreadable) > 0 {
-		return fmt.Errorf("journal export: %d journal(s) could not be read and are missing from the export: %w",
-			len(a.Unreadable), errors.Join(a.Unreadable...))
+		return fmt.Errorf("journal export: %s unreadable, left out of the export: %w",
+			words.Count(len(a.Unreadable), "journal", "journals"), errors.Join(a.Unreadable...))
 	}
 	return nil
 }
@@ -325,14 +326,14 @@ func printReports(w io.Writer, reports []Report) error {
 			kind = "partial export: each record's hash"
 		}
 		if r.OK() {
-			fmt.Fprintf(w, "ok    %s: %d records, head %d, %s ok, %s\n", what, r.Records, r.Head.Seq, kind, receipt)
+			fmt.Fprintf(w, "ok    %s: %s, head %d, %s ok, %s\n", what, words.Count(r.Records, "record", "records"), r.Head.Seq, kind, receipt)
 			continue
 		}
 		failed++
 		if r.FirstBad != 0 && (firstBad == nil || firstBad.FirstBad == 0) {
 			firstBad = &reports[i]
 		}
-		fmt.Fprintf(w, "FAIL  %s (%s): %d records", what, r.Source, r.Records)
+		fmt.Fprintf(w, "FAIL  %s (%s): %s", what, r.Source, words.Count(r.Records, "record", "records"))
 		if r.FirstBad != 0 {
 			fmt.Fprintf(w, ", first bad seq %d", r.FirstBad)
 		}
@@ -341,14 +342,14 @@ func printReports(w io.Writer, reports []Report) error {
 			fmt.Fprintf(w, "      %s\n", safetext.Clean(p))
 		}
 	}
-	fmt.Fprintf(w, "%d journal(s), %d records, %d failed\n", len(reports), records, failed)
+	fmt.Fprintf(w, "%s, %s, %d failed\n", words.Count(len(reports), "journal", "journals"), words.Count(records, "record", "records"), failed)
 	if failed == 0 {
 		return nil
 	}
 	if firstBad != nil {
 		return fmt.Errorf("%w: journal %s, first bad seq %d", ErrVerifyFailed, firstBad.JournalID, firstBad.FirstBad)
 	}
-	return fmt.Errorf("%w: %d journal(s)", ErrVerifyFailed, failed)
+	return fmt.Errorf("%w: %s", ErrVerifyFailed, words.Count(failed, "journal", "journals"))
 }
 
 func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration, positional []string) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/cache"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
 )
 
@@ -175,7 +176,7 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 	}
 	j := m.journal
 	if n := j.Status().Pending; n > 0 {
-		fmt.Fprintf(stderr, "shadow: syncing %d journal %s…\n", n, common.Plural(int(n), "record", "records"))
+		fmt.Fprintf(stderr, "shadow: syncing %d journal %s…\n", n, words.Plural(int(n), "record", "records"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), CloseTimeout)
 	defer cancel()
@@ -183,7 +184,7 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 	if errors.Is(err, audit.ErrUnsynced) {
 		n := j.Status().Pending
 		fmt.Fprintf(stderr, "shadow: %d journal %s will sync next time (kept in %s; or run `shadow journal sync`)\n",
-			n, common.Plural(int(n), "record", "records"), audit.JournalsDir(j.StateDir()))
+			n, words.Plural(int(n), "record", "records"), audit.JournalsDir(j.StateDir()))
 		return nil
 	}
 	if err != nil {

@@ -13,14 +13,6 @@ import (
 // here work on lines the UI styled itself; untrusted text must have gone through
 // safetext before it was styled.
 
-// Plural is one or many, as n says: "1 record", "2 records", "0 records".
-func Plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // FitLine cuts a styled line to width cells (escape sequences kept whole) and pads it
 // with spaces to exactly width.
 func FitLine(line string, width int) string {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
 )
@@ -200,7 +201,7 @@ func (m *Model) tableTile(i int, t *api.TableData, w int) []string {
 // scopeText says how many rows the user sees of how many there are.
 func scopeText(t *api.TableData) string {
 	total := max(t.TotalRows, len(t.Rows))
-	rows := common.Plural(total, "row", "rows")
+	rows := words.Plural(total, "row", "rows")
 	switch {
 	case total == 1 && len(t.Rows) == 1:
 		return "1 row, visible to this user"

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/grid"
 )
@@ -185,7 +186,7 @@ func (m *Model) View() string {
 			rejected++
 		}
 	}
-	head := st.Title.Apply("This session's journal") + fmt.Sprintf(" · %d %s", len(m.entries), common.Plural(len(m.entries), "record", "records"))
+	head := st.Title.Apply("This session's journal") + fmt.Sprintf(" · %d %s", len(m.entries), words.Plural(len(m.entries), "record", "records"))
 	switch {
 	case rejected > 0:
 		head += " · " + st.Error.Apply(fmt.Sprintf("%d REJECTED by the server", rejected))

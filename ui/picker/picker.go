@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/grid"
@@ -447,7 +448,7 @@ func (m *Model) View() string {
 func (m *Model) counts() string {
 	n := m.grid.Len()
 	num := func(v int) string { return chart.Number(float64(v)) }
-	users := func(v int) string { return num(v) + " " + common.Plural(v, "user", "users") }
+	users := func(v int) string { return num(v) + " " + words.Plural(v, "user", "users") }
 	matching := ""
 	if m.shownQuery != "" {
 		matching = " matching " + quoted(m.shownQuery)
