@@ -626,18 +626,18 @@ func (m *Model) readRecords() tea.Cmd {
 
 func (m *Model) onRecords(msg records) tea.Cmd {
 	m.readingRecords = false
-	if m.sess == nil || common.StaleFor(m.sess.id, msg) {
-		return nil
+	var again tea.Cmd
+	if m.recordsDirty { // asked for while this read was out, perhaps by the next session
+		m.recordsDirty = false
+		again = m.readRecords()
 	}
-	var cmd tea.Cmd
+	if m.sess == nil || common.StaleFor(m.sess.id, msg) {
+		return again
+	}
 	if msg.err != nil {
 		m.lastErr = fmt.Errorf("read the journal: %w", msg.err)
 	} else {
 		m.sess.journal.Update(journalEntries(msg.entries))
 	}
-	if m.recordsDirty {
-		m.recordsDirty = false
-		cmd = m.readRecords()
-	}
-	return cmd
+	return again
 }

@@ -269,6 +269,38 @@ func TestStaleRepliesNeverReachTheNextSession(t *testing.T) {
 	}
 }
 
+// TestStaleJournalReadStillLeavesTheNextSessionsRead holds back the read of one
+// session's journal records until the next session has asked for its own: the stale
+// answer is dropped, and the read the next session asked for meanwhile is made then.
+func TestStaleJournalReadStillLeavesTheNextSessionsRead(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.hold = func(msg tea.Msg) bool { _, ok := msg.(records); return ok }
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-A")
+	first := d.m.SessionID()
+	d.press("q", "y")
+	d.startSession(server.DemoTechnicianEmail, "TICKET-B")
+	d.press("3") // the Journal tab asks too; one read at a time, so it waits
+	d.hold = nil
+	if len(d.held) != 1 || d.held[0].(records).Session != first {
+		t.Fatalf("held %d reads, want the first session's one", len(d.held))
+	}
+	if strings.Contains(d.view(), "TICKET-B") {
+		t.Fatalf("the Journal tab shows records no read brought:\n%s", d.view())
+	}
+	// Delivered by hand: the driver would also feed the journal's status changes, and
+	// each of those asks again, hiding a read that was never made.
+	_, cmd := d.m.Update(d.held[0])
+	if cmd == nil {
+		t.Fatal("the stale read was dropped and the next session's read with it")
+	}
+	d.feed(cmd)
+	if v := d.view(); !contains(v, "session.start", "TICKET-B") || strings.Contains(v, "TICKET-A") {
+		t.Fatalf("the Journal tab does not show the second session's records:\n%s", v)
+	}
+}
+
 // TestViewsAreJournaledBeforeTheyAreShown catches each reply carrying data on its way
 // to a page and checks the journal already holds its record, durably.
 func TestViewsAreJournaledBeforeTheyAreShown(t *testing.T) {
