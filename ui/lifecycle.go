@@ -46,7 +46,6 @@ type (
 		view    *client.View
 		session api.Session
 		user    api.User
-		reason  string
 	}
 	// sessionEnded says a session is over here and on the server (as far as it could be
 	// told) and its end is journaled.
@@ -443,19 +442,18 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 			_ = c.EndSession(endCtx, s.ID)
 			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
 		}
-		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User, reason: req.Reason}
+		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User}
 	}
 }
 
 func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
+	s := newSession(m.ctx, msg.view, msg.session, msg.user, m.admin.Name, m.ctx.Now())
 	if m.quitting || m.fatal != "" || m.screen != ScreenReason || m.sess != nil {
 		// The admin left while the server was starting it: end it, do not show it.
-		s := newSession(m.ctx, msg.view, msg.session, msg.user, msg.reason, m.admin.Name, m.ctx.Now())
 		m.ending = s
 		m.screen = ScreenEnding
 		return m.endCmd(s, api.ActionSessionEnd, "ended at once: the admin had left before it started", "")
 	}
-	s := newSession(m.ctx, msg.view, msg.session, msg.user, msg.reason, m.admin.Name, m.ctx.Now())
 	m.sess = s
 	m.ctx.Session = s.id
 	m.screen = ScreenSession

@@ -18,11 +18,10 @@ import (
 // client gave, what the banner names, and the pages made for it. Pages are made anew
 // for every session, so nothing of one can carry over to the next.
 type session struct {
-	id     string
-	view   *client.View
-	info   banner.Info
-	user   api.UserRef // the impersonated user
-	reason string
+	id   string
+	view *client.View
+	info banner.Info
+	user api.UserRef // the impersonated user
 
 	// ctx is cancelled when the session ends, so its requests still on their way stop.
 	ctx    context.Context
@@ -36,7 +35,7 @@ type session struct {
 	pending int     // page requests on their way
 }
 
-func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, reason, admin string, now time.Time) *session {
+func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, admin string, now time.Time) *session {
 	length := s.ExpiresAt.Sub(s.StartedAt)
 	if s.StartedAt.IsZero() || length <= 0 {
 		length = v.Remaining()
@@ -51,7 +50,7 @@ func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, 
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	return &session{
-		id: s.ID, view: v, user: user, reason: reason,
+		id: s.ID, view: v, user: user,
 		// The countdown runs on this machine's clock from the session's length, as the
 		// client's own deadline does, so clock skew cannot stretch it.
 		info: banner.Info{User: name, Admin: admin, ExpiresAt: now.Add(length)},
