@@ -330,7 +330,7 @@ func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 	} else if m.opts.DemoNotice != "" {
 		m.dialog = &dialog{title: "Throwaway demo", lines: []string{m.opts.DemoNotice}}
 	}
-	if err := m.journal.StartSync(m.opts.Client, m.opts.Sync); err != nil && !strings.Contains(err.Error(), "already started") {
+	if err := m.journal.StartSync(m.opts.Client, m.opts.Sync); err != nil {
 		m.lastErr = fmt.Errorf("journal sync: %w", err)
 	}
 	ch, stop := m.journal.Subscribe()

@@ -52,8 +52,8 @@ type Options struct {
 	PageSize int
 	// Sync tunes the journal's sync loop.
 	Sync audit.SyncOptions
-	// Journal, when set, is used instead of opening one under StateDir. Tests use it to
-	// hold a journal they can break.
+	// Journal, when set, is used instead of opening one under StateDir; the program
+	// starts its sync, as for its own. Tests use it to hold a journal they can break.
 	Journal *audit.Journal
 }
 
