@@ -348,7 +348,7 @@ func (s *vtScreen) waitFor(t testing.TB, what string, words ...string) {
 // then two at once: its journals live apart from real use, sync to the demo server
 // across runs (an earlier run's unsynced journal is pushed by the next run), verify
 // under one server key, and a second demo at the same time runs on a throwaway server
-// and says so.
+// and says so. A SHADOW_TOKEN is ignored by the demo, which says so (OPERATIONS.md).
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	bin := shadowBinary(t)
@@ -386,10 +386,12 @@ func TestDemo(t *testing.T) {
 	}
 
 	// Meanwhile a second demo: it cannot have the demo's data, so it runs on its own.
-	c := startShadow(t, bin, t.TempDir())
-	c.waitFor(t, "an unrelated demo", "DEMO", "Pick a user to shadow") // another home: no conflict
+	// (First one in another home, which has no conflict; with a token it ignores, and says so.)
+	c := startShadowEnv(t, bin, t.TempDir(), []string{"SHADOW_TOKEN=not-for-the-demo"})
+	c.waitFor(t, "an unrelated demo", "DEMO", "Pick a user to shadow", "signed in as Sam Rivera")
 	c.typeKeys("\x03")
 	c.exit(t, 0)
+	c.waitFor(t, "the token's notice", "shadow: SHADOW_TOKEN is ignored: no server is given")
 	d := startShadow(t, bin, home)
 	d.waitFor(t, "the second demo's notice", "DEMO", "Throwaway demo", "Another shadow demo holds the demo's data")
 	d.typeKeys("\r")
