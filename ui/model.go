@@ -174,8 +174,8 @@ func (m *Model) Banner() *banner.Info {
 	return nil
 }
 
-// Journal is this run's journal once signed in (nil before). The caller that ran the
-// program closes it.
+// Journal is this run's journal once signed in (nil before). Shutdown closes it, unless
+// it is the caller's (Options.Journal).
 func (m *Model) Journal() *audit.Journal { return m.journal }
 
 // SyncStatus is the journal's last published status.

@@ -52,9 +52,10 @@ type Config struct {
 const CloseTimeout = 3 * time.Second
 
 // Run is `shadow`: it connects (or starts the demo), runs the program until the admin
-// quits or ctx ends (the caller cancels it on SIGINT, SIGTERM and SIGHUP), ends any session still active, and gives the journal
-// CloseTimeout to sync. Notices (connection warnings, records left to sync) go to
-// Stderr, before the program starts and after it ends.
+// quits or ctx ends (the caller cancels it on SIGINT, SIGTERM and SIGHUP), ends any
+// session still active, and gives the journal CloseTimeout to sync. Notices (connection
+// warnings, records left to sync) go to Stderr, before the program starts and after it
+// ends.
 func Run(ctx context.Context, cfg Config) error {
 	stderr := cfg.Stderr
 	if stderr == nil {
