@@ -62,30 +62,27 @@ func startDemo(d DemoServer, stateDir, cacheDir string) (*demoRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo state directory: %w", err)
 	}
+	serverDir := "" // a throwaway store, unless this process owns the demo's data
 	if held {
 		run.undo = append(run.undo, unlock)
-		url, stop, err := d.Start(filepath.Join(dir, "server"))
+		serverDir = filepath.Join(dir, "server")
+		run.stateDir, run.cacheDir = dir, filepath.Join(cacheDir, "demo")
+	} else {
+		tmp, err := os.MkdirTemp("", "shadow-demo-")
 		if err != nil {
-			run.close()
-			return nil, fmt.Errorf("start the demo server: %w", err)
+			return nil, fmt.Errorf("throwaway demo directory: %w", err)
 		}
-		run.undo = append(run.undo, stop)
-		run.url, run.stateDir, run.cacheDir = url, dir, filepath.Join(cacheDir, "demo")
-		return run, nil
+		run.undo = append(run.undo, func() error { return os.RemoveAll(tmp) })
+		run.stateDir, run.cacheDir = tmp, filepath.Join(tmp, "cache")
+		run.notice = "Another shadow demo holds the demo's data (" + dir + "), so this one " +
+			"runs on a server of its own, and its journal is discarded when it ends."
 	}
-	tmp, err := os.MkdirTemp("", "shadow-demo-")
-	if err != nil {
-		return nil, fmt.Errorf("throwaway demo directory: %w", err)
-	}
-	run.undo = append(run.undo, func() error { return os.RemoveAll(tmp) })
-	url, stop, err := d.Start("")
+	url, stop, err := d.Start(serverDir)
 	if err != nil {
 		run.close()
 		return nil, fmt.Errorf("start the demo server: %w", err)
 	}
 	run.undo = append(run.undo, stop)
-	run.url, run.stateDir, run.cacheDir = url, tmp, filepath.Join(tmp, "cache")
-	run.notice = "Another shadow demo holds the demo's data (" + dir + "), so this one " +
-		"runs on a server of its own, and its journal is discarded when it ends."
+	run.url = url
 	return run, nil
 }
