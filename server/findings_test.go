@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/store"
 )
 
 // The regression tests of issue 8 ("An audit trail no one can forge, squat or flood"),
@@ -286,7 +287,7 @@ func TestAuditTextIsServedEscapedAndBounded(t *testing.T) {
 		sawEmail = sawEmail || ev.Actor.Email == strings.ToLower(hostile)
 		if ev.JournalID == "long.journal" {
 			sawLong = true
-			if len(ev.Details) > maxAuditDetails+len("…") || !utf8.ValidString(ev.Details) || !strings.HasPrefix(long, strings.TrimSuffix(ev.Details, "…")) {
+			if len(ev.Details) > store.MaxDetails+len("…") || !utf8.ValidString(ev.Details) || !strings.HasPrefix(long, strings.TrimSuffix(ev.Details, "…")) {
 				t.Errorf("a %d-byte detail is listed as %d bytes", len(long), len(ev.Details))
 			}
 		}

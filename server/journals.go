@@ -33,9 +33,6 @@ import (
 
 var journalIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// maxAuditDetails is how much of a record's details the audit log keeps.
-const maxAuditDetails = store.MaxDetails
-
 // uploaderOf is the identity writing a journal, as the store knows it.
 func uploaderOf(u *org.User) store.Uploader {
 	return store.Uploader{ID: u.ID, Realm: store.Realm(u.Staff(), u.CompanyID)}
@@ -174,7 +171,7 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 		}
 	}
 	if wait := s.journalQuota.Take(jid, fresh); wait > 0 {
-		e := errorf(api.CodeRateLimited, "journal %s takes at most %d new records a minute beyond a burst; send the rest later", jid, s.journalQuotaPerMinute())
+		e := errorf(api.CodeRateLimited, "journal %s takes at most %d new records a minute beyond a burst; send the rest later", jid, s.journalPerMinute)
 		e.retry = wait
 		return e
 	}
@@ -207,10 +204,6 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 	writeJSON(w, r, http.StatusOK, api.PutRecordsResponse{JournalID: jid, Head: out.Head,
 		Accepted: out.Accepted, Duplicates: out.Duplicates, Receipt: receipt})
 	return nil
-}
-
-func (s *Server) journalQuotaPerMinute() int {
-	return s.journalPerMinute
 }
 
 // checkRecord decides one record of uploader up: a refusal when the server can prove
