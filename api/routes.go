@@ -87,6 +87,7 @@ const (
 	RoutePutJournal      = "audit.journal.put"
 	RouteAuditEvents     = "audit.events"
 	RouteAuditKey        = "audit.key"
+	RouteJournalRecords  = "audit.journal.records"
 )
 
 // Routes is the whole route table. The server registers exactly these; anything else
@@ -113,6 +114,7 @@ var Routes = []Route{
 	{RoutePutJournal, http.MethodPut, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
 	{RouteAuditEvents, http.MethodGet, Prefix + "/audit/events", AuthStaff},
 	{RouteAuditKey, http.MethodGet, Prefix + "/audit/key", AuthNone},
+	{RouteJournalRecords, http.MethodGet, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
 }
 
 // RouteByName returns the route with that name; ok is false if there is none.

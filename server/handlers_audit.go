@@ -179,5 +179,6 @@ func (s *Server) routeHandlers() map[string]handlerFunc {
 		api.RoutePutJournal:      s.putJournal,
 		api.RouteAuditEvents:     s.auditEvents,
 		api.RouteAuditKey:        s.auditKey,
+		api.RouteJournalRecords:  s.journalRecords,
 	}
 }
