@@ -17,17 +17,8 @@ import (
 	"github.com/shadowview/shadow/api"
 )
 
-// Limits on what one record may hold. Long text is cut with a visible marker rather than
-// refused, so an audit event is never lost for being wordy; a body still too large after
-// that is refused with ErrRecordTooLarge. MaxBodySize keeps a full batch of records
-// under the server's request limit.
-const (
-	MaxBodySize   = 1400
-	maxDetailsLen = 600
-	maxReasonLen  = api.MaxReasonLength
-)
-
-// ErrRecordTooLarge reports a record body over MaxBodySize after truncation.
+// ErrRecordTooLarge reports a record body over MaxBodySize even with every text field
+// cut to its marker (see bound.go); it cannot happen with the fields records have.
 var ErrRecordTooLarge = errors.New("record too large")
 
 // ErrInvalidRecord reports a record missing what every record must say.
@@ -296,25 +287,21 @@ func (j *Journal) encode(b api.RecordBody) ([]byte, error) {
 	j.mu.Lock()
 	secrets := j.secrets
 	j.mu.Unlock()
-	b.Details = truncate(j.scrub(b.Details, secrets), maxDetailsLen)
-	b.Reason = truncate(j.scrub(b.Reason, secrets), maxReasonLen)
-	for {
-		data, err := json.Marshal(b)
-		if err != nil {
-			return nil, fmt.Errorf("encode record: %w", err)
-		}
-		over := len(data) - MaxBodySize
-		switch {
-		case over <= 0:
-			return data, nil
-		case len(b.Details) > 0: // JSON escaping made it longer than its length: cut harder
-			b.Details = truncate(b.Details, len(b.Details)*3/4)
-		case len(b.Reason) > 0:
-			b.Reason = truncate(b.Reason, len(b.Reason)*3/4)
-		default:
-			return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrRecordTooLarge, len(data), MaxBodySize)
-		}
+	b.Details = j.scrub(b.Details, secrets)
+	b.Reason = j.scrub(b.Reason, secrets)
+	b.Actor = j.scrubRef(b.Actor, secrets)
+	if b.User != nil {
+		u := j.scrubRef(*b.User, secrets)
+		b.User = &u
 	}
+	return boundRecord(b)
+}
+
+// scrubRef redacts secrets from a person's text: a server that echoed a token in a name
+// must not get it written.
+func (j *Journal) scrubRef(u api.UserRef, secrets [][]byte) api.UserRef {
+	u.Name, u.Email, u.Company = j.scrub(u.Name, secrets), j.scrub(u.Email, secrets), j.scrub(u.Company, secrets)
+	return u
 }
 
 func (j *Journal) scrub(s string, secrets [][]byte) string {
