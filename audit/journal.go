@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -45,24 +46,6 @@ func (o Options) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Recovery tells the caller that a damaged journal file was set aside.
-type Recovery struct {
-	File      string           // where it was
-	MovedTo   string           // where it is now
-	JournalID string           // the id its name carries
-	LastHead  *api.JournalHead // its last known head; nil when nothing could be read
-	Cause     error
-}
-
-func (r Recovery) String() string {
-	head := "unreadable"
-	if r.LastHead != nil {
-		head = fmt.Sprintf("seq %d hash %s", r.LastHead.Seq, r.LastHead.Hash)
-	}
-	return fmt.Sprintf("journal %s was damaged (%v); set aside as %s; last known head: %s",
-		r.JournalID, r.Cause, filepath.Base(r.MovedTo), head)
-}
-
 // Journal is this run's journal, open for appending. Its methods are safe for
 // concurrent use.
 type Journal struct {
@@ -79,9 +62,9 @@ type Journal struct {
 }
 
 // Open creates this run's journal under the state dir. It first checks the journals of
-// earlier runs that no process holds: a damaged one is set aside, reported in the
-// returned Recoveries, and named by a journal.recovered record at the start of the new
-// journal.
+// earlier runs that no process holds: what can be saved of a damaged one is carried into
+// the new journal behind a journal.recovered record, the file is set aside (see
+// salvage.go), and each is reported in the returned Recoveries.
 func Open(opts Options) (*Journal, []Recovery, error) {
 	stateDir := opts.StateDir
 	if stateDir == "" {
@@ -95,35 +78,34 @@ func Open(opts Options) (*Journal, []Recovery, error) {
 		return nil, nil, err
 	}
 	removeStaleTemps(dir, opts.now())
-	recovered, err := setAsideDamaged(dir, opts.now())
-	if err != nil {
-		return nil, recovered, err
-	}
 	j := &Journal{opts: opts, stateDir: stateDir, dir: dir, status: newStatusHub()}
 	file, err := createJournal(dir, opts.now(), j.committed)
 	if err != nil {
-		return nil, recovered, err
+		return nil, nil, err
 	}
 	j.file = file
 	j.status.update(func(h *statusHub) { h.cur.JournalID = file.id })
-	for _, r := range recovered {
-		if _, err := j.Append(context.Background(), j.recoveredRecord(r)); err != nil {
-			j.file.close()
-			return nil, recovered, fmt.Errorf("record the recovery of journal %s: %w", r.JournalID, err)
-		}
+	recovered, err := recoverDamaged(dir, file, opts.Actor, opts.now)
+	if err != nil {
+		j.file.close()
+		return nil, recovered, err
 	}
 	return j, recovered, nil
 }
 
-// setAsideDamaged checks every journal no process holds and sets aside the damaged ones.
-func setAsideDamaged(dir string, now time.Time) ([]Recovery, error) {
-	paths, _, err := journalFiles(dir)
+// recoverDamaged checks every journal no process holds, and carries what can be saved of
+// each damaged one into into (see salvage).
+func recoverDamaged(dir string, into *journalFile, actor api.UserRef, now func() time.Time) ([]Recovery, error) {
+	paths, _, _, err := journalFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []Recovery
 	for _, path := range paths {
-		f, _, err := openJournal(path, tryLock, nil)
+		if path == into.path {
+			continue
+		}
+		f, _, err := openEnded(path, nil)
 		if err == nil {
 			if err := f.close(); err != nil {
 				return out, err
@@ -131,74 +113,32 @@ func setAsideDamaged(dir string, now time.Time) ([]Recovery, error) {
 			continue
 		}
 		if !errors.Is(err, ErrDamaged) {
-			continue // in use by another process, or unreadable for a reason of its own: left alone
+			continue // in use by another process, or unreadable for a reason of its own: the sync says so
 		}
-		r := Recovery{File: path, JournalID: journalIDFromPath(path), LastHead: lastKnownHead(path), Cause: err}
-		if r.MovedTo, err = setAside(path, now); err != nil {
-			return out, err
+		r, ok, err := salvageLocked(path, into, actor, now(), err)
+		if err != nil {
+			return out, fmt.Errorf("recover damaged journal %s: %w", journalIDFromPath(path), err)
 		}
-		out = append(out, r)
+		if ok {
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }
 
-// lastKnownHead reads what it can of a damaged journal: the head its meta names, or the
-// last record stored.
-func lastKnownHead(path string) *api.JournalHead {
-	db, err := openBolt(path, boltOptions(true, tryLock))
+// salvageLocked is salvage under the journals dir's lock; ok is false when another
+// process recovered the journal first.
+func salvageLocked(path string, into *journalFile, actor api.UserRef, now time.Time, cause error) (Recovery, bool, error) {
+	unlock, err := lockDir(filepath.Dir(path))
 	if err != nil {
-		return nil
+		return Recovery{}, false, err
 	}
-	defer db.Close()
-	var out *api.JournalHead
-	guard(path, func() error {
-		return db.View(func(tx *bolt.Tx) error {
-			if st, err := readState(tx); err == nil {
-				h := st.Head.API()
-				out = &h
-				return nil
-			}
-			if b := tx.Bucket(bucketRecords); b != nil {
-				k, v := b.Cursor().Last()
-				seq, ok := keySeq(k)
-				_, hash, _, vok := decodeRecord(v)
-				if ok && vok {
-					out = &api.JournalHead{Seq: seq, Hash: hash.String()}
-				}
-			}
-			return nil
-		})
-	})
-	return out
-}
-
-func (j *Journal) recoveredRecord(r Recovery) api.RecordBody {
-	head := "head unreadable"
-	if r.LastHead != nil {
-		head = fmt.Sprintf("last known head seq %d hash %s", r.LastHead.Seq, r.LastHead.Hash)
+	defer unlock()
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return Recovery{}, false, nil
 	}
-	actor := j.opts.Actor
-	if actor.ID == "" && actor.Name == "" {
-		actor = api.UserRef{ID: "shadow", Name: "shadow"}
-	}
-	return api.RecordBody{
-		Action: api.ActionJournalRecovered,
-		Actor:  actor,
-		Details: fmt.Sprintf("journal %s set aside as %s: %s (%v)",
-			r.JournalID, filepath.Base(r.MovedTo), head, r.Cause),
-	}
-}
-
-// recoveredOp is the append of a journal.recovered record, queued behind the writer's
-// back door so that it is written even while Close runs.
-func (j *Journal) recoveredOp(r Recovery) (*op, error) {
-	data, err := j.encode(j.recoveredRecord(r))
-	if err != nil {
-		return nil, err
-	}
-	o := newOp(opAppend)
-	o.body = data
-	return o, nil
+	r, err := salvage(path, into, actor, now, cause)
+	return r, err == nil, err
 }
 
 // ID is this run's journal id.
