@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,8 +145,9 @@ func printSyncReport(w io.Writer, r SyncReport, drainErr error) {
 		printFindings(w, byJournal[j.ID])
 		delete(byJournal, j.ID)
 	}
-	for _, fs := range byJournal { // journals that are no longer journals: set aside now
-		printFindings(w, fs)
+	for _, id := range sortedKeys(byJournal) { // journals that are no longer journals: set aside now
+		fmt.Fprintf(w, "journal %s: set aside\n", id)
+		printFindings(w, byJournal[id])
 	}
 	if r.Dropped > 0 {
 		fmt.Fprintf(w, "        … and %s not listed\n", words.Count(r.Dropped, "finding", "findings"))
@@ -353,4 +355,13 @@ func viewState(v *fileView) (st fileState, err error) {
 		})
 	})
 	return st, err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -342,7 +342,8 @@ func verifySetAside(path string, opts VerifyOptions, recovered []recoveredRef) R
 	if !found {
 		r.Notes = append(r.Notes, "no journal here records its recovery (a journal.recovered record naming this file): its records after its receipt may be on no server")
 	}
-	r.Notes = slices.Compact(r.Notes)
+	seen := map[string]bool{}
+	r.Notes = slices.DeleteFunc(r.Notes, func(n string) bool { dup := seen[n]; seen[n] = true; return dup })
 	return r
 }
 
