@@ -273,8 +273,8 @@ func printArchiveNotes(w io.Writer, a *Archive) error {
 		}
 	}
 	if records > 0 || len(a.Unreadable) > 0 {
-		fmt.Fprintf(w, "%s, %s, %s: %d synced, %d pending", words.Count(len(a.Journals), "journal", "journals"),
-			words.Count(len(a.Sessions()), "session", "sessions"), words.Count(records, "record", "records"), records-pending, pending)
+		fmt.Fprintf(w, "%s, %s, %s: %s", words.Count(len(a.Journals), "journal", "journals"),
+			words.Count(len(a.Sessions()), "session", "sessions"), words.Count(records, "record", "records"), syncCounts(records, pending))
 		if len(a.Unreadable) > 0 {
 			fmt.Fprintf(w, "; %s unreadable", words.Count(len(a.Unreadable), "journal", "journals"))
 		}
@@ -315,8 +315,17 @@ func cmdShow(w io.Writer, dir, id string) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal show: %w", err)
 	}
-	fmt.Fprintf(w, "%s: %d synced, %d pending\n", words.Count(len(entries), "record", "records"), synced, len(entries)-synced)
+	fmt.Fprintf(w, "%s: %s\n", words.Count(len(entries), "record", "records"), syncCounts(len(entries), len(entries)-synced))
 	return nil
+}
+
+// syncCounts says how many of records are synced, and how many pending when any are: a
+// line that says "pending" always means something is.
+func syncCounts(records, pending int) string {
+	if pending == 0 {
+		return fmt.Sprintf("%d synced", records)
+	}
+	return fmt.Sprintf("%d synced, %d pending", records-pending, pending)
 }
 
 func cmdExport(w, stderr io.Writer, dir, format, session, out string, positional []string) (err error) {
