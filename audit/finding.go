@@ -30,8 +30,8 @@ const (
 	FindingDamaged FindingKind = "damaged"
 	// FindingUnreadable: the journal file could not be opened or read at all.
 	FindingUnreadable FindingKind = "unreadable"
-	// FindingElsewhere: the journal belongs to another server (its pinned key) or to
-	// another organisation on this one; it is left pending for its owner.
+	// FindingElsewhere: the journal belongs to another server (its pinned key), or this
+	// one refuses it as another owner's (403 forbidden); it is left pending for its owner.
 	FindingElsewhere FindingKind = "belongs elsewhere"
 	// FindingInUse: another shadow process has the journal open; that process syncs it.
 	FindingInUse FindingKind = "in use"
