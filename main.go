@@ -175,8 +175,8 @@ func journalCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	err = audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv,
-		NewRemote: newStaffRemote(stderr)})
+	err = audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Getenv: os.Getenv,
+		NewRemote: newStaffRemote(stderr), DemoStateDir: ui.DemoStateDir})
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, journalDemoUsage)
 	}

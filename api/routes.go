@@ -88,6 +88,7 @@ const (
 	RouteAuditEvents     = "audit.events"
 	RouteAuditKey        = "audit.key"
 	RouteAuditSession    = "audit.session"
+	RouteJournalRecords  = "audit.journal.records"
 )
 
 // Routes is the whole route table. The server registers exactly these; anything else
@@ -115,6 +116,7 @@ var Routes = []Route{
 	{RouteAuditEvents, http.MethodGet, Prefix + "/audit/events", AuthStaff},
 	{RouteAuditKey, http.MethodGet, Prefix + "/audit/key", AuthNone},
 	{RouteAuditSession, http.MethodGet, Prefix + "/audit/sessions/{id}", AuthStaff},
+	{RouteJournalRecords, http.MethodGet, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
 }
 
 // RouteByName returns the route with that name; ok is false if there is none.

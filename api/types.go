@@ -19,6 +19,8 @@ type UserRef struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Email string `json:"email,omitempty"`
+	// Company is the identity's company display name, where the sender knows it.
+	Company string `json:"company,omitempty"`
 }
 
 // User is an identity as the directory and /me describe it.
@@ -42,7 +44,9 @@ type User struct {
 }
 
 // Ref returns the UserRef for u.
-func (u User) Ref() UserRef { return UserRef{ID: u.ID, Name: u.Name, Email: u.Email} }
+func (u User) Ref() UserRef {
+	return UserRef{ID: u.ID, Name: u.Name, Email: u.Email, Company: u.Company}
+}
 
 // LoginRequest is the body of POST /auth/login.
 type LoginRequest struct {

@@ -312,6 +312,23 @@ func (c *Client) AuditKey(ctx context.Context) (api.AuditKey, error) {
 	return out, err
 }
 
+// JournalRecords reads what the server holds of a journal after seq after: its head
+// and each record's seq and hash, at most limit of them (0: the server's most), for
+// comparing with the local journal. Another organisation's journal is ErrNotAllowed.
+func (c *Client) JournalRecords(ctx context.Context, journalID string, after uint64, limit int) (api.JournalRecordsPage, error) {
+	q := url.Values{}
+	if after > 0 {
+		q.Set("after", strconv.FormatUint(after, 10))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out api.JournalRecordsPage
+	err := c.own(ctx, request{op: "read the server's copy of journal " + journalID, route: api.RouteJournalRecords,
+		params: map[string]string{"journal_id": journalID}, query: q, out: &out})
+	return out, err
+}
+
 // AuditFilter selects server audit events (GET /audit/events). Zero fields match all.
 type AuditFilter struct {
 	Session string

@@ -105,6 +105,11 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
+// StatusCode is the HTTP status of the reply, 0 when there was none. Callers that know
+// only the api package (the journal's sync) reach it with errors.As(err, &sc) for sc of
+// type interface{ StatusCode() int }.
+func (e *Error) StatusCode() int { return e.Status }
+
 // Code is the server's error code, or "" when the server sent none.
 func (e *Error) Code() api.Code {
 	if e.Body == nil {

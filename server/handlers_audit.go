@@ -86,5 +86,6 @@ func (s *Server) routeHandlers() map[string]handlerFunc {
 		api.RouteAuditEvents:     s.auditEvents,
 		api.RouteAuditKey:        s.auditKey,
 		api.RouteAuditSession:    s.sessionAudit,
+		api.RouteJournalRecords:  s.journalRecords,
 	}
 }
