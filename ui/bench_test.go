@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/list"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	"charm.land/bubbles/v2/list"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
@@ -54,7 +54,7 @@ func percentiles(b *testing.B, ds []time.Duration) {
 // debounce pause is set to nothing, so it is excluded.
 func BenchmarkKeystrokeToPicker(b *testing.B) {
 	e := newTestEnv(b, scaleSeed)
-	opts := e.options(termenv.ANSI256)
+	opts := e.options(colorprofile.ANSI256)
 	opts.Client = uncached(b, e)
 	opts.SearchDebounce = time.Nanosecond
 	d := newDriver(b, New(opts), 120, 40)
@@ -64,7 +64,7 @@ func BenchmarkKeystrokeToPicker(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		d.press(typing[i%len(typing)])
-		_ = d.m.View()
+		_ = d.m.Frame()
 		ds = append(ds, time.Since(start))
 	}
 	b.StopTimer()
@@ -138,7 +138,7 @@ func BenchmarkKeystrokeBubblesList(b *testing.B) {
 // actions, the durable journal record, and View.
 func BenchmarkMatrixLoad(b *testing.B) {
 	e := newTestEnv(b, scaleSeed)
-	d := newDriver(b, New(e.options(termenv.ANSI256)), 120, 40)
+	d := newDriver(b, New(e.options(colorprofile.ANSI256)), 120, 40)
 	var ds []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -147,7 +147,7 @@ func BenchmarkMatrixLoad(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		d.press("2")
-		view := d.m.View()
+		view := d.m.Frame()
 		ds = append(ds, time.Since(start))
 		b.StopTimer()
 		if !strings.Contains(view, "5055 resources") {
@@ -182,7 +182,7 @@ func BenchmarkDemoHeap(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := New(Options{Client: c, Credentials: &demoSupport, StateDir: demo.stateDir, Demo: true, Profile: termenv.ANSI256,
+		m := New(Options{Client: c, Credentials: &demoSupport, StateDir: demo.stateDir, Demo: true, Profile: colorprofile.ANSI256,
 			Tick: time.Nanosecond, Poll: time.Nanosecond})
 		d := newDriver(b, m, 120, 40)
 		if !strings.Contains(d.view(), "44 users") {
@@ -209,11 +209,11 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // first page loaded), and the Permissions tab with 5,055 resources × 6 actions.
 func BenchmarkFrame(b *testing.B) {
 	e := newTestEnv(b, scaleSeed)
-	d := newDriver(b, New(e.options(termenv.ANSI256)), 120, 40)
+	d := newDriver(b, New(e.options(colorprofile.ANSI256)), 120, 40)
 	b.Run("picker", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = d.m.View()
+			_ = d.m.Frame()
 		}
 	})
 	d.startSession(server.DemoFleetManagerEmail, "bench")
@@ -224,7 +224,7 @@ func BenchmarkFrame(b *testing.B) {
 	b.Run("matrix", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = d.m.View()
+			_ = d.m.Frame()
 		}
 	})
 }

@@ -1,4 +1,4 @@
-// Package ui is shadow's terminal UI (Bubble Tea v1, bubbles, lipgloss v1).
+// Package ui is shadow's terminal UI (Bubble Tea v2, Bubbles v2, Lip Gloss v2).
 //
 // Flow: (login if needed) → user picker → reason prompt → session (Dashboards,
 // Permissions, Journal tabs) → end. While a session is active the red impersonation
@@ -68,9 +68,9 @@
 //     the reason prompt), send it every key; keep only ctrl+c.
 //   - Build pages with New(ctx) and call SetSize(ctx.Width, BodyHeight(ctx, info)) on
 //     every resize; give chrome.Status the journal's sync state and the last error.
-//   - Set the window title with tea.SetWindowTitle(banner.Title(info)), and redraw at
-//     least once a second while a session is active (a tea.Tick), so the banner's
-//     countdown moves; banner text is computed from ctx.Now() at each View.
+//   - Declare the window title in View (tea.View.WindowTitle = banner.Title(info)), and
+//     redraw at least once a second while a session is active (a tea.Tick), so the
+//     banner's countdown moves; banner text is computed from ctx.Now() at each View.
 //   - Give chrome.Status.View the hints most important first, e.g.
 //     common.KeyMaps{page, ctx.Keys}; what does not fit is cut with an ellipsis.
 //

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shadowview/shadow/api"
@@ -157,7 +157,7 @@ func (e *testEnv) staff(t testing.TB, email string) *client.Client {
 
 // options are the root's options for this environment: the demo support account, fast
 // ticks, and no colour unless asked.
-func (e *testEnv) options(profile termenv.Profile) Options {
+func (e *testEnv) options(profile colorprofile.Profile) Options {
 	return Options{
 		Client: e.client, Credentials: &demoSupport, Journal: e.journal, Profile: profile,
 		Now: e.clock.Now, Tick: time.Nanosecond, Poll: time.Nanosecond, SearchDebounce: time.Millisecond,
@@ -339,7 +339,7 @@ func (d *driver) typeText(s string) {
 }
 
 // view is the frame now, colour stripped.
-func (d *driver) view() string { return uitest.Plain(d.m.View()) }
+func (d *driver) view() string { return uitest.Plain(d.m.Frame()) }
 
 // startSession searches for email, picks the user and starts a session with reason.
 func (d *driver) startSession(email, reason string) {

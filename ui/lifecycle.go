@@ -9,11 +9,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
-	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/login"
 	"github.com/shadowview/shadow/ui/reason"
@@ -460,7 +459,6 @@ func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
 	m.lastErr = nil
 	m.resize()
 	return tea.Batch(
-		tea.SetWindowTitle(banner.Title(&s.info)),
 		m.showTab(TabDashboards),
 		m.tickAfter(s),
 		m.pollAfter(s),
@@ -567,7 +565,7 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 	}
 	m.ending = nil
 	m.resize()
-	cmds := []tea.Cmd{tea.SetWindowTitle(banner.Title(nil))}
+	var cmds []tea.Cmd
 	if msg.journalErr != nil && m.fatal == "" {
 		m.fatal = "The journal cannot record the end of the session: " + msg.journalErr.Error() +
 			"\nThe session is ended; shadow will not start another without a working journal."

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
@@ -130,17 +130,16 @@ func New(opts Options) *Model {
 // Init signs in: with the demo's credentials, with the token, or by showing the login
 // screen.
 func (m *Model) Init() tea.Cmd {
-	title := tea.SetWindowTitle(banner.Title(nil))
 	switch {
 	case m.opts.Credentials != nil:
 		m.screen, m.connecting = ScreenConnecting, "Signing in as "+m.opts.Credentials.Email+"…"
-		return tea.Batch(title, m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
+		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
 	case m.opts.UseToken:
 		m.screen, m.connecting = ScreenConnecting, "Checking the token…"
-		return tea.Batch(title, m.spin.Tick, m.signIn(common.Tag{}, "", ""))
+		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, "", ""))
 	}
 	m.screen = ScreenLogin
-	return tea.Batch(title, m.login.Init())
+	return m.login.Init()
 }
 
 // Screen is the screen shown: one of the Screen… names.
@@ -223,17 +222,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
 		m.resize()
 		return m, nil
-	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
-			// Keys typed faster than the terminal is read arrive as one message; taken
-			// one by one, "/nora" opens the search and then types "nora".
-			cmds := make([]tea.Cmd, 0, len(msg.Runes))
-			for _, r := range msg.Runes {
-				cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
-			}
-			return m, tea.Batch(cmds...)
-		}
+	case tea.KeyPressMsg:
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		return m, m.paste(msg)
 	case spinner.TickMsg:
 		return m, m.spinTick(msg)
 	}
@@ -294,9 +286,22 @@ func capturing(p common.Component) bool {
 	return ok && c.Capturing()
 }
 
+// paste gives pasted text to a page whose text input has the keyboard, and to nothing
+// else: pasted words are never taken as keys.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	if m.fatal != "" || m.help || m.confirm || m.dialog != nil {
+		return nil
+	}
+	if p := m.page(); p != nil && capturing(p) {
+		_, cmd := p.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
 // key handles a key: the overlays first, then a page capturing text, then the global
 // keys, then the page.
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	g := m.ctx.Keys
 	if key.Matches(msg, g.Quit) {
 		return m.quit()
@@ -396,9 +401,19 @@ func (m *Model) resize() {
 	}
 }
 
-// View implements tea.Model: every frame goes through Screen, so while a session is
-// active (or being ended) the banner is on top.
-func (m *Model) View() string {
+// View implements tea.Model: the frame (Frame) in the alternate screen (unless
+// Options.Inline), under a window title that names the impersonated user while a
+// session is active.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Frame())
+	v.AltScreen = !m.opts.Inline
+	v.WindowTitle = banner.Title(m.Banner())
+	return v
+}
+
+// Frame is the text of the screen now: every frame goes through Screen, so while a
+// session is active (or being ended) the banner is on top.
+func (m *Model) Frame() string {
 	ctx := m.ctx
 	info := m.Banner()
 	w, bodyH := ctx.Width, BodyHeight(ctx, info)
@@ -458,7 +473,7 @@ func (m *Model) helpKeys() quitKeys {
 
 // rootKey reports whether a key is one the root acts on itself, so it works over the
 // help as the status line says: q, and during a session the tab keys.
-func (m *Model) rootKey(msg tea.KeyMsg) bool {
+func (m *Model) rootKey(msg tea.KeyPressMsg) bool {
 	g := m.ctx.Keys
 	if m.sess == nil {
 		return key.Matches(msg, m.keys.quit)

@@ -3,7 +3,7 @@ package ui
 import (
 	"time"
 
-	"github.com/muesli/termenv"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 )
@@ -35,8 +35,10 @@ type Options struct {
 	// DemoNotice, when set, says why this demo runs on a throwaway server; it is shown
 	// once signed in, and the status line keeps a note of it.
 	DemoNotice string
-	// Profile is the colour profile (termenv.Ascii under NO_COLOR).
-	Profile termenv.Profile
+	// Profile is the colour profile (colorprofile.ASCII under NO_COLOR).
+	Profile colorprofile.Profile
+	// Inline draws in the terminal's main screen instead of the alternate one.
+	Inline bool
 	// Now is the clock of the banner's countdown and of expiry (time.Now when nil).
 	Now func() time.Time
 	// Tick is how often the screen is redrawn during a session so the countdown moves

@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/cache"
@@ -42,7 +42,7 @@ type Config struct {
 	Input   io.Reader
 	Output  io.Writer
 	Stderr  io.Writer
-	Profile *termenv.Profile
+	Profile *colorprofile.Profile
 	// Inline draws in the terminal's main screen instead of the alternate one.
 	Inline bool
 }
@@ -118,13 +118,12 @@ func Run(ctx context.Context, cfg Config) error {
 	} else {
 		opts.Profile = common.DetectProfile()
 	}
+	opts.Inline = cfg.Inline
 	m := New(opts)
 	// Signals are ctx's alone: with Bubble Tea's own handler too, a SIGTERM could make it
 	// both quit and be killed at once, and its shutdown then waits on itself for ever.
-	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
-	if !cfg.Inline {
-		progOpts = append(progOpts, tea.WithAltScreen())
-	}
+	// The renderer draws with the profile the styles were built for.
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler(), tea.WithColorProfile(opts.Profile)}
 	if cfg.Input != nil {
 		progOpts = append(progOpts, tea.WithInput(cfg.Input))
 	}

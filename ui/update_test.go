@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
@@ -27,7 +27,7 @@ import (
 // signedIn is a model signed in as the demo support account, on the picker.
 func signedInDriver(t *testing.T, e *testEnv) *driver {
 	t.Helper()
-	d := newDriver(t, New(e.options(termenv.Ascii)), 100, 30)
+	d := newDriver(t, New(e.options(colorprofile.ASCII)), 100, 30)
 	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), "Nora Lindqvist") {
 		t.Fatalf("not on the picker after signing in: %q\n%s", d.m.Screen(), d.view())
 	}
@@ -51,7 +51,7 @@ func loginDriver(t *testing.T, e *testEnv) *driver {
 // loginScreen is a model without credentials, on the login screen.
 func loginScreen(t *testing.T, e *testEnv, w, h int) *driver {
 	t.Helper()
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Credentials = nil
 	d := newDriver(t, New(opts), w, h)
 	if d.m.Screen() != ScreenLogin {
@@ -477,7 +477,7 @@ func TestLoginScreen(t *testing.T) {
 	d.typeText(server.DemoSupportEmail)
 	d.press("tab")
 	d.typeText(secret)
-	if strings.Contains(d.m.View(), secret) || strings.Contains(d.m.View(), strings.Repeat("*", 5)) {
+	if strings.Contains(d.m.Frame(), secret) || strings.Contains(d.m.Frame(), strings.Repeat("*", 5)) {
 		t.Fatal("the password (or its length) is drawn")
 	}
 	d.press("enter")
@@ -520,7 +520,7 @@ func TestTokenSignIn(t *testing.T) {
 	e := newTestEnv(t, server.DemoSeed)
 	// An impersonation token given as one's own is refused.
 	tok := impersonationToken(t, e)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Credentials, opts.UseToken = nil, true
 	opts.Client = e.newClient(t)
 	opts.Client.SetToken(tok)
@@ -601,7 +601,7 @@ func impersonationToken(t *testing.T, e *testEnv) string {
 func TestShutdownTellsWhatIsLeft(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Journal, opts.StateDir = nil, t.TempDir()
 	d := newDriver(t, New(opts), 100, 30)
 	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
@@ -642,10 +642,10 @@ func TestConnectionWarningsOnScreen(t *testing.T) {
 		if err != nil || cl.Warning() == "" {
 			t.Fatalf("%+v: %v, warning %q", c.opts, err, cl.Warning())
 		}
-		m := New(Options{Client: cl, Notices: []string{cl.Warning()}, Profile: termenv.Ascii})
+		m := New(Options{Client: cl, Notices: []string{cl.Warning()}, Profile: colorprofile.ASCII})
 		m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 		m.Init()
-		view := m.View()
+		view := m.Frame()
 		if !strings.Contains(view, c.tag) || !strings.Contains(view, "note: WARNING") {
 			t.Fatalf("%s is not on screen as a note:\n%s", c.tag, view)
 		}
@@ -738,7 +738,7 @@ func TestSignInAgainAfterTheServerForgetsIt(t *testing.T) {
 func TestDamagedJournalIsTold(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Journal, opts.StateDir = nil, t.TempDir()
 	dir := audit.JournalsDir(opts.StateDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -801,7 +801,7 @@ func TestQuitWhileTheSessionStarts(t *testing.T) {
 func TestUnwritableStateDirSaysWhatToDo(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Journal, opts.StateDir = nil, filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(opts.StateDir, nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
@@ -138,7 +138,7 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 		used += 3 + safetext.Width(e)
 	}
 	if len(hints) > 0 && left-used-3 >= hintWidth(hints[0]) {
-		s.help.Width = left - used - 3
+		s.help.SetWidth(left - used - 3)
 		line += " │ " + s.help.ShortHelpView(hints)
 	}
 	return common.FitLine(common.FitLine(line, left)+pin, width)

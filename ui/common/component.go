@@ -1,18 +1,21 @@
 package common
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
-// Component is one page or panel of the UI, in the manner of soft-serve's: a tea.Model
-// whose Update returns itself (components use pointer receivers), a help.KeyMap that
-// feeds the status line and the help overlay, and SetSize for the cells the root gives
-// it. View must return at most the given height of lines, each at most the given width
-// of cells.
+// Component is one page or panel of the UI, in the manner of soft-serve's: a model
+// whose Update returns itself (components use pointer receivers) and whose View is the
+// text of its part of the frame, a help.KeyMap that feeds the status line and the help
+// overlay, and SetSize for the cells the root gives it. View must return at most the
+// given height of lines, each at most the given width of cells. (Only the root is a
+// tea.Model: the frame's declarations — window title, alternate screen — are its.)
 type Component interface {
-	tea.Model
+	Init() tea.Cmd
+	Update(tea.Msg) (Component, tea.Cmd)
+	View() string
 	help.KeyMap
 	SetSize(width, height int)
 }

@@ -12,8 +12,8 @@ package grid
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 )
@@ -77,7 +77,7 @@ func DefaultKeyMap() KeyMap {
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn", "page down")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
 		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
 		Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
@@ -205,7 +205,7 @@ func (m *Model[T]) VisibleColumns() []int {
 }
 
 // Update moves the cursor for a key; it reports whether the key was one of the grid's.
-func (m *Model[T]) Update(msg tea.KeyMsg) bool {
+func (m *Model[T]) Update(msg tea.KeyPressMsg) bool {
 	page := max(1, m.BodyHeight()-1)
 	switch {
 	case key.Matches(msg, m.Keys.Up):

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
@@ -155,7 +155,7 @@ func (m *Model) extraLines() int {
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Updated:
 		row, _ := m.grid.Cursor()
@@ -165,7 +165,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if follow {
 			m.grid.SetCursor(len(msg.Entries)-1, 0)
 		}
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		m.grid.Update(msg)
 	}
 	return m, nil

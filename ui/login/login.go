@@ -12,10 +12,10 @@ package login
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 )
@@ -113,8 +113,8 @@ func (m *Model) Reopen(email, why string) tea.Cmd {
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
 	inner := common.BoxInner(m.boxWidth())
-	m.email.Width = max(1, inner-len(m.email.Prompt)-1)
-	m.password.Width = max(1, inner-len(m.password.Prompt)-1)
+	m.email.SetWidth(max(1, inner-len(m.email.Prompt)-1))
+	m.password.SetWidth(max(1, inner-len(m.password.Prompt)-1))
 }
 
 func (m *Model) boxWidth() int { return min(m.width, 64) }
@@ -130,7 +130,7 @@ func (m *Model) setFocus(f int) tea.Cmd {
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Failed:
 		if !m.attempt.Current(msg) {
@@ -145,16 +145,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if m.busy {
 			return m, nil
 		}
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.busy {
+			return m, nil
+		}
+		return m, m.edit(msg)
 	}
 	return m, nil
 }
 
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.keys.Next):
 		return m.setFocus((m.focus + 1) % 2)
@@ -180,6 +185,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.password.Blur()
 		return tea.Batch(common.Emit(req), m.spin.Tick)
 	}
+	return m.edit(msg)
+}
+
+// edit gives the focused field a key or a paste.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	if m.focus == fieldEmail {
 		m.email, cmd = m.email.Update(msg)

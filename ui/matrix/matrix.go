@@ -13,9 +13,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
@@ -150,13 +150,13 @@ func (m *Model) Capturing() bool { return m.filtering }
 // SetSize implements common.Component.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
-	m.filter.Width = max(1, width-ansi.StringWidth(m.filter.Prompt)-2)
+	m.filter.SetWidth(max(1, width-ansi.StringWidth(m.filter.Prompt)-2))
 	m.layoutColumns()
 	m.relayout()
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Loaded:
 		if !m.load.Current(msg) {
@@ -173,13 +173,28 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.panel.exp, m.panel.err = msg.Explanation, msg.Err
 		m.relayout()
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.filtering {
+			return m, m.edit(msg)
+		}
 	}
 	return m, nil
 }
 
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+// edit gives the filter a key or a paste, and filters by what it then holds.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
+	before := m.filter.Value()
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	if m.filter.Value() != before {
+		m.applyFilter()
+	}
+	return cmd
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if m.filtering {
 		switch {
 		case key.Matches(msg, m.keys.EndFilter):
@@ -193,13 +208,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.applyFilter()
 			m.relayout()
 		default:
-			before := m.filter.Value()
-			var cmd tea.Cmd
-			m.filter, cmd = m.filter.Update(msg)
-			if m.filter.Value() != before {
-				m.applyFilter()
-			}
-			return cmd
+			return m.edit(msg)
 		}
 		return nil
 	}

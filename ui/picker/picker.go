@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
@@ -161,7 +161,7 @@ func (m *Model) Query() string { return m.query }
 // SetSize implements common.Component.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
-	m.input.Width = max(1, width-ansi.StringWidth(m.input.Prompt)-1)
+	m.input.SetWidth(max(1, width-ansi.StringWidth(m.input.Prompt)-1))
 	m.grid.SetColumns(columns(width))
 	m.grid.SetSize(width, max(1, height-m.extraLines()))
 	if m.Prefetch == 0 {
@@ -227,7 +227,7 @@ func (m *Model) cell(u api.User, col int) grid.Cell {
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case debounced:
 		if !m.search.Current(msg) {
@@ -237,8 +237,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, common.Emit(SearchRequested{Tag: msg.Tag, Query: m.query})
 	case PageLoaded:
 		return m, m.page(msg)
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.searching {
+			return m, m.edit(msg)
+		}
 	}
 	return m, nil
 }
@@ -317,7 +321,7 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 	return common.Emit(LoadMore{Tag: m.search.Tag(), Query: m.query, Cursor: m.next})
 }
 
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	m.notice = ""
 	m.pickQueued = false // any key but another enter cancels a waiting pick
 	if m.searching {
@@ -334,20 +338,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			}
 			m.input.SetValue("")
 			return m.typed()
-		case key.Matches(msg, m.keys.Grid.Up, m.keys.Grid.Down, m.keys.Grid.PageUp, m.keys.Grid.PageDown) && msg.Type != tea.KeyRunes && msg.Type != tea.KeySpace:
+		case key.Matches(msg, m.keys.Grid.Up, m.keys.Grid.Down, m.keys.Grid.PageUp, m.keys.Grid.PageDown) && msg.Text == "":
 			m.grid.Update(msg)
 			return m.maybeLoadMore()
 		}
-		before := m.input.Value()
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		if clean := safetext.Clean(m.input.Value()); clean != m.input.Value() {
-			m.input.SetValue(clean) // what is searched is what is shown
-		}
-		if m.input.Value() != before {
-			return tea.Batch(cmd, m.typed())
-		}
-		return cmd
+		return m.edit(msg)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Search):
@@ -365,6 +360,20 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.maybeLoadMore()
 	}
 	return nil
+}
+
+// edit gives the search box a key or a paste, and searches for what it then holds.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
+	before := m.input.Value()
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if clean := safetext.Clean(m.input.Value()); clean != m.input.Value() {
+		m.input.SetValue(clean) // what is searched is what is shown
+	}
+	if m.input.Value() != before {
+		return tea.Batch(cmd, m.typed())
+	}
+	return cmd
 }
 
 // typed starts the debounce for the search box's new value: a new tag now (so replies to
