@@ -23,9 +23,10 @@ import (
 type (
 	// signedIn is the reply to a sign-in (demo credentials, token, or login screen).
 	signedIn struct {
-		tag  common.Tag // the login screen's request; zero otherwise
-		user api.User
-		err  error
+		tag   common.Tag // the login screen's request; zero otherwise
+		token bool       // with a token typed into the login screen
+		user  api.User
+		err   error
 	}
 	// journalOpened is the reply to opening this run's journal.
 	journalOpened struct {
@@ -130,39 +131,54 @@ func (m *Model) lifecycle(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// signIn signs in with email and password, or with the client's token when email is
-// "", and checks the identity may impersonate.
-func (m *Model) signIn(tag common.Tag, email, password string) tea.Cmd {
-	c := m.opts.Client
+// signIn signs in with email and password, with a token typed into the login screen,
+// or with the client's token when both are "", and checks the identity may
+// impersonate.
+func (m *Model) signIn(tag common.Tag, email, password, token string) tea.Cmd {
+	c, base := m.opts.Client, m.opts.Context
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
 		defer cancel()
-		if email != "" {
+		reply := signedIn{tag: tag, token: token != ""}
+		switch {
+		case email != "":
 			if _, err := c.Login(ctx, email, password); err != nil {
-				return signedIn{tag: tag, err: err}
+				reply.err = err
+				return reply
 			}
+		case token != "":
+			c.SetToken(token)
 		}
 		me, err := c.Me(ctx)
 		switch {
 		case err != nil:
-			return signedIn{tag: tag, err: err}
+			reply.err = err
 		case me.Impersonating:
-			return signedIn{tag: tag, err: errors.New("this token is an impersonation token: sign in with your own account (sessions cannot be nested)")}
+			reply.err = errors.New("this token is an impersonation token: sign in with your own account (sessions cannot be nested)")
 		case !me.CanImpersonate:
-			return signedIn{tag: tag, err: fmt.Errorf("%s may not impersonate anyone: the account lacks the impersonate permission", me.User.Email)}
+			reply.err = fmt.Errorf("%s may not impersonate anyone: the account lacks the impersonate permission", me.User.Email)
+		default:
+			reply.user = me.User
 		}
-		return signedIn{tag: tag, user: me.User}
+		if reply.err != nil && token != "" {
+			c.SetToken("") // a token refused is not kept, even in memory
+		}
+		return reply
 	}
 }
 
 func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
 	if msg.err != nil {
 		if m.screen == ScreenLogin {
-			_, cmd := m.login.Update(login.Failed{Tag: msg.tag, Message: signInFailure(msg.err)})
+			why := signInFailure(msg.err)
+			if msg.token {
+				why = tokenRefused(msg.err, "this token")
+			}
+			_, cmd := m.login.Update(login.Failed{Tag: msg.tag, Message: why})
 			return cmd
 		}
 		if m.opts.UseToken {
-			return m.setFatal("Could not sign in: " + tokenRefused(msg.err))
+			return m.setFatal("Could not sign in: " + tokenRefused(msg.err, "the token in SHADOW_TOKEN"))
 		}
 		return m.setFatal("Could not sign in: " + signInFailure(msg.err))
 	}
@@ -195,7 +211,7 @@ func (m *Model) signInAgain(err error) tea.Cmd {
 	switch {
 	case m.opts.Credentials != nil:
 		m.screen, m.connecting = ScreenConnecting, "Signing in again…"
-		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
+		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password, ""))
 	case m.opts.UseToken && expired:
 		m.lastErr = errors.New("the token (SHADOW_TOKEN) has expired: start shadow again with a new one")
 		return nil
@@ -239,9 +255,9 @@ func (m *Model) syncSignInAgain() tea.Cmd {
 		return nil
 	}
 	m.checkingSignIn = true
-	c := m.opts.Client
+	c, base := m.opts.Client, m.opts.Context
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
 		defer cancel()
 		_, err := c.Me(ctx)
 		return signInChecked{err: err}
@@ -269,8 +285,9 @@ func signInFailure(err error) string {
 	return err.Error()
 }
 
-// tokenRefused says why SHADOW_TOKEN did not sign in, and what to do instead.
-func tokenRefused(err error) string {
+// tokenRefused says why a token (which, e.g. "the token in SHADOW_TOKEN") did not sign
+// in, and what to do instead.
+func tokenRefused(err error, which string) string {
 	var body api.ErrorBody
 	if !errors.Is(err, client.ErrUnauthenticated) || !errors.As(err, &body) {
 		return signInFailure(err)
@@ -279,7 +296,10 @@ func tokenRefused(err error) string {
 	if body.Code == api.CodeTokenExpired {
 		why = "has expired"
 	}
-	return "the server says the token in SHADOW_TOKEN " + why + ". Set it to a current token of your own, or unset it to sign in with email and password."
+	if which != "the token in SHADOW_TOKEN" {
+		return "The server says " + which + " " + why + ". Give a current token of your own, or your email and password."
+	}
+	return "the server says " + which + " " + why + ". Set it to a current token of your own, or unset it to sign in with email and password."
 }
 
 // inWords is an error's words without the client's "what was being done: " in front,
@@ -336,7 +356,7 @@ func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 	m.stopStatus = stop
 	m.screen = ScreenPicker
 	m.resize()
-	return tea.Batch(waitStatus(ch), m.picker.Init())
+	return tea.Batch(m.recordConnect(), waitStatus(ch), m.picker.Init())
 }
 
 // waitStatus waits for the journal's next status.
@@ -410,11 +430,11 @@ func appendDurably(j *audit.Journal, body api.RecordBody) error {
 // startSession asks the server for a session and journals the outcome before the
 // admin sees it: a refusal with the server's code, or the start with the reason.
 func (m *Model) startSession(req reason.Submitted) tea.Cmd {
-	c, j := m.opts.Client, m.journal
+	c, j, parent := m.opts.Client, m.journal, m.opts.Context
 	user := req.User.Ref()
 	base := m.record("", "", &user, "")
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(parent, requestTimeout)
 		defer cancel()
 		view, s, err := c.StartSession(ctx, req.User.ID, req.Reason)
 		if err != nil {
@@ -436,7 +456,7 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
 		if jerr := appendDurably(j, rec); jerr != nil {
 			// Nothing may be shown of a session the journal does not hold: end it now.
-			endCtx, endCancel := context.WithTimeout(context.Background(), requestTimeout)
+			endCtx, endCancel := context.WithTimeout(context.WithoutCancel(parent), requestTimeout)
 			defer endCancel()
 			_ = c.EndSession(endCtx, s.ID)
 			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
@@ -446,7 +466,7 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 }
 
 func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
-	s := newSession(m.ctx, msg.view, msg.session, msg.user, m.admin.Name, m.ctx.Now())
+	s := newSession(m.opts.Context, m.ctx, msg.view, msg.session, msg.user, m.admin.Name, m.ctx.Now())
 	if m.quitting || m.fatal != "" || m.screen != ScreenReason || m.sess != nil {
 		// The admin left while the server was starting it: end it, do not show it.
 		m.ending = s
@@ -548,12 +568,17 @@ func (m *Model) endSession(action, why, say string) tea.Cmd {
 }
 
 func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
-	c, j := m.opts.Client, m.journal
+	c, j, base := m.opts.Client, m.journal, m.opts.Context
 	rec := m.record(action, s.id, &s.user, why)
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
 		defer cancel()
 		serverErr := c.EndSession(ctx, s.id)
+		if base.Err() != nil {
+			// The program was stopped meanwhile: Shutdown ends the session (still
+			// m.ending) on a context of its own and journals why, once.
+			return nil
+		}
 		journalErr := appendDurably(j, rec)
 		return sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr}
 	}

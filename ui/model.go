@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -82,6 +83,10 @@ type Model struct {
 	readingRecords, recordsDirty bool
 	bodyHeight                   int // the pages' height at the last resize
 	keys                         rootKeys
+
+	started time.Time // when the program was made (a remote connection's start)
+	lastKey time.Time // the last key or paste, for the idle timeout
+	idled   bool      // ended for want of keys
 }
 
 // dialog is a framed message shown over the page until enter or esc.
@@ -115,7 +120,8 @@ func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	ctx := common.NewContext(opts.Profile)
 	ctx.Now = opts.Now
-	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys()}
+	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys(), started: time.Now()}
+	m.lastKey = m.started
 	m.status = chrome.NewStatus(ctx)
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(ctx.Styles.Spinner))
 	m.picker = picker.New(ctx)
@@ -124,22 +130,26 @@ func New(opts Options) *Model {
 	}
 	m.reason = reason.New(ctx)
 	m.login = login.New(ctx, opts.Client.BaseURL())
+	if opts.TypedTokens {
+		m.login.AcceptTokens()
+	}
 	return m
 }
 
 // Init signs in: with the demo's credentials, with the token, or by showing the login
 // screen.
 func (m *Model) Init() tea.Cmd {
+	idle := m.idleAfter(m.opts.IdleTimeout)
 	switch {
 	case m.opts.Credentials != nil:
 		m.screen, m.connecting = ScreenConnecting, "Signing in as "+m.opts.Credentials.Email+"…"
-		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
+		return tea.Batch(idle, m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password, ""))
 	case m.opts.UseToken:
 		m.screen, m.connecting = ScreenConnecting, "Checking the token…"
-		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, "", ""))
+		return tea.Batch(idle, m.spin.Tick, m.signIn(common.Tag{}, "", "", ""))
 	}
 	m.screen = ScreenLogin
-	return m.login.Init()
+	return tea.Batch(idle, m.login.Init())
 }
 
 // Screen is the screen shown: one of the Screen… names.
@@ -223,9 +233,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case tea.KeyPressMsg:
+		m.lastKey = time.Now()
 		return m, m.key(msg)
 	case tea.PasteMsg:
+		m.lastKey = time.Now()
 		return m, m.paste(msg)
+	case idleDue:
+		return m, m.onIdleDue()
 	case spinner.TickMsg:
 		return m, m.spinTick(msg)
 	}
@@ -304,12 +318,12 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	g := m.ctx.Keys
 	if key.Matches(msg, g.Quit) {
-		return m.quit()
+		return m.quit("ended: the admin quit shadow")
 	}
 	switch {
 	case m.fatal != "":
 		if key.Matches(msg, m.keys.quit, m.keys.dismiss) {
-			return m.quit()
+			return m.quit("ended: the admin quit shadow")
 		}
 		return nil
 	case m.help:
@@ -349,7 +363,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.help = true
 		return nil
 	case m.sess == nil && key.Matches(msg, m.keys.quit):
-		return m.quit()
+		return m.quit("ended: the admin quit shadow")
 	}
 	if m.sess != nil {
 		switch {
@@ -374,11 +388,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 
 // quit ends the session (if any) and then the program. A session start on its way is
 // waited for, so a session the server is starting is ended rather than left running.
-func (m *Model) quit() tea.Cmd {
+func (m *Model) quit(why string) tea.Cmd {
 	m.quitting, m.help, m.confirm = true, false, false
 	switch {
 	case m.sess != nil:
-		return m.endSession(api.ActionSessionEnd, "ended: the admin quit shadow", "")
+		return m.endSession(api.ActionSessionEnd, why, "")
 	case m.ending != nil:
 		return nil // sessionEnded quits
 	case m.screen == ScreenReason && m.reason.Busy():

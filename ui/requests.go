@@ -22,7 +22,7 @@ import (
 func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case login.Submitted:
-		return m.signIn(msg.Tag, msg.Email, msg.Password), true
+		return m.signIn(msg.Tag, msg.Email, msg.Password, msg.Token), true
 	case picker.SearchRequested:
 		return m.users(msg.Tag, msg.Query, ""), true
 	case picker.LoadMore:
@@ -86,10 +86,10 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 
 // users asks the directory for one page.
 func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
-	c, limit := m.opts.Client, m.opts.PageSize
+	c, limit, base := m.opts.Client, m.opts.PageSize, m.opts.Context
 	m.usersPending++
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
 		defer cancel()
 		page, err := c.Users(ctx, client.UsersQuery{Query: query, Cursor: cursor, Limit: limit})
 		if err != nil {

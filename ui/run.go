@@ -119,6 +119,11 @@ func Run(ctx context.Context, cfg Config) error {
 		opts.Profile = common.DetectProfile()
 	}
 	opts.Inline = cfg.Inline
+	// Every request derives from reqCtx: a signal, or the program ending, stops the
+	// calls on their way at once (Shutdown's own calls come after, on their own).
+	reqCtx, cancelRequests := context.WithCancel(ctx)
+	defer cancelRequests()
+	opts.Context = reqCtx
 	m := New(opts)
 	// Signals are ctx's alone: with Bubble Tea's own handler too, a SIGTERM could make it
 	// both quit and be killed at once, and its shutdown then waits on itself for ever.
@@ -131,6 +136,7 @@ func Run(ctx context.Context, cfg Config) error {
 		progOpts = append(progOpts, tea.WithOutput(cfg.Output))
 	}
 	_, runErr := tea.NewProgram(m, progOpts...).Run()
+	cancelRequests()
 	closeErr := m.Shutdown(stderr)
 	switch {
 	case runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled):
@@ -168,6 +174,11 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 		}
 	}
 	m.sess, m.ending = nil, nil
+	if m.opts.Remote != nil && m.journal != nil {
+		if err := appendDurably(m.journal, m.disconnectRecord()); err != nil {
+			fmt.Fprintf(stderr, "shadow: the end of the connection could not be journaled: %v\n", err)
+		}
+	}
 	if m.stopStatus != nil {
 		m.stopStatus()
 	}

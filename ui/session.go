@@ -35,7 +35,9 @@ type session struct {
 	pending int     // page requests on their way
 }
 
-func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, admin string, now time.Time) *session {
+// newSession makes the pages of a session; its requests derive from parent (the
+// program's context).
+func newSession(parent context.Context, ctx *common.Context, v *client.View, s api.Session, u api.User, admin string, now time.Time) *session {
 	length := s.ExpiresAt.Sub(s.StartedAt)
 	if s.StartedAt.IsZero() || length <= 0 {
 		length = v.Remaining()
@@ -48,7 +50,7 @@ func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, 
 	if user.ID == "" {
 		user = u.Ref()
 	}
-	sctx, cancel := context.WithCancel(context.Background())
+	sctx, cancel := context.WithCancel(parent)
 	return &session{
 		id: s.ID, view: v, user: user,
 		// The countdown runs on this machine's clock from the session's length, as the

@@ -21,6 +21,7 @@ import (
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/dashboards"
+	"github.com/shadowview/shadow/ui/internal/uitest"
 	"github.com/shadowview/shadow/ui/matrix"
 )
 
@@ -809,5 +810,59 @@ func TestUnwritableStateDirSaysWhatToDo(t *testing.T) {
 	d := newDriver(t, New(opts), 100, 30)
 	if view := strings.Join(strings.Fields(d.view()), " "); d.m.Screen() != ScreenFatal || !strings.Contains(view, "with --state-dir") {
 		t.Fatalf("%q\n%s", d.m.Screen(), d.view())
+	}
+}
+
+// TestProgramContextStopsCallsAtOnce cancels the program's context (as a SIGTERM, a
+// quit or a closed SSH connection does) while a view is on its way to a server that
+// stalls: the call must stop at once, not after its 45 s timeout, and nothing of it is
+// shown or journaled as seen.
+func TestProgramContextStopsCallsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := e.options(colorprofile.ASCII)
+	opts.Context = ctx
+	d := newDriver(t, New(opts), 100, 30)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	before := sessionActions(t, e.journal, id) // the start and the dashboards' views
+	e.faults.stallPermissions.Store(true)
+	_, cmd := d.m.Update(uitest.Key("2"))
+	req, ok := uitest.Find[matrix.Requested](run(cmd, 10*time.Second, d.late))
+	if !ok {
+		t.Fatal("the Permissions tab asked for nothing")
+	}
+	_, cmd = d.m.Update(req) // the view's call, run as the program would
+	got := make(chan []tea.Msg, 1)
+	go func() { got <- run(cmd, time.Minute, d.late) }()
+	select {
+	case <-e.faults.stalled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the permissions request never reached the server")
+	}
+	cancel()
+	start := time.Now()
+	select {
+	case <-e.faults.gaveUp:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request went on after the program's context ended")
+	}
+	select {
+	case msgs := <-got:
+		for _, msg := range msgs {
+			if r, ok := msg.(viewReply); ok && r.reply != nil {
+				t.Fatalf("a call stopped by the program's end still brought %T", r.reply)
+			}
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command did not return once its call stopped")
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Fatalf("the call took %v to stop", waited)
+	}
+	if got := sessionActions(t, e.journal, id); len(got) != len(before) {
+		t.Fatalf("journal %v, was %v: the stopped view must not be journaled as seen", got, before)
 	}
 }

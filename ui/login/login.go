@@ -20,12 +20,14 @@ import (
 	"github.com/shadowview/shadow/ui/common"
 )
 
-// Submitted asks the root to sign in (POST /auth/login). On failure the root replies
-// Failed with the same Tag; on success it moves on to the picker.
+// Submitted asks the root to sign in (POST /auth/login), or, when Token is set, to
+// take it as the admin's own API token (GET /me says whose). On failure the root
+// replies Failed with the same Tag; on success it moves on to the picker.
 type Submitted struct {
 	common.Tag
 	Email    string
 	Password string
+	Token    string
 }
 
 // Failed is the reply to Submitted when the sign-in did not succeed. Message is a
@@ -68,6 +70,8 @@ type Model struct {
 	failure  string
 	width    int
 	height   int
+	// tokens: the secret field takes an API token when the email is left empty.
+	tokens bool
 }
 
 // New makes the screen for signing in to server (shown so the admin knows where the
@@ -87,6 +91,16 @@ func New(ctx *common.Context, server string) *Model {
 	ctx.Styles.StyleInput(&m.password)
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(ctx.Styles.Spinner))
 	return m
+}
+
+// AcceptTokens lets the admin sign in with an API token typed into the secret field,
+// the email left empty (shadow ssh, where no SHADOW_TOKEN can be given). Like a
+// password, the token is never drawn and is forgotten once submitted.
+func (m *Model) AcceptTokens() {
+	m.tokens = true
+	m.password.Prompt = "Password: "
+	m.email.Placeholder = "you@example.com, or none for a token"
+	m.password.Placeholder = "or API token; hidden as you type"
 }
 
 // Init focuses the email field.
@@ -168,6 +182,13 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Submit):
 		email := strings.TrimSpace(safetext.Clean(m.email.Value()))
 		switch {
+		case email == "" && m.tokens && m.password.Value() != "":
+			return m.submit(Submitted{Token: strings.TrimSpace(m.password.Value())})
+		case email == "" && m.tokens && m.focus == fieldEmail:
+			return m.setFocus(fieldPassword)
+		case email == "" && m.tokens:
+			m.failure = "Enter your email and password, or your API token alone."
+			return nil
 		case email == "":
 			m.failure = "Enter your email."
 			return m.setFocus(fieldEmail)
@@ -177,15 +198,20 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.failure = "Enter your password."
 			return nil
 		}
-		req := Submitted{Tag: m.attempt.Issue(m.ctx.Session), Email: email, Password: m.password.Value()}
-		m.password.SetValue("") // the password now lives only in the request
-		m.password.Reset()
-		m.busy, m.failure = true, ""
-		m.email.Blur()
-		m.password.Blur()
-		return tea.Batch(common.Emit(req), m.spin.Tick)
+		return m.submit(Submitted{Email: email, Password: m.password.Value()})
 	}
 	return m.edit(msg)
+}
+
+// submit sends req and forgets the secret: it now lives only in the request.
+func (m *Model) submit(req Submitted) tea.Cmd {
+	req.Tag = m.attempt.Issue(m.ctx.Session)
+	m.password.SetValue("")
+	m.password.Reset()
+	m.busy, m.failure = true, ""
+	m.email.Blur()
+	m.password.Blur()
+	return tea.Batch(common.Emit(req), m.spin.Tick)
 }
 
 // edit gives the focused field a key or a paste.
@@ -220,7 +246,11 @@ func (m *Model) View() string {
 		body = append(body, st.Muted.Apply("tab next field · enter sign in · ctrl+c quit"))
 	}
 	body = append(body, "")
-	for _, l := range safetext.Wrap("Your password is sent to this server only and never stored or shown.", inner, 2) {
+	secret := "Your password is sent to this server only and never stored or shown."
+	if m.tokens {
+		secret = "Your password or token is sent to this server only and never stored or shown."
+	}
+	for _, l := range safetext.Wrap(secret, inner, 2) {
 		body = append(body, st.Muted.Apply(l))
 	}
 	if len(body)+2 > m.height {
