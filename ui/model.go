@@ -438,7 +438,11 @@ func (m *Model) Frame() string {
 		body = common.Join(common.Center([]string{m.spin.View() + " " + safetext.Clean(m.connecting)}, w, bodyH))
 		keys = quitKeys{m.keys.abort}
 	case ScreenEnding:
-		body = common.Join(common.Center([]string{m.spin.View() + " Ending the session…"}, w, bodyH))
+		say := m.spin.View() + " Ending the session…"
+		if m.ending == nil {
+			say = "The session is ended; shadow is quitting." // the last frame, once it is
+		}
+		body = common.Join(common.Center([]string{say}, w, bodyH))
 		keys = common.KeyMaps{}
 	case ScreenFatal:
 		keys = common.KeyMaps{}

@@ -56,10 +56,28 @@ func DetectProfile() colorprofile.Profile { return ProfileFor(os.Stdout, os.Envi
 // no colour (https://no-color.org), where colorprofile alone takes only a true boolean,
 // and a terminal that is not one (a pipe, TERM=dumb) gets no colour either.
 func ProfileFor(out io.Writer, environ []string) colorprofile.Profile {
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok && v != "" {
-			return colorprofile.ASCII
-		}
+	if noColor(environ) {
+		return colorprofile.ASCII
 	}
 	return max(colorprofile.Detect(out, environ), colorprofile.ASCII)
+}
+
+// RemoteProfile is the colour profile of a terminal known only by the environment its
+// client sent (an SSH session's, with TERM from its pty request): as ProfileFor, with
+// the terminal taken to be one.
+func RemoteProfile(environ []string) colorprofile.Profile {
+	if noColor(environ) {
+		return colorprofile.ASCII
+	}
+	return max(colorprofile.Env(environ), colorprofile.ASCII)
+}
+
+// noColor reports NO_COLOR set to anything but "".
+func noColor(environ []string) bool {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok && v != "" {
+			return true
+		}
+	}
+	return false
 }
