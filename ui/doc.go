@@ -74,6 +74,7 @@
 //   - Give chrome.Status.View the hints most important first, e.g.
 //     common.KeyMaps{page, ctx.Keys}; what does not fit is cut with an ellipsis.
 //
-// This package must never import the server (except in tests), and no page may call
-// the client or the journal itself.
+// No page may call the client or the journal itself.
+//
+// Imports: never server/...: the demo's server comes in as DemoServer.Start. (Tests may.)
 package ui

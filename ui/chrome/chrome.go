@@ -4,6 +4,8 @@
 //
 // It holds no state but the status line's, and must never decide anything: the root
 // model tells it what to show.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package chrome
 
 import (

@@ -6,6 +6,8 @@
 //
 // It must never import a component, the client, the journal or the server: components
 // import it, never the other way round.
+//
+// Imports: only internal/safetext.
 package common
 
 import (

@@ -7,6 +7,8 @@
 // It asks for data with messages (ListRequested, Requested) and takes the replies
 // (ListLoaded, Loaded) only when they answer its newest request. It must never call the
 // API, journal, or draw server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package dashboards
 
 import (

@@ -7,6 +7,8 @@
 // It draws cell text from the row type through safetext, so callers hand it server text
 // as it came. It must never hold styles of its own (they come from common.Styles, built
 // once) and never draw a row or column that is not visible.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package grid
 
 import (

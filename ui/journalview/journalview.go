@@ -6,6 +6,8 @@
 // It draws Entry values, a view of journal records the root maps from the journal
 // (audit) package; it must never read the journal itself, and draws every field through
 // safetext since details can quote server text.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package journalview
 
 import (

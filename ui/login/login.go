@@ -7,6 +7,8 @@
 // the root's sentence for a failure (wrong password, too many attempts, no server) as
 // given. It must never call the API, keep the password after submitting, or draw
 // server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package login
 
 import (

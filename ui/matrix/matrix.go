@@ -7,6 +7,8 @@
 // It asks for data with messages (Requested, ExplainRequested) and takes the replies
 // (Loaded, ExplainLoaded) only when they answer its newest request. It must never call
 // the API, journal, or draw server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package matrix
 
 import (

@@ -7,6 +7,8 @@
 // (PageLoaded) only when they answer its newest query and the page it is waiting for, so
 // a slow reply for "al" never lands on the list for "ali". It must never call the API
 // or draw server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package picker
 
 import (

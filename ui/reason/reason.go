@@ -5,6 +5,8 @@
 //
 // The client never decides whether a reason is good enough: the server does, and its
 // refusal is shown as it said it. This package must never call the API.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package reason
 
 import (

@@ -16,7 +16,7 @@
 // after an idle time without keys. The host key is made on first run, 0600, under
 // <state>/ssh.
 //
-// It may import ui, client and audit, never the server.
+// Imports: never server/...: it reaches the API as any client does.
 package sshserve
 
 import (
