@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -39,15 +38,6 @@ var typing = func() []string {
 	return keys
 }()
 
-// percentiles reports p50 and p99 of ds as metrics.
-func percentiles(b *testing.B, ds []time.Duration) {
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	at := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
-	b.ReportMetric(0, "ns/op") // the percentiles are the figures; a mean would hide the tail
-}
-
 // BenchmarkKeystrokeToPicker measures one keystroke in the picker's search box until
 // the updated list is drawn: the key, the search (GET /users?q= on the reference
 // server over loopback, 100,044 users, no response cache), the reply, and View. The
@@ -71,7 +61,7 @@ func BenchmarkKeystrokeToPicker(b *testing.B) {
 	if !strings.Contains(d.view(), "users") {
 		b.Fatalf("the picker shows no users:\n%s", d.view())
 	}
-	percentiles(b, ds)
+	uitest.Percentiles(b, ds)
 }
 
 func uncached(b *testing.B, e *testEnv) *client.Client {
@@ -130,7 +120,7 @@ func BenchmarkKeystrokeBubblesList(b *testing.B) {
 		ds = append(ds, time.Since(start))
 	}
 	b.StopTimer()
-	percentiles(b, ds)
+	uitest.Percentiles(b, ds)
 }
 
 // BenchmarkMatrixLoad measures opening the Permissions tab of a fresh session until its
@@ -157,7 +147,7 @@ func BenchmarkMatrixLoad(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	percentiles(b, ds)
+	uitest.Percentiles(b, ds)
 }
 
 // BenchmarkDemoHeap starts the demo in process as Run does — the embedded server with

@@ -3,6 +3,9 @@ package uitest
 import (
 	"fmt"
 	"reflect"
+	"sort"
+	"testing"
+	"time"
 	"unicode"
 
 	tea "charm.land/bubbletea/v2"
@@ -90,4 +93,14 @@ func Press(m interface{ Init() tea.Cmd }, keys ...string) []tea.Msg {
 		out = append(out, Msgs(update(Key(k)))...)
 	}
 	return out
+}
+
+// Percentiles reports the p50 and p99 of ds as a benchmark's figures (ns/op 0: a mean
+// would hide the tail).
+func Percentiles(b *testing.B, ds []time.Duration) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	at := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(0, "ns/op")
 }

@@ -34,6 +34,9 @@ type Screen struct {
 	done   chan struct{}
 	// pending is output since the last complete update.
 	pending []byte
+	// changed is closed (and replaced) whenever the screen may have changed, so a
+	// waiter checks again at once rather than on a timer.
+	changed chan struct{}
 }
 
 // ScreenOptions tune a Screen.
@@ -51,7 +54,7 @@ const endUpdate = "\x1b[?2026l"
 
 // NewScreen starts a terminal of cols × rows reading out until it ends.
 func NewScreen(out io.Reader, in io.Writer, cols, rows int, opts ScreenOptions) *Screen {
-	s := &Screen{emu: vt.NewEmulator(cols, rows), in: in, check: opts.Check, done: make(chan struct{})}
+	s := &Screen{emu: vt.NewEmulator(cols, rows), in: in, check: opts.Check, done: make(chan struct{}), changed: make(chan struct{})}
 	s.emu.SetCallbacks(vt.Callbacks{Title: func(t string) { s.title = t }})
 	// DECRQM ?2026: "recognised, not set", so the program may use it.
 	s.emu.RegisterCsiHandler(ansi.Command('?', '$', 'p'), func(params ansi.Params) bool {
@@ -96,6 +99,7 @@ func NewScreen(out io.Reader, in io.Writer, cols, rows int, opts ScreenOptions) 
 func (s *Screen) feed(p []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { close(s.changed); s.changed = make(chan struct{}) }()
 	s.raw.Write(p)
 	s.pending = append(s.pending, p...)
 	for {
@@ -192,22 +196,41 @@ func (s *Screen) Type(keys string) { _, _ = io.WriteString(s.in, keys) }
 // WaitFor waits until every word is on the screen.
 func (s *Screen) WaitFor(t testing.TB, what string, words ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		text := s.Text()
-		ok := true
+	s.Until(t, fmt.Sprintf("%s (%q)", what, words), func(lines []string) bool {
+		text := strings.Join(lines, "\n")
 		for _, w := range words {
 			if !strings.Contains(text, w) {
-				ok = false
-				break
+				return false
 			}
 		}
-		if ok {
+		return true
+	})
+}
+
+// Until waits (10 s at most) until cond holds for the screen's lines (trailing spaces
+// trimmed), checking again as soon as output arrives.
+func (s *Screen) Until(t testing.TB, what string, cond func(lines []string) bool) {
+	t.Helper()
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for {
+		s.mu.Lock()
+		lines, changed := s.lines(), s.changed
+		s.mu.Unlock()
+		if cond(lines) {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10s for %s (%q); the screen:\n%s", what, words, text)
+		select {
+		case <-changed:
+		case <-timeout.C:
+			t.Fatalf("waited 10s for %s; the screen:\n%s", what, strings.Join(lines, "\n"))
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// Bytes is how many bytes the program has written.
+func (s *Screen) Bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw.Len()
 }
