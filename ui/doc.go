@@ -36,7 +36,7 @@
 // The root model owns: the Context (it sets Width/Height on tea.WindowSizeMsg and
 // Session when a session starts or ends), which page is shown, the global keys
 // (common.GlobalKeys), the client, the journal, the session's lifecycle, and every
-// tea.Cmd that talks to them. Its View passes every frame through Screen.
+// tea.Cmd that talks to them. Its View passes every frame through Compose.
 //
 // # Seams
 //

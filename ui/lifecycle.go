@@ -345,9 +345,9 @@ func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 		for _, r := range msg.recovered {
 			lines = append(lines, "", r.String())
 		}
-		m.dialog = &dialog{title: "Journal recovered", lines: lines}
+		m.show(overlay{kind: overlayDialog, title: "Journal recovered", lines: lines})
 	} else if m.opts.DemoNotice != "" {
-		m.dialog = &dialog{title: "Throwaway demo", lines: []string{m.opts.DemoNotice}}
+		m.show(overlay{kind: overlayDialog, title: "Throwaway demo", lines: []string{m.opts.DemoNotice}})
 	}
 	if err := m.journal.StartSync(m.opts.Client, m.opts.Sync); err != nil {
 		m.lastErr = fmt.Errorf("journal sync: %w", err)
@@ -387,10 +387,9 @@ func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
 
 // setFatal stops everything but quitting, ending the session first if one is active.
 func (m *Model) setFatal(why string) tea.Cmd {
-	m.fatal = why
-	m.help, m.confirm, m.dialog = false, false, nil
+	m.show(overlay{kind: overlayFatal, title: "shadow cannot go on", lines: strings.Split(why, "\n")})
 	if m.sess != nil {
-		return m.endSession(api.ActionSessionEnd, "ended: "+firstLine(why), "")
+		return m.endSession(api.ActionSessionEnd, "ended: "+m.over.lines[0], "")
 	}
 	if m.ending == nil {
 		m.screen = ScreenFatal
@@ -398,15 +397,8 @@ func (m *Model) setFatal(why string) tea.Cmd {
 	return nil
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 func (m *Model) onJournalFailed(err error) tea.Cmd {
-	if m.fatal != "" {
+	if m.failed() {
 		return nil
 	}
 	return m.setFatal("The journal cannot record what is shown: " + err.Error() +
@@ -467,7 +459,7 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 
 func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
 	s := newSession(m.opts.Context, m.ctx, msg.view, msg.session, msg.user, m.admin.Name, m.ctx.Now())
-	if m.quitting || m.fatal != "" || m.screen != ScreenReason || m.sess != nil {
+	if m.quitting || m.failed() || m.screen != ScreenReason || m.sess != nil {
 		// The admin left while the server was starting it: end it, do not show it.
 		m.ending = s
 		m.screen = ScreenEnding
@@ -561,7 +553,7 @@ func (m *Model) endSession(action, why, say string) tea.Cmd {
 	m.ending = s
 	m.ctx.Session = "" // every reply for it is stale from now on
 	m.screen = ScreenEnding
-	m.help, m.confirm = false, false
+	m.closeOverlay()
 	s.cancel()
 	m.resize()
 	return tea.Batch(m.spin.Tick, m.endCmd(s, action, why, say))
@@ -591,9 +583,10 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 	m.ending = nil
 	m.resize()
 	var cmds []tea.Cmd
-	if msg.journalErr != nil && m.fatal == "" {
-		m.fatal = "The journal cannot record the end of the session: " + msg.journalErr.Error() +
-			"\nThe session is ended; shadow will not start another without a working journal."
+	if msg.journalErr != nil {
+		m.show(overlay{kind: overlayFatal, title: "shadow cannot go on", lines: []string{
+			"The journal cannot record the end of the session: " + msg.journalErr.Error(),
+			"The session is ended; shadow will not start another without a working journal."}})
 	}
 	var lines []string
 	if msg.why != "" {
@@ -611,7 +604,7 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		lines = append(lines, told+"; the session's token is forgotten here, and if the session still runs on the server, it ends there by its expiry.")
 	}
 	switch {
-	case m.fatal != "":
+	case m.failed():
 		m.screen = ScreenFatal
 	case m.quitting:
 		return tea.Batch(append(cmds, tea.Quit)...)
@@ -619,7 +612,7 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		m.screen = ScreenPicker
 		m.lastErr = nil // the session's errors went with it
 		if len(lines) > 0 {
-			m.dialog = &dialog{title: "Session ended", lines: lines}
+			m.show(overlay{kind: overlayDialog, title: "Session ended", lines: lines})
 		}
 		cmds = append(cmds, m.syncSignInAgain())
 	}

@@ -281,9 +281,9 @@ func (p *program) until(what string, cond func(*Model) bool) {
 }
 
 // settle waits for the screen named and for nothing to be on its way.
-func (p *program) settle(screen string) {
+func (p *program) settle(screen Screen) {
 	p.t.Helper()
-	p.until(screen+" to settle", func(m *Model) bool {
+	p.until(screen.String()+" to settle", func(m *Model) bool {
 		return m.Screen() == screen && p.inflight.Load() == 0 && settled(m) && m.ctx.Width > 0 // the size comes as a message
 	})
 }
@@ -320,7 +320,7 @@ func stable(frame string) string {
 }
 
 // golden records the settled frame of a screen under testdata.
-func (p *program) golden(name, screen string) {
+func (p *program) golden(name string, screen Screen) {
 	p.t.Helper()
 	p.settle(screen)
 	frame := p.frame()
@@ -332,11 +332,11 @@ func (p *program) golden(name, screen string) {
 // tab, the explain panel, the help, a failing server, the end question, an end,
 // expiry, and a journal that stops writing. shot, when set, records each settled
 // screen; the frame check runs on every frame either way.
-func walk(p *program, shot func(name, screen string)) {
+func walk(p *program, shot func(name string, screen Screen)) {
 	t, e := p.t, p.env
 	record := shot != nil
 	if shot == nil {
-		shot = func(_, screen string) { p.settle(screen) }
+		shot = func(_ string, screen Screen) { p.settle(screen) }
 	}
 	shot("login", ScreenLogin)
 	p.typeText(server.DemoSupportEmail)
@@ -422,7 +422,7 @@ func TestProgramScreens(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%dx%d", prof.Name, sz.W, sz.H), func(t *testing.T) {
 				t.Parallel()
 				p := newWalk(t, prof.Profile, sz.W, sz.H)
-				var shot func(name, screen string)
+				var shot func(name string, screen Screen)
 				if slices.Contains(uitest.Sizes, sz) {
 					shot = p.golden
 				}

@@ -145,8 +145,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return errors.Join(fmt.Errorf("stopped (%w); any session was ended and journaled", context.Cause(ctx)), closeErr)
 	case closeErr != nil:
 		return closeErr
-	case m.fatal != "":
-		return errors.New(firstLine(m.fatal))
+	case m.failed():
+		return errors.New(m.over.lines[0])
 	}
 	return nil
 }

@@ -187,7 +187,7 @@ func draw(t *testing.T, s screen, p colorprofile.Profile, d data, w, h int) stri
 	if s.tab >= 0 {
 		tabs = chrome.Tabs(ctx.Styles, []string{"Dashboards", "Permissions", "Journal"}, s.tab, w)
 	}
-	return ui.Screen(ctx, &d.info, tabs, view, status.View(w, keys))
+	return ui.Compose(ctx, &d.info, tabs, view, status.View(w, keys))
 }
 
 // TestBannerOnEveryScreen draws every screen at every promised size, with and without

@@ -81,19 +81,19 @@ func TestKeys(t *testing.T) {
 	d := signedInDriver(t, e)
 
 	d.press("?")
-	if !d.m.help || !strings.Contains(d.view(), "Keys") {
+	if d.m.over.kind != overlayHelp || !strings.Contains(d.view(), "Keys") {
 		t.Fatal("? does not open the help")
 	}
 	d.press("down", "enter")
-	if !d.m.help || d.m.Screen() != ScreenPicker {
+	if d.m.over.kind != overlayHelp || d.m.Screen() != ScreenPicker {
 		t.Fatal("the page's keys must not act behind the help")
 	}
 	d.press("esc")
-	if d.m.help {
+	if d.m.over.kind == overlayHelp {
 		t.Fatal("esc does not close the help")
 	}
 	d.press("?", "?")
-	if d.m.help {
+	if d.m.over.kind == overlayHelp {
 		t.Fatal("? does not close the help")
 	}
 
@@ -115,17 +115,17 @@ func TestKeys(t *testing.T) {
 	d.press("/")
 	d.typeText("q1")
 	d.press("tab")
-	if d.m.Tab() != TabPermissions || d.m.confirm || !strings.Contains(d.view(), "Filter: q1") {
+	if d.m.Tab() != TabPermissions || d.m.over.kind == overlayConfirm || !strings.Contains(d.view(), "Filter: q1") {
 		t.Fatalf("keys typed into the filter reached the root:\n%s", d.view())
 	}
 	d.press("esc")
 
 	d.press("q")
-	if !d.m.confirm || !strings.Contains(d.view(), "End the session?") {
+	if d.m.over.kind != overlayConfirm || !strings.Contains(d.view(), "End the session?") {
 		t.Fatalf("q does not ask before ending:\n%s", d.view())
 	}
 	d.press("n")
-	if d.m.confirm || d.m.SessionID() != id {
+	if d.m.over.kind == overlayConfirm || d.m.SessionID() != id {
 		t.Fatal("n does not keep the session")
 	}
 	d.press("q", "y")
@@ -186,14 +186,14 @@ func TestHintsDoNotLie(t *testing.T) {
 		t.Fatalf("the status line over the help: %q", l)
 	}
 	d.press("q")
-	if d.m.help || !d.m.confirm {
+	if d.m.over.kind == overlayHelp || d.m.over.kind != overlayConfirm {
 		t.Fatalf("q over the help does not ask to end the session, as the status line says:\n%s", d.view())
 	}
 	if l := d.statusLine(); !contains(l, "y end session", "n keep going") || strings.Contains(l, "? help") {
 		t.Fatalf("the status line under the end question: %q", l)
 	}
 	d.press("n", "?", "2")
-	if d.m.help || d.m.Tab() != TabPermissions {
+	if d.m.over.kind == overlayHelp || d.m.Tab() != TabPermissions {
 		t.Fatal("a tab key over the help does not close it and switch")
 	}
 	d.press("/")

@@ -56,12 +56,15 @@ func DefaultGlobalKeys() GlobalKeys {
 	}
 }
 
+// TabKeys are the keys that pick a tab, in the tabs' order.
+func (k GlobalKeys) TabKeys() []key.Binding { return []key.Binding{k.Tab1, k.Tab2, k.Tab3} }
+
 // ShortHelp lists the global keys worth a place in the status line.
 func (k GlobalKeys) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.NextTab, k.End} }
 
 // FullHelp lists every global key.
 func (k GlobalKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3}, {k.Help, k.End, k.Quit}}
+	return [][]key.Binding{append([]key.Binding{k.NextTab, k.PrevTab}, k.TabKeys()...), {k.Help, k.End, k.Quit}}
 }
 
 // KeyMaps joins key maps for help: the short helps end to end, the full helps' columns
