@@ -33,6 +33,10 @@ const (
 // Column describes one column. Width is its width in cells (its minimum, when Flex is
 // set); Flex is its share of the width left over once every column has its Width.
 type Column struct {
+	// Key names the column for the page's cell function, so a cell is chosen by what
+	// the column is, not where it stands (a column added or dropped for the width
+	// moves no other).
+	Key   string
 	Title string
 	Width int
 	Flex  int
@@ -165,6 +169,9 @@ func (m *Model[T]) Len() int { return len(m.rows) }
 
 // Cursor is the cursor's row and column.
 func (m *Model[T]) Cursor() (row, col int) { return m.row, m.col }
+
+// Column is column col as set (SetColumns): a cell function reads its Key.
+func (m *Model[T]) Column(col int) Column { return m.cols[col] }
 
 // SetCursor moves the cursor (clamped) and scrolls it into view.
 func (m *Model[T]) SetCursor(row, col int) {

@@ -192,37 +192,48 @@ func (m *Model) extraLines() int {
 // user cannot be picked when there is room for it.
 func columns(width int) []grid.Column {
 	cols := []grid.Column{
-		{Title: "", Width: 1},
-		{Title: "Name", Width: 14, Flex: 2},
-		{Title: "Email", Width: 16, Flex: 3},
-		{Title: "Company", Width: 10, Flex: 2},
-		{Title: "Team", Width: 10, Flex: 2},
-		{Title: "Role", Width: 10, Flex: 2}, // "Finance Analyst", "Company Admin"
+		{Key: colMark, Title: "", Width: 1},
+		{Key: colName, Title: "Name", Width: 14, Flex: 2},
+		{Key: colEmail, Title: "Email", Width: 16, Flex: 3},
+		{Key: colCompany, Title: "Company", Width: 10, Flex: 2},
+		{Key: colTeam, Title: "Team", Width: 10, Flex: 2},
+		{Key: colRole, Title: "Role", Width: 10, Flex: 2}, // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
-		cols = append(cols, grid.Column{Title: "Note", Width: 14, Flex: 3})
+		cols = append(cols, grid.Column{Key: colNote, Title: "Note", Width: 14, Flex: 3})
 	}
 	return cols
 }
 
+// The directory's column keys.
+const (
+	colMark    = "mark" // ⊘ for a user who cannot be picked
+	colName    = "name"
+	colEmail   = "email"
+	colCompany = "company"
+	colTeam    = "team"
+	colRole    = "role"
+	colNote    = "note" // why a user cannot be picked
+)
+
 func (m *Model) cell(u api.User, col int) grid.Cell {
-	switch col {
-	case 0:
+	switch m.grid.Column(col).Key {
+	case colMark:
 		if !u.Impersonable {
 			return grid.Cell{Text: GlyphBlocked}
 		}
 		return grid.Cell{}
-	case 1:
+	case colName:
 		return grid.Cell{Text: u.Name}
-	case 2:
+	case colEmail:
 		return grid.Cell{Text: u.Email}
-	case 3:
+	case colCompany:
 		return grid.Cell{Text: u.Company}
-	case 4:
+	case colTeam:
 		return grid.Cell{Text: u.Team}
-	case 5:
+	case colRole:
 		return grid.Cell{Text: u.Role}
-	case 6:
+	case colNote:
 		return grid.Cell{Text: u.NotImpersonableReason}
 	}
 	return grid.Cell{}
