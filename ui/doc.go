@@ -12,9 +12,12 @@
 // to sync. The demo keeps its server's data and its journals under DemoStateDir, apart
 // from real use; a second demo at the same time runs on a throwaway server.
 //
-// Model (model.go) is the root. Its files: lifecycle.go (sign-in, the journal, the
-// session's start, tick, poll and end), requests.go (what the pages ask for, each view
-// journaled before it is shown), session.go (one session's pages), run.go, demo.go.
+// Model (model.go) is the root. Its files: effects.go (every tea.Cmd that reaches the
+// server or the journal, each on a context derived from the program's), lifecycle.go
+// (what the root decides on sign-in, the journal, the session's start, tick, poll and
+// end), requests.go (what the pages ask for and where the replies go, each view
+// journaled before it is shown), session.go (one session's tabs), remote.go (a
+// connection over SSH: its records, the idle timeout), run.go, demo.go.
 //
 // # The building blocks
 //

@@ -15,7 +15,6 @@ import (
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/login"
-	"github.com/shadowview/shadow/ui/reason"
 )
 
 // The lifecycle's messages. Each one about a session carries its id, and is ignored
@@ -129,42 +128,6 @@ func (m *Model) lifecycle(msg tea.Msg) (tea.Cmd, bool) {
 		return m.signInAgain(msg.err), true
 	}
 	return nil, false
-}
-
-// signIn signs in with email and password, with a token typed into the login screen,
-// or with the client's token when both are "", and checks the identity may
-// impersonate.
-func (m *Model) signIn(tag common.Tag, email, password, token string) tea.Cmd {
-	c, base := m.opts.Client, m.opts.Context
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
-		defer cancel()
-		reply := signedIn{tag: tag, token: token != ""}
-		switch {
-		case email != "":
-			if _, err := c.Login(ctx, email, password); err != nil {
-				reply.err = err
-				return reply
-			}
-		case token != "":
-			c.SetToken(token)
-		}
-		me, err := c.Me(ctx)
-		switch {
-		case err != nil:
-			reply.err = err
-		case me.Impersonating:
-			reply.err = errors.New("this token is an impersonation token: sign in with your own account (sessions cannot be nested)")
-		case !me.CanImpersonate:
-			reply.err = fmt.Errorf("%s may not impersonate anyone: the account lacks the impersonate permission", me.User.Email)
-		default:
-			reply.user = me.User
-		}
-		if reply.err != nil && token != "" {
-			c.SetToken("") // a token refused is not kept, even in memory
-		}
-		return reply
-	}
 }
 
 func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
@@ -359,17 +322,6 @@ func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 	return tea.Batch(m.recordConnect(), waitStatus(ch), m.picker.Init())
 }
 
-// waitStatus waits for the journal's next status.
-func waitStatus(ch <-chan audit.Status) tea.Cmd {
-	return func() tea.Msg {
-		st, ok := <-ch
-		if !ok {
-			return nil // the journal closed
-		}
-		return syncStatus{status: st, ch: ch}
-	}
-}
-
 func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
 	m.sync = msg.status
 	if n := len(msg.status.Notices); n > m.noticesSeen {
@@ -408,53 +360,6 @@ func (m *Model) onJournalFailed(err error) tea.Cmd {
 // record is a journal record of this admin about a session's user.
 func (m *Model) record(action, sessionID string, user *api.UserRef, details string) api.RecordBody {
 	return api.RecordBody{SessionID: sessionID, Action: action, Actor: m.admin.Ref(), User: user, Details: details}
-}
-
-// appendDurably writes a record and waits until it is on disk (or the journal failed).
-// A cancelled session does not cancel the wait: a record once submitted is written.
-func appendDurably(j *audit.Journal, body api.RecordBody) error {
-	ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
-	defer cancel()
-	_, err := j.Append(ctx, body)
-	return err
-}
-
-// startSession asks the server for a session and journals the outcome before the
-// admin sees it: a refusal with the server's code, or the start with the reason.
-func (m *Model) startSession(req reason.Submitted) tea.Cmd {
-	c, j, parent := m.opts.Client, m.journal, m.opts.Context
-	user := req.User.Ref()
-	base := m.record("", "", &user, "")
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, requestTimeout)
-		defer cancel()
-		view, s, err := c.StartSession(ctx, req.User.ID, req.Reason)
-		if err != nil {
-			rec := base
-			rec.Reason = req.Reason
-			var body api.ErrorBody
-			if errors.As(err, &body) && body.Code.ImpersonationRefusal() {
-				rec.Action, rec.Details = api.ActionSessionRefused, string(body.Code)+": "+body.Message
-			} else {
-				rec.Action, rec.Details = api.ActionError, "start a session: "+err.Error()
-			}
-			if jerr := appendDurably(j, rec); jerr != nil {
-				return journalFailed{Tag: req.Tag, err: jerr}
-			}
-			return reason.Refused{Tag: req.Tag, Err: err}
-		}
-		rec := base
-		rec.Action, rec.SessionID, rec.Reason = api.ActionSessionStart, s.ID, req.Reason
-		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
-		if jerr := appendDurably(j, rec); jerr != nil {
-			// Nothing may be shown of a session the journal does not hold: end it now.
-			endCtx, endCancel := context.WithTimeout(context.WithoutCancel(parent), requestTimeout)
-			defer endCancel()
-			_ = c.EndSession(endCtx, s.ID)
-			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
-		}
-		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User}
-	}
 }
 
 func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
@@ -498,18 +403,6 @@ func (m *Model) onTick(msg tick) tea.Cmd {
 		m.resize() // the banner's wording (and so its lines) can change as it counts down
 	}
 	return m.tickAfter(s)
-}
-
-// poll asks the server whether the session is still active, with the admin's own
-// token (the answer says how it ended).
-func (m *Model) poll(s *session) tea.Cmd {
-	c := m.opts.Client
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
-		defer cancel()
-		state, err := c.GetSession(ctx, s.id)
-		return sessionState{session: s.id, state: state, err: err}
-	}
 }
 
 func (m *Model) onSessionState(msg sessionState) tea.Cmd {
@@ -559,23 +452,6 @@ func (m *Model) endSession(action, why, say string) tea.Cmd {
 	return tea.Batch(m.spin.Tick, m.endCmd(s, action, why, say))
 }
 
-func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
-	c, j, base := m.opts.Client, m.journal, m.opts.Context
-	rec := m.record(action, s.id, &s.user, why)
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
-		defer cancel()
-		serverErr := c.EndSession(ctx, s.id)
-		if base.Err() != nil {
-			// The program was stopped meanwhile: Shutdown ends the session (still
-			// m.ending) on a context of its own and journals why, once.
-			return nil
-		}
-		journalErr := appendDurably(j, rec)
-		return sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr}
-	}
-}
-
 func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 	if m.ending == nil || m.ending.id != msg.id {
 		return nil
@@ -617,25 +493,6 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		cmds = append(cmds, m.syncSignInAgain())
 	}
 	return tea.Batch(cmds...)
-}
-
-// readRecords reads the active session's journal records for the Journal tab; one read
-// at a time, another right after if something changed meanwhile.
-func (m *Model) readRecords() tea.Cmd {
-	s := m.sess
-	if s == nil || m.journal == nil {
-		return nil
-	}
-	if m.readingRecords {
-		m.recordsDirty = true
-		return nil
-	}
-	m.readingRecords = true
-	j, tag := m.journal, common.Tag{Session: s.id}
-	return func() tea.Msg {
-		entries, err := j.SessionRecords(tag.Session)
-		return records{Tag: tag, entries: entries, err: err}
-	}
 }
 
 func (m *Model) onRecords(msg records) tea.Cmd {

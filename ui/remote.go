@@ -31,22 +31,6 @@ const (
 
 func (r *Remote) String() string { return "key " + r.Key + " from " + r.Addr }
 
-// recordConnect journals the connection once the journal is open: the first record of
-// a remote run, before anything is shown.
-func (m *Model) recordConnect() tea.Cmd {
-	r, j := m.opts.Remote, m.journal
-	if r == nil {
-		return nil
-	}
-	rec := m.record(ActionRemoteConnect, "", nil, "connected over SSH: "+r.String())
-	return func() tea.Msg {
-		if err := appendDurably(j, rec); err != nil {
-			return journalFailed{err: err}
-		}
-		return nil
-	}
-}
-
 // disconnectRecord is the journal record of the connection's end.
 func (m *Model) disconnectRecord() api.RecordBody {
 	r := m.opts.Remote

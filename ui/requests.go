@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
@@ -84,77 +83,6 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 			}), true
 	}
 	return nil, false
-}
-
-// users asks the directory for one page.
-func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
-	c, limit, base := m.opts.Client, m.opts.PageSize, m.opts.Context
-	m.usersPending++
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
-		defer cancel()
-		page, err := c.Users(ctx, client.UsersQuery{Query: query, Cursor: cursor, Limit: limit})
-		if err != nil {
-			return picker.PageLoaded{Tag: tag, Cursor: cursor, Err: err}
-		}
-		return picker.PageLoaded{Tag: tag, Cursor: cursor, Page: &page}
-	}
-}
-
-// viewReply is the one envelope of every view's reply: the journal's word on the view,
-// wrapped around the reply for the page that asked, which gets it only once the record
-// is durable. With page nil, reply is for the root (the journal failed, the session is
-// over); with reply nil there is nothing to deliver.
-type viewReply struct {
-	common.Tag
-	reply tea.Msg
-	page  common.Component
-	err   error // the read's, for the status line
-}
-
-// view reads one screen of the impersonated user's data for a tab and journals it BEFORE the page
-// may show it: the reply message carries the data only after the view record is
-// durable. A failed read is journaled too (as an error) before the page is told. If
-// the journal cannot write, the page gets nothing and the session stops (fail closed);
-// if the server says the session is over, it ends.
-func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, *client.View) (T, error),
-	describe func(T) string, what string, reply func(*T, error) tea.Msg) tea.Cmd {
-	s := m.sess
-	if s == nil || tag.Session != s.id {
-		return nil // asked for by a page of a session that is over
-	}
-	j, page := m.journal, s.tabs[tab].page
-	base := m.record(api.ActionView, s.id, &s.user, "")
-	if _, ok := any((*T)(nil)).(*api.Explanation); ok {
-		base.Action = api.ActionExplain
-	}
-	s.pending++
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
-		defer cancel()
-		data, err := fetch(ctx, s.view)
-		if s.ctx.Err() != nil {
-			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
-		}
-		if errors.Is(err, client.ErrSessionExpired) || errors.Is(err, client.ErrUnauthenticated) {
-			// Over, or a token the server no longer takes (a restarted server): either way
-			// nothing more can be read as the user.
-			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: err}}
-		}
-		rec := base
-		if err != nil {
-			rec.Action, rec.Details = api.ActionError, what+": "+err.Error()
-		} else {
-			rec.Details = describe(data)
-		}
-		if jerr := appendDurably(j, rec); jerr != nil {
-			return viewReply{Tag: tag, reply: journalFailed{Tag: tag, err: jerr}}
-		}
-		if err != nil {
-			return viewReply{Tag: tag, reply: reply(nil, err), page: page, err: err}
-		}
-		return viewReply{Tag: tag, reply: reply(&data, nil), page: page}
-	}
 }
 
 // replies routes answers to the pages, dropping those for a session that is over.

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	gossh "golang.org/x/crypto/ssh"
-
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
@@ -70,43 +68,9 @@ func BenchmarkSSHKeystroke(b *testing.B) {
 	tm.close()
 }
 
-// benchTerminal is a connection for the benchmarks.
-type benchTerminal struct {
-	*uitest.Screen
-	conn *gossh.Client
-	sess *gossh.Session
-}
-
-func (tm *benchTerminal) close() {
-	tm.sess.Close()
-	tm.conn.Close()
-}
-
-func benchConnect(b *testing.B, box *box, name string) *benchTerminal {
+func benchConnect(b *testing.B, box *box, name string) *terminal {
 	b.Helper()
-	conn, err := box.dial(box.keys[name])
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess, err := conn.NewSession()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm-256color", benchRows, benchCols, gossh.TerminalModes{}); err != nil {
-		b.Fatal(err)
-	}
-	in, err := sess.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := sess.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := sess.Shell(); err != nil {
-		b.Fatal(err)
-	}
-	return &benchTerminal{Screen: uitest.NewScreen(out, in, benchCols, benchRows, uitest.ScreenOptions{}), conn: conn, sess: sess}
+	return box.open(b, name, benchCols, benchRows, nil, nil)
 }
 
 // cursorRow is the screen line of the picker's cursor (❯), -1 when none.

@@ -139,6 +139,19 @@ type terminal struct {
 // a session is shown its banner is the top line, on every frame until it ends.
 func (b *box) connect(t *testing.T, name string, cols, rows int, env map[string]string) *terminal {
 	t.Helper()
+	term := b.open(t, name, cols, rows, env, bannerWhileImpersonating())
+	t.Cleanup(func() {
+		term.close()
+		if err := term.Problem(); err != nil {
+			t.Error(err)
+		}
+	})
+	return term
+}
+
+// open opens a shell on a PTY of cols × rows with env, its screen checked by check.
+func (b *box) open(t testing.TB, name string, cols, rows int, env map[string]string, check func([]string) error) *terminal {
+	t.Helper()
 	conn, err := b.dial(b.keys[name])
 	if err != nil {
 		t.Fatal(err)
@@ -166,16 +179,12 @@ func (b *box) connect(t *testing.T, name string, cols, rows int, env map[string]
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	term := &terminal{conn: conn, sess: sess}
-	term.Screen = uitest.NewScreen(out, in, cols, rows, uitest.ScreenOptions{Check: bannerWhileImpersonating()})
-	t.Cleanup(func() {
-		sess.Close()
-		conn.Close()
-		if err := term.Problem(); err != nil {
-			t.Error(err)
-		}
-	})
-	return term
+	return &terminal{Screen: uitest.NewScreen(out, in, cols, rows, uitest.ScreenOptions{Check: check}), conn: conn, sess: sess}
+}
+
+func (tm *terminal) close() {
+	tm.sess.Close()
+	tm.conn.Close()
 }
 
 // bannerWhileImpersonating is the frame check: once a frame shows the banner, every
