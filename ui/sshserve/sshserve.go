@@ -340,7 +340,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 }
 
 // take counts a connection of key against the limits; the returned function gives it
-// back. ok is false, with why, when a limit is reached.
+// back (once, however often it is called). It is nil, with why, when a limit is
+// reached.
 func (s *Server) take(key string) (release func(), why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -355,14 +356,17 @@ func (s *Server) take(key string) (release func(), why string) {
 	s.total++
 	s.perKey[key]++
 	s.conns.Add(1)
+	var once sync.Once
 	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.total--
-		if s.perKey[key]--; s.perKey[key] == 0 {
-			delete(s.perKey, key)
-		}
-		s.conns.Done()
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.total--
+			if s.perKey[key]--; s.perKey[key] == 0 {
+				delete(s.perKey, key)
+			}
+			s.conns.Done()
+		})
 	}, ""
 }
 
@@ -386,6 +390,9 @@ func (s *Server) session(next ssh.Handler) ssh.Handler {
 		s.logf("connected %s (%s), %dx%d", addr, key, pty.Window.Width, pty.Window.Height)
 		code := s.run(sess, pty, windows, key, addr)
 		s.logf("disconnected %s (%s)", addr, key)
+		// The connection no longer counts once its program has ended, before the client
+		// hears so: a client that reconnects at once is not refused for itself.
+		release()
 		_ = sess.Exit(code)
 		next(sess)
 	}

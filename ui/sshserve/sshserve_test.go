@@ -556,6 +556,53 @@ func TestRefused(t *testing.T) {
 	}
 }
 
+// TestTotalLimit fills the server's connections with one key and refuses the next of
+// another key, saying why; once one closes, the other key gets in. The listen address
+// defaults to loopback.
+func TestTotalLimit(t *testing.T) {
+	t.Parallel()
+	if host, _, err := net.SplitHostPort(sshserve.DefaultAddr); err != nil || !net.ParseIP(host).IsLoopback() {
+		t.Fatalf("the default address %q is not loopback", sshserve.DefaultAddr)
+	}
+	b := newBox(t, []string{"first", "second"}, func(c *sshserve.Config) { c.MaxTotal = 1 })
+	first := b.connect(t, "first", 80, 24, nil)
+	first.WaitFor(t, "the login screen", "Sign in to")
+
+	refused := func() (int, string) {
+		conn, err := b.dial(b.keys["second"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		sess, err := conn.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		sess.Stderr = &stderr
+		if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		var exit *gossh.ExitError
+		if err := sess.Wait(); !errors.As(err, &exit) {
+			t.Fatalf("the second key's connection: %v", err)
+		}
+		return exit.ExitStatus(), stderr.String()
+	}
+	if code, said := refused(); code != 1 || !strings.Contains(said, "the server has its 1 connections already") {
+		t.Errorf("a connection past the total: exit %d, %q", code, said)
+	}
+	first.Type("\x03")
+	if code := first.ended(t); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	second := b.connect(t, "second", 80, 24, nil)
+	second.WaitFor(t, "the login screen once the first left", "Sign in to")
+}
+
 // TestIdleConnectionEndsItsSession leaves a session without keys past the idle
 // timeout: the session ends on the server and in the journal, and the connection
 // closes saying why.
