@@ -317,12 +317,12 @@ func (m *Model) layoutColumns() {
 			break
 		}
 	}
-	cols := []grid.Column{{Title: "Resource", Width: name}}
+	cols := []grid.Column{{Key: colResource, Title: "Resource", Width: name}}
 	if showType {
-		cols = append(cols, grid.Column{Title: "Type", Width: m.typeW})
+		cols = append(cols, grid.Column{Key: colType, Title: "Type", Width: m.typeW})
 	}
 	for i, a := range pm.Actions {
-		cols = append(cols, grid.Column{Title: a, Width: actions[i], Align: grid.Center})
+		cols = append(cols, grid.Column{Key: colAction, Title: a, Width: actions[i], Align: grid.Center})
 	}
 	action := m.colIndex() // kept when the type column comes or goes
 	m.first = len(cols) - len(pm.Actions)
@@ -421,14 +421,23 @@ func (m *Model) effect(row, action int) (byte, int) {
 	return e, src
 }
 
+// The matrix's column keys: the resource's name and type (frozen; the type only when
+// there is room), then one column per action.
+const (
+	colResource = "resource"
+	colType     = "type"
+	colAction   = "action"
+)
+
 func (m *Model) cell(row, col int) grid.Cell {
 	r := m.matrix.Rows[row]
-	switch {
-	case col == 0:
+	switch m.grid.Column(col).Key {
+	case colResource:
 		return grid.Cell{Text: r.Resource.Name}
-	case col < m.first:
+	case colType:
 		return grid.Cell{Text: r.Resource.Type, Paint: m.ctx.Styles.Muted}
 	}
+	// An action's column: the actions follow the frozen columns in the matrix's order.
 	e, _ := m.effect(row, col-m.first)
 	g := m.glyphs[col-m.first]
 	switch e {
