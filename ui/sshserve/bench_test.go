@@ -70,7 +70,7 @@ func BenchmarkSSHKeystroke(b *testing.B) {
 
 func benchConnect(b *testing.B, box *box, name string) *terminal {
 	b.Helper()
-	return box.open(b, name, benchCols, benchRows, nil, nil)
+	return box.open(b, name, benchCols, benchRows, nil, uitest.ScreenOptions{})
 }
 
 // cursorRow is the screen line of the picker's cursor (❯), -1 when none.

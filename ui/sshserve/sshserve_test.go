@@ -139,7 +139,7 @@ type terminal struct {
 // a session is shown its banner is the top line, on every frame until it ends.
 func (b *box) connect(t *testing.T, name string, cols, rows int, env map[string]string) *terminal {
 	t.Helper()
-	term := b.open(t, name, cols, rows, env, bannerWhileImpersonating())
+	term := b.open(t, name, cols, rows, env, uitest.ScreenOptions{Check: bannerWhileImpersonating()})
 	t.Cleanup(func() {
 		term.close()
 		if err := term.Problem(); err != nil {
@@ -149,8 +149,8 @@ func (b *box) connect(t *testing.T, name string, cols, rows int, env map[string]
 	return term
 }
 
-// open opens a shell on a PTY of cols × rows with env, its screen checked by check.
-func (b *box) open(t testing.TB, name string, cols, rows int, env map[string]string, check func([]string) error) *terminal {
+// open opens a shell on a PTY of cols × rows with env, its screen as opts say.
+func (b *box) open(t testing.TB, name string, cols, rows int, env map[string]string, opts uitest.ScreenOptions) *terminal {
 	t.Helper()
 	conn, err := b.dial(b.keys[name])
 	if err != nil {
@@ -179,7 +179,7 @@ func (b *box) open(t testing.TB, name string, cols, rows int, env map[string]str
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	return &terminal{Screen: uitest.NewScreen(out, in, cols, rows, uitest.ScreenOptions{Check: check}), conn: conn, sess: sess}
+	return &terminal{Screen: uitest.NewScreen(out, in, cols, rows, opts), conn: conn, sess: sess}
 }
 
 func (tm *terminal) close() {
@@ -601,6 +601,26 @@ func TestTotalLimit(t *testing.T) {
 	}
 	second := b.connect(t, "second", 80, 24, nil)
 	second.WaitFor(t, "the login screen once the first left", "Sign in to")
+}
+
+// TestSilentTerminalOverSSH connects with a terminal that answers no query: the login
+// screen comes at once all the same — well before the 5 s Bubble Tea v1 waited for an
+// answer — and takes keys.
+func TestSilentTerminalOverSSH(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, []string{"sam"}, nil)
+	start := time.Now()
+	tm := b.open(t, "sam", 80, 24, nil, uitest.ScreenOptions{Silent: true})
+	t.Cleanup(tm.close)
+	tm.WaitFor(t, "the login screen", "Sign in to", "Password:")
+	if took := time.Since(start); took > 5*time.Second/3 {
+		t.Fatalf("the first frame took %v on a terminal that answers nothing", took)
+	}
+	tm.signIn(t)
+	tm.Type("\x03")
+	if code := tm.ended(t); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
 }
 
 // TestIdleConnectionEndsItsSession leaves a session without keys past the idle
