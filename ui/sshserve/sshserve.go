@@ -439,7 +439,7 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, windows <-chan ssh.Window, k
 	m = ui.New(opts)
 	progOpts := append(bubbletea.MakeOptions(sess),
 		tea.WithContext(ctx), tea.WithoutSignalHandler(), tea.WithColorProfile(profile),
-		tea.WithWindowSize(pty.Window.Width, pty.Window.Height))
+		tea.WithWindowSize(windowSize(pty.Window)))
 	p := tea.NewProgram(m, progOpts...)
 	go func() {
 		for {
@@ -450,7 +450,8 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, windows <-chan ssh.Window, k
 				if !ok {
 					return
 				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+				width, height := windowSize(w)
+				p.Send(tea.WindowSizeMsg{Width: width, Height: height})
 			}
 		}
 	}()
@@ -474,4 +475,14 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, windows <-chan ssh.Window, k
 		return 1
 	}
 	return 0
+}
+
+// windowSize is the size to draw for a client's window: a client that gives none
+// (0×0, as `ssh -tt` from a script without a terminal does) gets 80×24, the size
+// everything is designed for, rather than a blank screen.
+func windowSize(w ssh.Window) (width, height int) {
+	if w.Width <= 0 || w.Height <= 0 {
+		return 80, 24
+	}
+	return w.Width, w.Height
 }

@@ -623,6 +623,42 @@ func TestSilentTerminalOverSSH(t *testing.T) {
 	}
 }
 
+// TestNoWindowSize connects with a PTY of no size (0×0, as `ssh -tt` from a script):
+// shadow draws for 80×24 rather than nothing.
+func TestNoWindowSize(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, []string{"sam"}, nil)
+	conn, err := b.dial(b.keys["sam"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm-256color", 0, 0, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	screen := uitest.NewScreen(out, in, 80, 24, uitest.ScreenOptions{})
+	screen.WaitFor(t, "the login screen", "Sign in to", "Password:")
+	if lines := strings.Split(screen.Text(), "\n"); len(lines) != 24 || !strings.Contains(lines[23], "ctrl+c") {
+		t.Fatalf("not drawn for 80×24:\n%s", screen.Text())
+	}
+}
+
 // TestIdleConnectionEndsItsSession leaves a session without keys past the idle
 // timeout: the session ends on the server and in the journal, and the connection
 // closes saying why.
