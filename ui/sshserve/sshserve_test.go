@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -152,6 +153,14 @@ func (b *box) connect(t *testing.T, name string, cols, rows int, env map[string]
 // open opens a shell on a PTY of cols × rows with env, its screen as opts say.
 func (b *box) open(t testing.TB, name string, cols, rows int, env map[string]string, opts uitest.ScreenOptions) *terminal {
 	t.Helper()
+	conn, sess, in, out := b.shell(t, name, cols, rows, env)
+	return &terminal{Screen: uitest.NewScreen(out, in, cols, rows, opts), conn: conn, sess: sess}
+}
+
+// shell opens a shell on a PTY of cols × rows with env: the connection, the session,
+// and its input and output.
+func (b *box) shell(t testing.TB, name string, cols, rows int, env map[string]string) (*gossh.Client, *gossh.Session, io.Writer, io.Reader) {
+	t.Helper()
 	conn, err := b.dial(b.keys[name])
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +188,7 @@ func (b *box) open(t testing.TB, name string, cols, rows int, env map[string]str
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	return &terminal{Screen: uitest.NewScreen(out, in, cols, rows, opts), conn: conn, sess: sess}
+	return conn, sess, in, out
 }
 
 func (tm *terminal) close() {
@@ -628,30 +637,9 @@ func TestSilentTerminalOverSSH(t *testing.T) {
 func TestNoWindowSize(t *testing.T) {
 	t.Parallel()
 	b := newBox(t, []string{"sam"}, nil)
-	conn, err := b.dial(b.keys["sam"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, sess, in, out := b.shell(t, "sam", 0, 0, nil)
 	defer conn.Close()
-	sess, err := conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer sess.Close()
-	if err := sess.RequestPty("xterm-256color", 0, 0, gossh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := sess.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := sess.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
 	screen := uitest.NewScreen(out, in, 80, 24, uitest.ScreenOptions{})
 	screen.WaitFor(t, "the login screen", "Sign in to", "Password:")
 	if lines := strings.Split(screen.Text(), "\n"); len(lines) != 24 || !strings.Contains(lines[23], "ctrl+c") {
