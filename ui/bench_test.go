@@ -14,6 +14,7 @@ import (
 
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
+	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
 
@@ -140,7 +141,7 @@ func BenchmarkMatrixLoad(b *testing.B) {
 		view := d.m.Frame()
 		ds = append(ds, time.Since(start))
 		b.StopTimer()
-		if !strings.Contains(view, "5055 resources") {
+		if !strings.Contains(view, chart.Number(5055)+" resources") {
 			b.Fatalf("no matrix:\n%s", uitest.Plain(view))
 		}
 		d.press("q", "y")
@@ -208,7 +209,7 @@ func BenchmarkFrame(b *testing.B) {
 	})
 	d.startSession(server.DemoFleetManagerEmail, "bench")
 	d.press("2", "down", "right")
-	if !strings.Contains(d.view(), "5055 resources") {
+	if !strings.Contains(d.view(), chart.Number(5055)+" resources") {
 		b.Fatalf("no matrix:\n%s", d.view())
 	}
 	b.Run("matrix", func(b *testing.B) {
