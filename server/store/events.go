@@ -172,10 +172,10 @@ func eventKey(t time.Time, seq uint64) []byte {
 }
 
 // appendEvents is the one writer of events: it bounds them, gives each its id and
-// key, and indexes those naming a session.
+// key, and files it in the event index.
 func appendEvents(tx *bolt.Tx, events []Event) error {
 	b := tx.Bucket(bucketEvents)
-	idx := tx.Bucket(bucketBySession)
+	idx := tx.Bucket(bucketIndex)
 	for i := range events {
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -197,41 +197,11 @@ func appendEvents(tx *bolt.Tx, events []Event) error {
 		if err := b.Put(key, raw); err != nil {
 			return err
 		}
-		if ev.SessionID != "" {
-			if err := idx.Put(sessionKey(ev.SessionID, key), nil); err != nil {
-				return err
-			}
+		if err := putPostings(idx, &ev, key); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-func sessionKey(sessionID string, eventKey []byte) []byte {
-	return append(append([]byte(sessionID), 0), eventKey...)
-}
-
-// indexSessions builds the session index of a state file written before there was
-// one, once.
-func indexSessions(tx *bolt.Tx) error {
-	meta := tx.Bucket(bucketMeta)
-	if meta.Get([]byte("session_index")) != nil {
-		return nil
-	}
-	idx := tx.Bucket(bucketBySession)
-	err := tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-		var ev Event
-		if err := json.Unmarshal(v, &ev); err != nil {
-			return fmt.Errorf("event %x: %w", k, err)
-		}
-		if ev.SessionID == "" {
-			return nil
-		}
-		return idx.Put(sessionKey(ev.SessionID, k), nil)
-	})
-	if err != nil {
-		return fmt.Errorf("index events by session: %w", err)
-	}
-	return meta.Put([]byte("session_index"), []byte("1"))
 }
 
 // ownLegacyJournals gives each journal stored before owners were kept its owner, once:
@@ -285,13 +255,20 @@ func (s *Store) Migrate(name string, fn func(*Event) bool) error {
 			return nil
 		}
 		b := tx.Bucket(bucketEvents)
-		type rewrite struct{ k, v []byte }
+		idx := tx.Bucket(bucketIndex)
+		type rewrite struct {
+			k, v    []byte
+			ev      Event
+			removed [][]byte // the postings of what it was
+		}
 		var changed []rewrite
 		err := b.ForEach(func(k, v []byte) error {
 			var ev Event
 			if err := json.Unmarshal(v, &ev); err != nil {
 				return fmt.Errorf("event %x: %w", k, err)
 			}
+			key := append([]byte(nil), k...)
+			was := postings(&ev, key)
 			if !fn(&ev) {
 				return nil
 			}
@@ -300,7 +277,7 @@ func (s *Store) Migrate(name string, fn func(*Event) bool) error {
 			if err != nil {
 				return err
 			}
-			changed = append(changed, rewrite{append([]byte(nil), k...), raw})
+			changed = append(changed, rewrite{key, raw, ev, was})
 			return nil
 		})
 		if err != nil {
@@ -308,6 +285,14 @@ func (s *Store) Migrate(name string, fn func(*Event) bool) error {
 		}
 		for _, c := range changed {
 			if err := b.Put(c.k, c.v); err != nil {
+				return err
+			}
+			for _, p := range c.removed {
+				if err := idx.Delete(p); err != nil {
+					return err
+				}
+			}
+			if err := putPostings(idx, &c.ev, c.k); err != nil {
 				return err
 			}
 		}
@@ -331,60 +316,25 @@ type EventFilter struct {
 	Reader *Reader
 	Cursor string // from a previous page
 	Limit  int
+
+	// noIndex walks the whole log as the store did before the event index, for the
+	// benchmarks' baseline.
+	noIndex bool
 }
 
-// maxScan bounds the events one page may read past, so a filter that matches little
-// cannot make one request walk the whole log; the page then ends early with a cursor.
-const maxScan = 50_000
+// maxScan bounds the index and log steps one page may take, so no filter can make one
+// request walk the whole log; the page then ends early with a cursor. With the index a
+// page reaches it only when the postings of its filters interleave that often without
+// meeting (the join's worst case); without it, after 50,000 events of any filter.
+var maxScan = 50_000
 
 // ErrBadCursor is returned for a cursor this store did not issue.
 var ErrBadCursor = errors.New("cursor is not one this server issued")
 
-// eventCursor walks event keys in order: the whole log, or one session's index.
-type eventCursor struct {
-	c      *bolt.Cursor
-	events *bolt.Bucket
-	prefix []byte // session id ‖ 0x00 when walking the index
-}
-
-func (ec eventCursor) key(k []byte) []byte {
-	if ec.prefix == nil || k == nil {
-		return k
-	}
-	if !bytes.HasPrefix(k, ec.prefix) {
-		return nil
-	}
-	return k[len(ec.prefix):]
-}
-
-func (ec eventCursor) seek(start []byte) []byte {
-	if ec.prefix == nil {
-		if start == nil {
-			k, _ := ec.c.First()
-			return k
-		}
-		k, _ := ec.c.Seek(start)
-		return k
-	}
-	k, _ := ec.c.Seek(append(append([]byte(nil), ec.prefix...), start...))
-	return ec.key(k)
-}
-
-func (ec eventCursor) next() []byte { k, _ := ec.c.Next(); return ec.key(k) }
-
-// prev is the key before the cursor's, which a next page starts strictly after.
-func (ec eventCursor) prev() []byte {
-	pk, _ := ec.c.Prev()
-	if pk = ec.key(pk); pk == nil {
-		// The first key: "strictly after" a key below every real one.
-		return make([]byte, 0)
-	}
-	return append([]byte(nil), pk...)
-}
-
 // Events returns a page of events in key order (time, a journal's records in seq
-// order) and the cursor for the next page (empty at the end). With a session filter
-// it walks that session's index only.
+// order) and the cursor for the next page (empty when no further event matches). It
+// walks the event index (plan), so a page costs the events it lists and the index steps
+// between them, not the events that do not match.
 func (s *Store) Events(f EventFilter) ([]api.AuditEvent, string, error) {
 	out := []api.AuditEvent{}
 	next, err := s.scan(f, func(ev *Event) { out = append(out, ev.AuditEvent) })
@@ -402,16 +352,24 @@ func (s *Store) scan(f EventFilter, emit func(*Event)) (string, error) {
 	if f.Limit < 1 {
 		f.Limit = 1
 	}
-	var start []byte
+	// start: the first event key the page may list.
+	start := make([]byte, 16)
 	if f.Cursor != "" {
 		k, err := decodeCursor(f.Cursor)
 		if err != nil {
 			return "", err
 		}
-		start = append(k, 0) // strictly after
+		switch {
+		case len(k) < 16: // a key below every event key of its prefix: the page starts at the prefix
+			copy(start, k)
+		default: // strictly after
+			if start = after(k); start == nil {
+				return "", nil
+			}
+		}
 	}
 	if !f.Since.IsZero() {
-		if since := eventKey(f.Since, 0); string(since) > string(start) {
+		if since := eventKey(f.Since, 0); bytes.Compare(since, start) > 0 {
 			start = since
 		}
 	}
@@ -422,38 +380,66 @@ func (s *Store) scan(f EventFilter, emit func(*Event)) (string, error) {
 	next, n := "", 0
 	err := s.db.View(func(tx *bolt.Tx) error {
 		events := tx.Bucket(bucketEvents)
-		ec := eventCursor{c: events.Cursor(), events: events}
-		if f.SessionID != "" {
-			ec = eventCursor{c: tx.Bucket(bucketBySession).Cursor(), events: events, prefix: append([]byte(f.SessionID), 0)}
-		}
-		for k, scanned := ec.seek(start), 0; k != nil; k = ec.next() {
-			if until != nil && string(k) >= string(until) {
+		steps := 0
+		plan := f.plan(tx, start, &steps)
+		var last []byte
+		for k := start; ; {
+			if k = plan.seek(k); k == nil || (until != nil && bytes.Compare(k, until) >= 0) {
 				return nil
 			}
-			if n == f.Limit || scanned == maxScan {
-				next = encodeCursor(ec.prev())
+			if steps >= maxScan && bytes.Compare(k, start) > 0 {
+				next = encodeCursor(before(k)) // resume at k: nothing before it matches
 				return nil
 			}
-			scanned++
+			steps++
 			v := events.Get(k)
 			if v == nil {
-				continue // an index entry without its event: unreachable, since both are written together
+				return fmt.Errorf("event %x is indexed but not stored", k)
 			}
 			var ev Event
 			if err := json.Unmarshal(v, &ev); err != nil {
 				return fmt.Errorf("event %x: %w", k, err)
 			}
 			if f.matches(&ev) {
+				if n == f.Limit {
+					next = encodeCursor(last)
+					return nil
+				}
 				emit(&ev)
 				n++
+				last = append(last[:0], k...)
+			}
+			if k = after(k); k == nil {
+				return nil
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("list audit events: %w", err)
 	}
 	return next, nil
+}
+
+// after is the event key just after k (nil after the last possible one), before the one
+// just before it (the empty key before the first): a cursor means "strictly after".
+func after(k []byte) []byte {
+	out := bytes.Clone(k)
+	for i := len(out) - 1; i >= 0; i-- {
+		if out[i]++; out[i] != 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+func before(k []byte) []byte {
+	out := bytes.Clone(k)
+	for i := len(out) - 1; i >= 0; i-- {
+		if out[i]--; out[i] != 0xff {
+			return out
+		}
+	}
+	return []byte{}
 }
 
 func (f EventFilter) matches(ev *Event) bool {

@@ -36,13 +36,13 @@ var (
 	bucketJournals = []byte("journals")
 	bucketDocs     = []byte("docs")
 	bucketMeta     = []byte("meta")
-	// bucketBySession indexes events by session: session id ‖ 0x00 ‖ event key → nil.
-	bucketBySession = []byte("by_session")
 )
 
-// schemaVersion is written once; a file from a different schema is refused rather
-// than misread.
-const schemaVersion = "1"
+// schemaVersion is the file's layout. A file from another schema is refused rather
+// than misread, except schema 1, which is this one without the event index: it gets
+// the index when opened (buildIndex) and is then schema 2, which a server of before
+// refuses (it would store events without indexing them).
+const schemaVersion = "2"
 
 // ErrClosed is returned by writes after Close.
 var ErrClosed = errors.New("store is closed")
@@ -73,19 +73,21 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSessions, bucketEvents, bucketJournals, bucketDocs, bucketMeta, bucketBySession} {
+		for _, b := range [][]byte{bucketSessions, bucketEvents, bucketJournals, bucketDocs, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get([]byte("schema")); {
-		case v == nil:
-			return meta.Put([]byte("schema"), []byte(schemaVersion))
+		case v == nil, string(v) == "1":
+			if err := meta.Put([]byte("schema"), []byte(schemaVersion)); err != nil {
+				return err
+			}
 		case string(v) != schemaVersion:
 			return fmt.Errorf("schema %q, this server reads %q", v, schemaVersion)
 		}
-		if err := indexSessions(tx); err != nil {
+		if err := buildIndex(tx); err != nil {
 			return err
 		}
 		return ownLegacyJournals(tx)

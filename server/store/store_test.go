@@ -396,8 +396,8 @@ func TestJournalRecordsListInSeqOrder(t *testing.T) {
 	}
 }
 
-// TestSessionIndex: a session's events come from its index, page by page, and a state
-// file written before the index existed gets one when it is opened.
+// TestSessionIndex: a session's events come from the index, page by page, and a state
+// file written before the index existed (schema 1) gets one when it is opened.
 func TestSessionIndex(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
@@ -432,22 +432,34 @@ func TestSessionIndex(t *testing.T) {
 	if evs, complete, _ = s.SessionEvents("s1", 100); len(evs) != 13 || !complete {
 		t.Fatalf("SessionEvents(100): %d, complete %v", len(evs), complete)
 	}
+	// A file of schema 1: no event index, maybe the session index of before.
 	s.update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketBySession); err != nil {
+		if err := tx.DeleteBucket(bucketIndex); err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucket(bucketBySession); err != nil {
+		if _, err := tx.CreateBucket(bucketIndex); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Delete([]byte("session_index"))
+		if _, err := tx.CreateBucket([]byte("by_session")); err != nil {
+			return err
+		}
+		tx.Bucket(bucketMeta).Put([]byte("schema"), []byte("1"))
+		return tx.Bucket(bucketMeta).Delete(keyIndexVersion)
 	})
 	if n := walk(s); n != 0 {
 		t.Fatal("the index was not removed")
 	}
 	s.Close()
-	if n := walk(open(t, dir)); n != 13 {
+	s = open(t, dir)
+	if n := walk(s); n != 13 {
 		t.Fatalf("after reopening an index-less file: %d events of s1", n)
 	}
+	s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("by_session")) != nil || string(tx.Bucket(bucketMeta).Get([]byte("schema"))) != schemaVersion {
+			t.Error("the file was not brought to this schema")
+		}
+		return nil
+	})
 }
 
 // TestEventsAreBounded: every string of an event is cut to its bound when stored.
