@@ -129,6 +129,7 @@ func (s *Server) saveUser(u *org.User, events ...store.Event) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.data.changed() // after the change, before readers see it
 	return s.org.SetUser(u)
 }
 
@@ -138,6 +139,7 @@ func (s *Server) saveDashboard(d *org.Dashboard) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.data.changed() // after the change, before readers see it
 	return s.org.SetDashboard(d)
 }
 
@@ -149,6 +151,7 @@ func (s *Server) deleteDashboard(d *org.Dashboard) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.data.changed() // after the change, before readers see it
 	s.org.DeleteDashboard(d.ID)
 	return nil
 }
@@ -159,5 +162,6 @@ func (s *Server) saveShare(d shareDoc) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.data.changed() // after the change, before readers see it
 	return s.org.AddRule(d.rule())
 }

@@ -724,3 +724,40 @@ func TestHostileSeedRoundTrips(t *testing.T) {
 		t.Fatalf("the hostile dashboard title is not listed: %+v", list)
 	}
 }
+
+// TestVersionedETags: a data view's tag holds while the organisation is unchanged, so
+// revalidating is 304; every change moves it on, so the next revalidation gets the new
+// body (or the 404 of a deleted dashboard), never a 304 for what is gone. "*" is left to
+// the handler, which alone knows whether the dashboard exists.
+func TestVersionedETags(t *testing.T) {
+	e := newEnv(t)
+	nora := e.login(DemoFleetManagerEmail)
+	var created api.Dashboard
+	e.do("POST", "/api/v1/dashboards", nora, api.DashboardCreate{Title: "Before"}).decode(t, 201, &created)
+	path := "/api/v1/dashboards/" + created.ID
+	get := func(tag string) reply { return e.do("GET", path, nora, nil, "If-None-Match", tag) }
+	first := get("")
+	tag := first.header.Get("ETag")
+	list := e.do("GET", "/api/v1/dashboards", nora, nil).header.Get("ETag")
+	if r := get(tag); r.status != 304 || len(r.body) != 0 {
+		t.Fatalf("an unchanged dashboard revalidated: %d", r.status)
+	}
+	if r := e.do("GET", path+"?x=1", nora, nil, "If-None-Match", tag); r.status != 200 {
+		t.Fatalf("another query revalidated against the tag: %d", r.status)
+	}
+	title := "After"
+	e.do("PATCH", path, nora, api.DashboardUpdate{Title: &title}).decode(t, 200, nil)
+	var after api.Dashboard
+	r := get(tag)
+	r.decode(t, 200, &after)
+	if after.Title != "After" || r.header.Get("ETag") == tag {
+		t.Fatalf("after the change: %q, tag %s (was %s)", after.Title, r.header.Get("ETag"), tag)
+	}
+	if r := e.do("GET", "/api/v1/dashboards", nora, nil, "If-None-Match", list); r.status != 200 {
+		t.Fatalf("the list revalidated across a change: %d", r.status)
+	}
+	tag = r.header.Get("ETag")
+	e.do("DELETE", path, nora, nil).decode(t, 204, nil)
+	get(tag).wantErr(t, api.CodeNotFound)
+	get("*").wantErr(t, api.CodeNotFound)
+}

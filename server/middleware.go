@@ -153,6 +153,9 @@ func (s *Server) gate(rt api.Route, h handlerFunc) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		if s.revalidate(w, r, rt, id) {
+			return
+		}
 		if err := h(w, r, id); err != nil {
 			writeError(w, r, err)
 		}

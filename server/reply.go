@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +25,7 @@ type requestInfo struct {
 	route   string   // api route name, "" for an unknown path
 	subject string   // what the request reads (reconcile.RequestSubject), once routed
 	code    api.Code // the error code sent, if any
+	etag    string   // a versioned route's tag (revalidate); "" to hash the body
 	id      *identity
 	start   time.Time
 }
@@ -81,8 +80,9 @@ func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
 }
 
 // writeJSON sends v with status. A 200 reply to GET or HEAD carries an ETag scoped to
-// the identity asking (an impersonated view and the user's own view never share one)
-// and honours If-None-Match with 304. Replies to unsafe methods, which may carry
+// the identity asking (an impersonated view and the user's own view never share one):
+// a versioned route's (etags.go), else a hash of the body; it honours If-None-Match
+// with 304. Replies to unsafe methods, which may carry
 // tokens, are never stored by caches.
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	raw, err := json.Marshal(v)
@@ -94,14 +94,18 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		tag := etag(infoOf(r).id, raw)
+		ri := infoOf(r)
+		tag := ri.etag
+		if tag == "" {
+			tag = bodyTag(ri.id, raw)
+		}
+		if etagMatches(r.Header.Get("If-None-Match"), tag) {
+			notModified(w, tag)
+			return
+		}
 		h.Set("ETag", tag)
 		h.Set("Cache-Control", "private, no-cache")
 		h.Add("Vary", "Authorization")
-		if etagMatches(r.Header.Get("If-None-Match"), tag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
 	} else {
 		h.Set("Cache-Control", "no-store")
 	}
@@ -150,17 +154,6 @@ func escapeUnsafe(raw []byte) []byte {
 		i += size
 	}
 	return out
-}
-
-// etag hashes the identity's scope with the body: the same bytes shown to Nora and to
-// an admin impersonating Nora get different tags, so no cache can cross them.
-func etag(id *identity, body []byte) string {
-	h := sha256.New()
-	h.Write([]byte(id.cacheScope()))
-	h.Write([]byte{0})
-	h.Write(body)
-	sum := h.Sum(nil)
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 }
 
 func etagMatches(header, tag string) bool {

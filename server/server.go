@@ -149,6 +149,7 @@ type Server struct {
 	writeMu sync.Mutex   // serialises writers: persist, then apply
 	mu      sync.RWMutex // guards org's maps
 	org     *org.Org
+	data    dataVersion // org's version, for the data views' ETags (etags.go)
 
 	sessMu   sync.Mutex
 	sessions map[string]*store.Session
