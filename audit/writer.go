@@ -202,6 +202,10 @@ func (w *writer) commit(ops []*op) (st fileState, err error) {
 	return st, nil
 }
 
+// recordsFill is how full the records bucket's pages are packed. A variable only so the
+// benchmarks can build a journal as before (bbolt's default) beside one as now.
+var recordsFill = 1.0
+
 // batch is one write transaction's worth of ops.
 type batch struct {
 	journalID string
@@ -220,6 +224,10 @@ func (b batch) apply(tx *bolt.Tx) (fileState, error) {
 		return st, fmt.Errorf("%w: file holds journal %q, not %q", ErrDamaged, st.JournalID, b.journalID)
 	}
 	records := tx.Bucket(bucketRecords)
+	// Records are only ever appended at the end (invariants 2 and 6), so a page that
+	// splits is never written again: filled whole, not to bbolt's default half, which
+	// left every full page half empty (the file ~1.5× larger, verify reading it all).
+	records.FillPercent = recordsFill
 	if err := checkHeadIsLast(records, st.Head); err != nil {
 		return st, err
 	}
