@@ -4,9 +4,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -183,12 +187,25 @@ func dropCache(b *testing.B, path string) {
 	}
 }
 
-// BenchmarkVerify: the full offline check of one journal file of 200,000 records
+// BenchmarkVerify: the full offline check of one journal file of n records
 // (chain, contiguity, the receipt, bbolt consistency), warm (the file in the page
 // cache) and cold (its pages dropped before each run), for records packed as now and,
 // in the same run, as before (pages half full); with the file's bytes per record.
 func BenchmarkVerify(b *testing.B) {
-	const n = 200_000
+	for _, size := range strings.Split(*benchRecords, ",") {
+		n, err := strconv.Atoi(size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("%d records", n), func(b *testing.B) { verifyBench(b, n) })
+	}
+}
+
+// benchRecords are the journal sizes BenchmarkVerify builds; docs/BENCHMARKS.md's run
+// takes 10k, 100k and 1M (-args -bench.records=10000,100000,1000000).
+var benchRecords = flag.String("bench.records", "200000", "journal sizes for BenchmarkVerify")
+
+func verifyBench(b *testing.B, n int) {
 	for _, layout := range []struct {
 		name string
 		fill float64
@@ -214,12 +231,12 @@ func BenchmarkVerify(b *testing.B) {
 					start := time.Now()
 					rs, err := VerifyFile(path, VerifyOptions{})
 					took += time.Since(start)
-					if err != nil || !rs[0].OK() || rs[0].Records != n || rs[0].Acked != n || rs[0].KeyID != "bench" {
+					if err != nil || !rs[0].OK() || rs[0].Records != uint64(n) || rs[0].Acked != uint64(n) || rs[0].KeyID != "bench" {
 						b.Fatalf("%v %+v", err, rs)
 					}
 				}
 				b.ReportMetric(float64(n)*float64(b.N)/took.Seconds(), "records/s")
-				b.ReportMetric(float64(fi.Size())/n, "file-bytes/record")
+				b.ReportMetric(float64(fi.Size())/float64(n), "file-bytes/record")
 			})
 		}
 	}

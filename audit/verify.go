@@ -145,12 +145,19 @@ type carrying struct {
 
 var recoveredAction = []byte(`"action":"` + api.ActionJournalRecovered + `"`)
 
+// mayBeRecovered is the quick test run on every body first: the action's name alone,
+// whose first byte is rare in JSON, where the marker's '"' is in every few bytes and
+// made bytes.Contains a fifth of verify's time.
+func mayBeRecovered(body []byte) bool {
+	return bytes.Contains(body, recoveredAction[len(`"action":"`):]) && bytes.Contains(body, recoveredAction)
+}
+
 // checkCarried follows journal.recovered records and recomputes, from the unchanged
 // bodies that follow one, the hashes they had in the damaged journal.
 func (c *chain) checkCarried(seq uint64, body []byte) {
 	if cr := c.carry; cr != nil {
 		c.carry = nil
-		if bytes.Contains(body, recoveredAction) {
+		if mayBeRecovered(body) {
 			c.r.bad(cr.at, "promises journal %s's seqs %d-%d, but another journal.recovered record follows after %d of them",
 				cr.from.JournalID, cr.from.Carried.FirstSeq, cr.from.Carried.LastSeq, cr.next-cr.from.Carried.FirstSeq)
 		} else {
@@ -170,7 +177,7 @@ func (c *chain) checkCarried(seq uint64, body []byte) {
 			return
 		}
 	}
-	if !bytes.Contains(body, recoveredAction) {
+	if !mayBeRecovered(body) {
 		return
 	}
 	var b api.RecordBody
