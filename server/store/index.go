@@ -63,7 +63,8 @@ func eventAudiences(ev *Event) []string {
 	return out
 }
 
-// audiences are the tags whose events r may read (a superset of nothing May refuses).
+// audiences are the tags under which every event r may read is filed: the index walks
+// them, and May still decides each event they yield.
 func (r Reader) audiences() []string {
 	out := []string{audRealm + Realm(r.Staff, r.Company)}
 	switch {

@@ -8,7 +8,10 @@
 //     grouped into one transaction so they share the commit (update);
 //   - every string of every audit event is bounded before it is stored (bound, in
 //     appendEvents, the only writer of events);
-//   - every event naming a session is in the session index (appendEvents);
+//   - every event is filed in the event index under each field GET /audit/events
+//     filters by and each audience that may read it (appendEvents; Migrate re-files
+//     what it rewrites; buildIndex for a file of before), and the index only narrows
+//     a walk, never decides what is listed;
 //   - who may read an event is decided by Reader.May alone;
 //   - a journal is written only by the identity that owns it (ownerAllows, inside
 //     the append's own transaction), and its records are listed in seq order;
