@@ -96,3 +96,44 @@ func BenchmarkAuditEventsPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIndexRebuild: opening a state file of before (schema 1: events, no index)
+// of 10k to 1M events, which builds the event index once (buildIndex), with the index's
+// share of the file.
+func BenchmarkIndexRebuild(b *testing.B) {
+	for _, size := range strings.Split(*benchEvents, ",") {
+		n, err := strconv.Atoi(size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("%d events", n), func(b *testing.B) {
+			dir := b.TempDir()
+			s := open(b, dir)
+			auditLog(b, s, n)
+			var postings, pages int
+			for b.Loop() {
+				b.StopTimer()
+				err := s.update(func(tx *bolt.Tx) error {
+					tx.Bucket(bucketMeta).Put([]byte("schema"), []byte("1"))
+					tx.Bucket(bucketMeta).Delete(keyIndexVersion)
+					return tx.DeleteBucket(bucketIndex)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+				b.StartTimer()
+				s = open(b, dir)
+				b.StopTimer()
+				s.db.View(func(tx *bolt.Tx) error {
+					st := tx.Bucket(bucketIndex).Stats()
+					postings, pages = st.KeyN, st.LeafPageN+st.BranchPageN
+					return nil
+				})
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(postings)/float64(n), "postings/event")
+			b.ReportMetric(float64(pages*4096)/float64(n), "index-bytes/event")
+		})
+	}
+}
