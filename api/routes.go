@@ -87,6 +87,9 @@ const (
 	RoutePutJournal      = "audit.journal.put"
 	RouteAuditEvents     = "audit.events"
 	RouteAuditKey        = "audit.key"
+	// Transparency for the user shadowed, and the contract's own description.
+	RouteMyImpersonations = "me.impersonations"
+	RouteOpenAPI          = "openapi"
 )
 
 // Routes is the whole route table. The server registers exactly these; anything else
@@ -113,6 +116,8 @@ var Routes = []Route{
 	{RoutePutJournal, http.MethodPut, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
 	{RouteAuditEvents, http.MethodGet, Prefix + "/audit/events", AuthStaff},
 	{RouteAuditKey, http.MethodGet, Prefix + "/audit/key", AuthNone},
+	{RouteMyImpersonations, http.MethodGet, Prefix + "/me/impersonations", AuthOwn},
+	{RouteOpenAPI, http.MethodGet, Prefix + "/openapi.json", AuthNone},
 }
 
 // RouteByName returns the route with that name; ok is false if there is none.
