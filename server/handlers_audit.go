@@ -179,5 +179,8 @@ func (s *Server) routeHandlers() map[string]handlerFunc {
 		api.RoutePutJournal:      s.putJournal,
 		api.RouteAuditEvents:     s.auditEvents,
 		api.RouteAuditKey:        s.auditKey,
+		// transparency (handlers_transparency.go)
+		api.RouteMyImpersonations: s.myImpersonations,
+		api.RouteOpenAPI:          s.openAPI,
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/shadowview/shadow/server/notify"
 )
 
 // ErrUsage marks a command line `shadow serve` does not understand (an unknown flag, a
@@ -33,6 +35,7 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	hostile := fs.Bool("hostile", false, "add a company whose names and cells hold escape sequences and other hostile text")
 	remote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (plain HTTP and a public demo password: think twice)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
+	webhooks := fs.String("webhooks", "", "JSON file of company id -> {url, secret}: signed notifications of session start and end (mode 0600)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, "usage: shadow serve [flags]\n\nRun the reference API server with the demo organisation until interrupted.\n\nFlags:\n")
@@ -49,12 +52,20 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	if *verbose {
 		level = slog.LevelInfo
 	}
+	var hooks notify.Config
+	if *webhooks != "" {
+		var err error
+		if hooks, err = notify.LoadConfig(*webhooks); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	srv, err := New(Options{
 		DataDir:     *data,
 		Seed:        Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
 		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		AllowRemote: *remote,
 		Version:     version,
+		Webhooks:    hooks,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/notify"
 	"github.com/shadowview/shadow/server/org"
 	"github.com/shadowview/shadow/server/ratelimit"
 	"github.com/shadowview/shadow/server/store"
@@ -95,6 +96,9 @@ type Options struct {
 	AllowRemote bool
 	// Version is reported by GET /healthz.
 	Version string
+	// Webhooks are the companies told, by a signed webhook, when a session on one of
+	// their users starts and ends (nil: none). See server/notify.
+	Webhooks notify.Config
 }
 
 // Server is the reference API server.
@@ -122,6 +126,8 @@ type Server struct {
 
 	emailLimit *ratelimit.Limiter
 	ipLimit    *ratelimit.Limiter
+
+	notifier *notify.Notifier
 
 	routes  map[string]api.Route // pattern -> route
 	handler http.Handler
@@ -203,6 +209,7 @@ func New(opts Options) (*Server, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			s.closeNotifier()
 			s.closeStorage()
 		}
 	}()
@@ -217,6 +224,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	if err := s.loadChanges(); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	if err := s.newNotifier(opts.Webhooks); err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	if err := s.loadSessions(); err != nil {
@@ -339,6 +349,9 @@ func (s *Server) Close() error {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
 		cancel()
+	}
+	if err := s.closeNotifier(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.closeStorage(); err != nil {
 		errs = append(errs, err)
