@@ -17,6 +17,7 @@ import (
 
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/conform"
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui"
 )
@@ -55,7 +56,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // subcommandError makes a command line `serve` or `journal` does not understand a
 // usage error, as shadow's own are.
 func subcommandError(err error) error {
-	if errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage) {
+	if errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage) || errors.Is(err, conform.ErrUsage) {
 		return usageError{err}
 	}
 	return err
@@ -68,6 +69,7 @@ Usage:
   shadow serve [flags]           run the reference API server (shadow serve --help)
   shadow journal <command>       review, export, verify and sync the audit journal, offline
                                  (shadow journal help)
+  shadow conform --server URL    check a server against the contract (shadow conform --help)
   shadow version                 print the version
 
 Flags:
@@ -107,6 +109,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return journalCommand(args[1:], stdout, stderr)
 		case "serve":
 			return serveCommand(args[1:], stdout, stderr)
+		case "conform":
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return subcommandError(conform.RunCLI(ctx, args[1:], stdout, stderr))
 		}
 	}
 	return uiCommand(args, stdout, stderr)
