@@ -42,31 +42,47 @@ func (s *Server) myImpersonations(w http.ResponseWriter, r *http.Request, id *id
 		return errorf(api.CodeBadRequest, "%s", err).field("cursor")
 	}
 	out := api.ImpersonationsPage{Scope: caller.Scope(), Impersonations: make([]api.Impersonation, 0, len(page)), NextCursor: next}
+	requests, rerr := s.sessionRequests(page)
+	if rerr != nil {
+		s.log.Error("read the sessions' requests", "err", rerr)
+		return errorf(api.CodeUnavailable, "the audit log could not be read; retry")
+	}
 	now := s.now()
 	for _, sess := range page {
-		requests, rerr := s.sessionRequests(sess)
-		if rerr != nil {
-			s.log.Error("read a session's requests", "session", sess.ID, "err", rerr)
-			return errorf(api.CodeUnavailable, "the audit log could not be read; retry")
-		}
-		out.Impersonations = append(out.Impersonations, transparency.Summarise(sess, s.impersonator(sess.Impersonator.ID), requests, now, s.describeRead))
+		out.Impersonations = append(out.Impersonations, transparency.Summarise(sess, s.impersonator(sess.Impersonator.ID), requests[sess.ID], now, s.describeRead))
 	}
 	writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
-// sessionRequests reads the request events of one session from the audit log, all pages.
-func (s *Server) sessionRequests(sess transparency.Session) ([]api.AuditEvent, error) {
-	f := store.EventFilter{SessionID: sess.ID, Kind: api.EventRequest, Since: sess.StartedAt.Add(-time.Second), Limit: api.MaxPageLimit}
-	var all []api.AuditEvent
+// sessionRequests reads the request events of the page's sessions from the audit log in
+// one pass from the oldest start on (requests made after a session ended, with its dead
+// token, count too), grouped by session.
+func (s *Server) sessionRequests(page []transparency.Session) (map[string][]api.AuditEvent, error) {
+	out := map[string][]api.AuditEvent{}
+	if len(page) == 0 {
+		return out, nil
+	}
+	oldest := page[0].StartedAt
+	for _, sess := range page {
+		out[sess.ID] = nil
+		if sess.StartedAt.Before(oldest) {
+			oldest = sess.StartedAt
+		}
+	}
+	f := store.EventFilter{Kind: api.EventRequest, Since: oldest.Add(-time.Second), Limit: api.MaxPageLimit}
 	for {
 		evs, next, err := s.store.Events(f)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, evs...)
+		for _, ev := range evs {
+			if list, ok := out[ev.SessionID]; ok {
+				out[ev.SessionID] = append(list, ev)
+			}
+		}
 		if next == "" {
-			return all, nil
+			return out, nil
 		}
 		f.Cursor = next
 	}
