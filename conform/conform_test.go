@@ -403,3 +403,42 @@ func TestEachBrokenVariantFailsExactlyItsCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestTheKitWaitsOutRetryAfter: a server that throttles (a 429 with Retry-After on the
+// first journal PUT and the first session start, as issue 8's caps will) is obeyed, not
+// failed, and the report says it waited.
+func TestTheKitWaitsOutRetryAfter(t *testing.T) {
+	var mu sync.Mutex
+	throttled := map[string]bool{}
+	ref := startReference(t, false, func(_ *server.Server, h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key := ""
+			switch {
+			case impersonating(r):
+			case isJournalPut(r):
+				key = "journal"
+			case r.Method == http.MethodPost && r.URL.Path == "/api/v1/impersonation/sessions":
+				key = "start"
+			}
+			mu.Lock()
+			first := key != "" && !throttled[key]
+			throttled[key] = true
+			mu.Unlock()
+			if first {
+				w.Header().Set("Retry-After", "1")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusTooManyRequests)
+				w.Write([]byte(`{"error":{"code":"rate_limited","message":"slow down","retry_after_seconds":1}}`))
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	rep := runKit(t, Config{Server: ref.url, Admin: demo(server.DemoSupportEmail)})
+	if !rep.OK {
+		t.Fatalf("a throttling server fails the run:%s", summary(rep))
+	}
+	if !slices.Contains(rep.Notes, "waited out Retry-After 2 times") {
+		t.Errorf("notes %v", rep.Notes)
+	}
+}
