@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/words"
 )
 
 // Status is a check's outcome.
@@ -179,7 +180,7 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 		}
 	}
 	if r.p.waits > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("waited out Retry-After %d times", r.p.waits))
+		rep.Notes = append(rep.Notes, "waited out Retry-After "+words.Count(r.p.waits, "time", "times"))
 	}
 	if r.journal.id != "" {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("journal %s holds the run's records (the contract keeps journals forever)", r.journal.id))
@@ -250,7 +251,7 @@ func Checks() []CheckInfo {
 func describeSessions(ended, failed []string) []string {
 	var notes []string
 	if len(ended) > 0 {
-		notes = append(notes, fmt.Sprintf("ended %d session(s) it started: %s", len(ended), strings.Join(ended, ", ")))
+		notes = append(notes, fmt.Sprintf("ended the %s it started: %s", words.Count(len(ended), "session", "sessions"), strings.Join(ended, ", ")))
 	}
 	for _, f := range failed {
 		notes = append(notes, "COULD NOT END "+f)
