@@ -24,8 +24,8 @@ type check struct {
 // its function); docs/CONFORMANCE.md describes each (TestConformanceDocCoversEveryCheck).
 var checks = []check{
 	{"server.health", "GET /healthz answers 200 {\"status\":\"ok\"}", true, nil, (*run).health},
-	{"contract.openapi", "the server serves its OpenAPI 3.1 document, listing every route of the contract", false, nil, (*run).openAPI},
-	{"identity.admin", "the admin identity signs in and may impersonate", true, nil, (*run).adminIdentity},
+	{"contract.openapi", "the server serves its OpenAPI 3.1 document, listing every route of the contract", false, []string{"server.health"}, (*run).openAPI},
+	{"identity.admin", "the admin identity signs in and may impersonate", true, []string{"server.health"}, (*run).adminIdentity},
 	{"identity.others", "the optional identities sign in as what they are said to be", false, []string{"identity.admin"}, (*run).otherIdentities},
 	{"errors.envelope", "errors are the envelope with a code sent with its status: 404, 405 with Allow, 401, 400, 415", true, []string{"identity.admin"}, (*run).envelope},
 	{"headers.security", "replies carry nosniff, a restrictive CSP, no-referrer and a request id", false, []string{"identity.admin"}, (*run).securityHeaders},
@@ -36,7 +36,7 @@ var checks = []check{
 	{"readonly.unsafe_methods", "every unsafe method on every route, and on paths that are no route, is 403 read_only_impersonation", true, []string{"session.start"}, (*run).unsafeMethods},
 	{"readonly.safe_methods", "HEAD and OPTIONS work with the session's token", true, []string{"session.start"}, (*run).safeMethods},
 	{"readonly.nested", "GET /users with the session's token is 403 nested_impersonation", true, []string{"session.start"}, (*run).nested},
-	{"redaction.markers", "withheld fields are empty and marked: the user's phone, sensitive columns, sensitive KPIs", true, []string{"session.start"}, (*run).redactionMarkers},
+	{"redaction.markers", "withheld fields are empty and marked: the user's phone, sensitive columns, KPIs and charts", true, []string{"session.start"}, (*run).redactionMarkers},
 	{"redaction.own_view", "the user's own token gets the values the session's token was refused", false, []string{"redaction.markers", "identity.others"}, (*run).redactionOwnView},
 	{"cache.etag", "200 GET replies carry an ETag, private caching, Vary: Authorization; If-None-Match gets 304", true, []string{"session.start"}, (*run).etag},
 	{"cache.scoped", "the user's own view and the session's view of the same reply never share an ETag", false, []string{"cache.etag", "identity.others"}, (*run).etagScoped},

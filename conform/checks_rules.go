@@ -69,6 +69,16 @@ func (r *run) redactionMarkers() outcome {
 				if w.KPI.Value != 0 || w.KPI.Previous != nil || !w.Redacted {
 					problems = append(problems, fmt.Sprintf("%s: a withheld KPI sent value %v, previous %v, widget redacted %v", where, w.KPI.Value, w.KPI.Previous, w.Redacted))
 				}
+			case w.Series != nil && w.Redacted:
+				withheld++
+				if len(w.Series.Lines) > 0 {
+					problems = append(problems, fmt.Sprintf("%s: a withheld series sent %d lines, want none", where, len(w.Series.Lines)))
+				}
+			case w.Bar != nil && w.Redacted:
+				withheld++
+				if len(w.Bar.Bars) > 0 {
+					problems = append(problems, fmt.Sprintf("%s: a withheld bar chart sent %d bars, want none", where, len(w.Bar.Bars)))
+				}
 			}
 		}
 	}

@@ -15,7 +15,11 @@ import (
 
 func (r *run) health() outcome {
 	var h api.HealthResponse
-	if err := r.get("/healthz", "").decode(http.StatusOK, &h); err != nil {
+	resp := r.get("/healthz", "")
+	if err := resp.decode(http.StatusOK, &h); err != nil {
+		if resp.status == http.StatusNotFound && strings.HasSuffix(r.p.base, api.Prefix) {
+			return fail("%v: --server is the base URL, without %s", err, api.Prefix)
+		}
 		return fail("%v", err)
 	}
 	if h.Status != "ok" {

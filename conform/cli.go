@@ -45,6 +45,10 @@ Identities come from the environment, each as a token or as an email and passwor
   SHADOW_CONFORM_OTHER_ADMIN_TOKEN (or _EMAIL, _PASSWORD)    an admin of another company
   SHADOW_CONFORM_OPTED_OUT_USER                              id of a user whose company opted out
   SHADOW_CONFORM_WEBHOOK_SECRET                              whsec_…, for --webhook-listen
+Only the admin is required; each other one unlocks optional checks.
+
+Exit status: 0 the server conforms (every required check passed, none failed);
+1 it does not, or it could not be reached; 2 a command line not understood.
 
 Flags:
 `
@@ -60,14 +64,14 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func runCLI(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, client *http.Client) error {
 	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	server := fs.String("server", getenv("SHADOW_SERVER"), "the server's base URL (default $SHADOW_SERVER)")
+	server := fs.String("server", getenv("SHADOW_SERVER"), "the server's base `URL`, without /api/v1 (default $SHADOW_SERVER)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	list := fs.Bool("list", false, "list the checks and exit")
-	target := fs.String("user", "", "id of the user to impersonate (default: the SHADOW_CONFORM_USER_* identity, else the first impersonable user of the directory)")
-	listen := fs.String("webhook-listen", "", "host:port to receive the server's session notifications on (the webhook check)")
+	target := fs.String("user", "", "`ID` of the user to impersonate (default: the SHADOW_CONFORM_USER_* identity, else the first impersonable user of the directory)")
+	listen := fs.String("webhook-listen", "", "`HOST:PORT` to receive the server's session notifications on (the webhook check)")
 	waitExpiry := fs.Bool("wait-expiry", false, "let the expiry check wait out a full-length session when the server does not shorten one")
-	caFile := fs.String("ca-file", "", "trust the PEM certificates in FILE too (a private CA)")
-	timeout := fs.Duration("timeout", 15*time.Second, "per request")
+	caFile := fs.String("ca-file", "", "trust the PEM certificates in `FILE` too (a private CA)")
+	timeout := fs.Duration("timeout", 15*time.Second, "how long one request may take at most")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -171,13 +175,23 @@ func verdict(rep Report) string {
 		parts = append(parts, words.Count(len(failedOpt), "optional check", "optional checks")+" failed ("+strings.Join(failedOpt, ", ")+")")
 	}
 	if len(skippedReq) > 0 {
-		parts = append(parts, words.Count(len(skippedReq), "required check", "required checks")+" could not run ("+strings.Join(skippedReq, ", ")+")")
+		// Skipped because a check they need failed (named above), or for what they say:
+		// a few names are enough to find them in the table.
+		parts = append(parts, words.Count(len(skippedReq), "required check", "required checks")+" could not run ("+firstFew(skippedReq, 3)+")")
 	}
 	return strings.Join(parts, "; ")
 }
 
-// printReport is the table: one line per check, and for every FAIL and SKIP the why
-// beneath it. Server text in it is cleaned: a hostile server must not drive the
+// firstFew joins ids, the first n of them and how many more.
+func firstFew(ids []string, n int) string {
+	if len(ids) <= n {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:n], ", ") + fmt.Sprintf(" and %d more", len(ids)-n)
+}
+
+// printReport is the table: one line per check, and beneath it what was seen (PASS),
+// what was wrong (FAIL) or what was missing (SKIP). Server text in it is cleaned: a hostile server must not drive the
 // terminal it is tested from.
 func printReport(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "shadow conform: %s\n\n", safetext.Clean(rep.Server))

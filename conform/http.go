@@ -181,7 +181,7 @@ func (p *prober) sentWith(session string) []sent {
 // what says in a few words what came back, for a reason.
 func (r reply) what() string {
 	if r.err != nil {
-		return "no usable answer (" + r.err.Error() + ")"
+		return "nothing usable (" + r.err.Error() + ")"
 	}
 	if b, ok := r.envelope(); ok {
 		return fmt.Sprintf("%d %s", r.status, b.Code)
@@ -189,7 +189,12 @@ func (r reply) what() string {
 	return strconv.Itoa(r.status)
 }
 
-func (r reply) String() string { return r.method + " " + r.path + " answered " + r.what() }
+func (r reply) String() string {
+	if r.err != nil {
+		return r.method + " " + r.path + ": no usable answer (" + r.err.Error() + ")"
+	}
+	return r.method + " " + r.path + " answered " + r.what()
+}
 
 // envelope decodes the error envelope, if the reply is one.
 func (r reply) envelope() (api.ErrorBody, bool) {
