@@ -343,7 +343,9 @@ var variants = []struct {
 		})
 	}},
 	{"a withheld chart that still sends its data", "redaction.markers", func(_ *server.Server, h http.Handler) http.Handler {
-		return rewriteJSON(h, func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/v1/dashboards/") && impersonating(r) }, func(v map[string]any) {
+		return rewriteJSON(h, func(r *http.Request) bool {
+			return strings.HasPrefix(r.URL.Path, "/api/v1/dashboards/") && impersonating(r)
+		}, func(v map[string]any) {
 			widgets, _ := v["widgets"].([]any)
 			for _, w := range widgets {
 				if w, _ := w.(map[string]any); w["redacted"] == true {
