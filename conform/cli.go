@@ -121,6 +121,9 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 	} else {
 		printReport(stdout, rep)
 	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("conform: interrupted, the report is of the checks run before (%w)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("conform: %w", err)
 	}

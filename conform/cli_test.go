@@ -111,3 +111,18 @@ func TestConformanceDocCoversEveryCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestAnInterruptedRunSaysSo: a run stopped (Ctrl-C) reports what it ran and says it was
+// interrupted, not that the server failed.
+func TestAnInterruptedRunSaysSo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	err := runCLI(ctx, []string{"--server", "http://127.0.0.1:1"}, demoEnv(nil), &out, &out, http.DefaultClient)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("%v, want an interruption", err)
+	}
+	if !strings.Contains(out.String(), "skipped: the run was stopped") {
+		t.Errorf("the report does not say the run was stopped:\n%s", out.String())
+	}
+}
