@@ -87,6 +87,7 @@ const (
 	RoutePutJournal      = "audit.journal.put"
 	RouteAuditEvents     = "audit.events"
 	RouteAuditKey        = "audit.key"
+	RouteAuditSession    = "audit.session"
 	// Transparency for the user shadowed, and the contract's own description.
 	RouteMyImpersonations = "me.impersonations"
 	RouteOpenAPI          = "openapi"
@@ -116,6 +117,7 @@ var Routes = []Route{
 	{RoutePutJournal, http.MethodPut, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
 	{RouteAuditEvents, http.MethodGet, Prefix + "/audit/events", AuthStaff},
 	{RouteAuditKey, http.MethodGet, Prefix + "/audit/key", AuthNone},
+	{RouteAuditSession, http.MethodGet, Prefix + "/audit/sessions/{id}", AuthStaff},
 	{RouteMyImpersonations, http.MethodGet, Prefix + "/me/impersonations", AuthOwn},
 	{RouteOpenAPI, http.MethodGet, Prefix + "/openapi.json", AuthNone},
 }

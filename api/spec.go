@@ -63,13 +63,16 @@ var Specs = map[string]RouteSpec{
 		Query: []QueryParam{{Name: "resource", Description: "a resource id, e.g. vehicle:acme-n1", Required: true},
 			{Name: "action", Description: "one of the matrix's actions", Required: true}}},
 	RoutePutJournal: {Summary: "Sync one contiguous range of a client journal", Request: PutRecordsRequest{}, Response: PutRecordsResponse{},
-		Status: http.StatusOK, Codes: []Code{CodeValidation, CodeJournalConflict, CodeJournalGap, CodeRateLimited}},
+		Status: http.StatusOK, Codes: []Code{CodeValidation, CodeJournalConflict, CodeJournalGap, CodeRateLimited,
+			CodeJournalActorMismatch, CodeJournalSessionMismatch, CodeJournalUserMismatch}},
 	RouteAuditEvents: {Summary: "The server audit log, in time order", Response: AuditEventsPage{}, Status: http.StatusOK,
 		Query: append([]QueryParam{
 			{Name: "session", Description: "a session id"}, {Name: "user", Description: "the impersonated user's id"},
 			{Name: "actor", Description: "who acted"}, {Name: "kind", Description: "an event kind"},
 			{Name: "since", Description: "RFC 3339, inclusive"}, {Name: "until", Description: "RFC 3339, exclusive"}}, pageParams...)},
 	RouteAuditKey: {Summary: "The public key journal receipts are signed with", Response: AuditKey{}, Status: http.StatusOK},
+	RouteAuditSession: {Summary: "One session with what the server served set against the journals' records of it",
+		Response: SessionAudit{}, Status: http.StatusOK},
 	RouteMyImpersonations: {Summary: "The sessions in which the caller (or, for a company admin, a user of the company) was shadowed",
 		Response: ImpersonationsPage{}, Status: http.StatusOK,
 		Query: append([]QueryParam{{Name: "user", Description: "a company admin: only this user of the company"}}, pageParams...)},
@@ -77,12 +80,12 @@ var Specs = map[string]RouteSpec{
 }
 
 // CommonCodes are the codes any request to route r may be answered with, whatever the
-// route: a token that does not hold (any route, since a token sent is checked before
-// routing), the per-route access rule, the read-only guarantee for an unsafe method,
+// route: a Host the server does not answer to, a token that does not hold (any route,
+// since a token sent is checked before routing), the per-route access rule, the read-only guarantee for an unsafe method,
 // body rules for a route that reads one, bad query parameters, and failures of the
 // server itself.
 func CommonCodes(r Route) []Code {
-	codes := []Code{CodeUnauthenticated, CodeTokenExpired, CodeSessionExpired, CodeInternal, CodeUnavailable}
+	codes := []Code{CodeUnauthenticated, CodeTokenExpired, CodeSessionExpired, CodeInternal, CodeUnavailable, CodeHostNotAllowed}
 	switch r.Auth {
 	case AuthOwn, AuthStaff:
 		codes = append(codes, CodeForbidden)

@@ -294,6 +294,17 @@ func (c *Client) PutJournalRecords(ctx context.Context, journalID string, record
 	return out, err
 }
 
+// SessionAudit fetches the reconciliation view of one impersonation session: the
+// requests the server saw its token make set against the impersonator's journal
+// records naming it (GET /audit/sessions/{id}). A session the caller may not read is
+// ErrNotFound.
+func (c *Client) SessionAudit(ctx context.Context, sessionID string) (api.SessionAudit, error) {
+	var out api.SessionAudit
+	err := c.own(ctx, request{op: "reconcile session " + sessionID, route: api.RouteAuditSession,
+		params: map[string]string{"id": sessionID}, out: &out})
+	return out, err
+}
+
 // AuditKey fetches the public key receipts are signed with. No token needed.
 func (c *Client) AuditKey(ctx context.Context) (api.AuditKey, error) {
 	var out api.AuditKey

@@ -148,6 +148,10 @@ var codeKind = map[api.Code]error{
 	api.CodeRateLimited:            ErrRateLimited,
 	api.CodeInternal:               ErrServer,
 	api.CodeUnavailable:            ErrServer,
+	api.CodeJournalActorMismatch:   ErrNotAllowed,
+	api.CodeJournalSessionMismatch: ErrNotAllowed,
+	api.CodeJournalUserMismatch:    ErrNotAllowed,
+	api.CodeHostNotAllowed:         ErrNotAllowed,
 }
 
 // kindOf is the kind for a server reply: by its code when the code is known, else by

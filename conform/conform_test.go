@@ -276,8 +276,10 @@ var variants = []struct {
 			body.ReadFrom(r.Body)
 			capture(h, cloneWith(r, body.Bytes(), r.Header.Get("Authorization")))
 			once.Do(func() {
-				login := capture(h, httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(
-					`{"email":"`+server.DemoFleetManagerEmail+`","password":"`+server.DemoSupportPassword+`"}`)))
+				req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(
+					`{"email":"`+server.DemoFleetManagerEmail+`","password":"`+server.DemoSupportPassword+`"}`))
+				req.Host = r.Host // a loopback name the server answers to
+				login := capture(h, req)
 				var out api.LoginResponse
 				json.Unmarshal(login.Body.Bytes(), &out)
 				own = out.Token
@@ -373,6 +375,7 @@ func cloneWith(r *http.Request, body []byte, auth string, method ...string) *htt
 		m = method[0]
 	}
 	c := httptest.NewRequest(m, r.URL.String(), bytes.NewReader(body))
+	c.Host = r.Host // the server answers loopback names only; NewRequest's is example.com
 	c.Header = r.Header.Clone()
 	c.Header.Set("Authorization", auth)
 	c.RemoteAddr = r.RemoteAddr

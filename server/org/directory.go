@@ -229,6 +229,9 @@ func (d *Directory) cursorAt(i int) string {
 // no company and appear only in the first).
 func (o *Org) reindexDirectories(companyID string) {
 	o.directory = buildDirectory(o.users, o.CompanyName)
+	o.scopedMu.Lock()
+	o.scoped = nil
+	o.scopedMu.Unlock()
 	if companyID == "" {
 		return
 	}

@@ -15,8 +15,10 @@ package org
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shadowview/shadow/api"
@@ -159,6 +161,9 @@ type Resource struct {
 	Name      string
 	CompanyID string
 	TeamID    string
+	// OwnerID is the user who owns the resource (a dashboard's owner), who may read it
+	// whatever the rules say; empty for resources nobody owns.
+	OwnerID string
 }
 
 // User is a customer's user or a staff account.
@@ -185,6 +190,13 @@ type User struct {
 	admin    bool
 	roleName string
 	teamPath string
+}
+
+// InSupportScope reports whether a staff member's listed support scope names the
+// company; a staff member with no list is vendor-wide. (Whether the company has a
+// support contract is policy's question, not this one.)
+func (u *User) InSupportScope(companyID string) bool {
+	return u.SupportScope == nil || slices.Contains(u.SupportScope, companyID)
 }
 
 // Rank is the highest rank of any role the user holds, directly or through a team.
@@ -220,6 +232,10 @@ type Dashboard struct {
 // ResourceID is the permission resource standing for the dashboard.
 func (d *Dashboard) ResourceID() string { return TypeDashboard + ":" + d.ID }
 
+func (d *Dashboard) resource() *Resource {
+	return &Resource{ID: d.ResourceID(), Type: TypeDashboard, Name: d.Title, CompanyID: d.CompanyID, OwnerID: d.OwnerID}
+}
+
 // Org is the whole organisation with its indexes.
 type Org struct {
 	// Epoch anchors every date of the demo data (the day the org was built), so the
@@ -249,6 +265,11 @@ type Org struct {
 
 	directory     *Directory
 	dirsByCompany map[string]*Directory
+
+	// scoped caches the directories of staff support scopes (StaffDirectory), built
+	// on first use under readers' lock, so it has its own; reindexing empties it.
+	scopedMu sync.Mutex
+	scoped   map[string]*Directory
 }
 
 // Companies lists every company in a stable order.
@@ -342,6 +363,35 @@ func (o *Org) InSubtree(ancestorID, teamID string) bool {
 // Directory returns the search index of every user (what staff see).
 func (o *Org) Directory() *Directory { return o.directory }
 
+// StaffDirectory returns the search index a staff member searches: every staff
+// account and the users of the companies in their listed support scope (every
+// company, for vendor-wide staff).
+func (o *Org) StaffDirectory(staff *User) *Directory {
+	if staff.SupportScope == nil {
+		return o.directory
+	}
+	scope := slices.Clone(staff.SupportScope)
+	slices.Sort(scope)
+	key := strings.Join(scope, "\x00")
+	o.scopedMu.Lock()
+	defer o.scopedMu.Unlock()
+	if d := o.scoped[key]; d != nil {
+		return d
+	}
+	var members []*User
+	for _, u := range o.users {
+		if u.Staff() || slices.Contains(scope, u.CompanyID) {
+			members = append(members, u)
+		}
+	}
+	d := buildDirectory(members, o.CompanyName)
+	if o.scoped == nil {
+		o.scoped = map[string]*Directory{}
+	}
+	o.scoped[key] = d
+	return d
+}
+
 // CompanyDirectory returns the search index of one company's users.
 func (o *Org) CompanyDirectory(companyID string) *Directory {
 	if d := o.dirsByCompany[companyID]; d != nil {
@@ -399,7 +449,7 @@ func (o *Org) SetDashboard(d *Dashboard) error {
 		next = append(next, d)
 	}
 	o.dashboardsByCompany[d.CompanyID] = next
-	o.putResource(&Resource{ID: d.ResourceID(), Type: TypeDashboard, Name: d.Title, CompanyID: d.CompanyID})
+	o.putResource(d.resource())
 	return nil
 }
 
