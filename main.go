@@ -17,6 +17,7 @@ import (
 
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/conform"
 	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui"
@@ -38,7 +39,7 @@ func main() {
 // subcommandError makes a command line `serve` or `journal` does not understand a
 // cli.UsageError. (Until audit/cli.go and server/serve.go make theirs with cli.)
 func subcommandError(err error) error {
-	if !cli.IsUsage(err) && (errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage)) {
+	if !cli.IsUsage(err) && (errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage) || errors.Is(err, conform.ErrUsage)) {
 		return cli.UsageError{Err: err}
 	}
 	return err
@@ -53,6 +54,7 @@ Usage:
                                  (shadow ssh --help)
   shadow journal <command>       review, export, verify and sync the audit journal, offline
                                  (shadow journal help)
+  shadow conform --server URL    check a server against the contract (shadow conform --help)
   shadow version                 print the version
 
 Flags:
@@ -94,6 +96,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return serveCommand(args[1:], stdout, stderr)
 		case "ssh":
 			return sshCommand(args[1:], stdout, stderr)
+		case "conform":
+			ctx, stop := signal.NotifyContext(context.Background(), cli.StopSignals...)
+			defer stop()
+			return subcommandError(conform.RunCLI(ctx, args[1:], stdout, stderr))
 		}
 	}
 	return uiCommand(args, stdout, stderr)

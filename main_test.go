@@ -85,7 +85,7 @@ func TestCommandLineErrorsAreUsageErrors(t *testing.T) {
 	}
 	// The subcommands' own: asking for their help is no error, a flag or command they do
 	// not know is a usage error (exit status 2), as shadow's own are.
-	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"journal", "help"}, {"journal", "list", "--help"}, {"ssh", "--help"}} {
+	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"journal", "help"}, {"journal", "list", "--help"}, {"ssh", "--help"}, {"conform", "--help"}} {
 		var out bytes.Buffer
 		if err := run(args, &out, &out); err != nil {
 			t.Errorf("%v: %v, want none", args, err)
@@ -93,7 +93,7 @@ func TestCommandLineErrorsAreUsageErrors(t *testing.T) {
 	}
 	for _, args := range [][]string{{"serve", "--bogus"}, {"serve", "--addr"}, {"serve", "extra"}, {"journal"},
 		{"journal", "frobnicate"}, {"journal", "list", "--bogus"}, {"journal", "export", "--format"},
-		{"ssh", "--bogus"}, {"ssh", "extra"}, {"ssh", "--server", ""}} {
+		{"ssh", "--bogus"}, {"ssh", "extra"}, {"ssh", "--server", ""}, {"conform", "--bogus"}, {"conform"}} {
 		var out bytes.Buffer
 		if err := run(args, &out, &out); !cli.IsUsage(err) {
 			t.Errorf("%v: %v, want a usage error", args, err)
@@ -249,6 +249,8 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"journal"}, 2},
 		{[]string{"journal", "frobnicate"}, 2},
 		{[]string{"journal", "list", "--bogus"}, 2},
+		{[]string{"conform", "--bogus"}, 2},
+		{[]string{"conform", "--server", "http://127.0.0.1:1"}, 2}, // no admin identity
 	} {
 		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")

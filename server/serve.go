@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/shadowview/shadow/server/notify"
 )
 
 // ErrUsage marks a command line `shadow serve` does not understand (an unknown flag, a
@@ -45,6 +47,7 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	journalRate := fs.Int("journal-records-per-minute", DefaultJournalRecordsPerMinute,
 		fmt.Sprintf("new records one journal may take a minute, beyond a burst of %d (-1: no cap)", DefaultJournalRecordBurst))
 	verbose := fs.Bool("v", false, "log every request to stderr")
+	webhooks := fs.String("webhooks", "", "JSON file of company id -> {url, secret}: signed notifications of session start and end (mode 0600)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, "usage: shadow serve [flags]\n\nRun the reference API server with the demo organisation until interrupted.\n\nFlags:\n")
@@ -61,13 +64,20 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	if *verbose {
 		level = slog.LevelInfo
 	}
+	var hooks notify.Config
+	if *webhooks != "" {
+		var err error
+		if hooks, err = notify.LoadConfig(*webhooks); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	srv, err := New(Options{
-		DataDir:     *data,
-		Seed:        Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-		AllowRemote: *remote,
-		Version:     version,
-
+		DataDir:                 *data,
+		Seed:                    Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
+		Logger:                  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		AllowRemote:             *remote,
+		Version:                 version,
+		Webhooks:                hooks,
 		AllowedHosts:            hosts,
 		MaxOpenSessions:         *maxOpen,
 		JournalRecordsPerMinute: *journalRate,
