@@ -247,8 +247,7 @@ type Org struct {
 
 	data map[string]*Dataset
 
-	directory     *Directory
-	dirsByCompany map[string]*Directory
+	directory *Directory // company directories are views of it
 }
 
 // Companies lists every company in a stable order.
@@ -342,12 +341,13 @@ func (o *Org) InSubtree(ancestorID, teamID string) bool {
 // Directory returns the search index of every user (what staff see).
 func (o *Org) Directory() *Directory { return o.directory }
 
-// CompanyDirectory returns the search index of one company's users.
+// CompanyDirectory returns the search index of one company's users: a view of
+// Directory, so it costs no index of its own.
 func (o *Org) CompanyDirectory(companyID string) *Directory {
-	if d := o.dirsByCompany[companyID]; d != nil {
-		return d
+	if companyID == "" {
+		return emptyDirectory // staff belong to no company
 	}
-	return emptyDirectory
+	return o.directory.Within(companyID)
 }
 
 // SetUser replaces a user with an updated copy (copy-on-write) and refreshes the
@@ -373,7 +373,7 @@ func (o *Org) SetUser(u *User) error {
 		}
 	}
 	if u.Name != old.Name || u.Email != old.Email {
-		o.reindexDirectories(u.CompanyID)
+		o.reindexDirectories()
 	}
 	return nil
 }

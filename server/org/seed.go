@@ -85,7 +85,6 @@ func newOrg(epoch time.Time) *Org {
 		dashboards:          map[string]*Dashboard{},
 		dashboardsByCompany: map[string][]*Dashboard{},
 		data:                map[string]*Dataset{},
-		dirsByCompany:       map[string]*Directory{},
 	}
 }
 
@@ -247,16 +246,7 @@ func (o *Org) finish() error {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	o.indexRules()
-	o.directory = buildDirectory(o.users, o.CompanyName)
-	byCompany := map[string][]*User{}
-	for _, u := range o.users {
-		if u.CompanyID != "" {
-			byCompany[u.CompanyID] = append(byCompany[u.CompanyID], u)
-		}
-	}
-	for cid, members := range byCompany {
-		o.dirsByCompany[cid] = buildDirectory(members, o.CompanyName)
-	}
+	o.directory = buildDirectory(o.users, o.CompanyName) // once, in bulk: company directories are views of it
 	return nil
 }
 
