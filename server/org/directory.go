@@ -41,6 +41,7 @@ type index struct {
 	// grams[b] (b one byte, >= 0x20) and grams[a<<8|b] (a pair, a >= 0x20, so never
 	// below 0x2000) are the entries whose text holds it; nil when none does.
 	grams     []*roaring.Bitmap
+	card      []uint32                   // card[k] is grams[k]'s number of entries
 	companies map[string]*roaring.Bitmap // company id ("" for staff) -> its entries
 }
 
@@ -154,9 +155,11 @@ func (ix *index) indexGrams(block int) {
 		}
 	}
 	flush()
-	for _, b := range ix.grams {
+	ix.card = make([]uint32, len(ix.grams))
+	for k, b := range ix.grams {
 		if b != nil {
 			b.RunOptimize() // names sort together, so a first name's pairs are long runs
+			ix.card[k] = uint32(b.GetCardinality())
 		}
 	}
 }
@@ -285,39 +288,58 @@ func (d *Directory) Search(q, cursor string, limit int) (Page, error) {
 }
 
 // candidates intersects the view's scope with the bitmaps of the words' bytes (a
-// one-byte word) or byte pairs (longer words), the rarest maxIntersect of them.
-// exact reports that every candidate matches: each word is at most a pair and none
-// was left out, so holding its bitmaps is holding the word.
+// one-byte word) or byte pairs (longer words): the rarest first, at most maxIntersect,
+// and none that most entries hold — ANDing "ge" or ".demo"'s pairs, which every
+// generated user has, costs more than it narrows; the text check after does that.
+// exact reports that every candidate matches: each word is at most a pair and no
+// bitmap was left out, so holding its bitmaps is holding the word.
 func (d *Directory) candidates(terms []string) (cand *roaring.Bitmap, exact bool) {
-	var sets []*roaring.Bitmap
+	type set struct {
+		b *roaring.Bitmap
+		n uint64
+	}
+	var sets []set
+	add := func(k uint16) bool {
+		b := d.ix.grams[k]
+		if b != nil {
+			sets = append(sets, set{b, uint64(d.ix.card[k])})
+		}
+		return b != nil
+	}
 	exact = true
 	for _, t := range terms {
 		if len(t) == 1 {
-			sets = append(sets, d.ix.grams[t[0]])
+			if !add(uint16(t[0])) {
+				return roaring.New(), true // nobody holds this byte: no match
+			}
 			continue
 		}
 		exact = exact && len(t) == 2
 		for j := 0; j+1 < len(t); j++ {
-			sets = append(sets, d.ix.grams[uint16(t[j])<<8|uint16(t[j+1])])
+			if !add(uint16(t[j])<<8 | uint16(t[j+1])) {
+				return roaring.New(), true // nobody holds this pair: no match
+			}
 		}
-	}
-	for _, s := range sets {
-		if s == nil { // nobody holds this byte or pair: no match
-			return roaring.New(), true
-		}
-	}
-	slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
-	sets = slices.Compact(sets)
-	if len(sets) > maxIntersect {
-		sets, exact = sets[:maxIntersect], false
 	}
 	if d.scope != nil {
-		sets = append(sets, d.scope)
+		sets = append(sets, set{d.scope, d.scope.GetCardinality()})
 	}
-	if len(sets) == 1 {
-		return sets[0], exact // read only: iterating needs no copy
+	slices.SortFunc(sets, func(a, b set) int { return cmp.Compare(a.n, b.n) })
+	sets = slices.CompactFunc(sets, func(a, b set) bool { return a.b == b.b })
+	use := []*roaring.Bitmap{sets[0].b}
+	for _, s := range sets[1:] {
+		if len(use) == maxIntersect || s.n > uint64(len(d.ix.users))/2 {
+			if s.b != d.scope {
+				exact = false
+				continue
+			}
+		}
+		use = append(use, s.b)
 	}
-	return roaring.FastAnd(sets...), exact
+	if len(use) == 1 {
+		return use[0], exact // read only: iterating needs no copy
+	}
+	return roaring.FastAnd(use...), exact
 }
 
 func containsAll(text string, terms []string) bool {

@@ -51,6 +51,11 @@ func Build(seed Seed, epoch time.Time, passwordHash []byte) (*Org, error) {
 		return nil, fmt.Errorf("build org: generate resources %d: want 0..%d", seed.GenerateResources, MaxGeneratedResources)
 	}
 	b := &builder{o: newOrg(epoch.UTC().Truncate(24 * time.Hour)), hash: passwordHash}
+	if n := seed.GenerateUsers; n > 0 { // grown once, not rehashed twenty times on the way to a million
+		b.o.userByID = make(map[string]*User, n+100)
+		b.o.userByEmail = make(map[string]*User, n+100)
+		b.o.users = make([]*User, 0, n+100)
+	}
 	b.staff()
 	// The demo companies are always present once anything is generated: generated
 	// resources go to Acme, and the well-known identities must keep working.
