@@ -320,7 +320,12 @@ func (s *Subject) AllowsType(action, typ string) (allowed bool, deny *api.Permis
 // Matrix is the subject's effective permissions over every resource of their company,
 // resources × org.MatrixActions.
 func (s *Subject) Matrix() api.PermissionMatrix {
-	res := s.org.Resources(s.user.CompanyID)
+	return s.matrix(s.org.Resources(s.user.CompanyID))
+}
+
+// matrix is the subject's matrix over res, a run of their company's resources in
+// order (all of them, or a page).
+func (s *Subject) matrix(res []*org.Resource) api.PermissionMatrix {
 	m := api.PermissionMatrix{
 		Subject: s.user.Ref(),
 		Actions: org.MatrixActions,
@@ -331,8 +336,8 @@ func (s *Subject) Matrix() api.PermissionMatrix {
 		m.Sources = []api.PermissionSource{}
 	}
 	n := len(org.MatrixActions)
-	// One backing array for every row's cells: 5,000 rows would otherwise be 10,000
-	// small allocations.
+	// One backing array for every row's cells, and one string for every row's
+	// effects: 50,000 rows would otherwise be 100,000 small allocations.
 	effects := make([]byte, len(res)*n)
 	sources := make([]int, len(res)*n)
 	var team *org.Team
@@ -349,7 +354,10 @@ func (s *Subject) Matrix() api.PermissionMatrix {
 		for a := range org.MatrixActions { // the first len(MatrixActions) slots are these
 			e[a], src[a] = s.decide(r, team, a, typ, id)
 		}
-		m.Rows[i] = api.PermissionRow{Resource: APIResource(r), Effects: string(e), Sources: src}
+	}
+	all := string(effects)
+	for i, r := range res {
+		m.Rows[i] = api.PermissionRow{Resource: APIResource(r), Effects: all[i*n : (i+1)*n], Sources: sources[i*n : (i+1)*n : (i+1)*n]}
 	}
 	return m
 }
