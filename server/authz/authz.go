@@ -342,17 +342,30 @@ func (s *Subject) matrix(res []*org.Resource) api.PermissionMatrix {
 	sources := make([]int, len(res)*n)
 	var team *org.Team
 	var typ *slots
+	// A resource no rule names by id is decided by its type's rules and its team
+	// alone, so within a run of one type the first such row of each team serves the
+	// others: 50,000 generated assets of six teams are six rows' work.
+	var like map[*org.Team]int
 	for i, r := range res {
 		if i == 0 || r.TeamID != res[i-1].TeamID {
 			team = s.org.Team(r.TeamID)
 		}
 		if i == 0 || r.Type != res[i-1].Type {
 			typ = s.byType[r.Type]
+			like = map[*org.Team]int{}
 		}
 		id := s.byID[r.ID]
 		e, src := effects[i*n:(i+1)*n], sources[i*n:(i+1)*n:(i+1)*n]
+		if j, ok := like[team]; ok && id == nil && r.CompanyID == res[j].CompanyID {
+			copy(e, effects[j*n:(j+1)*n])
+			copy(src, sources[j*n:(j+1)*n])
+			continue
+		}
 		for a := range org.MatrixActions { // the first len(MatrixActions) slots are these
 			e[a], src[a] = s.decide(r, team, a, typ, id)
+		}
+		if id == nil {
+			like[team] = i
 		}
 	}
 	all := string(effects)

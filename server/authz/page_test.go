@@ -106,3 +106,26 @@ func TestMatrixPageCursorSurvivesChange(t *testing.T) {
 		t.Fatalf("after the change the next page is %v, want %v", got, want)
 	}
 }
+
+// TestMatrixRowsSharedByTeamAgreeWithDecide: at scale most rows are decided by their
+// type and team alone and copied from the first such row (matrix); every cell of a
+// matrix over 1,000 generated assets still says what Decide says of it.
+func TestMatrixRowsSharedByTeamAgreeWithDecide(t *testing.T) {
+	o, err := org.Build(org.Seed{Demo: true, GenerateResources: 1000}, epoch, []byte("h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"u-acme-nora", org.DemoTechnicianID, org.DemoCompanyAdminID} {
+		s := subject(t, o, id)
+		m := s.Matrix()
+		for _, row := range m.Rows {
+			r := o.Resource(row.Resource.ID)
+			for a, action := range m.Actions {
+				e, src := s.Decide(r, action)
+				if row.Effects[a] != e || (row.Sources[a] < 0) != (src == nil) || (src != nil && m.Sources[row.Sources[a]] != *src) {
+					t.Fatalf("%s %s %s: matrix %c/%d, Decide %c/%v", id, action, r.ID, row.Effects[a], row.Sources[a], e, src)
+				}
+			}
+		}
+	}
+}
