@@ -60,7 +60,7 @@ const (
 const maxIntersect = 8
 
 // gramBlock is how many entries the build gathers before adding them to the bitmaps:
-// one roaring container's range, so each flush appends whole runs in order.
+// one roaring container's range, so each block appends whole containers in order.
 const gramBlock = 1 << 16
 
 // buildDirectory indexes users, in one pass over them whatever the number of
@@ -112,49 +112,74 @@ func buildDirectory(users []*User, companyName func(string) string) *Directory {
 	return &Directory{ix: ix}
 }
 
-// indexGrams fills grams, adding entries to the bitmaps block entries at a time.
-// Bytes below 0x20 (the separators) are left out: a query never holds one.
+// indexGrams fills grams, block entries at a time: per block, one pass counts each
+// gram's entries and a second writes them into one flat buffer at the gram's offset,
+// so the build keeps one buffer for the block instead of a growing list per gram
+// (at a million users those lists were most of the build's garbage). Bytes below 0x20
+// (the separators) are left out: a query never holds one.
 func (ix *index) indexGrams(block int) {
-	pending := make([][]uint32, 1<<16) // per gram, entries of this block not yet added
-	seen := make([]int32, 1<<16)       // entry+1 that last noted each gram: dedupes per entry
-	var touched []uint16               // grams with pending entries
-	note := func(k uint16, i int) {
-		if seen[k] == int32(i+1) {
-			return
-		}
-		seen[k] = int32(i + 1)
-		if len(pending[k]) == 0 {
-			touched = append(touched, k)
-		}
-		pending[k] = append(pending[k], uint32(i))
-	}
-	flush := func() {
-		for _, k := range touched {
-			if ix.grams[k] == nil {
-				ix.grams[k] = roaring.New()
-			}
-			ix.grams[k].AddMany(pending[k])
-			pending[k] = pending[k][:0]
-		}
-		touched = touched[:0]
-	}
-	for i := range ix.users {
-		if i > 0 && i%block == 0 {
-			flush()
-		}
+	count := make([]uint32, 1<<16)
+	off := make([]uint32, 1<<16)
+	seen := make([]int32, 1<<16) // marks the entry that last noted each gram: dedupes per entry
+	var touched []uint16
+	var flat []uint32
+	grams := func(i int, note func(k uint16)) {
 		text := ix.hay[ix.starts[i]:ix.starts[i+1]]
 		for j := 0; j < len(text); j++ {
 			a := text[j]
 			if a < 0x20 {
 				continue
 			}
-			note(uint16(a), i)
+			note(uint16(a))
 			if j+1 < len(text) && text[j+1] >= 0x20 {
-				note(uint16(a)<<8|uint16(text[j+1]), i)
+				note(uint16(a)<<8 | uint16(text[j+1]))
 			}
 		}
 	}
-	flush()
+	for lo := 0; lo < len(ix.users); lo += block {
+		hi := min(lo+block, len(ix.users))
+		total := uint32(0)
+		for i := lo; i < hi; i++ {
+			grams(i, func(k uint16) {
+				if seen[k] == int32(i+1) {
+					return
+				}
+				seen[k] = int32(i + 1)
+				if count[k] == 0 {
+					touched = append(touched, k)
+				}
+				count[k]++
+				total++
+			})
+		}
+		if cap(flat) < int(total) {
+			flat = make([]uint32, total)
+		}
+		flat = flat[:total]
+		next := uint32(0)
+		for _, k := range touched {
+			off[k], next = next, next+count[k]
+			count[k] = 0 // refilled below as the fill level
+		}
+		for i := lo; i < hi; i++ {
+			grams(i, func(k uint16) {
+				if seen[k] == -int32(i+1) {
+					return
+				}
+				seen[k] = -int32(i + 1)
+				flat[off[k]+count[k]] = uint32(i)
+				count[k]++
+			})
+		}
+		for _, k := range touched {
+			if ix.grams[k] == nil {
+				ix.grams[k] = roaring.New()
+			}
+			ix.grams[k].AddMany(flat[off[k] : off[k]+count[k]])
+			count[k] = 0
+		}
+		touched = touched[:0]
+	}
 	ix.card = make([]uint32, len(ix.grams))
 	for k, b := range ix.grams {
 		if b != nil {
