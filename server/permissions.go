@@ -23,6 +23,9 @@ func (s *Server) permissions(w http.ResponseWriter, r *http.Request, id *identit
 	limit := api.DefaultMatrixPage
 	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
+		if errors.Is(err, strconv.ErrRange) && raw[0] != '-' {
+			n, err = api.MaxMatrixPage, nil // absurdly large: capped like any other large value
+		}
 		if err != nil || n < 1 {
 			return errorf(api.CodeBadRequest, "limit must be a positive integer of rows (got %q)", truncate(raw, 30)).field("limit")
 		}

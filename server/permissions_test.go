@@ -48,7 +48,12 @@ func TestPermissionPages(t *testing.T) {
 	if len(first.Rows) != min(len(whole.Rows), api.DefaultMatrixPage) || first.TotalRows != len(whole.Rows) {
 		t.Fatalf("an empty cursor is the first page of the default size: %d rows", len(first.Rows))
 	}
-	for _, bad := range []string{"limit=0", "limit=-3", "limit=ten", "cursor=bm9wZQ", "cursor=%21%21"} {
+	var capped api.PermissionMatrix
+	json.Unmarshal(e.do("GET", "/api/v1/permissions?limit=99999999999999999999", nora, nil).body, &capped)
+	if len(capped.Rows) != len(whole.Rows) || capped.NextCursor != "" {
+		t.Fatalf("an absurdly large limit should be capped, not refused: %d rows", len(capped.Rows))
+	}
+	for _, bad := range []string{"limit=0", "limit=-99999999999999999999", "limit=-3", "limit=ten", "cursor=bm9wZQ", "cursor=%21%21"} {
 		e.do("GET", "/api/v1/permissions?"+bad, nora, nil).wantErr(t, api.CodeBadRequest)
 	}
 }

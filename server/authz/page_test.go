@@ -42,10 +42,7 @@ func walkPages(t *testing.T, s *Subject, limit int) []api.PermissionRow {
 // TestMatrixPages: the pages of a matrix, walked with their cursors, are exactly its
 // rows in order, for page sizes that divide the row count and sizes that do not.
 func TestMatrixPages(t *testing.T) {
-	o, err := org.Build(org.Seed{Demo: true, GenerateResources: 1000}, epoch, []byte("h"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := withAssets(t, 1000)
 	for _, id := range []string{"u-acme-nora", org.DemoTechnicianID, org.DemoCompanyAdminID} {
 		s := subject(t, o, id)
 		whole := s.Matrix()
@@ -111,10 +108,7 @@ func TestMatrixPageCursorSurvivesChange(t *testing.T) {
 // type and team alone and copied from the first such row (matrix); every cell of a
 // matrix over 1,000 generated assets still says what Decide says of it.
 func TestMatrixRowsSharedByTeamAgreeWithDecide(t *testing.T) {
-	o, err := org.Build(org.Seed{Demo: true, GenerateResources: 1000}, epoch, []byte("h"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := withAssets(t, 1000)
 	for _, id := range []string{"u-acme-nora", org.DemoTechnicianID, org.DemoCompanyAdminID} {
 		s := subject(t, o, id)
 		m := s.Matrix()
@@ -128,4 +122,14 @@ func TestMatrixRowsSharedByTeamAgreeWithDecide(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withAssets is the demo org with n generated assets at Acme.
+func withAssets(t *testing.T, n int) *org.Org {
+	t.Helper()
+	o, err := org.Build(org.Seed{Demo: true, GenerateResources: n}, epoch, []byte("h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
