@@ -7,29 +7,24 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui"
+	"github.com/shadowview/shadow/ui/sshserve"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
-
-// Exit statuses (docs/OPERATIONS.md).
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-)
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
@@ -37,26 +32,14 @@ func main() {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "shadow:", err)
-	if errors.As(err, new(usageError)) {
-		os.Exit(exitUsage)
-	}
-	os.Exit(exitError)
+	os.Exit(cli.ExitCode(err))
 }
 
-// usageError is a command line shadow does not understand (exit status 2).
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-// usagef makes a usageError.
-func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
-
 // subcommandError makes a command line `serve` or `journal` does not understand a
-// usage error, as shadow's own are.
+// cli.UsageError. (Until audit/cli.go and server/serve.go make theirs with cli.)
 func subcommandError(err error) error {
-	if errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage) {
-		return usageError{err}
+	if !cli.IsUsage(err) && (errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage)) {
+		return cli.UsageError{Err: err}
 	}
 	return err
 }
@@ -66,6 +49,8 @@ const usage = `shadow: read-only user impersonation ("shadow viewing") in the te
 Usage:
   shadow [flags]                 run the program (the embedded demo when no server is given)
   shadow serve [flags]           run the reference API server (shadow serve --help)
+  shadow ssh [flags]             serve the program over SSH on a support box
+                                 (shadow ssh --help)
   shadow journal <command>       review, export, verify and sync the audit journal, offline
                                  (shadow journal help)
   shadow version                 print the version
@@ -107,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return journalCommand(args[1:], stdout, stderr)
 		case "serve":
 			return serveCommand(args[1:], stdout, stderr)
+		case "ssh":
+			return sshCommand(args[1:], stdout, stderr)
 		}
 	}
 	return uiCommand(args, stdout, stderr)
@@ -114,8 +101,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // uiCommand runs `shadow [flags]`: the terminal program.
 func uiCommand(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("shadow", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	cmd := cli.Command{Help: usage}
+	fs := cmd.Flags()
 	cfg := ui.Config{Version: version, Stderr: stderr}
 	fs.StringVar(&cfg.Server, "server", os.Getenv("SHADOW_SERVER"), "")
 	fs.StringVar(&cfg.CAFile, "ca-file", "", "")
@@ -124,15 +111,12 @@ func uiCommand(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.NoCache, "no-cache", false, "")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "")
 	showVersion := fs.Bool("version", false, "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
-			return nil
-		}
-		return usagef("%v (see shadow --help)", err)
+	positional, help, err := cmd.Parse(fs, args, stdout)
+	if help || err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unknown command %q (see shadow --help)", fs.Arg(0))
+	if len(positional) > 0 {
+		return cmd.Usagef("unknown command %q", positional[0])
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "shadow", version)
@@ -142,7 +126,7 @@ func uiCommand(args []string, stdout, stderr io.Writer) error {
 	cfg.Demo = ui.DemoServer{Start: startDemoServer,
 		Credentials: ui.Credentials{Email: server.DemoSupportEmail, Password: server.DemoSupportPassword}}
 	// ctrl+c is a key to the program; a SIGINT from elsewhere stops it like SIGTERM.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := signal.NotifyContext(context.Background(), cli.StopSignals...)
 	defer stop()
 	return ui.Run(ctx, cfg)
 }
@@ -175,8 +159,8 @@ func journalCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	err = audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv,
-		NewRemote: newStaffRemote(stderr)})
+	err = audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Getenv: os.Getenv,
+		NewRemote: newStaffRemote(stderr), DemoStateDir: ui.DemoStateDir})
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, journalDemoUsage)
 	}
@@ -237,4 +221,51 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return subcommandError(server.RunServe(ctx, args, stdout, stderr, version))
+}
+
+const sshUsage = `usage: shadow ssh [flags]
+
+Serve shadow over SSH on a support box: each key in the authorized keys file may
+connect (ssh -p PORT host) and gets its own program, its own sign-in to the API server
+(password or token typed in the session, never stored) and its own journal under
+<state dir>/ssh/<key fingerprint>/, synced like any other. A PTY is required; commands,
+SFTP, port and agent forwarding are refused. See docs/OPERATIONS.md, "Support box".
+`
+
+// sshCommand runs `shadow ssh …`: the program served over SSH until SIGINT, SIGTERM or
+// SIGHUP, which end every connection's session (journaled) before it exits.
+func sshCommand(args []string, stdout, stderr io.Writer) error {
+	cmd := cli.Command{Name: "ssh", Help: sshUsage}
+	fs := cmd.Flags()
+	cfg := sshserve.Config{Version: version, Log: stderr}
+	fs.StringVar(&cfg.Addr, "addr", sshserve.DefaultAddr, "address to listen on")
+	fs.StringVar(&cfg.Server, "server", os.Getenv("SHADOW_SERVER"), "the API server (default $SHADOW_SERVER)")
+	fs.StringVar(&cfg.AuthorizedKeys, "authorized-keys", "", "public keys that may connect, OpenSSH's format (default <state dir>/ssh/authorized_keys)")
+	fs.StringVar(&cfg.StateDir, "state-dir", "", "state directory root (default $XDG_STATE_HOME/shadow): host key and journals under DIR/ssh")
+	fs.StringVar(&cfg.CAFile, "ca-file", "", "trust the PEM certificates in `FILE` too (a private CA)")
+	fs.BoolVar(&cfg.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned on every connection)")
+	fs.IntVar(&cfg.MaxPerKey, "max-per-key", sshserve.DefaultMaxPerKey, "connections one key may have at once")
+	fs.IntVar(&cfg.MaxTotal, "max-connections", sshserve.DefaultMaxTotal, "connections at once in all")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", sshserve.DefaultIdleTimeout, "end a connection (and its session) after this long without a key")
+	positional, help, err := cmd.Parse(fs, args, stdout)
+	if help || err != nil {
+		return err
+	}
+	if err := cmd.NoArgs(positional); err != nil {
+		return err
+	}
+	if cfg.Server == "" {
+		return cmd.Usagef("give the API server with --server URL (or SHADOW_SERVER)")
+	}
+	if cfg.StateDir == "" {
+		if cfg.StateDir, err = audit.DefaultStateDir(); err != nil {
+			return err
+		}
+	}
+	if cfg.AuthorizedKeys == "" {
+		cfg.AuthorizedKeys = filepath.Join(sshserve.Dir(cfg.StateDir), "authorized_keys")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), cli.StopSignals...)
+	defer stop()
+	return sshserve.Run(ctx, cfg, stdout)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/cache"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/server"
 )
 
@@ -78,22 +79,23 @@ func TestCommandLineErrorsAreUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"--bogus"}, {"--server"}, {"frobnicate"}} {
 		var out bytes.Buffer
 		err := run(args, &out, &out)
-		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "shadow --help") || strings.Contains(err.Error(), "usage") {
+		if !cli.IsUsage(err) || !strings.Contains(err.Error(), "shadow --help") || strings.Contains(err.Error(), "usage") {
 			t.Errorf("%v: %v, want a usage error pointing at --help", args, err)
 		}
 	}
 	// The subcommands' own: asking for their help is no error, a flag or command they do
 	// not know is a usage error (exit status 2), as shadow's own are.
-	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"journal", "help"}, {"journal", "list", "--help"}} {
+	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"journal", "help"}, {"journal", "list", "--help"}, {"ssh", "--help"}} {
 		var out bytes.Buffer
 		if err := run(args, &out, &out); err != nil {
 			t.Errorf("%v: %v, want none", args, err)
 		}
 	}
 	for _, args := range [][]string{{"serve", "--bogus"}, {"serve", "--addr"}, {"serve", "extra"}, {"journal"},
-		{"journal", "frobnicate"}, {"journal", "list", "--bogus"}, {"journal", "export", "--format"}} {
+		{"journal", "frobnicate"}, {"journal", "list", "--bogus"}, {"journal", "export", "--format"},
+		{"ssh", "--bogus"}, {"ssh", "extra"}, {"ssh", "--server", ""}} {
 		var out bytes.Buffer
-		if err := run(args, &out, &out); !errors.As(err, new(usageError)) {
+		if err := run(args, &out, &out); !cli.IsUsage(err) {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
 	}

@@ -48,6 +48,14 @@ const (
 	// 500 / 503
 	CodeInternal    Code = "internal"
 	CodeUnavailable Code = "unavailable"
+
+	// Journal ingest refuses a record it can prove forged (403): a genuine client never
+	// sends one, so a journal that meets one is not this identity's to sync.
+	CodeJournalActorMismatch   Code = "journal_actor_mismatch"   // a record's actor is another identity than the uploader
+	CodeJournalSessionMismatch Code = "journal_session_mismatch" // a record names a session another identity started
+	CodeJournalUserMismatch    Code = "journal_user_mismatch"    // a record's user is not its session's impersonated user
+	// 421
+	CodeHostNotAllowed Code = "host_not_allowed" // the Host header names no host the server answers to
 )
 
 var codeStatus = map[Code]int{
@@ -76,6 +84,10 @@ var codeStatus = map[Code]int{
 	CodeRateLimited:            http.StatusTooManyRequests,
 	CodeInternal:               http.StatusInternalServerError,
 	CodeUnavailable:            http.StatusServiceUnavailable,
+	CodeJournalActorMismatch:   http.StatusForbidden,
+	CodeJournalSessionMismatch: http.StatusForbidden,
+	CodeJournalUserMismatch:    http.StatusForbidden,
+	CodeHostNotAllowed:         http.StatusMisdirectedRequest,
 }
 
 // Codes lists every code of the contract, for tests that must cover them all.
@@ -156,4 +168,18 @@ const (
 	MaxSessionTTL = 30 * time.Minute
 	// MaxReasonLength bounds the reason a session is started with.
 	MaxReasonLength = 500
+	// MaxRecordBody is the largest journal record body a server accepts (the shadow
+	// client writes at most 1,400 bytes).
+	MaxRecordBody = 16 << 10
 )
+
+// JournalRefusal reports whether the code is one of the refusals of a journal record the
+// server can prove forged. Like forbidden on a journal, it means the journal is not this
+// identity's to sync: a client leaves it for its owner rather than retrying.
+func (c Code) JournalRefusal() bool {
+	switch c {
+	case CodeJournalActorMismatch, CodeJournalSessionMismatch, CodeJournalUserMismatch:
+		return true
+	}
+	return false
+}

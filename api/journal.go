@@ -40,6 +40,8 @@ type RecordBody struct {
 	User      *UserRef  `json:"user,omitempty"` // the impersonated user
 	Reason    string    `json:"reason,omitempty"`
 	Details   string    `json:"details,omitempty"` // e.g. "dashboard d-fleet: Fleet overview"
+	// Recovered is set in journal.recovered records: what became of a damaged journal.
+	Recovered *Recovered `json:"recovered,omitempty"`
 }
 
 // HashSize is the size of a record hash; hashes are lower-case hex on the wire.
@@ -179,3 +181,54 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Recovered is what a journal.recovered record says of a damaged journal that was set
+// aside: where it is, what of it the server already held, what was found damaged, and
+// which of its records follow this record, carried byte for byte (see CarriedRange).
+type Recovered struct {
+	JournalID string `json:"journal_id"` // the damaged journal
+	File      string `json:"file"`       // the name it was set aside under, in the same directory
+	// LastHead is its head as its meta says, when that could be read.
+	LastHead *JournalHead `json:"last_head,omitempty"`
+	// Acked is what its last receipt covers: the server held those records already.
+	Acked *JournalHead `json:"acked,omitempty"`
+	// Damaged lists the seqs found damaged or missing, as ranges ("7-9,12"); they are
+	// on the server only if Acked covers them.
+	Damaged string `json:"damaged,omitempty"`
+	// Carried, when set, says that the records right after this one in this journal are
+	// the damaged journal's records FirstSeq to LastSeq, their bodies byte for byte.
+	Carried *CarriedRange `json:"carried,omitempty"`
+}
+
+// CarriedRange is a run of a damaged journal's records carried into another journal.
+// Their original hashes can be recomputed from the bodies, which are unchanged: the
+// first is RecordHash(journal id, FirstSeq, PrevHash, body), each next one chains to the
+// one before, and the last must come out as LastHash.
+type CarriedRange struct {
+	FirstSeq uint64 `json:"first_seq"`
+	LastSeq  uint64 `json:"last_seq"`
+	PrevHash string `json:"prev_hash"` // the damaged journal's prev_hash of FirstSeq
+	LastHash string `json:"last_hash"` // the damaged journal's hash of LastSeq
+}
+
+// JournalRecordsPage is the reply to GET /audit/journals/{journal_id}/records?after=&limit=:
+// the server's head for the journal and the seq and hash of each record it holds after
+// after, ascending, at most limit of them. A client compares them with its own journal
+// (online reconciliation). A journal the server holds nothing of has head seq 0.
+type JournalRecordsPage struct {
+	JournalID string         `json:"journal_id"`
+	Head      JournalHead    `json:"head"`
+	Records   []RecordDigest `json:"records"`
+	// NextAfter is the after of the next page; 0 when this page reaches the head.
+	NextAfter uint64 `json:"next_after,omitempty"`
+}
+
+// RecordDigest is one record of a JournalRecordsPage.
+type RecordDigest struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// MaxJournalRecordsPage bounds ?limit= of GET /audit/journals/{journal_id}/records (and
+// is its default): larger values are capped.
+const MaxJournalRecordsPage = 1000

@@ -87,6 +87,8 @@ const (
 	RoutePutJournal      = "audit.journal.put"
 	RouteAuditEvents     = "audit.events"
 	RouteAuditKey        = "audit.key"
+	RouteAuditSession    = "audit.session"
+	RouteJournalRecords  = "audit.journal.records"
 )
 
 // Routes is the whole route table. The server registers exactly these; anything else
@@ -113,6 +115,8 @@ var Routes = []Route{
 	{RoutePutJournal, http.MethodPut, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
 	{RouteAuditEvents, http.MethodGet, Prefix + "/audit/events", AuthStaff},
 	{RouteAuditKey, http.MethodGet, Prefix + "/audit/key", AuthNone},
+	{RouteAuditSession, http.MethodGet, Prefix + "/audit/sessions/{id}", AuthStaff},
+	{RouteJournalRecords, http.MethodGet, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
 }
 
 // RouteByName returns the route with that name; ok is false if there is none.

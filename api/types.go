@@ -19,6 +19,8 @@ type UserRef struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Email string `json:"email,omitempty"`
+	// Company is the identity's company display name, where the sender knows it.
+	Company string `json:"company,omitempty"`
 }
 
 // User is an identity as the directory and /me describe it.
@@ -42,7 +44,9 @@ type User struct {
 }
 
 // Ref returns the UserRef for u.
-func (u User) Ref() UserRef { return UserRef{ID: u.ID, Name: u.Name, Email: u.Email} }
+func (u User) Ref() UserRef {
+	return UserRef{ID: u.ID, Name: u.Name, Email: u.Email, Company: u.Company}
+}
 
 // LoginRequest is the body of POST /auth/login.
 type LoginRequest struct {
@@ -410,9 +414,102 @@ type AuditEvent struct {
 	JournalID string `json:"journal_id,omitempty"`
 	Seq       uint64 `json:"seq,omitempty"`
 	Action    string `json:"action,omitempty"`
-	// SyncedBy is the authenticated identity that uploaded a journal record (Actor
-	// and User come from the record's body, which the client wrote).
+	// SyncedBy is the authenticated identity that uploaded a journal record. Actor is
+	// always that identity too: the server never lists a record under another name.
 	SyncedBy *UserRef `json:"synced_by,omitempty"`
+
+	// For EventJournalRecord: how far the server could check the record against its
+	// own session record (RecordVerified, RecordNoSession or RecordUnverified), and in
+	// words why a record is unverified.
+	Verification     string `json:"verification,omitempty"`
+	VerificationNote string `json:"verification_note,omitempty"`
+	// ClaimedActor is the actor a journal record's body names when that is not the
+	// uploader (an id the server does not know, or none): the client's word, kept
+	// beside the server's.
+	ClaimedActor *UserRef `json:"claimed_actor,omitempty"`
+	// Count is, for a summary event, how many like events it stands for: throttled
+	// sign-in attempts or refused journal writes of one key within one window, of
+	// which only the first was recorded on its own.
+	Count int `json:"count,omitempty"`
+}
+
+// Event kinds added with the ingest checks.
+const (
+	// EventJournalRefused: a journal PUT refused because the journal belongs to another
+	// identity, or because a record in it was provably forged (code says which).
+	EventJournalRefused = "journal.refused"
+)
+
+// Verification of a synced journal record (AuditEvent.Verification).
+const (
+	// RecordVerified: the record names a session the server holds, started by the
+	// uploader, for the user the record names, at a time inside the session's life. It
+	// is shown to whoever may see that session.
+	RecordVerified = "verified"
+	// RecordNoSession: the record names no session (a refused start, a journal notice);
+	// the server vouches only for who uploaded it. Shown to the uploader's organisation
+	// only.
+	RecordNoSession = "no_session"
+	// RecordUnverified: the server could not check the record (a session it does not
+	// hold, a time outside the session's life, an actor it does not know): stored as
+	// received, flagged, and shown to the uploader's organisation only.
+	RecordUnverified = "unverified"
+)
+
+// SessionAudit is the reply to GET /audit/sessions/{id}: one impersonation session
+// with the server's side (every request its token made) and the journals' side (every
+// synced record naming it) set against each other.
+type SessionAudit struct {
+	Session Session `json:"session"`
+	// Requests are the request events of the session's token, in time order.
+	Requests []AuditEvent `json:"requests"`
+	// Records are the journal records naming the session, uploaded by its impersonator,
+	// in journal and seq order, each with what the server served for it.
+	Records []ReconciledRecord `json:"records"`
+	// Unjournaled are the requests answered with data (status below 400) that no
+	// journal record accounts for: reads a client made without journaling them.
+	Unjournaled []AuditEvent `json:"unjournaled"`
+	// Refused are requests the server refused (status 400 or more) that no journal
+	// record accounts for: attempts that disclosed nothing.
+	Refused []AuditEvent          `json:"refused"`
+	Summary ReconciliationSummary `json:"summary"`
+}
+
+// Match values of a ReconciledRecord.
+const (
+	MatchServed       = "served"       // a read the server served: RequestID is that request
+	MatchCached       = "cached"       // a read shown again from the client's cache: the server served it earlier in the session
+	MatchUnserved     = "unserved"     // a read the server never served in this session
+	MatchFailed       = "failed"       // the client says a read failed; RequestID is the refused request, when there was one
+	MatchLifecycle    = "lifecycle"    // the session's start, end or expiry: not a read
+	MatchUnrecognised = "unrecognised" // a read whose details name nothing the server serves (see docs/API.md)
+)
+
+// ReconciledRecord is one journal record of a SessionAudit.
+type ReconciledRecord struct {
+	AuditEvent
+	Match     string `json:"match"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// ReconciliationSummary counts a SessionAudit. Consistent holds when every read the
+// server served is journaled, every read journaled was served, and nothing was left
+// out (for size, or withheld from the caller).
+type ReconciliationSummary struct {
+	Requests     int `json:"requests"`
+	Served       int `json:"served"`
+	Records      int `json:"records"`
+	Matched      int `json:"matched"`
+	Cached       int `json:"cached"`
+	Unjournaled  int `json:"unjournaled"`
+	Unserved     int `json:"unserved"`
+	Unrecognised int `json:"unrecognised"`
+	Unverified   int `json:"unverified"` // records flagged RecordUnverified
+	// Withheld counts records naming the session that the caller's organisation may not
+	// read (unverified records stay with their uploader's): left out of the matching.
+	Withheld   int  `json:"withheld"`
+	Complete   bool `json:"complete"` // false when the session had more events than one reply carries
+	Consistent bool `json:"consistent"`
 }
 
 // AuditEventsPage is the reply to GET /audit/events?session=&user=&actor=&kind=&since=&until=&cursor=&limit=

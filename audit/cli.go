@@ -2,12 +2,14 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,10 +22,16 @@ import (
 // CommandEnv is what `shadow journal …` needs from main.
 type CommandEnv struct {
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
+	// Stdin is where `journal sync` and `verify --server` ask for an email and password
+	// when SHADOW_TOKEN is unset; only a terminal is asked. Nil: never ask.
+	Stdin  *os.File
+	Getenv func(string) string
 	// NewRemote builds the server client `journal sync` pushes through. Nil when no
 	// client is wired in.
 	NewRemote func(RemoteOptions) (Remote, error)
+	// DemoStateDir is where the demo keeps its state under a state dir, so that `journal
+	// list` can say where the demo's journals are. Nil: not said.
+	DemoStateDir func(stateDir string) string
 }
 
 // RemoteOptions is the server `journal sync` pushes to, as its command line and
@@ -41,13 +49,18 @@ const CommandUsage = `usage: shadow journal <command> [flags]
 Commands (offline unless said):
   list                          sessions in every journal: when, admin, user, reason, records, sync state
   show SESSION                  one session's records (a journal id shows the whole journal)
-  export [--format jsonl|csv] [--session S] [--out FILE]
-                                JSONL carries hashes and receipts, so it verifies offline
+  export [--format jsonl|csv|ocsf] [--session S] [--out FILE]
+                                JSONL carries hashes and receipts, so it verifies offline;
+                                OCSF is one event per line for a SIEM
   verify [--key BASE64] [FILE]  check chain, contiguity, receipts and bbolt consistency of
                                 every journal, or of FILE (a journal .db or a JSONL export)
+  verify --server[=URL] [--key BASE64] [--ca-file FILE] [--insecure] [--timeout D]
+                                also compare every journal with the server's copy (network)
   sync [--server URL] [--ca-file FILE] [--insecure] [--timeout D]
-                                push unsynced records (network); token from SHADOW_TOKEN
+                                push unsynced records (network)
 
+sync and verify --server use SHADOW_SERVER and SHADOW_TOKEN; without a token they ask
+for an email and password on the terminal.
 Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
 `
 
@@ -85,20 +98,26 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	var (
 		format, session, out, key *string
 		remote                    RemoteOptions
+		online                    serverFlag
 		timeout                   *time.Duration
 	)
+	network := func() {
+		fs.StringVar(&remote.CAFile, "ca-file", "", "trust the PEM certificates in `FILE` too (a private CA)")
+		fs.BoolVar(&remote.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned about)")
+		timeout = fs.Duration("timeout", time.Minute, "give up after this long")
+	}
 	switch cmd {
 	case "export":
-		format = fs.String("format", FormatJSONL, "jsonl or csv")
+		format = fs.String("format", FormatJSONL, "jsonl, csv or ocsf")
 		session = fs.String("session", "", "only this session")
 		out = fs.String("out", "", "write to FILE instead of standard output")
 	case "verify":
 		key = fs.String("key", "", "the server's audit public key (base64), to check receipts against")
+		fs.Var(&online, "server", "also compare with the server's copy: --server alone uses $SHADOW_SERVER, --server=URL that server")
+		network()
 	case "sync":
 		fs.StringVar(&remote.ServerURL, "server", "", "server URL (default $SHADOW_SERVER)")
-		fs.StringVar(&remote.CAFile, "ca-file", "", "trust the PEM certificates in `FILE` too (a private CA)")
-		fs.BoolVar(&remote.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned about)")
-		timeout = fs.Duration("timeout", time.Minute, "give up after this long")
+		network()
 	case "list", "show":
 	default:
 		return usagef("journal: unknown command %q", cmd)
@@ -122,18 +141,48 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	w := env.Stdout
 	switch cmd {
 	case "list":
-		return cmdList(w, dir, positional)
+		return cmdList(w, env, dir, positional)
 	case "show":
 		if len(positional) != 1 {
 			return usagef("journal show: give one session id (`shadow journal list` lists them)")
 		}
 		return cmdShow(w, dir, positional[0])
 	case "export":
-		return cmdExport(w, dir, *format, *session, *out, positional)
+		return cmdExport(w, env.Stderr, dir, *format, *session, *out, positional)
 	case "verify":
+		if online.set {
+			remote.ServerURL = online.url
+			// `--server URL` (a space, not '='): the URL arrives as an argument.
+			if remote.ServerURL == "" && len(positional) > 0 && strings.Contains(positional[len(positional)-1], "://") {
+				remote.ServerURL, positional = positional[len(positional)-1], positional[:len(positional)-1]
+			}
+			return cmdVerifyOnline(ctx, w, env, dir, *key, remote, *timeout, positional)
+		}
 		return cmdVerify(w, dir, *key, positional)
 	}
 	return cmdSync(ctx, w, env, dir, remote, *timeout, positional)
+}
+
+// serverFlag is verify's --server: alone it means "the server of $SHADOW_SERVER",
+// --server=URL names one.
+type serverFlag struct {
+	set bool
+	url string
+}
+
+func (f *serverFlag) String() string   { return f.url }
+func (f *serverFlag) IsBoolFlag() bool { return true }
+func (f *serverFlag) Set(v string) error {
+	f.set = true
+	switch v {
+	case "true":
+		f.url = ""
+	case "false":
+		f.set = false
+	default:
+		f.url = v
+	}
+	return nil
 }
 
 // parseInterspersed parses flags wherever they are among the arguments.
@@ -162,7 +211,7 @@ func noArgs(cmd string, positional []string) error {
 	return nil
 }
 
-func cmdList(w io.Writer, dir string, positional []string) error {
+func cmdList(w io.Writer, env CommandEnv, dir string, positional []string) error {
 	if err := noArgs("list", positional); err != nil {
 		return err
 	}
@@ -173,6 +222,13 @@ func cmdList(w io.Writer, dir string, positional []string) error {
 	sessions := a.Sessions()
 	if len(sessions) == 0 {
 		fmt.Fprintf(w, "no journal records under %s\n", JournalsDir(dir))
+		if env.DemoStateDir != nil {
+			demo := env.DemoStateDir(dir)
+			if d, err := LoadArchive(demo); err == nil && len(d.Sessions()) > 0 {
+				fmt.Fprintf(w, "the demo's journals are under %s: `shadow journal list --demo` lists them (%s)\n",
+					JournalsDir(demo), words.Count(len(d.Sessions()), "session", "sessions"))
+			}
+		}
 		return printArchiveNotes(w, a)
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -198,12 +254,31 @@ func cmdList(w io.Writer, dir string, positional []string) error {
 	return printArchiveNotes(w, a)
 }
 
+// printArchiveNotes ends list and show: the set-aside and unreadable journals, then the
+// counts, last.
 func printArchiveNotes(w io.Writer, a *Archive) error {
 	for _, p := range a.SetAside {
-		fmt.Fprintf(w, "note: damaged journal set aside (kept, not read): %s\n", p)
+		fmt.Fprintf(w, "note: damaged journal set aside (kept; `shadow journal verify` reports it): %s\n", p)
 	}
 	for _, err := range a.Unreadable {
-		fmt.Fprintf(w, "error: %v\n", err)
+		fmt.Fprintf(w, "error: %s\n", safetext.Clean(err.Error()))
+	}
+	records, pending := 0, 0
+	for _, jd := range a.Journals {
+		for _, e := range jd.Entries {
+			records++
+			if !e.Synced {
+				pending++
+			}
+		}
+	}
+	if records > 0 || len(a.Unreadable) > 0 {
+		fmt.Fprintf(w, "%s, %s, %s: %s", words.Count(len(a.Journals), "journal", "journals"),
+			words.Count(len(a.Sessions()), "session", "sessions"), words.Count(records, "record", "records"), syncCounts(records, pending))
+		if len(a.Unreadable) > 0 {
+			fmt.Fprintf(w, "; %s unreadable", words.Count(len(a.Unreadable), "journal", "journals"))
+		}
+		fmt.Fprintln(w)
 	}
 	if len(a.Unreadable) > 0 {
 		return fmt.Errorf("%s could not be read; run `shadow journal verify`", words.Count(len(a.Unreadable), "journal", "journals"))
@@ -240,15 +315,25 @@ func cmdShow(w io.Writer, dir, id string) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal show: %w", err)
 	}
+	fmt.Fprintf(w, "%s: %s\n", words.Count(len(entries), "record", "records"), syncCounts(len(entries), len(entries)-synced))
 	return nil
 }
 
-func cmdExport(w io.Writer, dir, format, session, out string, positional []string) (err error) {
+// syncCounts says how many of records are synced, and how many pending when any are: a
+// line that says "pending" always means something is.
+func syncCounts(records, pending int) string {
+	if pending == 0 {
+		return fmt.Sprintf("%d synced", records)
+	}
+	return fmt.Sprintf("%d synced, %d pending", records-pending, pending)
+}
+
+func cmdExport(w, stderr io.Writer, dir, format, session, out string, positional []string) (err error) {
 	if err := noArgs("export", positional); err != nil {
 		return err
 	}
-	if format != FormatJSONL && format != FormatCSV {
-		return usagef("journal export: --format %q: want %s or %s", format, FormatJSONL, FormatCSV)
+	if format != FormatJSONL && format != FormatCSV && format != FormatOCSF {
+		return usagef("journal export: --format %q: want %s, %s or %s", format, FormatJSONL, FormatCSV, FormatOCSF)
 	}
 	a, err := LoadArchive(dir)
 	if err != nil {
@@ -266,9 +351,13 @@ func cmdExport(w io.Writer, dir, format, session, out string, positional []strin
 		}()
 		w = f
 	}
-	if err := a.Export(w, format, session); err != nil {
+	n, pending, err := a.Export(w, format, session)
+	if err != nil {
 		return err
 	}
+	// The summary goes to standard error: standard output is the export.
+	fmt.Fprintf(stderr, "exported %s (%d synced, %d pending) of %s as %s\n", words.Count(n, "record", "records"),
+		n-pending, pending, words.Count(len(a.Journals), "journal", "journals"), format)
 	if len(a.Unreadable) > 0 {
 		return fmt.Errorf("journal export: %s unreadable, left out of the export: %w",
 			words.Count(len(a.Unreadable), "journal", "journals"), errors.Join(a.Unreadable...))
@@ -276,40 +365,69 @@ func cmdExport(w io.Writer, dir, format, session, out string, positional []strin
 	return nil
 }
 
-// ErrVerifyFailed is returned by `journal verify` when anything was found wrong.
+// ErrVerifyFailed is returned by `journal verify` when anything was found wrong, or
+// could not be proven.
 var ErrVerifyFailed = errors.New("verification failed")
 
-func cmdVerify(w io.Writer, dir, key string, positional []string) error {
+func verifyOptions(key string) (VerifyOptions, error) {
 	var opts VerifyOptions
 	if key != "" {
 		pub, err := base64.StdEncoding.DecodeString(key)
 		if err != nil {
-			return fmt.Errorf("journal verify: --key: %w", err)
+			return opts, fmt.Errorf("journal verify: --key: %w", err)
+		}
+		if len(pub) != ed25519.PublicKeySize {
+			return opts, fmt.Errorf("journal verify: --key: %d bytes, an Ed25519 public key has %d", len(pub), ed25519.PublicKeySize)
 		}
 		opts.ServerKey = &api.AuditKey{Algorithm: "ed25519", PublicKey: pub}
 	}
-	var reports []Report
-	var err error
+	return opts, nil
+}
+
+func verifyReports(dir string, opts VerifyOptions, positional []string) ([]Report, error) {
 	switch len(positional) {
 	case 0:
-		reports, err = VerifyAll(dir, opts)
+		return VerifyAll(dir, opts)
 	case 1:
-		reports, err = VerifyFile(positional[0], opts)
-	default:
-		return usagef("journal verify: give at most one FILE")
+		return VerifyFile(positional[0], opts)
 	}
+	return nil, usagef("journal verify: give at most one FILE")
+}
+
+func cmdVerify(w io.Writer, dir, key string, positional []string) error {
+	opts, err := verifyOptions(key)
 	if err != nil {
 		return err
 	}
-	return printReports(w, reports)
+	reports, err := verifyReports(dir, opts, positional)
+	if err != nil {
+		return err
+	}
+	return printReports(w, reports, nil)
 }
 
-func printReports(w io.Writer, reports []Report) error {
+// offlineLimits is what verify says, every time, about what it cannot prove.
+const offlineLimits = `Offline, verify proves that each record matches its hash and chains to the one before, and that
+the records up to each receipt are exactly the ones the server signed for (with --key, the key you
+trust). It cannot prove that records after the last receipt were not rewritten or cut off, that a
+deleted receipt, record or journal ever existed, or that a file is not an older copy of itself:
+` + "`shadow journal verify --server`" + ` compares every journal with the server's copy.
+`
+
+// printReports prints each report, what offline verification cannot prove, and last the
+// counts. online holds the comparison with the server per journal id, when there was one.
+func printReports(w io.Writer, reports []Report, online *onlineResult) error {
 	if len(reports) == 0 {
 		fmt.Fprintln(w, "no journals to verify")
+		if online != nil && len(online.problems) > 0 {
+			for _, p := range online.problems {
+				fmt.Fprintf(w, "error: %s\n", safetext.Clean(p))
+			}
+			return fmt.Errorf("%w: %s", ErrVerifyFailed, online.problems[0])
+		}
 		return nil
 	}
-	failed, records := 0, uint64(0)
+	failed, partly, records, unproven := 0, 0, uint64(0), uint64(0)
 	var firstBad *Report
 	for i, r := range reports {
 		records += r.Records
@@ -317,7 +435,10 @@ func printReports(w io.Writer, reports []Report) error {
 		if r.Live {
 			what += " (in use; verified from a snapshot)"
 		}
-		receipt := "no receipt yet"
+		if r.SetAside {
+			what = "set-aside file " + filepath.Base(r.Source) + " (journal " + r.JournalID + ")"
+		}
+		receipt := "no receipt"
 		if r.Acked > 0 {
 			receipt = fmt.Sprintf("receipt to seq %d, key %s %s", r.Acked, r.KeyID, r.KeyPrint)
 		}
@@ -325,74 +446,72 @@ func printReports(w io.Writer, reports []Report) error {
 		if r.Partial {
 			kind = "partial export: each record's hash"
 		}
-		if r.OK() {
-			fmt.Fprintf(w, "ok    %s: %s, head %d, %s ok, %s\n", what, words.Count(r.Records, "record", "records"), r.Head.Seq, kind, receipt)
-			continue
+		open := r.Unreceipted()
+		unproven += open
+		switch {
+		case !r.OK():
+			failed++
+			if r.FirstBad != 0 && (firstBad == nil || firstBad.FirstBad == 0) {
+				firstBad = &reports[i]
+			}
+			fmt.Fprintf(w, "FAIL    %s (%s): %s", what, r.Source, words.Count(r.Records, "record", "records"))
+			if r.FirstBad != 0 {
+				fmt.Fprintf(w, ", first bad seq %d", r.FirstBad)
+			}
+			fmt.Fprintln(w)
+		case open > 0:
+			partly++
+			fmt.Fprintf(w, "PARTLY  %s: %s, head %d, %s ok, %s; %s\n", what, words.Count(r.Records, "record", "records"),
+				r.Head.Seq, kind, receipt, unreceiptedWords(r))
+		default:
+			fmt.Fprintf(w, "ok      %s: %s, head %d, %s ok, %s\n", what, words.Count(r.Records, "record", "records"), r.Head.Seq, kind, receipt)
 		}
-		failed++
-		if r.FirstBad != 0 && (firstBad == nil || firstBad.FirstBad == 0) {
-			firstBad = &reports[i]
-		}
-		fmt.Fprintf(w, "FAIL  %s (%s): %s", what, r.Source, words.Count(r.Records, "record", "records"))
-		if r.FirstBad != 0 {
-			fmt.Fprintf(w, ", first bad seq %d", r.FirstBad)
-		}
-		fmt.Fprintln(w)
 		for _, p := range r.Problems {
-			fmt.Fprintf(w, "      %s\n", safetext.Clean(p))
+			fmt.Fprintf(w, "        %s\n", safetext.Clean(p))
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "        note: %s\n", safetext.Clean(n))
+		}
+		if online != nil {
+			online.print(w, r.JournalID)
 		}
 	}
-	fmt.Fprintf(w, "%s, %s, %d failed\n", words.Count(len(reports), "journal", "journals"), words.Count(records, "record", "records"), failed)
-	if failed == 0 {
-		return nil
+	if online != nil {
+		for _, p := range online.problems {
+			fmt.Fprintf(w, "error: %s\n", safetext.Clean(p))
+		}
+	} else {
+		fmt.Fprint(w, "\n"+offlineLimits+"\n")
 	}
-	if firstBad != nil {
+	summary := fmt.Sprintf("%s, %s: %d covered by a receipt, %d by none; %d failed", words.Count(len(reports), "journal", "journals"),
+		words.Count(records, "record", "records"), records-min(unproven, records), unproven, failed)
+	if online != nil {
+		summary += fmt.Sprintf("; compared with the server: %s", online.summary())
+	}
+	fmt.Fprintln(w, summary)
+	switch {
+	case failed > 0 && firstBad != nil:
 		return fmt.Errorf("%w: journal %s, first bad seq %d", ErrVerifyFailed, firstBad.JournalID, firstBad.FirstBad)
+	case failed > 0:
+		return fmt.Errorf("%w: %s", ErrVerifyFailed, words.Count(failed, "journal", "journals"))
+	case online != nil && online.blocking() > 0:
+		return fmt.Errorf("%w: %s with the server's copies", ErrVerifyFailed, words.Count(online.blocking(), "difference", "differences"))
+	case online != nil && len(online.problems) > 0:
+		return fmt.Errorf("%w: %s", ErrVerifyFailed, online.problems[0])
+	case unproven > 0:
+		return fmt.Errorf("%w: %s covered by no receipt (not yet synced), in %s: nothing proves them offline",
+			ErrVerifyFailed, words.Count(unproven, "record", "records"), words.Count(partly, "journal", "journals"))
 	}
-	return fmt.Errorf("%w: %s", ErrVerifyFailed, words.Count(failed, "journal", "journals"))
+	return nil
 }
 
-func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration, positional []string) error {
-	if err := noArgs("sync", positional); err != nil {
-		return err
+func unreceiptedWords(r Report) string {
+	if r.Partial {
+		return "tying these records to the receipt needs the full journal's export"
 	}
-	if o.ServerURL == "" {
-		o.ServerURL = env.Getenv("SHADOW_SERVER")
+	from := r.Acked + 1
+	if from == r.Head.Seq {
+		return fmt.Sprintf("seq %d is covered by no receipt yet (not synced): nothing proves it offline", from)
 	}
-	o.Token = env.Getenv("SHADOW_TOKEN")
-	switch {
-	case o.ServerURL == "":
-		return errors.New("journal sync: give --server URL or set SHADOW_SERVER")
-	case o.Token == "":
-		return errors.New("journal sync: set SHADOW_TOKEN to an admin token (it is never taken on the command line)")
-	case env.NewRemote == nil:
-		return errors.New("journal sync: no server client is built into this shadow")
-	}
-	remote, err := env.NewRemote(o)
-	if err != nil {
-		return fmt.Errorf("journal sync: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	st, err := Drain(ctx, dir, remote, SyncOptions{})
-	paths, _, lerr := journalFiles(JournalsDir(dir))
-	if lerr != nil {
-		return lerr
-	}
-	for _, p := range paths {
-		if v, verr := openView(p); verr == nil {
-			if v.Live {
-				fmt.Fprintf(w, "journal %s is in use by another shadow process, which syncs it\n", journalIDFromPath(p))
-			}
-			v.close()
-		}
-	}
-	for _, n := range st.Notices {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	if err != nil {
-		return fmt.Errorf("journal sync: %w", err)
-	}
-	fmt.Fprintln(w, "synced: every journal this shadow may sync is acknowledged by the server")
-	return nil
+	return fmt.Sprintf("seqs %d-%d are covered by no receipt yet (not synced): nothing proves them offline", from, r.Head.Seq)
 }

@@ -13,12 +13,20 @@ import (
 	"github.com/shadowview/shadow/api"
 )
 
+// runCLI runs `shadow journal ARGS…` and returns its standard output.
 func runCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	var out bytes.Buffer
-	err := RunCommand(context.Background(), args, CommandEnv{Stdout: &out, Stderr: &out,
+	out, _, err := runCLIStderr(t, args...)
+	return out, err
+}
+
+// runCLIStderr is runCLI with standard error too.
+func runCLIStderr(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = RunCommand(context.Background(), args, CommandEnv{Stdout: &out, Stderr: &errOut,
 		Getenv: func(string) string { return "" }})
-	return out.String(), err
+	return out.String(), errOut.String(), err
 }
 
 // reviewFixture is a state dir with two sessions, one with hostile text in it.
@@ -123,9 +131,12 @@ func TestCLIExportCSVAndSessionJSONL(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("export file: %v %v", err, fi)
 	}
+	// Each record of a session's export checks out on its own, but nothing ties them to
+	// a receipt without the records in between: verify says so and does not pass it.
 	out, err = runCLI(t, "verify", path)
-	if err != nil || !strings.Contains(out, "ok") || !strings.Contains(out, "4 records") || !strings.Contains(out, "partial export") {
-		t.Fatalf("a session export should verify record by record: %v\n%s", err, out)
+	if !errors.Is(err, ErrVerifyFailed) || !strings.Contains(out, "PARTLY") || !strings.Contains(out, "4 records") ||
+		!strings.Contains(out, "partial export: each record's hash ok") || !strings.Contains(out, "needs the full journal's export") {
+		t.Fatalf("a session export should verify record by record, and say it is not tied to a receipt: %v\n%s", err, out)
 	}
 	if _, err := runCLI(t, "export", "--format", "xml", "--state-dir", dir); err == nil {
 		t.Fatal("unknown format accepted")

@@ -11,15 +11,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/safetext"
 )
 
 // Export formats.
 const (
 	FormatJSONL = "jsonl"
 	FormatCSV   = "csv"
+	FormatOCSF  = "ocsf"
 )
+
+// Exports are safe to open by construction. Every byte of them is written by this file,
+// and text that came from a server is either escaped (JSONL and OCSF: safetext.EscapeJSON,
+// so the parsed value is exact and the bytes are inert in a terminal) or shown visibly
+// (CSV: safetext.Visible, then csvSafe against formulas).
 
 // exportFormat names the JSONL export's layout: per journal, one header line then one
 // line per record. The records carry their exact bodies (base64) and hashes, and the
@@ -52,8 +60,9 @@ type exportRecord struct {
 	Record api.RecordBody `json:"record"`
 }
 
-// Export writes the archive (or one session of it) as JSONL or CSV.
-func (a *Archive) Export(w io.Writer, format, session string) error {
+// Export writes the archive (or one session of it) as JSONL, CSV or OCSF, and says how
+// many records it wrote and how many of them the server has not acknowledged.
+func (a *Archive) Export(w io.Writer, format, session string) (records, pending int, err error) {
 	type part struct {
 		jd      *JournalData
 		entries []Entry
@@ -66,7 +75,7 @@ func (a *Archive) Export(w io.Writer, format, session string) error {
 	} else {
 		_, entries, err := a.Select(session)
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		byJournal := map[string]int{}
 		for _, e := range entries {
@@ -79,28 +88,51 @@ func (a *Archive) Export(w io.Writer, format, session string) error {
 			parts[i].entries = append(parts[i].entries, e)
 		}
 	}
+	var all []Entry
+	for _, p := range parts {
+		all = append(all, p.entries...)
+	}
+	for _, e := range all {
+		if !e.Synced {
+			pending++
+		}
+	}
+	bw := bufio.NewWriter(w)
 	switch format {
 	case FormatJSONL, "":
-		bw := bufio.NewWriter(w)
-		enc := json.NewEncoder(bw)
 		for _, p := range parts {
 			partial := session != "" && len(p.entries) != len(p.jd.Entries)
-			if err := writeJSONL(enc, p.jd, p.entries, partial, session); err != nil {
-				return err
+			if err := writeJSONL(bw, p.jd, p.entries, partial, session); err != nil {
+				return 0, 0, err
 			}
 		}
-		if err := bw.Flush(); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		return nil
 	case FormatCSV:
-		var all []Entry
-		for _, p := range parts {
-			all = append(all, p.entries...)
+		if err := writeCSV(bw, all); err != nil {
+			return 0, 0, err
 		}
-		return writeCSV(w, all)
+	case FormatOCSF:
+		if err := writeOCSF(bw, all); err != nil {
+			return 0, 0, err
+		}
+	default:
+		return 0, 0, fmt.Errorf("export: unknown format %q (want %s, %s or %s)", format, FormatJSONL, FormatCSV, FormatOCSF)
 	}
-	return fmt.Errorf("export: unknown format %q (want %s or %s)", format, FormatJSONL, FormatCSV)
+	if err := bw.Flush(); err != nil {
+		return 0, 0, fmt.Errorf("export: %w", err)
+	}
+	return len(all), pending, nil
+}
+
+// writeLine writes v as one JSON line, every invisible character escaped.
+func writeLine(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if _, err := w.Write(append(safetext.EscapeJSON(data), '\n')); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
 }
 
 func (a *Archive) journal(id string) *JournalData {
@@ -112,7 +144,7 @@ func (a *Archive) journal(id string) *JournalData {
 	return nil
 }
 
-func writeJSONL(enc *json.Encoder, jd *JournalData, entries []Entry, partial bool, session string) error {
+func writeJSONL(w io.Writer, jd *JournalData, entries []Entry, partial bool, session string) error {
 	h := exportHeader{Type: "journal", Format: exportFormat, JournalID: jd.ID, Created: jd.Created,
 		Head: jd.Head, ServerKey: jd.Key, Partial: partial}
 	if partial {
@@ -122,36 +154,79 @@ func writeJSONL(enc *json.Encoder, jd *JournalData, entries []Entry, partial boo
 		ack := jd.Acked
 		h.Acknowledged = &ack
 	}
-	if err := enc.Encode(h); err != nil {
-		return fmt.Errorf("export: %w", err)
+	if err := writeLine(w, h); err != nil {
+		return err
 	}
 	for _, e := range entries {
 		line := exportRecord{Type: "record", JournalID: e.JournalID, Seq: e.Seq, PrevHash: e.PrevHash.String(),
 			Hash: e.Hash.String(), Body: e.Body, Synced: e.Synced, Record: e.Data}
-		if err := enc.Encode(line); err != nil {
-			return fmt.Errorf("export: %w", err)
+		if err := writeLine(w, line); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// CSVHeader is the first row of a CSV export: the columns an auditor expects first.
+// CSVHeader is the first row of a CSV export: the columns an auditor expects first,
+// then the ones that place each record (in the order earlier exports had them), then the
+// identities split into their parts. Company is the impersonated user's; Reason is the
+// session's, on every row of it.
 var CSVHeader = []string{"Timestamp", "Action", "User performing action", "Impersonated user", "Details",
-	"Session", "Reason", "Journal", "Seq", "Hash", "Synced"}
+	"Session", "Reason", "Journal", "Seq", "Hash", "Synced",
+	"Event ID", "Company", "Admin ID", "Admin email", "User ID", "User email"}
 
+// sessionFacts are what a session's records say once, for every row of it.
+type sessionFacts struct{ reason, company string }
+
+func sessionsOf(entries []Entry) map[string]sessionFacts {
+	out := map[string]sessionFacts{}
+	for _, e := range entries {
+		id := e.Data.SessionID
+		if id == "" {
+			continue
+		}
+		f := out[id]
+		if f.reason == "" {
+			f.reason = e.Data.Reason
+		}
+		if f.company == "" && e.Data.User != nil {
+			f.company = e.Data.User.Company
+		}
+		out[id] = f
+	}
+	return out
+}
+
+// writeCSV writes the human view: one row per record, every invisible character shown
+// as <U+XXXX> and no cell a spreadsheet would run as a formula.
 func writeCSV(w io.Writer, entries []Entry) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	sessions := sessionsOf(entries)
 	for _, e := range entries {
+		d := e.Data
+		facts := sessions[d.SessionID]
+		reason, company := d.Reason, facts.company
+		if reason == "" {
+			reason = facts.reason
+		}
+		user := api.UserRef{}
+		if d.User != nil {
+			user = *d.User
+			if user.Company != "" {
+				company = user.Company
+			}
+		}
 		row := []string{
-			e.Data.Time.UTC().Format(time.RFC3339), e.Data.Action, userLabel(&e.Data.Actor), userLabel(e.Data.User),
-			e.Data.Details, e.Data.SessionID, e.Data.Reason, e.JournalID, strconv.FormatUint(e.Seq, 10),
+			d.Time.UTC().Format(time.RFC3339), d.Action, userLabel(&d.Actor), userLabel(d.User),
+			d.Details, d.SessionID, reason, e.JournalID, strconv.FormatUint(e.Seq, 10),
 			e.Hash.String(), strconv.FormatBool(e.Synced),
+			d.EventID, company, d.Actor.ID, d.Actor.Email, user.ID, user.Email,
 		}
 		for i := range row {
-			row[i] = csvSafe(row[i])
+			row[i] = csvSafe(safetext.Visible(row[i]))
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("export: %w", err)
@@ -164,10 +239,17 @@ func writeCSV(w io.Writer, entries []Entry) error {
 	return nil
 }
 
-// csvSafe keeps a spreadsheet from running a cell as a formula: text from the server
-// (a dashboard title, a user's name) could start with one.
+// csvSafe keeps a spreadsheet from running a cell as a formula, as OWASP recommends:
+// a cell that starts with = + - @, a tab or a carriage return (or a NUL, or the
+// full-width = + - @ some spreadsheets read alike) gets a leading apostrophe, which
+// spreadsheets take for "text" and do not show.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s == "" {
+		return s
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	switch r {
+	case '=', '+', '-', '@', '\t', '\r', 0, '\uff1d', '\uff0b', '\uff0d', '\uff20':
 		return "'" + s
 	}
 	return s

@@ -37,10 +37,11 @@ const (
 	fail429RetryAfter
 	slow    // the reply comes after the client's request timeout
 	restart // the server restarts on the same data dir while the request is in flight
+	refuse  // 422 validation_failed naming records[2]: a range the server will not take
 )
 
 func (f fault) String() string {
-	return [...]string{"pass", "commit-then-drop", "500", "503+Retry-After", "429+Retry-After", "slow", "restart"}[f]
+	return [...]string{"pass", "commit-then-drop", "500", "503+Retry-After", "429+Retry-After", "slow", "restart", "422"}[f]
 }
 
 type faultyServer struct {
@@ -153,6 +154,12 @@ func (f *faultyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		handler.ServeHTTP(httptest.NewRecorder(), r) // may or may not commit before the restart
 		f.restartNow()
 		dropConnection(w)
+	case refuse:
+		body := api.NewError(api.CodeValidation, "records[2]: the actor is not the identity that uploads it")
+		body.Error.Field = "records[2].body"
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		json.NewEncoder(w).Encode(body)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -17,17 +18,8 @@ import (
 	"github.com/shadowview/shadow/api"
 )
 
-// Limits on what one record may hold. Long text is cut with a visible marker rather than
-// refused, so an audit event is never lost for being wordy; a body still too large after
-// that is refused with ErrRecordTooLarge. MaxBodySize keeps a full batch of records
-// under the server's request limit.
-const (
-	MaxBodySize   = 1400
-	maxDetailsLen = 600
-	maxReasonLen  = api.MaxReasonLength
-)
-
-// ErrRecordTooLarge reports a record body over MaxBodySize after truncation.
+// ErrRecordTooLarge reports a record body over MaxBodySize even with every text field
+// cut to its marker (see bound.go); it cannot happen with the fields records have.
 var ErrRecordTooLarge = errors.New("record too large")
 
 // ErrInvalidRecord reports a record missing what every record must say.
@@ -54,24 +46,6 @@ func (o Options) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Recovery tells the caller that a damaged journal file was set aside.
-type Recovery struct {
-	File      string           // where it was
-	MovedTo   string           // where it is now
-	JournalID string           // the id its name carries
-	LastHead  *api.JournalHead // its last known head; nil when nothing could be read
-	Cause     error
-}
-
-func (r Recovery) String() string {
-	head := "unreadable"
-	if r.LastHead != nil {
-		head = fmt.Sprintf("seq %d hash %s", r.LastHead.Seq, r.LastHead.Hash)
-	}
-	return fmt.Sprintf("journal %s was damaged (%v); set aside as %s; last known head: %s",
-		r.JournalID, r.Cause, filepath.Base(r.MovedTo), head)
-}
-
 // Journal is this run's journal, open for appending. Its methods are safe for
 // concurrent use.
 type Journal struct {
@@ -88,9 +62,9 @@ type Journal struct {
 }
 
 // Open creates this run's journal under the state dir. It first checks the journals of
-// earlier runs that no process holds: a damaged one is set aside, reported in the
-// returned Recoveries, and named by a journal.recovered record at the start of the new
-// journal.
+// earlier runs that no process holds: what can be saved of a damaged one is carried into
+// the new journal behind a journal.recovered record, the file is set aside (see
+// salvage.go), and each is reported in the returned Recoveries.
 func Open(opts Options) (*Journal, []Recovery, error) {
 	stateDir := opts.StateDir
 	if stateDir == "" {
@@ -104,35 +78,34 @@ func Open(opts Options) (*Journal, []Recovery, error) {
 		return nil, nil, err
 	}
 	removeStaleTemps(dir, opts.now())
-	recovered, err := setAsideDamaged(dir, opts.now())
-	if err != nil {
-		return nil, recovered, err
-	}
 	j := &Journal{opts: opts, stateDir: stateDir, dir: dir, status: newStatusHub()}
 	file, err := createJournal(dir, opts.now(), j.committed)
 	if err != nil {
-		return nil, recovered, err
+		return nil, nil, err
 	}
 	j.file = file
 	j.status.update(func(h *statusHub) { h.cur.JournalID = file.id })
-	for _, r := range recovered {
-		if _, err := j.Append(context.Background(), j.recoveredRecord(r)); err != nil {
-			j.file.close()
-			return nil, recovered, fmt.Errorf("record the recovery of journal %s: %w", r.JournalID, err)
-		}
+	recovered, err := recoverDamaged(dir, file, opts.Actor, opts.now)
+	if err != nil {
+		j.file.close()
+		return nil, recovered, err
 	}
 	return j, recovered, nil
 }
 
-// setAsideDamaged checks every journal no process holds and sets aside the damaged ones.
-func setAsideDamaged(dir string, now time.Time) ([]Recovery, error) {
-	paths, _, err := journalFiles(dir)
+// recoverDamaged checks every journal no process holds, and carries what can be saved of
+// each damaged one into into (see salvage).
+func recoverDamaged(dir string, into *journalFile, actor api.UserRef, now func() time.Time) ([]Recovery, error) {
+	paths, _, _, err := journalFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []Recovery
 	for _, path := range paths {
-		f, _, err := openJournal(path, tryLock, nil)
+		if path == into.path {
+			continue
+		}
+		f, _, err := openEnded(path, nil)
 		if err == nil {
 			if err := f.close(); err != nil {
 				return out, err
@@ -140,74 +113,32 @@ func setAsideDamaged(dir string, now time.Time) ([]Recovery, error) {
 			continue
 		}
 		if !errors.Is(err, ErrDamaged) {
-			continue // in use by another process, or unreadable for a reason of its own: left alone
+			continue // in use by another process, or unreadable for a reason of its own: the sync says so
 		}
-		r := Recovery{File: path, JournalID: journalIDFromPath(path), LastHead: lastKnownHead(path), Cause: err}
-		if r.MovedTo, err = setAside(path, now); err != nil {
-			return out, err
+		r, ok, err := salvageLocked(path, into, actor, now(), err)
+		if err != nil {
+			return out, fmt.Errorf("recover damaged journal %s: %w", journalIDFromPath(path), err)
 		}
-		out = append(out, r)
+		if ok {
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }
 
-// lastKnownHead reads what it can of a damaged journal: the head its meta names, or the
-// last record stored.
-func lastKnownHead(path string) *api.JournalHead {
-	db, err := openBolt(path, boltOptions(true, tryLock))
+// salvageLocked is salvage under the journals dir's lock; ok is false when another
+// process recovered the journal first.
+func salvageLocked(path string, into *journalFile, actor api.UserRef, now time.Time, cause error) (Recovery, bool, error) {
+	unlock, err := lockDir(filepath.Dir(path))
 	if err != nil {
-		return nil
+		return Recovery{}, false, err
 	}
-	defer db.Close()
-	var out *api.JournalHead
-	guard(path, func() error {
-		return db.View(func(tx *bolt.Tx) error {
-			if st, err := readState(tx); err == nil {
-				h := st.Head.API()
-				out = &h
-				return nil
-			}
-			if b := tx.Bucket(bucketRecords); b != nil {
-				k, v := b.Cursor().Last()
-				seq, ok := keySeq(k)
-				_, hash, _, vok := decodeRecord(v)
-				if ok && vok {
-					out = &api.JournalHead{Seq: seq, Hash: hash.String()}
-				}
-			}
-			return nil
-		})
-	})
-	return out
-}
-
-func (j *Journal) recoveredRecord(r Recovery) api.RecordBody {
-	head := "head unreadable"
-	if r.LastHead != nil {
-		head = fmt.Sprintf("last known head seq %d hash %s", r.LastHead.Seq, r.LastHead.Hash)
+	defer unlock()
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return Recovery{}, false, nil
 	}
-	actor := j.opts.Actor
-	if actor.ID == "" && actor.Name == "" {
-		actor = api.UserRef{ID: "shadow", Name: "shadow"}
-	}
-	return api.RecordBody{
-		Action: api.ActionJournalRecovered,
-		Actor:  actor,
-		Details: fmt.Sprintf("journal %s set aside as %s: %s (%v)",
-			r.JournalID, filepath.Base(r.MovedTo), head, r.Cause),
-	}
-}
-
-// recoveredOp is the append of a journal.recovered record, queued behind the writer's
-// back door so that it is written even while Close runs.
-func (j *Journal) recoveredOp(r Recovery) (*op, error) {
-	data, err := j.encode(j.recoveredRecord(r))
-	if err != nil {
-		return nil, err
-	}
-	o := newOp(opAppend)
-	o.body = data
-	return o, nil
+	r, err := salvage(path, into, actor, now, cause)
+	return r, err == nil, err
 }
 
 // ID is this run's journal id.
@@ -296,25 +227,21 @@ func (j *Journal) encode(b api.RecordBody) ([]byte, error) {
 	j.mu.Lock()
 	secrets := j.secrets
 	j.mu.Unlock()
-	b.Details = truncate(j.scrub(b.Details, secrets), maxDetailsLen)
-	b.Reason = truncate(j.scrub(b.Reason, secrets), maxReasonLen)
-	for {
-		data, err := json.Marshal(b)
-		if err != nil {
-			return nil, fmt.Errorf("encode record: %w", err)
-		}
-		over := len(data) - MaxBodySize
-		switch {
-		case over <= 0:
-			return data, nil
-		case len(b.Details) > 0: // JSON escaping made it longer than its length: cut harder
-			b.Details = truncate(b.Details, len(b.Details)*3/4)
-		case len(b.Reason) > 0:
-			b.Reason = truncate(b.Reason, len(b.Reason)*3/4)
-		default:
-			return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrRecordTooLarge, len(data), MaxBodySize)
-		}
+	b.Details = j.scrub(b.Details, secrets)
+	b.Reason = j.scrub(b.Reason, secrets)
+	b.Actor = j.scrubRef(b.Actor, secrets)
+	if b.User != nil {
+		u := j.scrubRef(*b.User, secrets)
+		b.User = &u
 	}
+	return boundRecord(b)
+}
+
+// scrubRef redacts secrets from a person's text: a server that echoed a token in a name
+// must not get it written.
+func (j *Journal) scrubRef(u api.UserRef, secrets [][]byte) api.UserRef {
+	u.Name, u.Email, u.Company = j.scrub(u.Name, secrets), j.scrub(u.Email, secrets), j.scrub(u.Company, secrets)
+	return u
 }
 
 func (j *Journal) scrub(s string, secrets [][]byte) string {

@@ -157,6 +157,9 @@ func TestRandomDamageIsFoundOrHarmlessNeverACrash(t *testing.T) {
 			// list, show and export read the same file whatever verify said.
 			for _, args := range [][]string{{"list"}, {"show", sj.id}, {"export"}, {"export", "--format", "csv"}, {"verify"}} {
 				out, err := runCLI(t, append(args, "--state-dir", rdir)...)
+				if args[0] == "verify" && ok && errors.Is(err, ErrVerifyFailed) && strings.Contains(err.Error(), "covered by no receipt") {
+					continue // half the journal is unreceipted: verify says so, and exits non-zero for it
+				}
 				if ok && err != nil {
 					t.Errorf("%s: verify passed, but journal %s failed: %v\n%s", what, args[0], err, out)
 				}

@@ -36,11 +36,14 @@ type JournalData struct {
 
 // LoadArchive reads every journal under stateDir.
 func LoadArchive(stateDir string) (*Archive, error) {
-	paths, aside, err := journalFiles(JournalsDir(stateDir))
+	paths, aside, odd, err := journalFiles(JournalsDir(stateDir))
 	if err != nil {
 		return nil, err
 	}
 	a := &Archive{SetAside: aside}
+	for _, p := range odd {
+		a.Unreadable = append(a.Unreadable, oddError(p))
+	}
 	for _, p := range paths {
 		jd, err := loadJournal(p)
 		if err != nil {

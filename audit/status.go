@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -54,9 +55,18 @@ type Status struct {
 	// LastSync is when the server last acknowledged records.
 	LastSync time.Time
 	// Notices are things the user should be told once, e.g. a damaged journal of an
-	// earlier run that the sync loop found and set aside.
+	// earlier run that the sync loop found and set aside. It only grows: each finding
+	// adds its words once.
 	Notices []string
+	// Findings are what the sync loop found, each once: ranges the server refused,
+	// differences with the server's copies, damaged or unreadable journals. At most
+	// maxFindings are kept; FindingsDropped counts the rest.
+	Findings        []Finding
+	FindingsDropped int
 }
+
+// maxFindings bounds the findings a Status keeps.
+const maxFindings = 1000
 
 // String is the status line text: "synced", "3 pending", "offline since 14:02:05 · 3
 // pending", "sync failing: … · 3 pending", "local only · 3 not synced".
@@ -82,12 +92,15 @@ type statusHub struct {
 	syncing bool
 	failing bool
 	others  map[string]uint64 // pending records of ended runs' journals, by id
-	subs    map[chan Status]struct{}
-	closed  bool
+	seen    map[string]bool   // findings reported, by key
+	// recoveries are damaged journals the loop recovered (for Drain's report).
+	recoveries []Recovery
+	subs       map[chan Status]struct{}
+	closed     bool
 }
 
 func newStatusHub() *statusHub {
-	return &statusHub{others: map[string]uint64{}, subs: map[chan Status]struct{}{}}
+	return &statusHub{others: map[string]uint64{}, seen: map[string]bool{}, subs: map[chan Status]struct{}{}}
 }
 
 func (h *statusHub) get() Status {
@@ -128,6 +141,43 @@ func (h *statusHub) update(change func(h *statusHub)) {
 		}
 		ch <- h.cur
 	}
+}
+
+// found reports a finding, once: it joins Findings and its words Notices. The slices are
+// copied, never changed in place, since earlier Status values share them.
+func (h *statusHub) found(f Finding) {
+	h.update(func(h *statusHub) {
+		if h.seen[f.key()] {
+			return
+		}
+		h.seen[f.key()] = true
+		h.cur.Notices = append(slices.Clip(h.cur.Notices), f.String())
+		if len(h.cur.Findings) >= maxFindings {
+			h.cur.FindingsDropped++
+			return
+		}
+		h.cur.Findings = append(slices.Clip(h.cur.Findings), f)
+	})
+}
+
+// resent marks the journal's missing records up to through as held by the server again.
+func (h *statusHub) resent(journalID string, through uint64) {
+	h.update(func(h *statusHub) {
+		out := slices.Clone(h.cur.Findings)
+		n := 0
+		for i, f := range out {
+			if f.JournalID == journalID && f.Kind == FindingMissing && f.Seq <= through && !f.Resent {
+				out[i].Resent = true
+				n++
+			}
+		}
+		if n > 0 {
+			h.cur.Findings = out
+			h.cur.Notices = append(slices.Clip(h.cur.Notices), fmt.Sprintf(
+				"journal %s: %d %s the server had lost %s sent again; the server holds %s now",
+				journalID, n, plural(n, "record", "records"), plural(n, "was", "were"), plural(n, "it", "them")))
+		}
+	})
 }
 
 func (h *statusHub) subscribe() (<-chan Status, func()) {

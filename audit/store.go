@@ -66,10 +66,15 @@ func ensureJournalsDir(stateDir string) (string, error) {
 // demo's state) and lock files.
 func stateDirEntry(e fs.DirEntry) bool { return e.IsDir() || strings.HasSuffix(e.Name(), ".lock") }
 
+// tighten restricts a journal file's permissions to mode. It never follows a link: a
+// chmod through one would reach a file outside the journals dir.
 func tighten(path string, mode fs.FileMode) error {
-	fi, err := os.Stat(path)
+	fi, err := os.Lstat(path)
 	if err != nil {
 		return fmt.Errorf("check permissions of %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return oddError(path)
 	}
 	if fi.Mode().Perm()&^mode != 0 {
 		if err := os.Chmod(path, mode); err != nil {
@@ -79,29 +84,55 @@ func tighten(path string, mode fs.FileMode) error {
 	return nil
 }
 
-// journalFiles lists the journal files of dir, oldest journal first (ids are ULIDs), and
-// the files set aside as corrupt.
-func journalFiles(dir string) (journals, setAside []string, err error) {
+// journalFiles lists the journal files of dir, oldest journal first (ids are ULIDs), the
+// files set aside as corrupt, and odd: entries named like journals that are not regular
+// files (a symbolic link, a directory). Those are never opened: shadow's own files are
+// regular files, and following a link would let a write or a chmod reach outside the
+// journals dir.
+func journalFiles(dir string) (journals, setAside, odd []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("list journals: %w", err)
+		return nil, nil, nil, fmt.Errorf("list journals: %w", err)
 	}
 	for _, e := range entries {
 		name := e.Name()
+		path := filepath.Join(dir, name)
+		looksLike := strings.Contains(name, corruptInfix) || strings.HasSuffix(name, journalExt)
 		switch {
-		case e.IsDir() || strings.HasPrefix(name, tempPrefix):
+		case strings.HasPrefix(name, tempPrefix) || !looksLike:
+		case !e.Type().IsRegular():
+			odd = append(odd, path)
 		case strings.Contains(name, corruptInfix):
-			setAside = append(setAside, filepath.Join(dir, name))
-		case strings.HasSuffix(name, journalExt):
-			journals = append(journals, filepath.Join(dir, name))
+			setAside = append(setAside, path)
+		default:
+			journals = append(journals, path)
 		}
 	}
 	sort.Strings(journals)
 	sort.Strings(setAside)
-	return journals, setAside, nil
+	sort.Strings(odd)
+	return journals, setAside, odd, nil
+}
+
+// ErrNotRegular reports a journal path that is not a regular file (a symbolic link, a
+// directory): it is not opened.
+var ErrNotRegular = errors.New("not a regular file")
+
+// oddError says why an odd entry of the journals dir is not read.
+func oddError(path string) error {
+	what := "not a regular file"
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		what = "a symbolic link"
+		if to, err := os.Readlink(path); err == nil {
+			what += " to " + to
+		}
+	} else if err == nil && fi.IsDir() {
+		what = "a directory"
+	}
+	return fmt.Errorf("journal %s: %s, %w; shadow writes only regular files there and opens nothing else", path, what, ErrNotRegular)
 }
 
 // removeStaleTemps removes what a killed process left of its temporaries: half-made
@@ -157,6 +188,11 @@ const tryLock = time.Nanosecond
 // openBolt opens a bbolt file without letting a damaged file crash the process: faults
 // and panics inside bbolt become ErrDamaged, and the file (and its lock) is released.
 func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
+	// bbolt would make a fresh database of an empty file opened for writing, and fails
+	// on one opened read-only with "bad file descriptor": either way it is no journal.
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		return nil, fmt.Errorf("%w: %s: the file is empty (0 bytes)", ErrDamaged, path)
+	}
 	var file *os.File
 	opts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
 		f, err := os.OpenFile(name, flag, perm)
@@ -375,6 +411,72 @@ func (f *journalFile) readRange(from uint64, maxN, maxBytes int) ([]Record, erro
 		})
 	})
 	return out, err
+}
+
+// openEnded opens an ended run's journal to sync it: ErrInUse when a process holds it,
+// ErrDamaged when it is damaged — including a record after its receipt that does not
+// match its own hash or does not chain to the one before, which would block every record
+// after it from syncing.
+func openEnded(path string, committed func(fileState)) (*journalFile, fileState, error) {
+	f, st, err := openJournal(path, tryLock, committed)
+	if err != nil {
+		return nil, st, err
+	}
+	if err := f.checkChain(st.Acked.Seq); err != nil {
+		f.close()
+		return nil, st, err
+	}
+	return f, st, nil
+}
+
+// checkChain checks every record after seq from: contiguous, each matching its hash and
+// chaining to the one before (to the stored record at from, too).
+func (f *journalFile) checkChain(from uint64) error {
+	return guard(f.path, func() error {
+		return f.db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketRecords)
+			prevHash := api.ZeroHash
+			if from > 0 {
+				_, h, _, ok := decodeRecord(b.Get(seqKey(from)))
+				if !ok {
+					return fmt.Errorf("%w: journal %s: no record at its receipt's seq %d", ErrDamaged, f.id, from)
+				}
+				prevHash = h
+			}
+			want := from + 1
+			c := b.Cursor()
+			for k, v := c.Seek(seqKey(want)); k != nil; k, v = c.Next() {
+				seq, _ := keySeq(k)
+				prev, hash, body, ok := decodeRecord(v)
+				switch {
+				case !ok || seq != want:
+					return fmt.Errorf("%w: journal %s: seq %d is missing or unreadable", ErrDamaged, f.id, want)
+				case prev != prevHash:
+					return fmt.Errorf("%w: journal %s: seq %d does not chain to seq %d", ErrDamaged, f.id, seq, seq-1)
+				case api.RecordHash(f.id, seq, prev, body) != hash:
+					return fmt.Errorf("%w: journal %s: seq %d does not match its hash", ErrDamaged, f.id, seq)
+				}
+				prevHash = hash
+				want++
+			}
+			return nil
+		})
+	})
+}
+
+// lockDir holds an exclusive lock on the journals dir while a damaged journal is
+// recovered, so two processes never recover the same one at once. The returned function
+// releases it.
+func lockDir(dir string) (func(), error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() { syscall.Flock(int(d.Fd()), syscall.LOCK_UN); d.Close() }, nil
 }
 
 // setAside renames a damaged journal file out of the way; it is never deleted.

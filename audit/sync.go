@@ -6,39 +6,53 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/backoff"
+	"github.com/shadowview/shadow/internal/certerr"
 )
 
 // Remote is what the sync loop needs from the server. The client package's staff client
 // implements it.
 //
 // Errors: a server error reply is reachable with errors.As(err, &api.ErrorBody{}) (so a
-// journal_gap's Head is too); a reply asking to wait with
+// journal_gap's Head is too); its HTTP status with
+// errors.As(err, &interface{ StatusCode() int }); a reply asking to wait with
 // errors.As(err, &interface{ RetryAfter() time.Duration }); anything else is a transport
-// failure.
+// failure (a certificate the client refuses is one: see internal/certerr).
 type Remote interface {
 	PutJournalRecords(ctx context.Context, journalID string, records []api.WireRecord) (api.PutRecordsResponse, error)
 	AuditKey(ctx context.Context) (api.AuditKey, error)
+	// JournalRecords reads the server's head for a journal and its records' hashes
+	// (GET /audit/journals/{id}/records), for reconciliation.
+	JournalRecords(ctx context.Context, journalID string, after uint64, limit int) (api.JournalRecordsPage, error)
 }
 
 // SyncOptions tune the sync loop. Zero values take the defaults.
 type SyncOptions struct {
 	// MinBackoff and MaxBackoff bound the exponential backoff (full jitter) after a
-	// failure: 500 ms and 1 min by default.
+	// failure: 500 ms and 1 min by default. A refused sign-in, an untrusted certificate
+	// or a refused range waits MaxBackoff at once: retrying soon cannot mend them.
 	MinBackoff, MaxBackoff time.Duration
 	// RequestTimeout bounds one request: 30 s by default.
 	RequestTimeout time.Duration
 	// RescanEvery is how often the journals dir is looked at for ended runs' journals
 	// with records to push: 1 min by default.
 	RescanEvery time.Duration
+	// ReconcileEvery is how often every journal, fully acknowledged ones too, is compared
+	// with the server's copy (see reconcile.go): 10 min by default, and once at the start.
+	ReconcileEvery time.Duration
 	// TrustedKey, when set, is the only server audit key accepted. Otherwise a journal
 	// pins the key the server offers the first time it syncs.
 	TrustedKey *api.AuditKey
+	// Actor is who syncs: it signs the journal.recovered records written when a damaged
+	// journal is found. The journal's own Actor when syncing a Journal.
+	Actor api.UserRef
 }
 
 func (o SyncOptions) withDefaults() SyncOptions {
@@ -53,6 +67,9 @@ func (o SyncOptions) withDefaults() SyncOptions {
 	}
 	if o.RescanEvery <= 0 {
 		o.RescanEvery = time.Minute
+	}
+	if o.ReconcileEvery <= 0 {
+		o.ReconcileEvery = 10 * time.Minute
 	}
 	return o
 }
@@ -72,54 +89,28 @@ func (j *Journal) StartSync(remote Remote, opts SyncOptions) error {
 	if j.syncer != nil {
 		return errors.New("journal: sync already started")
 	}
-	j.syncer = newSyncer(j.status, j.dir, j.file, j.opts.now, remote, opts)
-	j.syncer.onRecovery = func(r Recovery) {
-		if o, err := j.recoveredOp(r); err == nil {
-			j.file.w.submit(o)
-		}
+	if opts.Actor.ID == "" && opts.Actor.Name == "" {
+		opts.Actor = j.opts.Actor
 	}
+	j.syncer = newSyncer(j.status, j.dir, j.file, j.opts.now, remote, opts)
 	j.status.update(func(h *statusHub) { h.syncing = true })
 	go j.syncer.run()
 	return nil
 }
 
-// Drain pushes the unsynced records of every journal under stateDir that no process has
-// open, until all are acknowledged or ctx ends (`shadow journal sync`). The returned
-// Status says what is left and the last error.
-func Drain(ctx context.Context, stateDir string, remote Remote, opts SyncOptions) (Status, error) {
-	hub := newStatusHub()
-	hub.update(func(h *statusHub) { h.syncing = true })
-	s := newSyncer(hub, JournalsDir(stateDir), nil, func() time.Time { return time.Now().UTC() }, remote, opts)
-	s.exitWhenIdle = true
-	go s.run()
-	var st Status
-	select {
-	case <-s.done: // idle: nothing it may send is left
-		st = hub.get()
-	case <-ctx.Done():
-		// Read before the loop stops: stopping lets go of the journals it tracks, and
-		// their pending records with them.
-		st = hub.get()
-		s.cancel()
-		<-s.done
-	}
-	if st.Pending > 0 {
-		return st, fmt.Errorf("%d records not yet synced: %w", st.Pending, errors.Join(ctx.Err(), st.LastError))
-	}
-	return st, nil
-}
-
 // syncer is the one goroutine that talks to the server for a Journal: one request in
 // flight, whichever journal it is for.
 type syncer struct {
-	status     *statusHub
-	dir        string
-	now        func() time.Time
-	onRecovery func(Recovery) // records a damaged journal found and set aside
-	remote     Remote
-	opts       SyncOptions
-	// exitWhenIdle ends the loop once nothing is left to send (Drain).
-	exitWhenIdle bool
+	status *statusHub
+	dir    string
+	own    *journalFile // this run's journal; nil for Drain
+	now    func() time.Time
+	remote Remote
+	opts   SyncOptions
+	// exitWhenIdle ends the loop once nothing is left to send (Drain); failFast ends it
+	// at once on a refused sign-in or an untrusted certificate (fatal says which).
+	exitWhenIdle, failFast bool
+	fatal                  error
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -133,7 +124,9 @@ type syncer struct {
 	// Loop-only state.
 	targets   []*target
 	skip      map[string]bool // ended runs' journals not to try again this run
+	settled   map[string]bool // ended runs' journals found fully acknowledged: compared, not rescanned
 	serverKey *api.AuditKey
+	noCompare bool // the server cannot be asked for its copies (no records route)
 }
 
 // target is one journal being synced.
@@ -144,14 +137,18 @@ type target struct {
 	attempt   int    // failures in a row
 	rewinds   int    // journal_gap rewinds in a row
 	notBefore time.Time
+	// resending is set while records the server lost are sent again: the findings
+	// saying so are marked Resent once the server holds them.
+	resending     bool
+	resendThrough uint64
 }
 
 func newSyncer(hub *statusHub, dir string, own *journalFile, now func() time.Time, remote Remote, opts SyncOptions) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &syncer{
-		status: hub, dir: dir, now: now, remote: remote, opts: opts.withDefaults(), ctx: ctx, cancel: cancel,
+		status: hub, dir: dir, own: own, now: now, remote: remote, opts: opts.withDefaults(), ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), done: make(chan struct{}), drained: make(chan struct{}),
-		skip: map[string]bool{},
+		skip: map[string]bool{}, settled: map[string]bool{},
 	}
 	if own != nil {
 		s.targets = []*target{{file: own, own: true}}
@@ -185,12 +182,19 @@ func (s *syncer) finish(ctx context.Context) {
 func (s *syncer) run() {
 	defer close(s.done)
 	defer s.releaseOthers(true)
-	var lastScan time.Time
+	var lastScan, lastCompare time.Time
 	for s.ctx.Err() == nil {
 		now := time.Now()
 		if now.Sub(lastScan) >= s.opts.RescanEvery && !s.finishing() {
 			s.scanEndedRuns()
 			lastScan = now
+		}
+		if now.Sub(lastCompare) >= s.opts.ReconcileEvery && !s.finishing() {
+			s.reconcileAll()
+			lastCompare = time.Now()
+			if s.ctx.Err() != nil {
+				return
+			}
 		}
 		due, wakeAt, pending := s.pick(now)
 		if due == nil {
@@ -200,16 +204,12 @@ func (s *syncer) run() {
 			}
 			wait := time.Until(wakeAt)
 			if !s.finishing() { // no rescans while closing: their due time must not cut the wait
-				wait = min(wait, s.opts.RescanEvery-time.Since(lastScan))
+				wait = min(wait, s.opts.RescanEvery-time.Since(lastScan), s.opts.ReconcileEvery-time.Since(lastCompare))
 			}
 			s.sleep(wait, true)
 			continue
 		}
 		err := s.push(due)
-		if !due.own && belongsElsewhere(err) {
-			s.leaveForItsOwner(due, err)
-			continue
-		}
 		if wait, retry := s.settle(due, err); retry {
 			due.notBefore = time.Now().Add(wait)
 		}
@@ -227,7 +227,7 @@ func (s *syncer) pick(now time.Time) (due *target, wakeAt time.Time, pending boo
 			continue
 		}
 		s.publishPending(t, st)
-		if st.Pending() == 0 && t.next <= st.Head.Seq+1 {
+		if st.Pending() == 0 && (t.next == 0 || t.next > st.Head.Seq) {
 			if t.own {
 				s.markDrainedIfFinal()
 			}
@@ -317,7 +317,14 @@ func (s *syncer) push(t *target) error {
 				return s.conflict(t, st, body)
 			}
 		}
+		if classify(err) == failRefused {
+			return refusal(t.file.id, t.next, err)
+		}
 		return fmt.Errorf("sync journal %s from seq %d: %w", t.file.id, t.next, err)
+	}
+	if resp.Head.Seq > st.Head.Seq {
+		return fmt.Errorf("%w: the server holds journal %s up to seq %d, beyond this file's head %d: the file was cut short or replaced by an older copy",
+			ErrDiverged, t.file.id, resp.Head.Seq, st.Head.Seq)
 	}
 	if resp.Head.Seq > st.Acked.Seq {
 		ack := Acknowledgement{Seq: resp.Head.Seq, Hash: resp.Head.Hash, Receipt: resp.Receipt}
@@ -329,6 +336,10 @@ func (s *syncer) push(t *target) error {
 		}
 	}
 	t.next = resp.Head.Seq + 1
+	if t.resending && resp.Head.Seq >= t.resendThrough {
+		t.resending = false
+		s.status.resent(t.file.id, t.resendThrough)
+	}
 	return nil
 }
 
@@ -365,6 +376,45 @@ func (s *syncer) conflict(t *target, st fileState, body api.ErrorBody) error {
 
 // ErrDiverged reports a server copy of a journal that is not a prefix of the local one.
 var ErrDiverged = errors.New("server and local journal differ")
+
+// ErrRefused reports a range of records the server refused (a 4xx reply other than a
+// gap, a conflict or a refused sign-in). Records sync in order, so every record after
+// the refused one waits until the refusal is mended.
+var ErrRefused = errors.New("refused by the server")
+
+// refusedError is a refusal with the journal, the seq and the server's reply.
+type refusedError struct {
+	Finding
+	err error
+}
+
+func (e refusedError) Error() string {
+	return fmt.Sprintf("journal %s seq %d %v: %s: %s", e.JournalID, e.Seq, ErrRefused, e.Code, e.Message)
+}
+func (e refusedError) Unwrap() []error { return []error{ErrRefused, e.err} }
+
+var recordField = regexp.MustCompile(`^records\[(\d+)\]`)
+
+// refusal makes a refusedError of a refused range that started at seq first: the seq
+// is the record the server's field names, if it names one.
+func refusal(journalID string, first uint64, err error) error {
+	f := Finding{JournalID: journalID, Kind: FindingRefused, Seq: first}
+	var body api.ErrorBody
+	if errors.As(err, &body) {
+		f.Code, f.Message = body.Code, body.Message
+		if m := recordField.FindStringSubmatch(body.Field); m != nil {
+			if i, perr := strconv.ParseUint(m[1], 10, 64); perr == nil {
+				f.Seq = first + i
+			}
+		}
+	} else {
+		f.Message = err.Error()
+	}
+	if f.Message == "" {
+		f.Message = "no reason given"
+	}
+	return refusedError{Finding: f, err: err}
+}
 
 // checkKey fetches the server's audit key (once per run) and pins it in the journal,
 // or checks it against the pinned one.
@@ -405,6 +455,54 @@ func keyFingerprint(k api.AuditKey) string {
 	return "sha256:" + hex.EncodeToString(sum[:8])
 }
 
+// failure is what kind of trouble a failed push met, which decides what the loop does.
+type failure int
+
+const (
+	failOffline     failure = iota // unreachable, 5xx, 429: back off and try again
+	failAttention                  // a changed key, a conflict, a damaged journal: say so, retry slowly
+	failSignIn                     // 401: the token is revoked or expired
+	failCertificate                // the server's certificate is not trusted
+	failRefused                    // another 4xx: the server will not take this range
+)
+
+// classify says what kind of failure err is.
+func classify(err error) failure {
+	if certerr.Is(err) {
+		return failCertificate
+	}
+	if errors.Is(err, ErrRefused) {
+		return failRefused
+	}
+	var body api.ErrorBody
+	hasBody := errors.As(err, &body)
+	status := 0
+	var sc interface{ StatusCode() int }
+	if errors.As(err, &sc) {
+		status = sc.StatusCode()
+	}
+	if status == 0 && hasBody {
+		status = body.Code.Status()
+	}
+	switch {
+	case status == 401:
+		return failSignIn
+	case hasBody && (body.Code == api.CodeUnavailable || body.Code == api.CodeInternal || body.Code == api.CodeRateLimited):
+		return failOffline
+	case status == 429 || status >= 500:
+		return failOffline
+	case status == 409:
+		return failAttention
+	case status >= 400:
+		return failRefused
+	}
+	if errors.Is(err, ErrKeyChanged) || errors.Is(err, ErrBadAcknowledgement) ||
+		errors.Is(err, ErrDamaged) || errors.Is(err, ErrDiverged) || errors.Is(err, errRewound) {
+		return failAttention
+	}
+	return failOffline
+}
+
 // settle records the outcome of a push: resets backoff on success, else chooses the wait
 // and publishes why.
 func (s *syncer) settle(t *target, err error) (time.Duration, bool) {
@@ -428,12 +526,43 @@ func (s *syncer) settle(t *target, err error) (time.Duration, bool) {
 	}
 	t.attempt++
 	s.serverKey = nil // after a failure the server may not be the same one: ask its key again
+	kind := classify(err)
 	wait := s.backoff(t.attempt)
+	switch kind {
+	case failSignIn, failCertificate:
+		if s.failFast {
+			s.fatal = err
+			s.cancel()
+			return 0, false
+		}
+		wait = s.opts.MaxBackoff // reported and retried slowly: the user must act
+	case failRefused:
+		var ref refusedError
+		if errors.As(err, &ref) {
+			s.status.found(ref.Finding)
+		}
+		if !t.own { // another run's journal: left pending, for its owner or a mended server
+			s.leave(t)
+			return 0, false
+		}
+		wait = s.opts.MaxBackoff
+	case failAttention:
+		if !t.own && errors.Is(err, ErrKeyChanged) {
+			s.status.found(Finding{JournalID: t.file.id, Kind: FindingElsewhere, Message: err.Error()})
+			s.leave(t)
+			return 0, false
+		}
+		if !t.own && errors.Is(err, ErrDamaged) {
+			s.dropTarget(t)
+			s.recover(t.file.path, err)
+			return 0, false
+		}
+	}
 	var ra interface{ RetryAfter() time.Duration }
 	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
 		wait = ra.RetryAfter()
 	}
-	offline := isOffline(err)
+	offline := kind == failOffline
 	if !offline && t.own {
 		s.markDrainedIfFinal() // needs attention, not time: Close need not wait for it
 	}
@@ -458,24 +587,6 @@ func (s *syncer) backoff(attempt int) time.Duration {
 	return backoff.FullJitter(attempt, s.opts.MinBackoff, s.opts.MaxBackoff)
 }
 
-// isOffline tells a server that cannot be reached or asks to wait (offline) from one
-// that answers but refuses (failing: needs attention).
-func isOffline(err error) bool {
-	var body api.ErrorBody
-	if errors.As(err, &body) {
-		switch body.Code {
-		case api.CodeUnavailable, api.CodeInternal, api.CodeRateLimited:
-			return true
-		}
-		return false
-	}
-	if errors.Is(err, ErrKeyChanged) || errors.Is(err, ErrBadAcknowledgement) ||
-		errors.Is(err, ErrDamaged) || errors.Is(err, ErrDiverged) || errors.Is(err, errRewound) {
-		return false
-	}
-	return true
-}
-
 func (s *syncer) publishPending(t *target, st fileState) {
 	if t.own {
 		return // this run's journal is published by its commits
@@ -485,20 +596,22 @@ func (s *syncer) publishPending(t *target, st fileState) {
 
 // scanEndedRuns opens the journals no process holds that still have records to send.
 func (s *syncer) scanEndedRuns() {
-	paths, _, err := journalFiles(s.dir)
+	paths, _, odd, err := journalFiles(s.dir)
 	if err != nil {
 		s.status.update(func(h *statusHub) { h.cur.LastError = err })
 		return
 	}
-	tracked := map[string]bool{}
-	for _, t := range s.targets {
-		tracked[t.file.path] = true
+	for _, p := range odd {
+		if !s.skip[p] {
+			s.skip[p] = true
+			s.status.found(Finding{JournalID: journalIDFromPath(p), Kind: FindingUnreadable, Message: oddError(p).Error()})
+		}
 	}
 	for _, path := range paths {
-		if tracked[path] || s.skip[path] {
+		if s.tracked(path) || s.skip[path] || s.settled[path] {
 			continue
 		}
-		f, st, err := openJournal(path, tryLock, nil)
+		f, st, err := openEnded(path, nil)
 		switch {
 		case errors.Is(err, ErrInUse):
 			continue // its own process syncs it
@@ -507,17 +620,19 @@ func (s *syncer) scanEndedRuns() {
 			continue
 		case err != nil:
 			s.skip[path] = true
-			s.status.update(func(h *statusHub) { h.cur.LastError = err })
+			s.status.found(Finding{JournalID: journalIDFromPath(path), Kind: FindingUnreadable, Message: err.Error()})
 			continue
 		}
 		if st.Pending() == 0 {
 			f.close()
-			s.skip[path] = true
+			s.settled[path] = true
 			continue
 		}
 		if st.Key != nil && s.opts.TrustedKey != nil && !sameKey(*st.Key, *s.opts.TrustedKey) {
 			f.close() // belongs to another server's audit log
 			s.skip[path] = true
+			s.status.found(Finding{JournalID: st.JournalID, Kind: FindingElsewhere,
+				Message: fmt.Sprintf("pinned to another server's audit key (%s); left pending for it", keyFingerprint(*st.Key))})
 			continue
 		}
 		t := &target{file: f}
@@ -526,42 +641,153 @@ func (s *syncer) scanEndedRuns() {
 	}
 }
 
-// recover sets aside a damaged ended run's journal and records that in this run's.
-func (s *syncer) recover(path string, cause error) {
-	r := Recovery{File: path, JournalID: journalIDFromPath(path), LastHead: lastKnownHead(path), Cause: cause}
-	to, err := setAside(path, s.now())
-	if err != nil {
-		s.skip[path] = true
-		s.status.update(func(h *statusHub) { h.cur.LastError = err })
+func (s *syncer) tracked(path string) bool {
+	for _, t := range s.targets {
+		if t.file.path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// reconcileAll compares every journal no other process holds with the server's copy
+// (see reconcile.go), fully acknowledged ones too, and sends again what the server lost.
+func (s *syncer) reconcileAll() {
+	if s.noCompare {
 		return
 	}
-	r.MovedTo = to
-	if s.onRecovery != nil {
-		s.onRecovery(r)
+	paths, _, _, err := journalFiles(s.dir)
+	if err != nil {
+		return
 	}
-	s.status.update(func(h *statusHub) { h.cur.Notices = append(append([]string(nil), h.cur.Notices...), r.String()) })
+	for _, path := range paths {
+		if s.ctx.Err() != nil || s.skip[path] {
+			return
+		}
+		t := s.targetFor(path)
+		opened := false
+		if t == nil {
+			f, _, err := openEnded(path, nil)
+			if errors.Is(err, ErrDamaged) {
+				s.recover(path, err)
+			}
+			if err != nil {
+				continue // in use (its process compares it) or said by the scan
+			}
+			t, opened = &target{file: f}, true
+		}
+		keep := s.reconcile(t)
+		if opened {
+			if keep {
+				s.targets = append(s.targets, t)
+			} else {
+				t.file.close()
+				s.settled[path] = true
+			}
+		}
+		if s.noCompare {
+			return
+		}
+	}
 }
 
-// belongsElsewhere reports an ended run's journal that this server, or this identity,
-// will never take: it is pinned to another server's key, or the server says it belongs
-// to another organisation's audit trail (403: a customer admin's journal left on a
-// machine a support engineer now uses, or the other way round).
-func belongsElsewhere(err error) bool {
-	var body api.ErrorBody
-	return errors.Is(err, ErrKeyChanged) || (errors.As(err, &body) && body.Code == api.CodeForbidden)
+func (s *syncer) targetFor(path string) *target {
+	for _, t := range s.targets {
+		if t.file.path == path {
+			return t
+		}
+	}
+	return nil
 }
 
-// leaveForItsOwner stops syncing an ended run's journal that belongs elsewhere (see
-// belongsElsewhere). It stays on disk, pending, and the user is told once.
-func (s *syncer) leaveForItsOwner(t *target, err error) {
+// reconcile compares one journal with the server's copy, reports each difference, and
+// arranges for missing records to be sent again; keep says the journal has records to
+// send.
+func (s *syncer) reconcile(t *target) (keep bool) {
+	l, err := readLocal(t.file.db, t.file.path)
+	if err != nil {
+		return false
+	}
+	if l.head.Seq == 0 {
+		return false
+	}
+	cmp, err := compareWithServer(s.ctx, s.remote, l, s.opts.RequestTimeout)
+	if err != nil {
+		switch kind := classify(err); {
+		case s.ctx.Err() != nil:
+		case kind == failSignIn || kind == failCertificate:
+			if s.failFast {
+				s.fatal = err
+				s.cancel()
+			}
+			s.status.update(func(h *statusHub) { h.cur.LastError, h.failing = err, true })
+		case kind == failRefused:
+			var body api.ErrorBody
+			if errors.As(err, &body) && (body.Code == api.CodeForbidden || body.Code.JournalRefusal()) {
+				s.status.found(Finding{JournalID: l.id, Kind: FindingElsewhere, Code: body.Code, Message: body.Message})
+				break
+			}
+			s.noCompare = true // the server offers no way to compare: say so once
+			s.status.found(Finding{JournalID: l.id, Kind: FindingUncompared, Message: err.Error()})
+		}
+		return l.head.Seq > l.acked.Seq
+	}
+	for _, f := range cmp.findings {
+		s.status.found(f)
+	}
+	if cmp.resendFrom > 0 {
+		t.next, t.notBefore = cmp.resendFrom, time.Time{}
+		t.resending, t.resendThrough = true, cmp.resendTo
+		return true
+	}
+	return l.head.Seq > l.acked.Seq
+}
+
+// recover carries what can be saved of a damaged ended run's journal into this run's
+// journal (or, for Drain, a new journal of its own) and sets it aside.
+func (s *syncer) recover(path string, cause error) {
+	s.skip[path] = true
+	into, fresh := s.own, false
+	if into == nil {
+		f, err := createJournal(s.dir, s.now(), nil)
+		if err != nil {
+			s.status.found(Finding{JournalID: journalIDFromPath(path), Kind: FindingDamaged,
+				Message: fmt.Sprintf("%v; it could not be recovered: %v", cause, err)})
+			return
+		}
+		into, fresh = f, true
+	}
+	r, ok, err := salvageLocked(path, into, s.opts.Actor, s.now(), cause)
+	if fresh {
+		if ok && err == nil {
+			s.targets = append(s.targets, &target{file: into})
+		} else {
+			into.close()
+		}
+	}
+	if err != nil {
+		s.status.found(Finding{JournalID: journalIDFromPath(path), Kind: FindingDamaged,
+			Message: fmt.Sprintf("%v; it could not be recovered: %v", cause, err)})
+		return
+	}
+	if !ok {
+		return // another process recovered it
+	}
+	s.status.found(Finding{JournalID: r.JournalID, Kind: FindingDamaged, Message: fmt.Sprintf("%v; %s", cause, r.Summary())})
+	s.status.update(func(h *statusHub) { h.recoveries = append(h.recoveries, r) })
+}
+
+// leave stops syncing an ended run's journal that cannot be synced from here: it belongs
+// elsewhere or the server refuses it. It stays on disk, pending; the finding says why.
+func (s *syncer) leave(t *target) {
+	s.dropTarget(t)
 	s.skip[t.file.path] = true
 	t.file.close()
+}
+
+func (s *syncer) dropTarget(t *target) {
 	s.targets = slices.DeleteFunc(s.targets, func(x *target) bool { return x == t })
-	s.status.update(func(h *statusHub) {
-		delete(h.others, t.file.id)
-		h.cur.Notices = append(append([]string(nil), h.cur.Notices...),
-			fmt.Sprintf("journal %s not synced here: %v", t.file.id, err))
-	})
+	s.status.update(func(h *statusHub) { delete(h.others, t.file.id) })
 }
 
 // releaseOthers closes ended runs' journals that are fully synced (all of them when the
@@ -574,9 +800,11 @@ func (s *syncer) releaseOthers(all bool) {
 			continue
 		}
 		st, err := t.file.state()
-		if all || err != nil || st.Pending() == 0 {
+		if all || err != nil || (st.Pending() == 0 && !t.resending) {
+			if err == nil && st.Pending() == 0 {
+				s.settled[t.file.path] = true
+			}
 			t.file.close()
-			s.skip[t.file.path] = true
 			s.status.update(func(h *statusHub) { delete(h.others, t.file.id) })
 			continue
 		}

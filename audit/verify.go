@@ -3,9 +3,11 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,9 +34,36 @@ type Report struct {
 	Acked     uint64 // the seq the server's receipt covers
 	KeyID     string
 	KeyPrint  string // fingerprint of the pinned server key
+	// SetAside is a damaged journal file set aside: always a failure, with Notes saying
+	// where its records went.
+	SetAside bool
 	// FirstBad is the first seq found bad (0 when none is, or a problem has no seq).
 	FirstBad uint64
 	Problems []string
+	// Notes say what was checked beyond the chain: records carried from a damaged
+	// journal, and where a set-aside journal's records went.
+	Notes []string
+
+	recovered []recoveredRef // journal.recovered records found, for the set-aside files' reports
+}
+
+// recoveredRef is a journal.recovered record found while verifying.
+type recoveredRef struct {
+	journalID string // the journal holding the record
+	seq       uint64
+	rec       api.Recovered
+}
+
+// Unreceipted counts the records no receipt vouches for: those after the receipt, or
+// all of a partial export's, which cannot be tied to one.
+func (r Report) Unreceipted() uint64 {
+	switch {
+	case r.Partial:
+		return r.Records
+	case r.Head.Seq > r.Acked:
+		return r.Head.Seq - r.Acked
+	}
+	return 0
 }
 
 // OK reports whether nothing was found wrong.
@@ -63,6 +92,8 @@ type chain struct {
 	id      string
 	partial bool
 	ackSeq  uint64
+
+	carry *carrying // records carried from a damaged journal, being checked
 
 	next     uint64 // the seq expected next (full journals)
 	last     uint64 // seq of the previous record fed
@@ -95,15 +126,80 @@ func (c *chain) add(seq uint64, prev, hash api.Hash, body []byte) {
 	}
 	c.last, c.lastHash, c.lastOK = seq, hash, selfOK
 	c.next = seq + 1
+	c.checkCarried(seq, body)
 	if seq == c.ackSeq {
 		h := hash
 		c.ackHash = &h
 	}
 }
 
+// carrying is a run of records carried from a damaged journal (see salvage.go): each
+// body's original hash is recomputed as it comes.
+type carrying struct {
+	from      api.Recovered
+	at        uint64 // the seq of the journal.recovered record here
+	next      uint64 // the damaged journal's seq of the next carried record
+	prev      api.Hash
+	firstHere uint64 // this journal's seq of the first carried record
+}
+
+var recoveredAction = []byte(`"action":"` + api.ActionJournalRecovered + `"`)
+
+// checkCarried follows journal.recovered records and recomputes, from the unchanged
+// bodies that follow one, the hashes they had in the damaged journal.
+func (c *chain) checkCarried(seq uint64, body []byte) {
+	if cr := c.carry; cr != nil {
+		c.carry = nil
+		if bytes.Contains(body, recoveredAction) {
+			c.r.bad(cr.at, "promises journal %s's seqs %d-%d, but another journal.recovered record follows after %d of them",
+				cr.from.JournalID, cr.from.Carried.FirstSeq, cr.from.Carried.LastSeq, cr.next-cr.from.Carried.FirstSeq)
+		} else {
+			h := api.RecordHash(cr.from.JournalID, cr.next, cr.prev, body)
+			if cr.next < cr.from.Carried.LastSeq {
+				cr.next, cr.prev = cr.next+1, h
+				c.carry = cr
+				return
+			}
+			if h.String() != cr.from.Carried.LastHash {
+				c.r.bad(seq, "the records from seq %d carried from journal %s do not hash to its seq %d's hash %s: they are not the bytes it held",
+					cr.firstHere, cr.from.JournalID, cr.from.Carried.LastSeq, cr.from.Carried.LastHash)
+			} else {
+				c.r.Notes = append(c.r.Notes, fmt.Sprintf("seqs %d-%d are journal %s's seqs %d-%d, carried from %s: their original hashes check out",
+					cr.firstHere, seq, cr.from.JournalID, cr.from.Carried.FirstSeq, cr.from.Carried.LastSeq, cr.from.File))
+			}
+			return
+		}
+	}
+	if !bytes.Contains(body, recoveredAction) {
+		return
+	}
+	var b api.RecordBody
+	if json.Unmarshal(body, &b) != nil || b.Action != api.ActionJournalRecovered || b.Recovered == nil {
+		return
+	}
+	c.r.recovered = append(c.r.recovered, recoveredRef{journalID: c.id, seq: seq, rec: *b.Recovered})
+	cr := b.Recovered.Carried
+	if cr == nil {
+		return
+	}
+	prev, err := api.ParseHash(cr.PrevHash)
+	if err != nil || cr.LastSeq < cr.FirstSeq {
+		c.r.bad(seq, "names a carried range it does not describe (seqs %d-%d, prev_hash %q)", cr.FirstSeq, cr.LastSeq, cr.PrevHash)
+		return
+	}
+	c.carry = &carrying{from: *b.Recovered, at: seq, next: cr.FirstSeq, prev: prev, firstHere: seq + 1}
+}
+
 // finish checks the head and the acknowledgement against what was fed.
 func (c *chain) finish(h api.JournalHead, ack Acknowledgement, key *api.AuditKey, opts VerifyOptions) {
 	r := c.r
+	if cr := c.carry; cr != nil && !c.partial {
+		r.bad(cr.at, "promises journal %s's seqs %d-%d, but the journal ends after %d of them",
+			cr.from.JournalID, cr.from.Carried.FirstSeq, cr.from.Carried.LastSeq, cr.next-cr.from.Carried.FirstSeq)
+	}
+	if opts.ServerKey != nil && ack.Seq == 0 && r.Records > 0 {
+		r.problem("--key is given, but this journal holds no receipt: nothing in it is vouched for by that key")
+	}
 	r.Head, r.Acked = h, ack.Seq
 	if key != nil {
 		r.KeyID, r.KeyPrint = key.KeyID, keyFingerprint(*key)
@@ -169,17 +265,86 @@ func isExport(path string, head []byte) bool {
 	return len(trimmed) > 0 && trimmed[0] == '{'
 }
 
-// VerifyAll verifies every journal under the state dir.
+// VerifyAll verifies every journal under the state dir, and reports each damaged
+// journal set aside there: what of it can be read, and where its records went.
 func VerifyAll(stateDir string, opts VerifyOptions) ([]Report, error) {
-	paths, _, err := journalFiles(JournalsDir(stateDir))
+	paths, aside, odd, err := journalFiles(JournalsDir(stateDir))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Report, 0, len(paths))
+	out := make([]Report, 0, len(paths)+len(aside)+len(odd))
+	var recovered []recoveredRef
 	for _, p := range paths {
-		out = append(out, verifyJournalFile(p, opts))
+		r := verifyJournalFile(p, opts)
+		recovered = append(recovered, r.recovered...)
+		out = append(out, r)
+	}
+	for _, p := range aside {
+		out = append(out, verifySetAside(p, opts, recovered))
+	}
+	for _, p := range odd {
+		r := Report{Source: p, JournalID: journalIDFromPath(p)}
+		r.problem("%v", oddError(p))
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// setAsideID is the journal id a set-aside file's name carries.
+func setAsideID(path string) string {
+	name := filepath.Base(path)
+	if i := strings.Index(name, journalExt+corruptInfix); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// verifySetAside reports a damaged journal that was set aside: its damage, what of it
+// the server held, and which journal carries its records; it always fails.
+func verifySetAside(path string, opts VerifyOptions, recovered []recoveredRef) Report {
+	r := verifyJournalFile(path, opts)
+	r.SetAside, r.JournalID = true, setAsideID(path)
+	r.Problems = append([]string{"damaged, and set aside: it could not sync as it was"}, r.Problems...)
+	d := readDamaged(path)
+	stored := map[uint64]salvagedRecord{}
+	for _, sr := range d.records {
+		stored[sr.seq] = sr
+	}
+	found := false
+	for _, ref := range recovered {
+		rec := ref.rec
+		if rec.JournalID != r.JournalID || rec.File != filepath.Base(path) {
+			continue
+		}
+		found = true
+		if rec.Acked != nil && rec.Carried == nil {
+			r.Notes = append(r.Notes, fmt.Sprintf("the server held seqs 1-%d (its receipt)", rec.Acked.Seq))
+		}
+		if rec.Carried == nil {
+			if rec.Damaged != "" {
+				r.Notes = append(r.Notes, "lost (damaged or missing, and not on the server): seqs "+rec.Damaged)
+			}
+			r.Notes = append(r.Notes, fmt.Sprintf("recorded by journal %s seq %d", ref.journalID, ref.seq))
+			continue
+		}
+		cr := rec.Carried
+		r.Notes = append(r.Notes, fmt.Sprintf("seqs %d-%d were carried into journal %s after its seq %d", cr.FirstSeq, cr.LastSeq, ref.journalID, ref.seq))
+		if first, ok := stored[cr.FirstSeq]; ok && first.prev.String() != cr.PrevHash {
+			r.bad(cr.FirstSeq, "journal %s says it carried this record with prev_hash %s; this file holds %s", ref.journalID, cr.PrevHash, first.prev)
+		}
+		if last, ok := stored[cr.LastSeq]; ok && last.hash.String() != cr.LastHash {
+			r.bad(cr.LastSeq, "journal %s says it carried this record with hash %s; this file holds %s", ref.journalID, cr.LastHash, last.hash)
+		}
+		if rec.Damaged != "" {
+			r.Notes = append(r.Notes, "lost (damaged or missing, and not on the server): seqs "+rec.Damaged)
+		}
+	}
+	if !found {
+		r.Notes = append(r.Notes, "no journal here records its recovery (a journal.recovered record naming this file): its records after its receipt may be on no server")
+	}
+	seen := map[string]bool{}
+	r.Notes = slices.DeleteFunc(r.Notes, func(n string) bool { dup := seen[n]; seen[n] = true; return dup })
+	return r
 }
 
 func verifyJournalFile(path string, opts VerifyOptions) Report {

@@ -102,6 +102,25 @@ func (w *writer) submit(o *op) {
 	}
 }
 
+// submitAll queues ops together, in order, so that nothing queued meanwhile comes
+// between them.
+func (w *writer) submitAll(ops []*op) {
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		for _, o := range ops {
+			o.finish(fmt.Errorf("journal %s: %w", w.journalID, ErrClosed))
+		}
+		return
+	}
+	w.queue = append(w.queue, ops...)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 // do submits o and waits for its commit.
 func (w *writer) do(o *op) error {
 	w.submit(o)

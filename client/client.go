@@ -294,10 +294,38 @@ func (c *Client) PutJournalRecords(ctx context.Context, journalID string, record
 	return out, err
 }
 
+// SessionAudit fetches the reconciliation view of one impersonation session: the
+// requests the server saw its token make set against the impersonator's journal
+// records naming it (GET /audit/sessions/{id}). A session the caller may not read is
+// ErrNotFound.
+func (c *Client) SessionAudit(ctx context.Context, sessionID string) (api.SessionAudit, error) {
+	var out api.SessionAudit
+	err := c.own(ctx, request{op: "reconcile session " + sessionID, route: api.RouteAuditSession,
+		params: map[string]string{"id": sessionID}, out: &out})
+	return out, err
+}
+
 // AuditKey fetches the public key receipts are signed with. No token needed.
 func (c *Client) AuditKey(ctx context.Context) (api.AuditKey, error) {
 	var out api.AuditKey
 	err := c.w.call(ctx, c.cached(request{op: "fetch the audit key", route: api.RouteAuditKey, out: &out}))
+	return out, err
+}
+
+// JournalRecords reads what the server holds of a journal after seq after: its head
+// and each record's seq and hash, at most limit of them (0: the server's most), for
+// comparing with the local journal. Another organisation's journal is ErrNotAllowed.
+func (c *Client) JournalRecords(ctx context.Context, journalID string, after uint64, limit int) (api.JournalRecordsPage, error) {
+	q := url.Values{}
+	if after > 0 {
+		q.Set("after", strconv.FormatUint(after, 10))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out api.JournalRecordsPage
+	err := c.own(ctx, request{op: "read the server's copy of journal " + journalID, route: api.RouteJournalRecords,
+		params: map[string]string{"journal_id": journalID}, query: q, out: &out})
 	return out, err
 }
 

@@ -341,6 +341,36 @@ func TestAuditEventsNameBothIdentities(t *testing.T) {
 	}
 }
 
+// TestSessionAuditNamesTheUnjournaledRead: a read the client never journaled comes
+// back from the server as unjournaled, and the session is not consistent.
+func TestSessionAuditNamesTheUnjournaledRead(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := staff(t, ts)
+	ctx := ctxT(t)
+	v, id := startNora(t, c)
+	if _, err := v.Dashboards(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.SessionAudit(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Session.ID != id || got.Summary.Consistent || got.Summary.Unjournaled == 0 {
+		t.Fatalf("session audit %+v: want session %s with an unjournaled read", got.Summary, id)
+	}
+	var sawDashboards bool
+	for _, ev := range got.Unjournaled {
+		sawDashboards = sawDashboards || ev.Path == api.Prefix+"/dashboards"
+	}
+	if !sawDashboards {
+		t.Fatalf("unjournaled %+v: want GET /dashboards", got.Unjournaled)
+	}
+	if _, err := c.SessionAudit(ctx, "ses_nosuchsession"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown session: %v, want ErrNotFound", err)
+	}
+}
+
 // journalRange builds records from..to of a journal, chained from prev.
 func journalRange(t testing.TB, journalID string, from, to uint64, prev api.Hash) ([]api.WireRecord, api.Hash) {
 	t.Helper()

@@ -105,6 +105,11 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
+// StatusCode is the HTTP status of the reply, 0 when there was none. Callers that know
+// only the api package (the journal's sync) reach it with errors.As(err, &sc) for sc of
+// type interface{ StatusCode() int }.
+func (e *Error) StatusCode() int { return e.Status }
+
 // Code is the server's error code, or "" when the server sent none.
 func (e *Error) Code() api.Code {
 	if e.Body == nil {
@@ -148,6 +153,10 @@ var codeKind = map[api.Code]error{
 	api.CodeRateLimited:            ErrRateLimited,
 	api.CodeInternal:               ErrServer,
 	api.CodeUnavailable:            ErrServer,
+	api.CodeJournalActorMismatch:   ErrNotAllowed,
+	api.CodeJournalSessionMismatch: ErrNotAllowed,
+	api.CodeJournalUserMismatch:    ErrNotAllowed,
+	api.CodeHostNotAllowed:         ErrNotAllowed,
 }
 
 // kindOf is the kind for a server reply: by its code when the code is known, else by

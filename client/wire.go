@@ -3,8 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +21,7 @@ import (
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/cache"
 	"github.com/shadowview/shadow/internal/backoff"
+	"github.com/shadowview/shadow/internal/certerr"
 )
 
 // wire is the one way requests leave the process: route table in, typed reply or
@@ -226,7 +225,7 @@ func (w *wire) outcome(rq request, route api.Route, key string, resp *resty.Resp
 		case errors.Is(sendErr, resty.ErrResponseBodyTooLarge):
 			return fail(ErrResponseTooLarge, false, fmt.Sprintf(
 				"the server's reply is larger than the %s limit and was not read", byteSize(w.opts.MaxResponseBytes)), sendErr)
-		case isCertificateError(sendErr):
+		case certerr.Is(sendErr):
 			return fail(ErrUnreachable, false, fmt.Sprintf(
 				"the certificate of %s is not trusted (%s); for a private CA pass its certificate with --ca-file", w.host, rootCause(sendErr)), sendErr)
 		case isTimeout(sendErr) && inConnectPhase(sendErr):
@@ -409,15 +408,6 @@ func retryAfterDelay(h http.Header, body *api.ErrorBody) time.Duration {
 		d = time.Duration(min(int64(body.RetryAfterSeconds), int64(most/time.Second))) * time.Second
 	}
 	return min(max(d, 0), most)
-}
-
-// isCertificateError reports a TLS verification failure: retrying cannot fix it.
-func isCertificateError(err error) bool {
-	var verify *tls.CertificateVerificationError
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
 }
 
 func isTimeout(err error) bool {

@@ -47,7 +47,7 @@ func (e *benchEnv) serve(b *testing.B, method, path, token string, body any, wan
 	} else {
 		rd = bytes.NewReader(nil)
 	}
-	req := httptest.NewRequest(method, path, rd)
+	req := httptest.NewRequest(method, "http://127.0.0.1"+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -180,7 +180,7 @@ func BenchmarkDemoStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
-		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/audit/key", nil))
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/api/v1/audit/key", nil))
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
 		}

@@ -65,6 +65,7 @@ func (fs *fuzzServer) check(t *testing.T, method, target, token string, body []b
 	}
 	req.URL = u
 	req.RequestURI = target
+	req.Host = "127.0.0.1" // httptest's example.com is not a host the server answers to
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -17,9 +17,10 @@ import (
 const maxQueryLength = 200
 
 // users is GET /users?q=&cursor=&limit=: the directory as the caller may see it
-// (staff: everyone; a customer's admin: their company), each entry with whether the
-// caller may impersonate that user and, if not, the code and words a start request
-// would be refused with.
+// (staff: the staff and the companies of their listed support scope, every company
+// for vendor-wide staff; a customer's admin: their company), each entry with whether
+// the caller may impersonate that user and, if not, the code and words a start
+// request would be refused with. It never carries phones (views.DirectoryUser).
 func (s *Server) users(w http.ResponseWriter, r *http.Request, id *identity) *apiError {
 	q := r.URL.Query().Get("q")
 	if utf8.RuneCountInString(q) > maxQueryLength || !utf8.ValidString(q) {
@@ -31,9 +32,9 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request, id *identity) *ap
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	dir := s.org.Directory()
-	if !id.user.Staff() {
-		dir = s.org.CompanyDirectory(id.user.CompanyID)
+	dir := s.org.CompanyDirectory(id.user.CompanyID)
+	if id.user.Staff() {
+		dir = s.org.StaffDirectory(id.user)
 	}
 	page, serr := dir.Search(q, r.URL.Query().Get("cursor"), limit)
 	if errors.Is(serr, org.ErrBadCursor) {
@@ -42,7 +43,7 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request, id *identity) *ap
 	pol := policy.For(s.org, id.user, nil)
 	out := api.UsersPage{Users: make([]api.User, len(page.Users)), NextCursor: page.Next, Total: page.Total}
 	for i, u := range page.Users {
-		au := views.User(s.org, u, false)
+		au := views.DirectoryUser(s.org, u)
 		d := pol.Target(u)
 		au.Impersonable, au.NotImpersonableCode, au.NotImpersonableReason = d.Allowed(), d.Code, d.Reason
 		out.Users[i] = au

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/server/org"
 	"github.com/shadowview/shadow/server/policy"
+	"github.com/shadowview/shadow/server/ratelimit"
 	"github.com/shadowview/shadow/server/store"
 	"github.com/shadowview/shadow/server/views"
 )
@@ -33,9 +35,39 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// addressKey is the key sign-ins are throttled by per client address: the address
+// for IPv4, its /64 for IPv6 (one client holds a whole /64, and would otherwise have
+// 2^64 addresses to spread its guesses over).
+func addressKey(r *http.Request) string {
+	ip := net.ParseIP(clientIP(r))
+	if ip == nil || ip.To4() != nil {
+		return clientIP(r)
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+// reserveAttempt counts a password check against both limits before it is made, so
+// concurrent guesses cannot all pass the limit before any has failed. On a refusal it
+// returns how long to wait and which key is throttled, having reserved nothing.
+func (s *Server) reserveAttempt(email, address string) (byEmail, byAddress ratelimit.Reservation, wait time.Duration, key string) {
+	byEmail, wait = s.emailLimit.Reserve(email)
+	if wait > 0 {
+		return byEmail, byAddress, wait, "email:" + email
+	}
+	byAddress, wait = s.ipLimit.Reserve(address)
+	if wait > 0 {
+		byEmail.Cancel()
+		return ratelimit.Reservation{}, ratelimit.Reservation{}, wait, "address:" + address
+	}
+	return byEmail, byAddress, 0, ""
+}
+
 // login is POST /auth/login. Failures are throttled per email and per client address
-// (429 with Retry-After once over the limit) and audited; an unknown email costs the
-// same bcrypt comparison as a known one, so timing does not reveal which exist.
+// (429 with Retry-After once over the limit) and audited; an attempt is reserved
+// against both limits before its password is checked. Throttled attempts are audited
+// bounded: the first per key and window, and a count when the window closes. An
+// unknown email costs the same bcrypt comparison as a known one, so timing does not
+// reveal which exist.
 func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *identity) *apiError {
 	var req api.LoginRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -48,15 +80,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *identity) *api
 	if req.Password == "" {
 		return errorf(api.CodeValidation, "password is required").field("password")
 	}
-	if len(email) > 254 || len(req.Password) > 1024 {
-		return s.loginFailed(r, email, nil)
-	}
-	ip := clientIP(r)
-	if wait := max(s.emailLimit.Wait(email), s.ipLimit.Wait(ip)); wait > 0 {
-		s.auditLogin(r, api.EventLoginFailed, email, nil, api.CodeRateLimited)
+	s.flushSummaries(false)
+	byEmail, byAddress, wait, key := s.reserveAttempt(truncate(email, 254), addressKey(r))
+	if wait > 0 {
+		if s.throttled.Note(key) {
+			s.auditLogin(r, api.EventLoginFailed, email, nil, api.CodeRateLimited)
+		}
 		e := errorf(api.CodeRateLimited, "too many failed sign-ins; wait before trying again")
 		e.retry = wait
 		return e
+	}
+	if len(email) > 254 || len(req.Password) > 1024 {
+		s.auditLogin(r, api.EventLoginFailed, email, nil, api.CodeInvalidCredentials)
+		return errorf(api.CodeInvalidCredentials, "the email or password is wrong")
 	}
 	s.mu.RLock()
 	u := s.org.UserByEmail(email)
@@ -66,9 +102,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *identity) *api
 		hash = u.PasswordHash
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || u == nil {
-		return s.loginFailed(r, email, u)
+		s.auditLogin(r, api.EventLoginFailed, email, u, api.CodeInvalidCredentials)
+		return errorf(api.CodeInvalidCredentials, "the email or password is wrong")
 	}
 	s.emailLimit.Reset(email)
+	byEmail.Cancel()
+	byAddress.Cancel()
 	token, exp, err := s.ownToken(u.ID, u.PasswordVersion)
 	if err != nil {
 		return errorf(api.CodeInternal, "could not issue a token")
@@ -83,15 +122,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *identity) *api
 	return nil
 }
 
-func (s *Server) loginFailed(r *http.Request, email string, u *org.User) *apiError {
-	s.emailLimit.Fail(email)
-	s.ipLimit.Fail(clientIP(r))
-	s.auditLogin(r, api.EventLoginFailed, email, u, api.CodeInvalidCredentials)
-	return errorf(api.CodeInvalidCredentials, "the email or password is wrong")
-}
-
 func (s *Server) auditLogin(r *http.Request, kind, email string, u *org.User, code api.Code) error {
-	actor := api.UserRef{Email: truncate(email, 254)}
+	actor := api.UserRef{Email: email}
 	if u != nil {
 		actor = u.Ref()
 	}
@@ -103,6 +135,33 @@ func (s *Server) auditLogin(r *http.Request, kind, email string, u *org.User, co
 		s.log.Error("audit sign-in", "err", err)
 	}
 	return err
+}
+
+// flushSummaries audits what the suppressors counted in windows that have closed (all
+// of it when the server closes): one event per key, with the count.
+func (s *Server) flushSummaries(all bool) {
+	var events []store.Event
+	for _, sum := range s.throttled.Due(all) {
+		what, key, _ := strings.Cut(sum.Key, ":")
+		actor := api.UserRef{Email: key}
+		if what != "email" {
+			actor = api.UserRef{}
+		}
+		events = append(events, store.Event{AuditEvent: api.AuditEvent{
+			Time: sum.Last, Kind: api.EventLoginFailed, Actor: actor, Code: api.CodeRateLimited, Count: sum.Suppressed,
+			Details: fmt.Sprintf("%d more throttled sign-in attempts for %s %s from %s to %s, not recorded one by one",
+				sum.Suppressed, what, key, sum.First.UTC().Format(time.RFC3339), sum.Last.UTC().Format(time.RFC3339)),
+		}})
+	}
+	for _, sum := range s.refusedPuts.Due(all) {
+		events = append(events, s.refusedSummary(sum))
+	}
+	if len(events) == 0 {
+		return
+	}
+	if err := s.store.AppendEvents(events...); err != nil {
+		s.log.Error("audit suppressed events", "err", err)
+	}
 }
 
 // me is GET /me: the identity behind the token. For an impersonation token: the
@@ -204,7 +263,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, id *iden
 		return err
 	}
 	email := strings.ToLower(id.user.Email)
-	if wait := s.emailLimit.Wait(email); wait > 0 {
+	byEmail, byAddress, wait, _ := s.reserveAttempt(email, addressKey(r))
+	if wait > 0 {
 		e := errorf(api.CodeRateLimited, "too many wrong passwords; wait before trying again")
 		e.retry = wait
 		return e
@@ -213,9 +273,10 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, id *iden
 	defer s.writeMu.Unlock()
 	cur := s.currentUser(id)
 	if len(req.Current) > 1024 || bcrypt.CompareHashAndPassword(cur.PasswordHash, []byte(req.Current)) != nil {
-		s.emailLimit.Fail(email)
 		return errorf(api.CodeForbidden, "the current password is wrong").field("current")
 	}
+	byEmail.Cancel()
+	byAddress.Cancel()
 	switch {
 	case len(req.New) < 8:
 		return errorf(api.CodeValidation, "the new password needs at least 8 characters").field("new")

@@ -13,6 +13,7 @@ import (
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/server/org"
 	"github.com/shadowview/shadow/server/policy"
+	"github.com/shadowview/shadow/server/reconcile"
 	"github.com/shadowview/shadow/server/store"
 )
 
@@ -45,8 +46,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, id *identity) *api
 
 // buildHandler assembles the pipeline, outermost first:
 //
-//	recover · headers · body cap · log → authenticate → audit impersonated requests
-//	→ recover → READ-ONLY → route (per-route access) → handler
+//	recover · headers · body cap · log → Host allow-list → authenticate
+//	→ audit impersonated requests → recover → READ-ONLY → route (per-route access)
+//	→ handler
 //
 // The read-only check runs before routing, on every path, so no route, present or
 // added later, can be reached by an impersonation token with an unsafe method.
@@ -87,6 +89,7 @@ func (s *Server) buildHandler() http.Handler {
 	h = s.recoverer(h)
 	h = s.auditImpersonated(h)
 	h = s.authenticate(h)
+	h = s.checkHost(h)
 	return s.outermost(h, mux)
 }
 
@@ -142,7 +145,10 @@ func canonicalPaths(next http.Handler) http.Handler {
 // gate applies a route's access rule, then runs its handler.
 func (s *Server) gate(rt api.Route, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := infoOf(r).id
+		ri := infoOf(r)
+		q := r.URL.Query()
+		ri.subject = reconcile.RequestSubject(rt.Name, r.PathValue("id"), q.Get("resource"), q.Get("action"))
+		id := ri.id
 		if err := s.access(rt, id); err != nil {
 			writeError(w, r, err)
 			return
@@ -307,13 +313,18 @@ func (s *Server) auditRequest(r *http.Request, id *identity, status int, code ap
 		details += " ?" + truncate(q, 300)
 	}
 	user := id.user.Ref()
+	subject := infoOf(r).subject
+	if subject == "" {
+		subject = reconcile.RequestSubject(infoOf(r).route, "", "", "")
+	}
 	return s.store.AppendEvents(store.Event{
 		AuditEvent: api.AuditEvent{
 			Time: s.now(), Kind: api.EventRequest, Actor: id.actor.Ref(), User: &user,
-			SessionID: id.session.ID, Method: truncate(r.Method, 20), Path: truncate(r.URL.Path, 300),
+			SessionID: id.session.ID, Method: r.Method, Path: r.URL.Path,
 			Status: status, Code: code, Details: details,
 		},
 		Companies: companies(id.user, id.actor),
+		Subject:   subject,
 	})
 }
 

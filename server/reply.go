@@ -13,17 +13,22 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/store"
 )
 
 // requestInfo travels in a request's context so the outer middleware (logging,
 // auditing) learns what the inner layers decided.
 type requestInfo struct {
-	route string   // api route name, "" for an unknown path
-	code  api.Code // the error code sent, if any
-	id    *identity
-	start time.Time
+	route   string   // api route name, "" for an unknown path
+	subject string   // what the request reads (reconcile.RequestSubject), once routed
+	code    api.Code // the error code sent, if any
+	id      *identity
+	start   time.Time
 }
 
 type ctxKey struct{}
@@ -65,6 +70,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
 	if err != nil { // unreachable: the envelope is plain strings and numbers
 		raw = []byte(`{"error":{"code":"internal","message":"could not encode the error"}}`)
 	}
+	raw = escapeUnsafe(raw)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(raw)))
@@ -84,7 +90,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		writeError(w, r, errorf(api.CodeInternal, "could not encode the reply"))
 		return
 	}
-	raw = append(raw, '\n')
+	raw = append(escapeUnsafe(raw), '\n')
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -102,6 +108,48 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(raw)))
 	w.WriteHeader(status)
 	w.Write(raw)
+}
+
+// unsafeRune reports a character no reply carries raw: a control (C0, DEL, C1: the
+// encoding/json escapes C0 only), a format character (bidi controls and isolates,
+// zero-width spaces and joiners, the BOM, tags), a line or paragraph separator. Text
+// from outside (paths, e-mails tried at sign-in, journal records) is stored as
+// received; a SIEM, a terminal or a log viewer reading the reply must not be steered
+// by it.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
+
+// escapeUnsafe rewrites every unsafeRune in encoded JSON as a \uXXXX escape (a pair
+// for one beyond the BMP), so the value decodes to exactly what was encoded. Such
+// characters can only stand inside JSON strings, where the escape means the same.
+// Plain ASCII output, the usual case, is returned as is.
+func escapeUnsafe(raw []byte) []byte {
+	i := 0
+	for i < len(raw) && raw[i] < utf8.RuneSelf && raw[i] >= 0x20 && raw[i] != 0x7f {
+		i++
+	}
+	if i == len(raw) {
+		return raw
+	}
+	out := make([]byte, 0, len(raw)+32)
+	out = append(out, raw[:i]...)
+	for i < len(raw) {
+		r, size := utf8.DecodeRune(raw[i:])
+		if !unsafeRune(r) || (r == utf8.RuneError && size == 1) {
+			out = append(out, raw[i:i+size]...)
+			i += size
+			continue
+		}
+		if r > 0xffff {
+			hi, lo := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, hi, lo)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += size
+	}
+	return out
 }
 
 // etag hashes the identity's scope with the body: the same bytes shown to Nora and to
@@ -190,18 +238,7 @@ func pageLimit(r *http.Request) (int, *apiError) {
 	return min(n, api.MaxPageLimit), nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+func truncate(s string, n int) string { return store.Truncate(s, n) }
 
 // unsaved logs a failed write and tells the client it may retry: nothing was changed,
 // since writes persist before they apply.

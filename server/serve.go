@@ -42,6 +42,18 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	resources := fs.Int("generate-resources", 0, "add this many generated resources to Acme Logistics")
 	hostile := fs.Bool("hostile", false, "add a company whose names and cells hold escape sequences and other hostile text")
 	remote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (plain HTTP and a public demo password: think twice)")
+	var hosts []string
+	fs.Func("allow-host", "also answer requests for this host `name` (any port; repeat, or separate with commas); by default only localhost, 127.0.0.1 and ::1, against DNS rebinding",
+		func(v string) error {
+			if _, err := newHostAllowList([]string{v}); err != nil {
+				return err
+			}
+			hosts = append(hosts, v)
+			return nil
+		})
+	maxOpen := fs.Int("max-open-sessions", DefaultMaxOpenSessions, "impersonation sessions one identity may have open at once (-1: no cap)")
+	journalRate := fs.Int("journal-records-per-minute", DefaultJournalRecordsPerMinute,
+		fmt.Sprintf("new records one journal may take a minute, beyond a burst of %d (-1: no cap)", DefaultJournalRecordBurst))
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,6 +80,10 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		AllowRemote: *remote,
 		Version:     version,
+
+		AllowedHosts:            hosts,
+		MaxOpenSessions:         *maxOpen,
+		JournalRecordsPerMinute: *journalRate,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -77,7 +93,7 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 		srv.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
-	fmt.Fprint(stdout, Banner(url, srv.DataDir(), *data == ""))
+	fmt.Fprint(stdout, Banner(url, srv.DataDir(), *data == "", hosts))
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "shadow: shutting down")
 	if err := srv.Close(); err != nil {
@@ -86,11 +102,12 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	return nil
 }
 
-// Banner is what `shadow serve` prints on start: where it listens, the demo
-// credentials (public, demo only) and where state lives.
-func Banner(baseURL, dataDir string, throwaway bool) string {
+// Banner is what `shadow serve` prints on start: where it listens, the host names it
+// answers to, the demo credentials (public, demo only) and where state lives.
+func Banner(baseURL, dataDir string, throwaway bool, allowedHosts []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "shadow reference server listening on %s\n", baseURL)
+	fmt.Fprintf(&b, "  answers to: %s (others with --allow-host NAME)\n", strings.Join(append([]string{"localhost", "127.0.0.1", "::1"}, allowedHosts...), ", "))
 	fmt.Fprintf(&b, "  demo sign-in: %s / %s  (demo only: this password is public)\n", DemoSupportEmail, DemoSupportPassword)
 	fmt.Fprintf(&b, "  every demo account uses the same password; see docs/DEMO.md\n")
 	if throwaway {

@@ -182,3 +182,51 @@ func TestAPIDocCoversTheContract(t *testing.T) {
 		}
 	}
 }
+
+// TestServeAllowHost: `shadow serve` answers loopback names, and the names given with
+// --allow-host, and refuses any other Host with an envelope naming the flag.
+func TestServeAllowHost(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- RunServe(ctx, []string{"--addr", "127.0.0.1:0", "--allow-host", "shadow.test,alias.test:8443", "--allow-host", "support-box"}, &out, &errs, "test")
+	}()
+	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatalf("no URL printed; stdout %q stderr %q", out.String(), errs.String())
+	}
+	if !strings.Contains(out.String(), "answers to: localhost, 127.0.0.1, ::1, shadow.test,alias.test:8443, support-box") {
+		t.Errorf("the banner does not say which hosts it answers to:\n%s", out.String())
+	}
+	get := func(host string) int {
+		req, _ := http.NewRequest("GET", url+"/healthz", nil)
+		req.Host = host
+		resp, err := testClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for host, want := range map[string]int{"shadow.test": 200, "alias.test": 200, "SUPPORT-BOX:80": 200, "localhost": 200,
+		"rebind.attacker.example": 421, "shadow.test.attacker.example": 421} {
+		if got := get(host); got != want {
+			t.Errorf("Host %s: %d, want %d", host, got, want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := RunServe(context.Background(), []string{"--allow-host", "a/b"}, &out, &errs, "test"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("a bad --allow-host: %v", err)
+	}
+}

@@ -13,6 +13,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,16 @@ const (
 const (
 	DefaultSessionTTL = api.MaxSessionTTL
 	DefaultTokenTTL   = 8 * time.Hour
+	// DefaultClockSkew allows for clients whose clocks are a little off the server's.
+	DefaultClockSkew = 2 * time.Minute
+	// DefaultMaxOpenSessions: shadow holds one session at a time; ten at once is more
+	// than any person shadowing users needs.
+	DefaultMaxOpenSessions = 10
+	// DefaultJournalRecordsPerMinute and DefaultJournalRecordBurst: a person writes a
+	// few records a minute; a journal that was offline for days drains its backlog in
+	// one burst (shadow's benchmark drains 20,000 records at once).
+	DefaultJournalRecordsPerMinute = 1_000
+	DefaultJournalRecordBurst      = 25_000
 )
 
 // Options configure a Server.
@@ -95,6 +106,25 @@ type Options struct {
 	AllowRemote bool
 	// Version is reported by GET /healthz.
 	Version string
+	// AllowedHosts are host names (or addresses) the server answers to besides the
+	// loopback names localhost, 127.0.0.1 and ::1, on any port; a request whose Host
+	// header names another is refused 421 host_not_allowed (DNS rebinding). Entries
+	// may carry a port, which is ignored, and may be comma-separated lists.
+	AllowedHosts []string
+	// ClockSkew is how far a journal record's time may stray outside its session's
+	// life and still be verified, and how far the reconciliation lets a record's time
+	// precede the request it accounts for (0: DefaultClockSkew).
+	ClockSkew time.Duration
+	// MaxOpenSessions caps the sessions one identity may have active at once; the next
+	// start is 429 rate_limited until one ends (0: DefaultMaxOpenSessions; negative:
+	// no cap).
+	MaxOpenSessions int
+	// JournalRecordsPerMinute and JournalRecordBurst cap the new records one journal
+	// takes: a bucket of JournalRecordBurst records refilled at JournalRecordsPerMinute;
+	// a range beyond it is 429 rate_limited with Retry-After (0: the defaults;
+	// JournalRecordsPerMinute negative: no cap).
+	JournalRecordsPerMinute int
+	JournalRecordBurst      int
 }
 
 // Server is the reference API server.
@@ -112,6 +142,9 @@ type Server struct {
 	demoHash   []byte // every seeded account's hash; also spent on unknown emails
 	version    string
 	allowAny   bool
+	hosts      hostAllowList
+	skew       time.Duration
+	maxOpen    int
 
 	writeMu sync.Mutex   // serialises writers: persist, then apply
 	mu      sync.RWMutex // guards org's maps
@@ -119,9 +152,16 @@ type Server struct {
 
 	sessMu   sync.Mutex
 	sessions map[string]*store.Session
+	opening  map[string]int // per actor, sessions being started (reserveOpenSession)
 
 	emailLimit *ratelimit.Limiter
 	ipLimit    *ratelimit.Limiter
+	// throttled picks which throttled sign-ins and refused journal writes get an
+	// audit event of their own (the first per key and window; then a count).
+	throttled        *ratelimit.Suppressor
+	refusedPuts      *ratelimit.Suppressor
+	journalQuota     *ratelimit.Bucket // nil: no cap
+	journalPerMinute int
 
 	routes  map[string]api.Route // pattern -> route
 	handler http.Handler
@@ -164,6 +204,7 @@ func New(opts Options) (*Server, error) {
 		version:    opts.Version,
 		allowAny:   opts.AllowRemote,
 		sessions:   map[string]*store.Session{},
+		opening:    map[string]int{},
 		jwtKey:     []byte(randomHex(32)),
 
 		sweepInterval: 10 * time.Second,
@@ -196,6 +237,17 @@ func New(opts Options) (*Server, error) {
 	}
 	s.emailLimit = ratelimit.New(loginFailuresPerEmail, loginWindow, s.now)
 	s.ipLimit = ratelimit.New(loginFailuresPerIP, loginWindow, s.now)
+	s.throttled = ratelimit.NewSuppressor(loginWindow, s.now)
+	s.refusedPuts = ratelimit.NewSuppressor(time.Minute, s.now)
+	var err error
+	if s.hosts, err = newHostAllowList(opts.AllowedHosts); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	s.skew = cmp.Or(opts.ClockSkew, DefaultClockSkew)
+	s.maxOpen = cmp.Or(opts.MaxOpenSessions, DefaultMaxOpenSessions)
+	if s.journalPerMinute = cmp.Or(opts.JournalRecordsPerMinute, DefaultJournalRecordsPerMinute); s.journalPerMinute > 0 {
+		s.journalQuota = ratelimit.NewBucket(s.journalPerMinute, cmp.Or(opts.JournalRecordBurst, DefaultJournalRecordBurst), s.now)
+	}
 
 	if err := s.openDir(opts.DataDir); err != nil {
 		return nil, err
@@ -206,7 +258,6 @@ func New(opts Options) (*Server, error) {
 			s.closeStorage()
 		}
 	}()
-	var err error
 	if s.key, err = store.LoadOrCreateKey(filepath.Join(s.dir, keyFile)); err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
@@ -220,6 +271,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	if err := s.loadSessions(); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	if err := s.migrateJournalTrust(); err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	s.handler = s.buildHandler()
@@ -340,6 +394,7 @@ func (s *Server) Close() error {
 		}
 		cancel()
 	}
+	s.flushSummaries(true)
 	if err := s.closeStorage(); err != nil {
 		errs = append(errs, err)
 	}

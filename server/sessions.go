@@ -97,8 +97,10 @@ func (s *Server) expireDue(id string) {
 	}
 }
 
-// sweepSessions records every expiry that is due.
+// sweepSessions records every expiry that is due, and the counts of suppressed events
+// whose window has closed.
 func (s *Server) sweepSessions() {
+	s.flushSummaries(false)
 	s.sessMu.Lock()
 	now := s.now()
 	var due []string
@@ -179,6 +181,14 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id *identi
 	if d := policy.Reason(req.Reason); !d.Allowed() {
 		return s.refuseStart(actor, &ref, req.Reason, d)
 	}
+	release, wait := s.reserveOpenSession(actor.ID)
+	if wait > 0 {
+		e := s.refuseStart(actor, &ref, req.Reason, policy.Decision{Code: api.CodeRateLimited,
+			Reason: fmt.Sprintf("You have %d impersonation sessions open, the most one identity may have at once; end one first.", s.maxOpen)})
+		e.retry = wait
+		return e
+	}
+	defer release()
 	if req.TTLSeconds < 0 {
 		return s.refuseStart(actor, &ref, req.Reason, policy.Decision{Code: api.CodeValidation, Field: "ttl_seconds", Reason: "ttl_seconds must not be negative"})
 	}
@@ -214,6 +224,42 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id *identi
 	w.Header().Set("Location", api.Prefix+"/impersonation/sessions/"+sess.ID)
 	writeJSON(w, r, http.StatusCreated, api.StartSessionResponse{Session: sess.Session, Token: token})
 	return nil
+}
+
+// reserveOpenSession holds a place for one more of the actor's open sessions while it
+// is started (release lets go of it: the session is then in s.sessions, or was not
+// started), or says how long until one of theirs expires when they hold as many as one
+// identity may. Starts at once cannot pass the cap together.
+func (s *Server) reserveOpenSession(actorID string) (release func(), wait time.Duration) {
+	if s.maxOpen < 0 {
+		return func() {}, 0
+	}
+	s.sweepSessions() // an expiry that is due frees its place
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	open, soonest := s.opening[actorID], time.Time{}
+	for _, sess := range s.sessions {
+		if sess.State == api.SessionActive && sess.Impersonator.ID == actorID {
+			open++
+			if soonest.IsZero() || sess.ExpiresAt.Before(soonest) {
+				soonest = sess.ExpiresAt
+			}
+		}
+	}
+	if open >= s.maxOpen {
+		if soonest.IsZero() { // every place is held by a start under way
+			return nil, time.Second
+		}
+		return nil, max(soonest.Sub(s.now()), time.Second)
+	}
+	s.opening[actorID]++
+	return func() {
+		s.sessMu.Lock()
+		defer s.sessMu.Unlock()
+		if s.opening[actorID]--; s.opening[actorID] <= 0 {
+			delete(s.opening, actorID)
+		}
+	}, 0
 }
 
 // refuseStart audits a refused start and returns the refusal.

@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/list"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	"charm.land/bubbles/v2/list"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
+	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
 
@@ -39,22 +39,13 @@ var typing = func() []string {
 	return keys
 }()
 
-// percentiles reports p50 and p99 of ds as metrics.
-func percentiles(b *testing.B, ds []time.Duration) {
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	at := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
-	b.ReportMetric(0, "ns/op") // the percentiles are the figures; a mean would hide the tail
-}
-
 // BenchmarkKeystrokeToPicker measures one keystroke in the picker's search box until
 // the updated list is drawn: the key, the search (GET /users?q= on the reference
 // server over loopback, 100,044 users, no response cache), the reply, and View. The
 // debounce pause is set to nothing, so it is excluded.
 func BenchmarkKeystrokeToPicker(b *testing.B) {
 	e := newTestEnv(b, scaleSeed)
-	opts := e.options(termenv.ANSI256)
+	opts := e.options(colorprofile.ANSI256)
 	opts.Client = uncached(b, e)
 	opts.SearchDebounce = time.Nanosecond
 	d := newDriver(b, New(opts), 120, 40)
@@ -64,14 +55,14 @@ func BenchmarkKeystrokeToPicker(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		d.press(typing[i%len(typing)])
-		_ = d.m.View()
+		_ = d.m.Frame()
 		ds = append(ds, time.Since(start))
 	}
 	b.StopTimer()
 	if !strings.Contains(d.view(), "users") {
 		b.Fatalf("the picker shows no users:\n%s", d.view())
 	}
-	percentiles(b, ds)
+	uitest.Percentiles(b, ds)
 }
 
 func uncached(b *testing.B, e *testEnv) *client.Client {
@@ -130,7 +121,7 @@ func BenchmarkKeystrokeBubblesList(b *testing.B) {
 		ds = append(ds, time.Since(start))
 	}
 	b.StopTimer()
-	percentiles(b, ds)
+	uitest.Percentiles(b, ds)
 }
 
 // BenchmarkMatrixLoad measures opening the Permissions tab of a fresh session until its
@@ -138,7 +129,7 @@ func BenchmarkKeystrokeBubblesList(b *testing.B) {
 // actions, the durable journal record, and View.
 func BenchmarkMatrixLoad(b *testing.B) {
 	e := newTestEnv(b, scaleSeed)
-	d := newDriver(b, New(e.options(termenv.ANSI256)), 120, 40)
+	d := newDriver(b, New(e.options(colorprofile.ANSI256)), 120, 40)
 	var ds []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -147,17 +138,17 @@ func BenchmarkMatrixLoad(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		d.press("2")
-		view := d.m.View()
+		view := d.m.Frame()
 		ds = append(ds, time.Since(start))
 		b.StopTimer()
-		if !strings.Contains(view, "5055 resources") {
+		if !strings.Contains(view, chart.Number(5055)+" resources") {
 			b.Fatalf("no matrix:\n%s", uitest.Plain(view))
 		}
 		d.press("q", "y")
 		b.StartTimer()
 	}
 	b.StopTimer()
-	percentiles(b, ds)
+	uitest.Percentiles(b, ds)
 }
 
 // BenchmarkDemoHeap starts the demo in process as Run does — the embedded server with
@@ -182,7 +173,7 @@ func BenchmarkDemoHeap(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := New(Options{Client: c, Credentials: &demoSupport, StateDir: demo.stateDir, Demo: true, Profile: termenv.ANSI256,
+		m := New(Options{Client: c, Credentials: &demoSupport, StateDir: demo.stateDir, Demo: true, Profile: colorprofile.ANSI256,
 			Tick: time.Nanosecond, Poll: time.Nanosecond})
 		d := newDriver(b, m, 120, 40)
 		if !strings.Contains(d.view(), "44 users") {
@@ -209,22 +200,22 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // first page loaded), and the Permissions tab with 5,055 resources × 6 actions.
 func BenchmarkFrame(b *testing.B) {
 	e := newTestEnv(b, scaleSeed)
-	d := newDriver(b, New(e.options(termenv.ANSI256)), 120, 40)
+	d := newDriver(b, New(e.options(colorprofile.ANSI256)), 120, 40)
 	b.Run("picker", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = d.m.View()
+			_ = d.m.Frame()
 		}
 	})
 	d.startSession(server.DemoFleetManagerEmail, "bench")
 	d.press("2", "down", "right")
-	if !strings.Contains(d.view(), "5055 resources") {
+	if !strings.Contains(d.view(), chart.Number(5055)+" resources") {
 		b.Fatalf("no matrix:\n%s", d.view())
 	}
 	b.Run("matrix", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = d.m.View()
+			_ = d.m.Frame()
 		}
 	})
 }

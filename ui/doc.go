@@ -1,4 +1,4 @@
-// Package ui is shadow's terminal UI (Bubble Tea v1, bubbles, lipgloss v1).
+// Package ui is shadow's terminal UI (Bubble Tea v2, Bubbles v2, Lip Gloss v2).
 //
 // Flow: (login if needed) → user picker → reason prompt → session (Dashboards,
 // Permissions, Journal tabs) → end. While a session is active the red impersonation
@@ -12,9 +12,12 @@
 // to sync. The demo keeps its server's data and its journals under DemoStateDir, apart
 // from real use; a second demo at the same time runs on a throwaway server.
 //
-// Model (model.go) is the root. Its files: lifecycle.go (sign-in, the journal, the
-// session's start, tick, poll and end), requests.go (what the pages ask for, each view
-// journaled before it is shown), session.go (one session's pages), run.go, demo.go.
+// Model (model.go) is the root. Its files: effects.go (every tea.Cmd that reaches the
+// server or the journal, each on a context derived from the program's), lifecycle.go
+// (what the root decides on sign-in, the journal, the session's start, tick, poll and
+// end), requests.go (what the pages ask for and where the replies go, each view
+// journaled before it is shown), session.go (one session's tabs), remote.go (a
+// connection over SSH: its records, the idle timeout), run.go, demo.go.
 //
 // # The building blocks
 //
@@ -36,7 +39,7 @@
 // The root model owns: the Context (it sets Width/Height on tea.WindowSizeMsg and
 // Session when a session starts or ends), which page is shown, the global keys
 // (common.GlobalKeys), the client, the journal, the session's lifecycle, and every
-// tea.Cmd that talks to them. Its View passes every frame through Screen.
+// tea.Cmd that talks to them. Its View passes every frame through Compose.
 //
 // # Seams
 //
@@ -68,12 +71,13 @@
 //     the reason prompt), send it every key; keep only ctrl+c.
 //   - Build pages with New(ctx) and call SetSize(ctx.Width, BodyHeight(ctx, info)) on
 //     every resize; give chrome.Status the journal's sync state and the last error.
-//   - Set the window title with tea.SetWindowTitle(banner.Title(info)), and redraw at
-//     least once a second while a session is active (a tea.Tick), so the banner's
-//     countdown moves; banner text is computed from ctx.Now() at each View.
+//   - Declare the window title in View (tea.View.WindowTitle = banner.Title(info)), and
+//     redraw at least once a second while a session is active (a tea.Tick), so the
+//     banner's countdown moves; banner text is computed from ctx.Now() at each View.
 //   - Give chrome.Status.View the hints most important first, e.g.
 //     common.KeyMaps{page, ctx.Keys}; what does not fit is cut with an ellipsis.
 //
-// This package must never import the server (except in tests), and no page may call
-// the client or the journal itself.
+// No page may call the client or the journal itself.
+//
+// Imports: never server/...: the demo's server comes in as DemoServer.Start. (Tests may.)
 package ui

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,12 +16,12 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/hinshun/vt10x"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
+	"github.com/shadowview/shadow/ui/internal/uitest"
 )
 
 // TestEndToEnd builds shadow, runs `shadow serve` on a free loopback port, and runs
@@ -256,57 +255,26 @@ func checkAuditLog(t *testing.T, baseURL string) {
 	}
 }
 
-// vtScreen is a terminal emulator fed by the pty: what a person would see.
+// vtScreen is the program's pseudo-terminal as a person sees it (uitest.Screen), and
+// the process behind it.
 type vtScreen struct {
-	mu     sync.Mutex
-	vt     vt10x.Terminal
-	w      io.Writer
+	*uitest.Screen
 	pid    int
 	exited chan error
 }
 
 func newScreen(f *os.File, cols, rows int) *vtScreen {
-	// The emulator answers the program's terminal queries (cursor position, colours) as
-	// a real terminal does; without answers Bubble Tea waits 5 s at start for them.
-	s := &vtScreen{vt: vt10x.New(vt10x.WithSize(cols, rows), vt10x.WithWriter(f)), w: f}
-	go func() {
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := f.Read(buf)
-			if n > 0 {
-				s.mu.Lock()
-				s.vt.Write(buf[:n])
-				s.mu.Unlock()
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return s
+	return &vtScreen{Screen: uitest.NewScreen(f, f, cols, rows, uitest.ScreenOptions{})}
 }
 
-func (s *vtScreen) text() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.vt.String()
+func (s *vtScreen) text() string         { return s.Text() }
+func (s *vtScreen) line(y int) string    { return s.Line(y) }
+func (s *vtScreen) title() string        { return s.Title() }
+func (s *vtScreen) typeKeys(keys string) { s.Type(keys) }
+func (s *vtScreen) waitFor(t testing.TB, what string, words ...string) {
+	t.Helper()
+	s.WaitFor(t, what, words...)
 }
-
-func (s *vtScreen) line(y int) string {
-	lines := strings.Split(s.text(), "\n")
-	if y < len(lines) {
-		return lines[y]
-	}
-	return ""
-}
-
-func (s *vtScreen) title() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.vt.Title()
-}
-
-func (s *vtScreen) typeKeys(keys string) { io.WriteString(s.w, keys) }
 
 // shadow searches for query (one match, named name), picks it, gives reason, and waits
 // for the session's banner. The prompt is waited for before the reason is typed: keys
@@ -319,29 +287,6 @@ func (s *vtScreen) shadow(t testing.TB, query, name, reason string) {
 	s.waitFor(t, "the reason prompt", "Why are you shadowing "+name+"?")
 	s.typeKeys(reason + "\r")
 	s.waitFor(t, "the session", "IMPERSONATING "+name)
-}
-
-// waitFor waits until every word is on the screen.
-func (s *vtScreen) waitFor(t testing.TB, what string, words ...string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		text := s.text()
-		ok := true
-		for _, w := range words {
-			if !strings.Contains(text, w) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10s for %s (%q); the screen:\n%s", what, words, text)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // TestDemo runs the demo as a new user would (`shadow` with nothing configured), twice,
@@ -473,4 +418,48 @@ func TestStoppedBySignal(t *testing.T) {
 	if !strings.Contains(show, "session.end") || !strings.Contains(show, "ended: shadow was stopped") {
 		t.Fatalf("the end is not journaled:\n%s", show)
 	}
+}
+
+// silentTerminalWait is how long Bubble Tea v1 waited at start for a terminal to answer
+// its colour query; the first frame must come well before it.
+const silentTerminalWait = 5 * time.Second
+
+// TestStartsOnATerminalThatAnswersNothing runs shadow on a pseudo-terminal that
+// answers no query (a serial console, a minimal SSH client, a multiplexer that drops
+// them): the first frame — the login screen — must come at once, not after a wait
+// for replies that never come, and the program must still take keys.
+func TestStartsOnATerminalThatAnswersNothing(t *testing.T) {
+	t.Parallel()
+	bin := shadowBinary(t)
+	home := t.TempDir()
+	first, s := firstFrameOnSilentTerminal(t, bin, home)
+	if first > silentTerminalWait/3 {
+		t.Fatalf("the first frame took %v on a terminal that answers nothing", first)
+	}
+	s.typeKeys("\x03")
+	s.exit(t, 0)
+}
+
+// firstFrameOnSilentTerminal starts shadow against a server that is not there (so the
+// login screen is its first frame, with nothing to wait for but the terminal) on a
+// terminal that answers nothing, and returns how long the first frame took.
+func firstFrameOnSilentTerminal(t testing.TB, bin, home string) (time.Duration, *vtScreen) {
+	t.Helper()
+	const cols, rows = 100, 30
+	cmd := exec.Command(bin, "--server", "http://127.0.0.1:9", "--no-cache")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color",
+		"XDG_STATE_HOME=" + filepath.Join(home, "state")}
+	start := time.Now()
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &vtScreen{Screen: uitest.NewScreen(f, f, cols, rows, uitest.ScreenOptions{Silent: true}), pid: cmd.Process.Pid, exited: make(chan error, 1)}
+	go func() { s.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		f.Close()
+	})
+	s.waitFor(t, "the login screen", "Sign in to http://127.0.0.1:9")
+	return time.Since(start), s
 }

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shadowview/shadow/api"
@@ -48,6 +48,10 @@ func (c *fakeClock) Advance(d time.Duration) {
 // faults sits in front of the real server handler and breaks what a test asks it to.
 type faults struct {
 	failPermissions atomic.Bool // GET /permissions and /permissions/explain answer 503
+	// stallPermissions makes GET /permissions wait until its caller gives up; stalled
+	// receives each such request as it arrives, and gaveUp when its context ends.
+	stallPermissions atomic.Bool
+	stalled, gaveUp  chan struct{}
 
 	mu            sync.Mutex
 	seen, revoked map[string]bool // Authorization headers that came; those now refused
@@ -64,6 +68,12 @@ func (f *faults) signOutEveryone() {
 
 func (f *faults) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.stallPermissions.Load() && strings.HasPrefix(r.URL.Path, api.Prefix+"/permissions") {
+			f.stalled <- struct{}{}
+			<-r.Context().Done()
+			f.gaveUp <- struct{}{}
+			return
+		}
 		if f.failPermissions.Load() && strings.HasPrefix(r.URL.Path, api.Prefix+"/permissions") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -109,7 +119,7 @@ var demoSupport = Credentials{Email: server.DemoSupportEmail, Password: server.D
 
 func newTestEnv(t testing.TB, seed server.Seed) *testEnv {
 	t.Helper()
-	e := &testEnv{clock: &fakeClock{t: uitest.Now}, faults: &faults{}}
+	e := &testEnv{clock: &fakeClock{t: uitest.Now}, faults: &faults{stalled: make(chan struct{}, 1), gaveUp: make(chan struct{}, 1)}}
 	var err error
 	e.srv, err = server.New(server.Options{Seed: seed, Now: e.clock.Now, PasswordCost: bcrypt.MinCost, Version: "test"})
 	if err != nil {
@@ -157,7 +167,7 @@ func (e *testEnv) staff(t testing.TB, email string) *client.Client {
 
 // options are the root's options for this environment: the demo support account, fast
 // ticks, and no colour unless asked.
-func (e *testEnv) options(profile termenv.Profile) Options {
+func (e *testEnv) options(profile colorprofile.Profile) Options {
 	return Options{
 		Client: e.client, Credentials: &demoSupport, Journal: e.journal, Profile: profile,
 		Now: e.clock.Now, Tick: time.Nanosecond, Poll: time.Nanosecond, SearchDebounce: time.Millisecond,
@@ -339,7 +349,7 @@ func (d *driver) typeText(s string) {
 }
 
 // view is the frame now, colour stripped.
-func (d *driver) view() string { return uitest.Plain(d.m.View()) }
+func (d *driver) view() string { return uitest.Plain(d.m.Frame()) }
 
 // startSession searches for email, picks the user and starts a session with reason.
 func (d *driver) startSession(email, reason string) {

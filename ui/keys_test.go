@@ -3,7 +3,7 @@ package ui_test
 import (
 	"testing"
 
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/key"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/dashboards"
 	"github.com/shadowview/shadow/ui/internal/uitest"

@@ -9,14 +9,12 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
-	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/login"
-	"github.com/shadowview/shadow/ui/reason"
 )
 
 // The lifecycle's messages. Each one about a session carries its id, and is ignored
@@ -24,9 +22,10 @@ import (
 type (
 	// signedIn is the reply to a sign-in (demo credentials, token, or login screen).
 	signedIn struct {
-		tag  common.Tag // the login screen's request; zero otherwise
-		user api.User
-		err  error
+		tag   common.Tag // the login screen's request; zero otherwise
+		token bool       // with a token typed into the login screen
+		user  api.User
+		err   error
 	}
 	// journalOpened is the reply to opening this run's journal.
 	journalOpened struct {
@@ -131,39 +130,18 @@ func (m *Model) lifecycle(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// signIn signs in with email and password, or with the client's token when email is
-// "", and checks the identity may impersonate.
-func (m *Model) signIn(tag common.Tag, email, password string) tea.Cmd {
-	c := m.opts.Client
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		defer cancel()
-		if email != "" {
-			if _, err := c.Login(ctx, email, password); err != nil {
-				return signedIn{tag: tag, err: err}
-			}
-		}
-		me, err := c.Me(ctx)
-		switch {
-		case err != nil:
-			return signedIn{tag: tag, err: err}
-		case me.Impersonating:
-			return signedIn{tag: tag, err: errors.New("this token is an impersonation token: sign in with your own account (sessions cannot be nested)")}
-		case !me.CanImpersonate:
-			return signedIn{tag: tag, err: fmt.Errorf("%s may not impersonate anyone: the account lacks the impersonate permission", me.User.Email)}
-		}
-		return signedIn{tag: tag, user: me.User}
-	}
-}
-
 func (m *Model) onSignedIn(msg signedIn) tea.Cmd {
 	if msg.err != nil {
 		if m.screen == ScreenLogin {
-			_, cmd := m.login.Update(login.Failed{Tag: msg.tag, Message: signInFailure(msg.err)})
+			why := signInFailure(msg.err)
+			if msg.token {
+				why = tokenRefused(msg.err, "this token")
+			}
+			_, cmd := m.login.Update(login.Failed{Tag: msg.tag, Message: why})
 			return cmd
 		}
 		if m.opts.UseToken {
-			return m.setFatal("Could not sign in: " + tokenRefused(msg.err))
+			return m.setFatal("Could not sign in: " + tokenRefused(msg.err, "the token in SHADOW_TOKEN"))
 		}
 		return m.setFatal("Could not sign in: " + signInFailure(msg.err))
 	}
@@ -196,7 +174,7 @@ func (m *Model) signInAgain(err error) tea.Cmd {
 	switch {
 	case m.opts.Credentials != nil:
 		m.screen, m.connecting = ScreenConnecting, "Signing in again…"
-		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
+		return tea.Batch(m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password, ""))
 	case m.opts.UseToken && expired:
 		m.lastErr = errors.New("the token (SHADOW_TOKEN) has expired: start shadow again with a new one")
 		return nil
@@ -240,9 +218,9 @@ func (m *Model) syncSignInAgain() tea.Cmd {
 		return nil
 	}
 	m.checkingSignIn = true
-	c := m.opts.Client
+	c, base := m.opts.Client, m.opts.Context
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
 		defer cancel()
 		_, err := c.Me(ctx)
 		return signInChecked{err: err}
@@ -270,8 +248,9 @@ func signInFailure(err error) string {
 	return err.Error()
 }
 
-// tokenRefused says why SHADOW_TOKEN did not sign in, and what to do instead.
-func tokenRefused(err error) string {
+// tokenRefused says why a token (which, e.g. "the token in SHADOW_TOKEN") did not sign
+// in, and what to do instead.
+func tokenRefused(err error, which string) string {
 	var body api.ErrorBody
 	if !errors.Is(err, client.ErrUnauthenticated) || !errors.As(err, &body) {
 		return signInFailure(err)
@@ -280,7 +259,10 @@ func tokenRefused(err error) string {
 	if body.Code == api.CodeTokenExpired {
 		why = "has expired"
 	}
-	return "the server says the token in SHADOW_TOKEN " + why + ". Set it to a current token of your own, or unset it to sign in with email and password."
+	if which != "the token in SHADOW_TOKEN" {
+		return "The server says " + which + " " + why + ". Give a current token of your own, or your email and password."
+	}
+	return "the server says " + which + " " + why + ". Set it to a current token of your own, or unset it to sign in with email and password."
 }
 
 // inWords is an error's words without the client's "what was being done: " in front,
@@ -326,9 +308,9 @@ func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 		for _, r := range msg.recovered {
 			lines = append(lines, "", r.String())
 		}
-		m.dialog = &dialog{title: "Journal recovered", lines: lines}
+		m.show(overlay{kind: overlayDialog, title: "Journal recovered", lines: lines})
 	} else if m.opts.DemoNotice != "" {
-		m.dialog = &dialog{title: "Throwaway demo", lines: []string{m.opts.DemoNotice}}
+		m.show(overlay{kind: overlayDialog, title: "Throwaway demo", lines: []string{m.opts.DemoNotice}})
 	}
 	if err := m.journal.StartSync(m.opts.Client, m.opts.Sync); err != nil {
 		m.lastErr = fmt.Errorf("journal sync: %w", err)
@@ -337,18 +319,7 @@ func (m *Model) onJournalOpened(msg journalOpened) tea.Cmd {
 	m.stopStatus = stop
 	m.screen = ScreenPicker
 	m.resize()
-	return tea.Batch(waitStatus(ch), m.picker.Init())
-}
-
-// waitStatus waits for the journal's next status.
-func waitStatus(ch <-chan audit.Status) tea.Cmd {
-	return func() tea.Msg {
-		st, ok := <-ch
-		if !ok {
-			return nil // the journal closed
-		}
-		return syncStatus{status: st, ch: ch}
-	}
+	return tea.Batch(m.recordConnect(), waitStatus(ch), m.picker.Init())
 }
 
 func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
@@ -368,10 +339,9 @@ func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
 
 // setFatal stops everything but quitting, ending the session first if one is active.
 func (m *Model) setFatal(why string) tea.Cmd {
-	m.fatal = why
-	m.help, m.confirm, m.dialog = false, false, nil
+	m.show(overlay{kind: overlayFatal, title: "shadow cannot go on", lines: strings.Split(why, "\n")})
 	if m.sess != nil {
-		return m.endSession(api.ActionSessionEnd, "ended: "+firstLine(why), "")
+		return m.endSession(api.ActionSessionEnd, "ended: "+m.over.lines[0], "")
 	}
 	if m.ending == nil {
 		m.screen = ScreenFatal
@@ -379,15 +349,8 @@ func (m *Model) setFatal(why string) tea.Cmd {
 	return nil
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 func (m *Model) onJournalFailed(err error) tea.Cmd {
-	if m.fatal != "" {
+	if m.failed() {
 		return nil
 	}
 	return m.setFatal("The journal cannot record what is shown: " + err.Error() +
@@ -399,56 +362,9 @@ func (m *Model) record(action, sessionID string, user *api.UserRef, details stri
 	return api.RecordBody{SessionID: sessionID, Action: action, Actor: m.admin.Ref(), User: user, Details: details}
 }
 
-// appendDurably writes a record and waits until it is on disk (or the journal failed).
-// A cancelled session does not cancel the wait: a record once submitted is written.
-func appendDurably(j *audit.Journal, body api.RecordBody) error {
-	ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
-	defer cancel()
-	_, err := j.Append(ctx, body)
-	return err
-}
-
-// startSession asks the server for a session and journals the outcome before the
-// admin sees it: a refusal with the server's code, or the start with the reason.
-func (m *Model) startSession(req reason.Submitted) tea.Cmd {
-	c, j := m.opts.Client, m.journal
-	user := req.User.Ref()
-	base := m.record("", "", &user, "")
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		defer cancel()
-		view, s, err := c.StartSession(ctx, req.User.ID, req.Reason)
-		if err != nil {
-			rec := base
-			rec.Reason = req.Reason
-			var body api.ErrorBody
-			if errors.As(err, &body) && body.Code.ImpersonationRefusal() {
-				rec.Action, rec.Details = api.ActionSessionRefused, string(body.Code)+": "+body.Message
-			} else {
-				rec.Action, rec.Details = api.ActionError, "start a session: "+err.Error()
-			}
-			if jerr := appendDurably(j, rec); jerr != nil {
-				return journalFailed{Tag: req.Tag, err: jerr}
-			}
-			return reason.Refused{Tag: req.Tag, Err: err}
-		}
-		rec := base
-		rec.Action, rec.SessionID, rec.Reason = api.ActionSessionStart, s.ID, req.Reason
-		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
-		if jerr := appendDurably(j, rec); jerr != nil {
-			// Nothing may be shown of a session the journal does not hold: end it now.
-			endCtx, endCancel := context.WithTimeout(context.Background(), requestTimeout)
-			defer endCancel()
-			_ = c.EndSession(endCtx, s.ID)
-			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
-		}
-		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User}
-	}
-}
-
 func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
-	s := newSession(m.ctx, msg.view, msg.session, msg.user, m.admin.Name, m.ctx.Now())
-	if m.quitting || m.fatal != "" || m.screen != ScreenReason || m.sess != nil {
+	s := newSession(m.opts.Context, m.ctx, msg.view, msg.session, msg.user, m.admin.Name, m.ctx.Now())
+	if m.quitting || m.failed() || m.screen != ScreenReason || m.sess != nil {
 		// The admin left while the server was starting it: end it, do not show it.
 		m.ending = s
 		m.screen = ScreenEnding
@@ -460,7 +376,6 @@ func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
 	m.lastErr = nil
 	m.resize()
 	return tea.Batch(
-		tea.SetWindowTitle(banner.Title(&s.info)),
 		m.showTab(TabDashboards),
 		m.tickAfter(s),
 		m.pollAfter(s),
@@ -488,18 +403,6 @@ func (m *Model) onTick(msg tick) tea.Cmd {
 		m.resize() // the banner's wording (and so its lines) can change as it counts down
 	}
 	return m.tickAfter(s)
-}
-
-// poll asks the server whether the session is still active, with the admin's own
-// token (the answer says how it ended).
-func (m *Model) poll(s *session) tea.Cmd {
-	c := m.opts.Client
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
-		defer cancel()
-		state, err := c.GetSession(ctx, s.id)
-		return sessionState{session: s.id, state: state, err: err}
-	}
 }
 
 func (m *Model) onSessionState(msg sessionState) tea.Cmd {
@@ -543,22 +446,10 @@ func (m *Model) endSession(action, why, say string) tea.Cmd {
 	m.ending = s
 	m.ctx.Session = "" // every reply for it is stale from now on
 	m.screen = ScreenEnding
-	m.help, m.confirm = false, false
+	m.closeOverlay()
 	s.cancel()
 	m.resize()
 	return tea.Batch(m.spin.Tick, m.endCmd(s, action, why, say))
-}
-
-func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
-	c, j := m.opts.Client, m.journal
-	rec := m.record(action, s.id, &s.user, why)
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		defer cancel()
-		serverErr := c.EndSession(ctx, s.id)
-		journalErr := appendDurably(j, rec)
-		return sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr}
-	}
 }
 
 func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
@@ -567,10 +458,11 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 	}
 	m.ending = nil
 	m.resize()
-	cmds := []tea.Cmd{tea.SetWindowTitle(banner.Title(nil))}
-	if msg.journalErr != nil && m.fatal == "" {
-		m.fatal = "The journal cannot record the end of the session: " + msg.journalErr.Error() +
-			"\nThe session is ended; shadow will not start another without a working journal."
+	var cmds []tea.Cmd
+	if msg.journalErr != nil {
+		m.show(overlay{kind: overlayFatal, title: "shadow cannot go on", lines: []string{
+			"The journal cannot record the end of the session: " + msg.journalErr.Error(),
+			"The session is ended; shadow will not start another without a working journal."}})
 	}
 	var lines []string
 	if msg.why != "" {
@@ -588,7 +480,7 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		lines = append(lines, told+"; the session's token is forgotten here, and if the session still runs on the server, it ends there by its expiry.")
 	}
 	switch {
-	case m.fatal != "":
+	case m.failed():
 		m.screen = ScreenFatal
 	case m.quitting:
 		return tea.Batch(append(cmds, tea.Quit)...)
@@ -596,30 +488,11 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		m.screen = ScreenPicker
 		m.lastErr = nil // the session's errors went with it
 		if len(lines) > 0 {
-			m.dialog = &dialog{title: "Session ended", lines: lines}
+			m.show(overlay{kind: overlayDialog, title: "Session ended", lines: lines})
 		}
 		cmds = append(cmds, m.syncSignInAgain())
 	}
 	return tea.Batch(cmds...)
-}
-
-// readRecords reads the active session's journal records for the Journal tab; one read
-// at a time, another right after if something changed meanwhile.
-func (m *Model) readRecords() tea.Cmd {
-	s := m.sess
-	if s == nil || m.journal == nil {
-		return nil
-	}
-	if m.readingRecords {
-		m.recordsDirty = true
-		return nil
-	}
-	m.readingRecords = true
-	j, tag := m.journal, common.Tag{Session: s.id}
-	return func() tea.Msg {
-		entries, err := j.SessionRecords(tag.Session)
-		return records{Tag: tag, entries: entries, err: err}
-	}
 }
 
 func (m *Model) onRecords(msg records) tea.Cmd {

@@ -3,12 +3,15 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
@@ -21,21 +24,63 @@ import (
 	"github.com/shadowview/shadow/ui/reason"
 )
 
-// Screen names, as Model.Screen reports them.
+// Screen is which step of the flow is shown.
+type Screen int
+
+// The screens, as Model.Screen reports them.
 const (
-	ScreenConnecting = "connecting"
-	ScreenLogin      = "login"
-	ScreenPicker     = "picker"
-	ScreenReason     = "reason"
-	ScreenSession    = "session"
-	ScreenEnding     = "ending"
-	ScreenFatal      = "fatal"
+	ScreenConnecting Screen = iota // signing in, opening the journal
+	ScreenLogin
+	ScreenPicker
+	ScreenReason
+	ScreenSession
+	ScreenEnding
+	ScreenFatal
 )
 
-// Tab titles, in order; the number keys 1–3 pick them.
-var tabTitles = []string{"Dashboards", "Permissions", "Journal"}
+var screenNames = [...]string{"connecting", "login", "picker", "reason", "session", "ending", "fatal"}
 
-// Tab indexes.
+func (s Screen) String() string {
+	if int(s) < len(screenNames) {
+		return screenNames[s]
+	}
+	return "screen " + strconv.Itoa(int(s))
+}
+
+// overlayKind is what is shown over the page, if anything.
+type overlayKind int
+
+const (
+	noOverlay      overlayKind = iota
+	overlayDialog              // a message that waits for enter or esc
+	overlayHelp                // every key of the page and the root
+	overlayConfirm             // "End the session?"
+	overlayFatal               // why nothing more can be done: nothing replaces it
+)
+
+// overlay is the one thing shown over the page: key (Update) and Frame (View) both read
+// it, and show is the only place that decides which overlay wins.
+type overlay struct {
+	kind  overlayKind
+	title string   // a dialog's, the fatal error's
+	lines []string // a dialog's words; the fatal error's why, its first line the summary
+}
+
+// show puts o over the page, replacing what was there, except the fatal error, which
+// stays until shadow quits.
+func (m *Model) show(o overlay) {
+	if m.over.kind != overlayFatal {
+		m.over = o
+	}
+}
+
+// closeOverlay takes away what is over the page, unless it is the fatal error.
+func (m *Model) closeOverlay() { m.show(overlay{}) }
+
+// failed reports whether the fatal error is shown: nothing more can be done.
+func (m *Model) failed() bool { return m.over.kind == overlayFatal }
+
+// Tab indexes: the session's tabs, in order (newSession); the number keys pick them.
 const (
 	TabDashboards = iota
 	TabPermissions
@@ -54,7 +99,7 @@ type Model struct {
 	// stopStatus ends the journal status subscription.
 	stopStatus func()
 
-	screen string
+	screen Screen
 	// connecting says what the connecting screen is waiting for.
 	connecting string
 	spin       spinner.Model
@@ -67,12 +112,9 @@ type Model struct {
 	status   *chrome.Status
 	sync     audit.Status
 	lastErr  error
-	note     string // something to keep in mind, shown when there is no error
-	help     bool
-	confirm  bool    // "End the session?" is asked
-	dialog   *dialog // a message that waits for enter
+	note     string  // something to keep in mind, shown when there is no error
+	over     overlay // what is shown over the page
 	quitting bool    // quit once the session is ended
-	fatal    string  // why nothing more can be done (the journal failed)
 
 	// checkingSignIn is set while the server is asked whether the sign-in still holds.
 	checkingSignIn bool
@@ -82,12 +124,10 @@ type Model struct {
 	readingRecords, recordsDirty bool
 	bodyHeight                   int // the pages' height at the last resize
 	keys                         rootKeys
-}
 
-// dialog is a framed message shown over the page until enter or esc.
-type dialog struct {
-	title string
-	lines []string
+	started time.Time // when the program was made (a remote connection's start)
+	lastKey time.Time // the last key or paste, for the idle timeout
+	idled   bool      // ended for want of keys
 }
 
 // rootKeys are the bindings the root shows for itself beyond common.GlobalKeys.
@@ -115,7 +155,8 @@ func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	ctx := common.NewContext(opts.Profile)
 	ctx.Now = opts.Now
-	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys()}
+	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys(), started: time.Now()}
+	m.lastKey = m.started
 	m.status = chrome.NewStatus(ctx)
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(ctx.Styles.Spinner))
 	m.picker = picker.New(ctx)
@@ -124,27 +165,30 @@ func New(opts Options) *Model {
 	}
 	m.reason = reason.New(ctx)
 	m.login = login.New(ctx, opts.Client.BaseURL())
+	if opts.TypedTokens {
+		m.login.AcceptTokens()
+	}
 	return m
 }
 
 // Init signs in: with the demo's credentials, with the token, or by showing the login
 // screen.
 func (m *Model) Init() tea.Cmd {
-	title := tea.SetWindowTitle(banner.Title(nil))
+	idle := m.idleAfter(m.opts.IdleTimeout)
 	switch {
 	case m.opts.Credentials != nil:
 		m.screen, m.connecting = ScreenConnecting, "Signing in as "+m.opts.Credentials.Email+"…"
-		return tea.Batch(title, m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password))
+		return tea.Batch(idle, m.spin.Tick, m.signIn(common.Tag{}, m.opts.Credentials.Email, m.opts.Credentials.Password, ""))
 	case m.opts.UseToken:
 		m.screen, m.connecting = ScreenConnecting, "Checking the token…"
-		return tea.Batch(title, m.spin.Tick, m.signIn(common.Tag{}, "", ""))
+		return tea.Batch(idle, m.spin.Tick, m.signIn(common.Tag{}, "", "", ""))
 	}
 	m.screen = ScreenLogin
-	return tea.Batch(title, m.login.Init())
+	return tea.Batch(idle, m.login.Init())
 }
 
-// Screen is the screen shown: one of the Screen… names.
-func (m *Model) Screen() string { return m.screen }
+// Screen is the screen shown.
+func (m *Model) Screen() Screen { return m.screen }
 
 // Tab is the session tab shown (TabDashboards…), or -1 outside a session.
 func (m *Model) Tab() int {
@@ -202,15 +246,10 @@ func (m *Model) Busy() bool {
 // Dialog is the title of the dialog shown ("" when none): a message, the question
 // before ending, or the fatal error.
 func (m *Model) Dialog() string {
-	switch {
-	case m.confirm:
-		return "End the session?"
-	case m.dialog != nil:
-		return m.dialog.title
-	case m.fatal != "":
-		return "shadow cannot go on"
+	if m.over.kind == overlayHelp {
+		return ""
 	}
-	return ""
+	return m.over.title
 }
 
 // LastError is the error shown in the status line, nil when none.
@@ -223,17 +262,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
 		m.resize()
 		return m, nil
-	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
-			// Keys typed faster than the terminal is read arrive as one message; taken
-			// one by one, "/nora" opens the search and then types "nora".
-			cmds := make([]tea.Cmd, 0, len(msg.Runes))
-			for _, r := range msg.Runes {
-				cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
-			}
-			return m, tea.Batch(cmds...)
-		}
+	case tea.KeyPressMsg:
+		m.lastKey = time.Now()
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		m.lastKey = time.Now()
+		return m, m.paste(msg)
+	case idleDue:
+		return m, m.onIdleDue()
 	case spinner.TickMsg:
 		return m, m.spinTick(msg)
 	}
@@ -282,6 +318,9 @@ func (m *Model) page() common.Component {
 }
 
 func (m *Model) toPage(msg tea.Msg) tea.Cmd {
+	if t, ok := msg.(common.Tagged); ok && common.StaleFor(m.ctx.Session, t) {
+		return nil // an answer for a session that is over never reaches a page
+	}
 	if p := m.page(); p != nil {
 		_, cmd := p.Update(msg)
 		return cmd
@@ -294,40 +333,53 @@ func capturing(p common.Component) bool {
 	return ok && c.Capturing()
 }
 
+// paste gives pasted text to a page whose text input has the keyboard, and to nothing
+// else: pasted words are never taken as keys.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	if m.over.kind != noOverlay {
+		return nil
+	}
+	if p := m.page(); p != nil && capturing(p) {
+		_, cmd := p.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
 // key handles a key: the overlays first, then a page capturing text, then the global
 // keys, then the page.
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	g := m.ctx.Keys
 	if key.Matches(msg, g.Quit) {
-		return m.quit()
+		return m.quit("ended: the admin quit shadow")
 	}
-	switch {
-	case m.fatal != "":
+	switch m.over.kind {
+	case overlayFatal:
 		if key.Matches(msg, m.keys.quit, m.keys.dismiss) {
-			return m.quit()
+			return m.quit("ended: the admin quit shadow")
 		}
 		return nil
-	case m.help:
+	case overlayHelp:
 		if key.Matches(msg, m.keys.closeHelp) {
-			m.help = false
+			m.closeOverlay()
 			return nil
 		}
 		if !m.rootKey(msg) {
 			return nil // the page's keys do not act behind the help
 		}
-		m.help = false // q and the tab keys close it and act
-	case m.confirm:
+		m.closeOverlay() // q and the tab keys close it and act
+	case overlayConfirm:
 		switch {
 		case key.Matches(msg, g.Confirm):
-			m.confirm = false
+			m.closeOverlay()
 			return m.endSession(api.ActionSessionEnd, "ended by the admin", "")
 		case key.Matches(msg, m.keys.no):
-			m.confirm = false
+			m.closeOverlay()
 		}
 		return nil
-	case m.dialog != nil:
+	case overlayDialog:
 		if key.Matches(msg, m.keys.dismiss) {
-			m.dialog = nil
+			m.closeOverlay()
 		}
 		return nil
 	}
@@ -341,26 +393,25 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, g.Help):
-		m.help = true
+		m.show(overlay{kind: overlayHelp})
 		return nil
 	case m.sess == nil && key.Matches(msg, m.keys.quit):
-		return m.quit()
+		return m.quit("ended: the admin quit shadow")
 	}
 	if m.sess != nil {
 		switch {
 		case key.Matches(msg, g.End):
-			m.confirm = true
+			m.show(overlay{kind: overlayConfirm, title: "End the session?"})
 			return nil
 		case key.Matches(msg, g.NextTab):
-			return m.showTab((m.sess.tab + 1) % len(tabTitles))
+			return m.showTab((m.sess.tab + 1) % len(m.sess.tabs))
 		case key.Matches(msg, g.PrevTab):
-			return m.showTab((m.sess.tab + len(tabTitles) - 1) % len(tabTitles))
-		case key.Matches(msg, g.Tab1):
-			return m.showTab(TabDashboards)
-		case key.Matches(msg, g.Tab2):
-			return m.showTab(TabPermissions)
-		case key.Matches(msg, g.Tab3):
-			return m.showTab(TabJournal)
+			return m.showTab((m.sess.tab + len(m.sess.tabs) - 1) % len(m.sess.tabs))
+		}
+		for i, b := range g.TabKeys() {
+			if i < len(m.sess.tabs) && key.Matches(msg, b) {
+				return m.showTab(i)
+			}
 		}
 	}
 	_, cmd := p.Update(msg)
@@ -369,11 +420,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 
 // quit ends the session (if any) and then the program. A session start on its way is
 // waited for, so a session the server is starting is ended rather than left running.
-func (m *Model) quit() tea.Cmd {
-	m.quitting, m.help, m.confirm = true, false, false
+func (m *Model) quit(why string) tea.Cmd {
+	m.quitting = true
+	m.closeOverlay()
 	switch {
 	case m.sess != nil:
-		return m.endSession(api.ActionSessionEnd, "ended: the admin quit shadow", "")
+		return m.endSession(api.ActionSessionEnd, why, "")
 	case m.ending != nil:
 		return nil // sessionEnded quits
 	case m.screen == ScreenReason && m.reason.Busy():
@@ -396,9 +448,19 @@ func (m *Model) resize() {
 	}
 }
 
-// View implements tea.Model: every frame goes through Screen, so while a session is
-// active (or being ended) the banner is on top.
-func (m *Model) View() string {
+// View implements tea.Model: the frame (Frame) in the alternate screen (unless
+// Options.Inline), under a window title that names the impersonated user while a
+// session is active.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Frame())
+	v.AltScreen = !m.opts.Inline
+	v.WindowTitle = banner.Title(m.Banner())
+	return v
+}
+
+// Frame is the text of the screen now: every frame goes through Compose, so while a
+// session is active (or being ended) the banner is on top.
+func (m *Model) Frame() string {
 	ctx := m.ctx
 	info := m.Banner()
 	w, bodyH := ctx.Width, BodyHeight(ctx, info)
@@ -409,7 +471,11 @@ func (m *Model) View() string {
 		body = common.Join(common.Center([]string{m.spin.View() + " " + safetext.Clean(m.connecting)}, w, bodyH))
 		keys = quitKeys{m.keys.abort}
 	case ScreenEnding:
-		body = common.Join(common.Center([]string{m.spin.View() + " Ending the session…"}, w, bodyH))
+		say := m.spin.View() + " Ending the session…"
+		if m.ending == nil {
+			say = "The session is ended; shadow is quitting." // the last frame, once it is
+		}
+		body = common.Join(common.Center([]string{say}, w, bodyH))
 		keys = common.KeyMaps{}
 	case ScreenFatal:
 		keys = common.KeyMaps{}
@@ -428,23 +494,23 @@ func (m *Model) View() string {
 			keys = common.KeyMaps{p, quitKeys{m.keys.quit, ctx.Keys.Help}}
 		}
 	}
-	switch {
-	case m.fatal != "":
-		body = chrome.Dialog(ctx, "shadow cannot go on", append(strings.Split(m.fatal, "\n"), "", "q or ctrl+c to quit"), w, bodyH)
+	switch o := m.over; o.kind {
+	case overlayFatal:
+		body = chrome.Dialog(ctx, o.title, append(slices.Clone(o.lines), "", "q or ctrl+c to quit"), w, bodyH)
 		keys = quitKeys{m.keys.quit}
-	case m.help:
+	case overlayHelp:
 		body = chrome.HelpView(ctx, keys, w, bodyH)
 		keys = m.helpKeys()
-	case m.confirm:
-		body = chrome.Dialog(ctx, "End the session?", []string{
+	case overlayConfirm:
+		body = chrome.Dialog(ctx, o.title, []string{
 			"Stop shadowing " + m.sess.info.User + " and return to the picker?", "",
 			"y end the session · n keep going"}, w, bodyH)
 		keys = quitKeys{ctx.Keys.Confirm, m.keys.no}
-	case m.dialog != nil:
-		body = chrome.Dialog(ctx, m.dialog.title, append(append([]string(nil), m.dialog.lines...), "", "enter to close"), w, bodyH)
+	case overlayDialog:
+		body = chrome.Dialog(ctx, o.title, append(slices.Clone(o.lines), "", "enter to close"), w, bodyH)
 		keys = quitKeys{m.keys.dismiss}
 	}
-	return Screen(ctx, info, m.header(), body, m.statusLine(keys))
+	return Compose(ctx, info, m.header(), body, m.statusLine(keys))
 }
 
 // helpKeys are the keys that work while the help is shown: closing it, and the root's
@@ -458,12 +524,12 @@ func (m *Model) helpKeys() quitKeys {
 
 // rootKey reports whether a key is one the root acts on itself, so it works over the
 // help as the status line says: q, and during a session the tab keys.
-func (m *Model) rootKey(msg tea.KeyMsg) bool {
+func (m *Model) rootKey(msg tea.KeyPressMsg) bool {
 	g := m.ctx.Keys
 	if m.sess == nil {
 		return key.Matches(msg, m.keys.quit)
 	}
-	return key.Matches(msg, g.End, g.NextTab, g.PrevTab, g.Tab1, g.Tab2, g.Tab3)
+	return key.Matches(msg, append(g.TabKeys(), g.End, g.NextTab, g.PrevTab)...)
 }
 
 // quitKeys are hints the root gives for itself: outside a session, over the help and
@@ -496,7 +562,7 @@ func (m *Model) header() string {
 	}
 	left := m.whoAndWhere()
 	if m.sess != nil && m.screen == ScreenSession {
-		left = chrome.Tabs(st, tabTitles, m.sess.tab, max(0, w-rw))
+		left = chrome.Tabs(st, m.sess.titles(), m.sess.tab, max(0, w-rw))
 	}
 	if rw >= w {
 		return common.FitLine(right, w)
@@ -521,9 +587,9 @@ func (m *Model) whoAndWhere() string {
 func (m *Model) statusLine(keys help.KeyMap) string {
 	s := m.sync
 	m.status.SetSync(chrome.Sync{Pending: int(s.Pending), Offline: s.State == audit.SyncOffline,
-		NotOpen: m.journal == nil, Failed: m.fatal != "" && m.journal != nil})
+		NotOpen: m.journal == nil, Failed: m.failed() && m.journal != nil})
 	switch {
-	case m.fatal != "":
+	case m.failed():
 		m.status.SetError(nil) // the dialog says it all
 	case m.lastErr != nil:
 		m.status.SetError(m.lastErr)

@@ -1,9 +1,10 @@
 package ui
 
 import (
+	"context"
 	"time"
 
-	"github.com/muesli/termenv"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 )
@@ -35,8 +36,10 @@ type Options struct {
 	// DemoNotice, when set, says why this demo runs on a throwaway server; it is shown
 	// once signed in, and the status line keeps a note of it.
 	DemoNotice string
-	// Profile is the colour profile (termenv.Ascii under NO_COLOR).
-	Profile termenv.Profile
+	// Profile is the colour profile (colorprofile.ASCII under NO_COLOR).
+	Profile colorprofile.Profile
+	// Inline draws in the terminal's main screen instead of the alternate one.
+	Inline bool
 	// Now is the clock of the banner's countdown and of expiry (time.Now when nil).
 	Now func() time.Time
 	// Tick is how often the screen is redrawn during a session so the countdown moves
@@ -55,6 +58,21 @@ type Options struct {
 	// Journal, when set, is used instead of opening one under StateDir; the program
 	// starts its sync, as for its own. Tests use it to hold a journal they can break.
 	Journal *audit.Journal
+	// Context bounds every request the program makes: once it is cancelled (the program
+	// ended, a signal, the SSH connection closed) the calls on their way stop at once.
+	// context.Background() when nil. Only what must outlive it runs on a context of its
+	// own: a record once submitted is written, and a session the journal could not
+	// record is ended.
+	Context context.Context
+	// Remote, when set, says the program runs for a connection from elsewhere
+	// (shadow ssh); its journal records the connection's start and end.
+	Remote *Remote
+	// IdleTimeout, when positive, ends the program after that long without a key,
+	// ending the session first (journaled).
+	IdleTimeout time.Duration
+	// TypedTokens lets the login screen take an API token instead of email and
+	// password (shadow ssh, where there is no SHADOW_TOKEN to give).
+	TypedTokens bool
 }
 
 // Defaults.
@@ -81,6 +99,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = DefaultPageSize
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
 	}
 	return o
 }

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/server"
@@ -46,14 +46,17 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
-func runProgram(t *testing.T, m tea.Model, w, h int) *testProgram {
+// runProgram runs m on a terminal of w × h cells drawn with profile's colours, as Run
+// does (the buffer is no terminal, so Bubble Tea would otherwise take it for one
+// without colour, and of no size).
+func runProgram(t *testing.T, m tea.Model, profile colorprofile.Profile, w, h int) *testProgram {
 	tp := &testProgram{out: &lockedBuffer{}, done: make(chan struct{})}
-	tp.prog = tea.NewProgram(m, tea.WithInput(&bytes.Buffer{}), tea.WithOutput(tp.out), tea.WithoutSignals())
+	tp.prog = tea.NewProgram(m, tea.WithInput(&bytes.Buffer{}), tea.WithOutput(tp.out), tea.WithoutSignals(),
+		tea.WithWindowSize(w, h), tea.WithColorProfile(profile))
 	go func() {
 		defer close(tp.done)
 		_, tp.err = tp.prog.Run()
 	}()
-	tp.prog.Send(tea.WindowSizeMsg{Width: w, Height: h})
 	return tp
 }
 
@@ -175,19 +178,19 @@ func (h harness) track(cmd tea.Cmd, counted bool) tea.Cmd {
 // search debounce never count as work on its way (the picker says when it is typing).
 func isTimerCmd(cmd tea.Cmd) bool {
 	f := runtime.FuncForPC(reflect.ValueOf(cmd).Pointer())
-	return f != nil && strings.HasPrefix(f.Name(), "github.com/charmbracelet/bubbletea.Tick.")
+	return f != nil && strings.HasPrefix(f.Name(), "charm.land/bubbletea/v2.Tick.")
 }
 
-func (h harness) View() string {
+func (h harness) View() tea.View {
 	v := h.p.m.View()
-	h.p.check(v)
+	h.p.check(v.Content)
 	return v
 }
 
 func startProgram(t *testing.T, e *testEnv, opts Options, w, h int) *program {
 	t.Helper()
 	p := &program{t: t, env: e, m: New(opts), w: w, h: h}
-	p.tm = runProgram(t, harness{p}, w, h)
+	p.tm = runProgram(t, harness{p}, opts.Profile, w, h)
 	t.Cleanup(func() {
 		p.tm.quit(t)
 		p.mu.Lock()
@@ -264,7 +267,7 @@ func (p *program) until(what string, cond func(*Model) bool) {
 		p.with(func(m *Model) {
 			ok = cond(m)
 			if !ok {
-				screen, view = fmt.Sprintf("%s busy=%v inflight=%d sync=%v", m.Screen(), m.Busy(), p.inflight.Load(), m.SyncStatus()), uitest.Plain(m.View())
+				screen, view = fmt.Sprintf("%s busy=%v inflight=%d sync=%v", m.Screen(), m.Busy(), p.inflight.Load(), m.SyncStatus()), uitest.Plain(m.Frame())
 			}
 		})
 		if ok {
@@ -278,10 +281,10 @@ func (p *program) until(what string, cond func(*Model) bool) {
 }
 
 // settle waits for the screen named and for nothing to be on its way.
-func (p *program) settle(screen string) {
+func (p *program) settle(screen Screen) {
 	p.t.Helper()
-	p.until(screen+" to settle", func(m *Model) bool {
-		return m.Screen() == screen && p.inflight.Load() == 0 && settled(m)
+	p.until(screen.String()+" to settle", func(m *Model) bool {
+		return m.Screen() == screen && p.inflight.Load() == 0 && settled(m) && m.ctx.Width > 0 // the size comes as a message
 	})
 }
 
@@ -300,7 +303,7 @@ func (p *program) typeText(s string) {
 // frame is the frame the model draws now.
 func (p *program) frame() string {
 	var v string
-	p.with(func(m *Model) { v = m.View() })
+	p.with(func(m *Model) { v = m.Frame() })
 	return v
 }
 
@@ -317,7 +320,7 @@ func stable(frame string) string {
 }
 
 // golden records the settled frame of a screen under testdata.
-func (p *program) golden(name, screen string) {
+func (p *program) golden(name string, screen Screen) {
 	p.t.Helper()
 	p.settle(screen)
 	frame := p.frame()
@@ -329,11 +332,11 @@ func (p *program) golden(name, screen string) {
 // tab, the explain panel, the help, a failing server, the end question, an end,
 // expiry, and a journal that stops writing. shot, when set, records each settled
 // screen; the frame check runs on every frame either way.
-func walk(p *program, shot func(name, screen string)) {
+func walk(p *program, shot func(name string, screen Screen)) {
 	t, e := p.t, p.env
 	record := shot != nil
 	if shot == nil {
-		shot = func(_, screen string) { p.settle(screen) }
+		shot = func(_ string, screen Screen) { p.settle(screen) }
 	}
 	shot("login", ScreenLogin)
 	p.typeText(server.DemoSupportEmail)
@@ -419,7 +422,7 @@ func TestProgramScreens(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%dx%d", prof.Name, sz.W, sz.H), func(t *testing.T) {
 				t.Parallel()
 				p := newWalk(t, prof.Profile, sz.W, sz.H)
-				var shot func(name, screen string)
+				var shot func(name string, screen Screen)
 				if slices.Contains(uitest.Sizes, sz) {
 					shot = p.golden
 				}
@@ -434,7 +437,7 @@ func TestProgramScreens(t *testing.T) {
 	}
 }
 
-func newWalk(t *testing.T, profile termenv.Profile, w, h int) *program {
+func newWalk(t *testing.T, profile colorprofile.Profile, w, h int) *program {
 	e := newTestEnv(t, server.DemoSeed)
 	opts := e.options(profile)
 	opts.Credentials = nil
@@ -451,7 +454,7 @@ func TestHostileTextEndToEnd(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", sz.W, sz.H), func(t *testing.T) {
 			t.Parallel()
 			e := newTestEnv(t, server.Seed{Demo: true, Hostile: true})
-			opts := e.options(termenv.ANSI256)
+			opts := e.options(colorprofile.ANSI256)
 			opts.Tick, opts.Poll = 100*time.Millisecond, time.Hour
 			p := startProgram(t, e, opts, sz.W, sz.H)
 			p.settle(ScreenPicker)

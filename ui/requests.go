@@ -2,10 +2,9 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
@@ -22,13 +21,13 @@ import (
 func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case login.Submitted:
-		return m.signIn(msg.Tag, msg.Email, msg.Password), true
+		return m.signIn(msg.Tag, msg.Email, msg.Password, msg.Token), true
 	case picker.SearchRequested:
 		return m.users(msg.Tag, msg.Query, ""), true
 	case picker.LoadMore:
 		return m.users(msg.Tag, msg.Query, msg.Cursor), true
 	case picker.Picked:
-		if m.screen != ScreenPicker || m.fatal != "" {
+		if m.screen != ScreenPicker || m.failed() {
 			return nil, true
 		}
 		m.screen = ScreenReason
@@ -43,8 +42,10 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		return m.startSession(msg), true
+	// The session's pages' requests: each is read and journaled by view, and its reply
+	// goes back to the tab that asked (viewReply).
 	case dashboards.ListRequested:
-		return view(m, msg.Tag,
+		return view(m, TabDashboards, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.DashboardList, error) { return v.Dashboards(ctx) },
 			func(l api.DashboardList) string { return fmt.Sprintf("dashboards: the list (%d)", len(l.Dashboards)) },
 			"dashboards: the list",
@@ -52,7 +53,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 				return dashboards.ListLoaded{Tag: msg.Tag, List: l, Err: err}
 			}), true
 	case dashboards.Requested:
-		return view(m, msg.Tag,
+		return view(m, TabDashboards, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.Dashboard, error) { return v.Dashboard(ctx, msg.ID) },
 			func(d api.Dashboard) string { return "dashboard " + d.ID + ": " + d.Title },
 			"dashboard "+msg.ID,
@@ -60,7 +61,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 				return dashboards.Loaded{Tag: msg.Tag, Dashboard: d, Err: err}
 			}), true
 	case matrix.Requested:
-		return view(m, msg.Tag,
+		return view(m, TabPermissions, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.PermissionMatrix, error) { return v.Permissions(ctx) },
 			func(p api.PermissionMatrix) string {
 				return fmt.Sprintf("permissions: %d resources × %d actions", len(p.Rows), len(p.Actions))
@@ -71,7 +72,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 			}), true
 	case matrix.ExplainRequested:
 		what := msg.Action + " on " + msg.Resource.ID
-		return view(m, msg.Tag,
+		return view(m, TabPermissions, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.Explanation, error) {
 				return v.Explain(ctx, msg.Resource.ID, msg.Action)
 			},
@@ -84,84 +85,25 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// users asks the directory for one page.
-func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
-	c, limit := m.opts.Client, m.opts.PageSize
-	m.usersPending++
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		defer cancel()
-		page, err := c.Users(ctx, client.UsersQuery{Query: query, Cursor: cursor, Limit: limit})
-		if err != nil {
-			return picker.PageLoaded{Tag: tag, Cursor: cursor, Err: err}
-		}
-		return picker.PageLoaded{Tag: tag, Cursor: cursor, Page: &page}
-	}
-}
-
-// viewReply is the journal's word on a view, wrapped around the page's reply: the
-// reply is forwarded only once the record is durable.
-type viewReply struct {
-	common.Tag
-	reply tea.Msg
-}
-
-// view reads one screen of the impersonated user's data and journals it BEFORE the page
-// may show it: the reply message carries the data only after the view record is
-// durable. A failed read is journaled too (as an error) before the page is told. If
-// the journal cannot write, the page gets nothing and the session stops (fail closed);
-// if the server says the session is over, it ends.
-func view[T any](m *Model, tag common.Tag, fetch func(context.Context, *client.View) (T, error),
-	describe func(T) string, what string, reply func(*T, error) tea.Msg) tea.Cmd {
-	s := m.sess
-	if s == nil || tag.Session != s.id {
-		return nil // asked for by a page of a session that is over
-	}
-	j := m.journal
-	base := m.record(api.ActionView, s.id, &s.user, "")
-	if _, ok := any((*T)(nil)).(*api.Explanation); ok {
-		base.Action = api.ActionExplain
-	}
-	s.pending++
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
-		defer cancel()
-		data, err := fetch(ctx, s.view)
-		if s.ctx.Err() != nil {
-			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
-		}
-		if errors.Is(err, client.ErrSessionExpired) || errors.Is(err, client.ErrUnauthenticated) {
-			// Over, or a token the server no longer takes (a restarted server): either way
-			// nothing more can be read as the user.
-			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: err}}
-		}
-		rec := base
-		if err != nil {
-			rec.Action, rec.Details = api.ActionError, what+": "+err.Error()
-		} else {
-			rec.Details = describe(data)
-		}
-		if jerr := appendDurably(j, rec); jerr != nil {
-			return viewReply{Tag: tag, reply: journalFailed{Tag: tag, err: jerr}}
-		}
-		if err != nil {
-			return viewReply{Tag: tag, reply: reply(nil, err)}
-		}
-		return viewReply{Tag: tag, reply: reply(&data, nil)}
-	}
-}
-
 // replies routes answers to the pages, dropping those for a session that is over.
 func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case viewReply:
-		if m.sess != nil && !common.StaleFor(m.sess.id, msg) {
+		stale := m.sess == nil || common.StaleFor(m.sess.id, msg)
+		if !stale {
 			m.sess.pending--
 		}
-		if msg.reply == nil {
+		switch {
+		case msg.reply == nil:
 			return nil, true
+		case msg.page == nil:
+			return m.handle(msg.reply), true // the journal's or the session's news
+		case stale:
+			return nil, true // a reply for a session that is over never reaches the next one's pages
 		}
-		return m.handle(msg.reply), true
+		m.lastErr = msg.err
+		_, cmd := msg.page.Update(msg.reply)
+		return cmd, true
 	case picker.PageLoaded:
 		m.usersPending--
 		if common.StaleFor(m.ctx.Session, msg) {
@@ -181,20 +123,6 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 			return again, true
 		}
 		return cmd, true
-	case dashboards.ListLoaded, dashboards.Loaded, matrix.Loaded, matrix.ExplainLoaded:
-		t := msg.(common.Tagged)
-		if m.sess == nil || common.StaleFor(m.sess.id, t) {
-			return nil, true // a reply for a session that is over never reaches the next one's pages
-		}
-		m.lastErr = replyErr(msg)
-		var cmd tea.Cmd
-		switch msg.(type) {
-		case dashboards.ListLoaded, dashboards.Loaded:
-			_, cmd = m.sess.dash.Update(msg)
-		default:
-			_, cmd = m.sess.perms.Update(msg)
-		}
-		return cmd, true
 	}
 	return nil, false
 }
@@ -203,20 +131,6 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 func (m *Model) handle(msg tea.Msg) tea.Cmd {
 	_, cmd := m.Update(msg)
 	return cmd
-}
-
-func replyErr(msg tea.Msg) error {
-	switch msg := msg.(type) {
-	case dashboards.ListLoaded:
-		return msg.Err
-	case dashboards.Loaded:
-		return msg.Err
-	case matrix.Loaded:
-		return msg.Err
-	case matrix.ExplainLoaded:
-		return msg.Err
-	}
-	return nil
 }
 
 // journalEntries maps journal records to the Journal tab's rows.

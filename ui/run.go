@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/cache"
@@ -42,7 +42,7 @@ type Config struct {
 	Input   io.Reader
 	Output  io.Writer
 	Stderr  io.Writer
-	Profile *termenv.Profile
+	Profile *colorprofile.Profile
 	// Inline draws in the terminal's main screen instead of the alternate one.
 	Inline bool
 }
@@ -118,13 +118,17 @@ func Run(ctx context.Context, cfg Config) error {
 	} else {
 		opts.Profile = common.DetectProfile()
 	}
+	opts.Inline = cfg.Inline
+	// Every request derives from reqCtx: a signal, or the program ending, stops the
+	// calls on their way at once (Shutdown's own calls come after, on their own).
+	reqCtx, cancelRequests := context.WithCancel(ctx)
+	defer cancelRequests()
+	opts.Context = reqCtx
 	m := New(opts)
 	// Signals are ctx's alone: with Bubble Tea's own handler too, a SIGTERM could make it
 	// both quit and be killed at once, and its shutdown then waits on itself for ever.
-	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
-	if !cfg.Inline {
-		progOpts = append(progOpts, tea.WithAltScreen())
-	}
+	// The renderer draws with the profile the styles were built for.
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler(), tea.WithColorProfile(opts.Profile)}
 	if cfg.Input != nil {
 		progOpts = append(progOpts, tea.WithInput(cfg.Input))
 	}
@@ -132,6 +136,7 @@ func Run(ctx context.Context, cfg Config) error {
 		progOpts = append(progOpts, tea.WithOutput(cfg.Output))
 	}
 	_, runErr := tea.NewProgram(m, progOpts...).Run()
+	cancelRequests()
 	closeErr := m.Shutdown(stderr)
 	switch {
 	case runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled):
@@ -140,8 +145,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return errors.Join(fmt.Errorf("stopped (%w); any session was ended and journaled", context.Cause(ctx)), closeErr)
 	case closeErr != nil:
 		return closeErr
-	case m.fatal != "":
-		return errors.New(firstLine(m.fatal))
+	case m.failed():
+		return errors.New(m.over.lines[0])
 	}
 	return nil
 }
@@ -169,6 +174,11 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 		}
 	}
 	m.sess, m.ending = nil, nil
+	if m.opts.Remote != nil && m.journal != nil {
+		if err := appendDurably(m.journal, m.disconnectRecord()); err != nil {
+			fmt.Fprintf(stderr, "shadow: the end of the connection could not be journaled: %v\n", err)
+		}
+	}
 	if m.stopStatus != nil {
 		m.stopStatus()
 	}

@@ -19,11 +19,11 @@ func BodyHeight(ctx *common.Context, info *banner.Info) int {
 	return max(1, ctx.Height-used)
 }
 
-// Screen composes one frame: the tab bar (omitted when ""), the page, and the status
+// Compose composes one frame: the tab bar (omitted when ""), the page, and the status
 // line under it, all under the banner when a session is active. The page is fitted to
 // BodyHeight so the status line keeps its place; banner.Compose then guarantees the
 // banner wins over everything at any size.
-func Screen(ctx *common.Context, info *banner.Info, tabs, page, status string) string {
+func Compose(ctx *common.Context, info *banner.Info, tabs, page, status string) string {
 	h := BodyHeight(ctx, info)
 	if tabs == "" {
 		h++

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muesli/termenv"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui"
@@ -176,7 +176,7 @@ var screens = []screen{
 }
 
 // draw renders a screen on a terminal of w × h cells as the root will.
-func draw(t *testing.T, s screen, p termenv.Profile, d data, w, h int) string {
+func draw(t *testing.T, s screen, p colorprofile.Profile, d data, w, h int) string {
 	t.Helper()
 	ctx := uitest.Context(p, w, h)
 	view, keys := s.page(ctx, d, w, ui.BodyHeight(ctx, &d.info))
@@ -187,7 +187,7 @@ func draw(t *testing.T, s screen, p termenv.Profile, d data, w, h int) string {
 	if s.tab >= 0 {
 		tabs = chrome.Tabs(ctx.Styles, []string{"Dashboards", "Permissions", "Journal"}, s.tab, w)
 	}
-	return ui.Screen(ctx, &d.info, tabs, view, status.View(w, keys))
+	return ui.Compose(ctx, &d.info, tabs, view, status.View(w, keys))
 }
 
 // TestBannerOnEveryScreen draws every screen at every promised size, with and without
@@ -235,9 +235,9 @@ var anyEscape = regexp.MustCompile(`\x1b[^\x1b]{0,24}`)
 // assertNoForeignEscapes checks that no escape sequence from the hostile corpus reached
 // the frame: without colour the UI writes none at all; with colour, none of the
 // corpus's own sequences (other than a plain reset) may appear.
-func assertNoForeignEscapes(t *testing.T, frame string, p termenv.Profile) {
+func assertNoForeignEscapes(t *testing.T, frame string, p colorprofile.Profile) {
 	t.Helper()
-	if p == termenv.Ascii {
+	if p == colorprofile.ASCII {
 		if strings.ContainsRune(frame, 0x1b) {
 			t.Fatalf("an escape sequence reached a colourless frame: %q", anyEscape.FindString(frame))
 		}
@@ -245,7 +245,7 @@ func assertNoForeignEscapes(t *testing.T, frame string, p termenv.Profile) {
 	}
 	for _, h := range hostile.List() {
 		for _, seq := range anyEscape.FindAllString(h, -1) {
-			if seq == "\x1b[0m" || len(seq) < 3 {
+			if len(seq) < 3 {
 				continue
 			}
 			if strings.Contains(frame, seq) {
@@ -272,20 +272,20 @@ func TestScreensGolden(t *testing.T) {
 func TestBodyHeightLeavesRoomForChrome(t *testing.T) {
 	info := normal().info
 	for _, c := range []struct {
-		p          termenv.Profile
+		p          colorprofile.Profile
 		w, h, want int
 	}{
-		{termenv.ANSI256, 80, 24, 21}, // banner 1, tabs 1, status 1
-		{termenv.Ascii, 80, 24, 20},   // the frame's rule costs a line
-		{termenv.ANSI256, 20, 6, 2},   // two banner lines
-		{termenv.Ascii, 20, 3, 1},     // never below one
+		{colorprofile.ANSI256, 80, 24, 21}, // banner 1, tabs 1, status 1
+		{colorprofile.ASCII, 80, 24, 20},   // the frame's rule costs a line
+		{colorprofile.ANSI256, 20, 6, 2},   // two banner lines
+		{colorprofile.ASCII, 20, 3, 1},     // never below one
 	} {
 		ctx := uitest.Context(c.p, c.w, c.h)
 		if got := ui.BodyHeight(ctx, &info); got != c.want {
 			t.Errorf("%v %dx%d: %d, want %d", c.p, c.w, c.h, got, c.want)
 		}
 	}
-	ctx := uitest.Context(termenv.Ascii, 80, 24)
+	ctx := uitest.Context(colorprofile.ASCII, 80, 24)
 	if ui.BodyHeight(ctx, nil) != 22 {
 		t.Error("without a session only the tabs and status line are taken")
 	}

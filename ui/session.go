@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/ui/banner"
@@ -30,12 +30,24 @@ type session struct {
 	dash    *dashboards.Model
 	perms   *matrix.Model
 	journal *journalview.Model
-	tab     int
-	opened  [3]bool // tabs whose data has been asked for
-	pending int     // page requests on their way
+	tabs    []tab // in order: the number keys pick them (TabDashboards…)
+	tab     int   // the one shown
+	pending int   // page requests on their way
 }
 
-func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, admin string, now time.Time) *session {
+// tab is one of a session's tabs (soft-serve's TabComponent): its title, its page, and
+// what to ask for the first time it is shown, so nothing is fetched (or journaled as
+// seen) that the admin did not open.
+type tab struct {
+	title  string
+	page   common.Component
+	open   func(m *Model) tea.Cmd
+	opened bool
+}
+
+// newSession makes the pages of a session; its requests derive from parent (the
+// program's context).
+func newSession(parent context.Context, ctx *common.Context, v *client.View, s api.Session, u api.User, admin string, now time.Time) *session {
 	length := s.ExpiresAt.Sub(s.StartedAt)
 	if s.StartedAt.IsZero() || length <= 0 {
 		length = v.Remaining()
@@ -48,8 +60,8 @@ func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, 
 	if user.ID == "" {
 		user = u.Ref()
 	}
-	sctx, cancel := context.WithCancel(context.Background())
-	return &session{
+	sctx, cancel := context.WithCancel(parent)
+	sess := &session{
 		id: s.ID, view: v, user: user,
 		// The countdown runs on this machine's clock from the session's length, as the
 		// client's own deadline does, so clock skew cannot stretch it.
@@ -57,22 +69,29 @@ func newSession(ctx *common.Context, v *client.View, s api.Session, u api.User, 
 		ctx:  sctx, cancel: cancel,
 		dash: dashboards.New(ctx), perms: matrix.New(ctx), journal: journalview.New(ctx),
 	}
+	// The order is TabDashboards, TabPermissions, TabJournal.
+	sess.tabs = []tab{
+		{title: "Dashboards", page: sess.dash, open: func(*Model) tea.Cmd { return sess.dash.Init() }},
+		{title: "Permissions", page: sess.perms, open: func(*Model) tea.Cmd { return sess.perms.Init() }},
+		{title: "Journal", page: sess.journal, open: (*Model).readRecords},
+	}
+	return sess
 }
 
-func (s *session) page() common.Component {
-	switch s.tab {
-	case TabPermissions:
-		return s.perms
-	case TabJournal:
-		return s.journal
+func (s *session) page() common.Component { return s.tabs[s.tab].page }
+
+func (s *session) titles() []string {
+	titles := make([]string, len(s.tabs))
+	for i, t := range s.tabs {
+		titles[i] = t.title
 	}
-	return s.dash
+	return titles
 }
 
 func (s *session) setSize(w, h int) {
-	s.dash.SetSize(w, h)
-	s.perms.SetSize(w, h)
-	s.journal.SetSize(w, h)
+	for _, t := range s.tabs {
+		t.page.SetSize(w, h)
+	}
 }
 
 func (s *session) loading() bool { return s.pending > 0 }
@@ -83,20 +102,13 @@ func (s *session) expired(now time.Time) bool {
 	return !now.Before(s.info.ExpiresAt) || s.view.Closed()
 }
 
-// showTab switches tabs; a tab's data is asked for the first time it is shown, so
-// nothing is fetched (or journaled as seen) that the admin did not open.
-func (m *Model) showTab(tab int) tea.Cmd {
+// showTab switches tabs, asking for a tab's data the first time it is shown.
+func (m *Model) showTab(i int) tea.Cmd {
 	s := m.sess
-	s.tab = tab
-	if s.opened[tab] {
-		return nil
+	s.tab = i
+	if t := &s.tabs[i]; !t.opened {
+		t.opened = true
+		return t.open(m)
 	}
-	s.opened[tab] = true
-	switch tab {
-	case TabDashboards:
-		return s.dash.Init()
-	case TabPermissions:
-		return s.perms.Init()
-	}
-	return m.readRecords()
+	return nil
 }

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
@@ -21,13 +21,14 @@ import (
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/dashboards"
+	"github.com/shadowview/shadow/ui/internal/uitest"
 	"github.com/shadowview/shadow/ui/matrix"
 )
 
 // signedIn is a model signed in as the demo support account, on the picker.
 func signedInDriver(t *testing.T, e *testEnv) *driver {
 	t.Helper()
-	d := newDriver(t, New(e.options(termenv.Ascii)), 100, 30)
+	d := newDriver(t, New(e.options(colorprofile.ASCII)), 100, 30)
 	if d.m.Screen() != ScreenPicker || !strings.Contains(d.view(), "Nora Lindqvist") {
 		t.Fatalf("not on the picker after signing in: %q\n%s", d.m.Screen(), d.view())
 	}
@@ -51,7 +52,7 @@ func loginDriver(t *testing.T, e *testEnv) *driver {
 // loginScreen is a model without credentials, on the login screen.
 func loginScreen(t *testing.T, e *testEnv, w, h int) *driver {
 	t.Helper()
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Credentials = nil
 	d := newDriver(t, New(opts), w, h)
 	if d.m.Screen() != ScreenLogin {
@@ -80,19 +81,19 @@ func TestKeys(t *testing.T) {
 	d := signedInDriver(t, e)
 
 	d.press("?")
-	if !d.m.help || !strings.Contains(d.view(), "Keys") {
+	if d.m.over.kind != overlayHelp || !strings.Contains(d.view(), "Keys") {
 		t.Fatal("? does not open the help")
 	}
 	d.press("down", "enter")
-	if !d.m.help || d.m.Screen() != ScreenPicker {
+	if d.m.over.kind != overlayHelp || d.m.Screen() != ScreenPicker {
 		t.Fatal("the page's keys must not act behind the help")
 	}
 	d.press("esc")
-	if d.m.help {
+	if d.m.over.kind == overlayHelp {
 		t.Fatal("esc does not close the help")
 	}
 	d.press("?", "?")
-	if d.m.help {
+	if d.m.over.kind == overlayHelp {
 		t.Fatal("? does not close the help")
 	}
 
@@ -114,17 +115,17 @@ func TestKeys(t *testing.T) {
 	d.press("/")
 	d.typeText("q1")
 	d.press("tab")
-	if d.m.Tab() != TabPermissions || d.m.confirm || !strings.Contains(d.view(), "Filter: q1") {
+	if d.m.Tab() != TabPermissions || d.m.over.kind == overlayConfirm || !strings.Contains(d.view(), "Filter: q1") {
 		t.Fatalf("keys typed into the filter reached the root:\n%s", d.view())
 	}
 	d.press("esc")
 
 	d.press("q")
-	if !d.m.confirm || !strings.Contains(d.view(), "End the session?") {
+	if d.m.over.kind != overlayConfirm || !strings.Contains(d.view(), "End the session?") {
 		t.Fatalf("q does not ask before ending:\n%s", d.view())
 	}
 	d.press("n")
-	if d.m.confirm || d.m.SessionID() != id {
+	if d.m.over.kind == overlayConfirm || d.m.SessionID() != id {
 		t.Fatal("n does not keep the session")
 	}
 	d.press("q", "y")
@@ -185,14 +186,14 @@ func TestHintsDoNotLie(t *testing.T) {
 		t.Fatalf("the status line over the help: %q", l)
 	}
 	d.press("q")
-	if d.m.help || !d.m.confirm {
+	if d.m.over.kind == overlayHelp || d.m.over.kind != overlayConfirm {
 		t.Fatalf("q over the help does not ask to end the session, as the status line says:\n%s", d.view())
 	}
 	if l := d.statusLine(); !contains(l, "y end session", "n keep going") || strings.Contains(l, "? help") {
 		t.Fatalf("the status line under the end question: %q", l)
 	}
 	d.press("n", "?", "2")
-	if d.m.help || d.m.Tab() != TabPermissions {
+	if d.m.over.kind == overlayHelp || d.m.Tab() != TabPermissions {
 		t.Fatal("a tab key over the help does not close it and switch")
 	}
 	d.press("/")
@@ -477,7 +478,7 @@ func TestLoginScreen(t *testing.T) {
 	d.typeText(server.DemoSupportEmail)
 	d.press("tab")
 	d.typeText(secret)
-	if strings.Contains(d.m.View(), secret) || strings.Contains(d.m.View(), strings.Repeat("*", 5)) {
+	if strings.Contains(d.m.Frame(), secret) || strings.Contains(d.m.Frame(), strings.Repeat("*", 5)) {
 		t.Fatal("the password (or its length) is drawn")
 	}
 	d.press("enter")
@@ -520,7 +521,7 @@ func TestTokenSignIn(t *testing.T) {
 	e := newTestEnv(t, server.DemoSeed)
 	// An impersonation token given as one's own is refused.
 	tok := impersonationToken(t, e)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Credentials, opts.UseToken = nil, true
 	opts.Client = e.newClient(t)
 	opts.Client.SetToken(tok)
@@ -601,7 +602,7 @@ func impersonationToken(t *testing.T, e *testEnv) string {
 func TestShutdownTellsWhatIsLeft(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Journal, opts.StateDir = nil, t.TempDir()
 	d := newDriver(t, New(opts), 100, 30)
 	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
@@ -642,10 +643,10 @@ func TestConnectionWarningsOnScreen(t *testing.T) {
 		if err != nil || cl.Warning() == "" {
 			t.Fatalf("%+v: %v, warning %q", c.opts, err, cl.Warning())
 		}
-		m := New(Options{Client: cl, Notices: []string{cl.Warning()}, Profile: termenv.Ascii})
+		m := New(Options{Client: cl, Notices: []string{cl.Warning()}, Profile: colorprofile.ASCII})
 		m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 		m.Init()
-		view := m.View()
+		view := m.Frame()
 		if !strings.Contains(view, c.tag) || !strings.Contains(view, "note: WARNING") {
 			t.Fatalf("%s is not on screen as a note:\n%s", c.tag, view)
 		}
@@ -738,7 +739,7 @@ func TestSignInAgainAfterTheServerForgetsIt(t *testing.T) {
 func TestDamagedJournalIsTold(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Journal, opts.StateDir = nil, t.TempDir()
 	dir := audit.JournalsDir(opts.StateDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -801,7 +802,7 @@ func TestQuitWhileTheSessionStarts(t *testing.T) {
 func TestUnwritableStateDirSaysWhatToDo(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
-	opts := e.options(termenv.Ascii)
+	opts := e.options(colorprofile.ASCII)
 	opts.Journal, opts.StateDir = nil, filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(opts.StateDir, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -809,5 +810,59 @@ func TestUnwritableStateDirSaysWhatToDo(t *testing.T) {
 	d := newDriver(t, New(opts), 100, 30)
 	if view := strings.Join(strings.Fields(d.view()), " "); d.m.Screen() != ScreenFatal || !strings.Contains(view, "with --state-dir") {
 		t.Fatalf("%q\n%s", d.m.Screen(), d.view())
+	}
+}
+
+// TestProgramContextStopsCallsAtOnce cancels the program's context (as a SIGTERM, a
+// quit or a closed SSH connection does) while a view is on its way to a server that
+// stalls: the call must stop at once, not after its 45 s timeout, and nothing of it is
+// shown or journaled as seen.
+func TestProgramContextStopsCallsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := e.options(colorprofile.ASCII)
+	opts.Context = ctx
+	d := newDriver(t, New(opts), 100, 30)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	before := sessionActions(t, e.journal, id) // the start and the dashboards' views
+	e.faults.stallPermissions.Store(true)
+	_, cmd := d.m.Update(uitest.Key("2"))
+	req, ok := uitest.Find[matrix.Requested](run(cmd, 10*time.Second, d.late))
+	if !ok {
+		t.Fatal("the Permissions tab asked for nothing")
+	}
+	_, cmd = d.m.Update(req) // the view's call, run as the program would
+	got := make(chan []tea.Msg, 1)
+	go func() { got <- run(cmd, time.Minute, d.late) }()
+	select {
+	case <-e.faults.stalled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the permissions request never reached the server")
+	}
+	cancel()
+	start := time.Now()
+	select {
+	case <-e.faults.gaveUp:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request went on after the program's context ended")
+	}
+	select {
+	case msgs := <-got:
+		for _, msg := range msgs {
+			if r, ok := msg.(viewReply); ok && r.reply != nil {
+				t.Fatalf("a call stopped by the program's end still brought %T", r.reply)
+			}
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command did not return once its call stopped")
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Fatalf("the call took %v to stop", waited)
+	}
+	if got := sessionActions(t, e.journal, id); len(got) != len(before) {
+		t.Fatalf("journal %v, was %v: the stopped view must not be journaled as seen", got, before)
 	}
 }

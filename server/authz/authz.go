@@ -302,6 +302,50 @@ func (s *Subject) Allows(resourceID, action string) bool {
 	return e == api.EffectAllow
 }
 
+// Reads is THE answer to "may this subject read that resource?": the subject owns it
+// (a dashboard's owner reads it whatever the rules say), or view is allowed on it (a
+// role, a team's role, a direct or team grant — a share is one — and no deny). Every
+// read the server serves asks it (dashboards and the rows their widgets show, through
+// package views), and so does the impersonation policy's never-widen rule (through
+// ReadsBeyond): a new kind of grant added here reaches both at once.
+func (s *Subject) Reads(r *org.Resource) bool {
+	if r == nil || r.CompanyID != s.user.CompanyID {
+		return false
+	}
+	if r.OwnerID != "" && r.OwnerID == s.user.ID {
+		return true
+	}
+	e, _ := s.lookup(r, org.ActionView)
+	return e == api.EffectAllow
+}
+
+// ReadsID is Reads for the resource with that id; unknown resources are never read.
+func (s *Subject) ReadsID(resourceID string) bool { return s.Reads(s.org.Resource(resourceID)) }
+
+// ReadsBeyond finds a resource the subject reads that actor does not, by Reads for
+// both, over every resource of the subject's company; ok is false when actor reads
+// everything the subject does. owned says the subject reads it as its owner. A type
+// actor views company-wide with no deny about it is skipped whole: actor reads all of
+// it, whoever owns what.
+func (s *Subject) ReadsBeyond(actor *Subject) (r *org.Resource, owned, ok bool) {
+	if s.user.CompanyID == "" {
+		return nil, false, false
+	}
+	skip := map[string]bool{}
+	for _, res := range s.org.Resources(s.user.CompanyID) {
+		whole, seen := skip[res.Type]
+		if !seen {
+			whole = actor.user.CompanyID == s.user.CompanyID && actor.holdsWholeType(org.ActionView, res.Type)
+			skip[res.Type] = whole
+		}
+		if whole || !s.Reads(res) || actor.Reads(res) {
+			continue
+		}
+		return res, res.OwnerID == s.user.ID, true
+	}
+	return nil, false, false
+}
+
 // AllowsType reports whether the subject holds action on every resource of a type
 // (the impersonate permission is such a type-wide permission). When an explicit
 // deny removes it, deny names it.

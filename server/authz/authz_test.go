@@ -280,3 +280,44 @@ func BenchmarkMatrix(b *testing.B) {
 		})
 	}
 }
+
+// TestReads: what each user can read, ownership included, and ReadsBeyond exactly
+// the naive "some resource the one reads and the other does not", for every pair of
+// Acme users. A user reads nothing of another company.
+func TestReads(t *testing.T) {
+	o := demo(t)
+	tomas, omar := subject(t, o, "u-acme-tomas"), subject(t, o, "u-acme-omar")
+	jobs := o.Resource("dashboard:d-acme-tomas-jobs")
+	if !tomas.Reads(jobs) || tomas.Allows(jobs.ID, org.ActionView) {
+		t.Fatal("Tomás reads his own dashboard by ownership alone")
+	}
+	if omar.Reads(jobs) {
+		t.Fatal("Omar reads Tomás's private dashboard")
+	}
+	if r, owned, ok := tomas.ReadsBeyond(omar); !ok || !owned || r.ID != jobs.ID {
+		t.Fatalf("Tomás beyond Omar: %v %v %v", r, owned, ok)
+	}
+	if subject(t, o, "u-bluebird-ben").ReadsID(jobs.ID) {
+		t.Fatal("another company's user reads an Acme dashboard")
+	}
+	var acme []*org.User
+	for _, u := range o.Users() {
+		if u.CompanyID == org.CompanyAcme {
+			acme = append(acme, u)
+		}
+	}
+	for _, a := range acme {
+		as := Compile(o, a)
+		for _, u := range acme {
+			us := Compile(o, u)
+			naive := false
+			for _, r := range o.Resources(org.CompanyAcme) {
+				naive = naive || (us.Reads(r) && !as.Reads(r))
+			}
+			r, _, got := us.ReadsBeyond(as)
+			if got != naive || (got && (!us.Reads(r) || as.Reads(r))) {
+				t.Errorf("%s beyond %s: %v (%v), naive %v", u.ID, a.ID, got, r, naive)
+			}
+		}
+	}
+}

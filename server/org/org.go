@@ -15,6 +15,7 @@ package org
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -159,6 +160,9 @@ type Resource struct {
 	Name      string
 	CompanyID string
 	TeamID    string
+	// OwnerID is the user who owns the resource (a dashboard's owner), who may read it
+	// whatever the rules say; empty for resources nobody owns.
+	OwnerID string
 }
 
 // User is a customer's user or a staff account.
@@ -185,6 +189,13 @@ type User struct {
 	admin    bool
 	roleName string
 	teamPath string
+}
+
+// InSupportScope reports whether a staff member's listed support scope names the
+// company; a staff member with no list is vendor-wide. (Whether the company has a
+// support contract is policy's question, not this one.)
+func (u *User) InSupportScope(companyID string) bool {
+	return u.SupportScope == nil || slices.Contains(u.SupportScope, companyID)
 }
 
 // Rank is the highest rank of any role the user holds, directly or through a team.
@@ -220,6 +231,10 @@ type Dashboard struct {
 // ResourceID is the permission resource standing for the dashboard.
 func (d *Dashboard) ResourceID() string { return TypeDashboard + ":" + d.ID }
 
+func (d *Dashboard) resource() *Resource {
+	return &Resource{ID: d.ResourceID(), Type: TypeDashboard, Name: d.Title, CompanyID: d.CompanyID, OwnerID: d.OwnerID}
+}
+
 // Org is the whole organisation with its indexes.
 type Org struct {
 	// Epoch anchors every date of the demo data (the day the org was built), so the
@@ -247,7 +262,7 @@ type Org struct {
 
 	data map[string]*Dataset
 
-	directory *Directory // company directories are views of it
+	directory *Directory // company and staff-scope directories are views of it
 }
 
 // Companies lists every company in a stable order.
@@ -341,6 +356,17 @@ func (o *Org) InSubtree(ancestorID, teamID string) bool {
 // Directory returns the search index of every user (what staff see).
 func (o *Org) Directory() *Directory { return o.directory }
 
+// StaffDirectory returns the search index a staff member searches: every staff
+// account and the users of the companies in their listed support scope (every
+// company, for vendor-wide staff). A listed scope is a view of Directory (Within),
+// the union of those companies' entries: no index of its own, so nothing to cache.
+func (o *Org) StaffDirectory(staff *User) *Directory {
+	if staff.SupportScope == nil {
+		return o.directory
+	}
+	return o.directory.Within(append([]string{""}, staff.SupportScope...)...) // "": the staff accounts
+}
+
 // CompanyDirectory returns the search index of one company's users: a view of
 // Directory, so it costs no index of its own.
 func (o *Org) CompanyDirectory(companyID string) *Directory {
@@ -399,7 +425,7 @@ func (o *Org) SetDashboard(d *Dashboard) error {
 		next = append(next, d)
 	}
 	o.dashboardsByCompany[d.CompanyID] = next
-	o.putResource(&Resource{ID: d.ResourceID(), Type: TypeDashboard, Name: d.Title, CompanyID: d.CompanyID})
+	o.putResource(d.resource())
 	return nil
 }
 

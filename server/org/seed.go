@@ -175,7 +175,7 @@ func (b *builder) dashboard(d *Dashboard) {
 	}
 	b.o.dashboards[d.ID] = d
 	b.o.dashboardsByCompany[d.CompanyID] = append(b.o.dashboardsByCompany[d.CompanyID], d)
-	b.resource(&Resource{ID: d.ResourceID(), Type: TypeDashboard, Name: d.Title, CompanyID: d.CompanyID})
+	b.resource(d.resource())
 }
 
 // finish validates every reference, computes team paths and subtree intervals, derives

@@ -13,8 +13,10 @@
 //  6. never in a company that switched impersonation off (impersonation_disabled);
 //  7. only targets whose rank is strictly below the actor's (target_privileged);
 //  8. for a customer's impersonator (not vendor staff, whose scope is contractual):
-//     only targets holding no permission the actor lacks — impersonating must never
-//     let someone read what they could not read themselves (target_privileged);
+//     only targets holding no permission the actor lacks, and reading nothing the
+//     actor cannot read (authz.Subject.Reads: rules, shares and ownership alike) —
+//     impersonating must never let someone read what they could not read themselves
+//     (target_privileged);
 //  9. a reason is required, and bounded (reason_required, validation_failed).
 //
 // It owns the decision only: no HTTP, no storage, no auditing (the caller audits).
@@ -76,12 +78,8 @@ func For(o *org.Org, actor *org.User, nestedTarget *org.User) *Policy {
 		return p
 	}
 	if actor.Staff() {
-		listed := map[string]bool{}
-		for _, id := range actor.SupportScope {
-			listed[id] = true
-		}
 		for _, c := range o.Companies() {
-			if c.Supported && (actor.SupportScope == nil || listed[c.ID]) {
+			if c.Supported && actor.InSupportScope(c.ID) {
 				p.scope[c.ID] = true
 			}
 		}
@@ -126,13 +124,24 @@ func (p *Policy) Target(t *org.User) Decision {
 			"%s holds privileges equal to or above yours (%s); you may only impersonate users with fewer privileges.", t.Name, t.RoleName())
 	}
 	if !p.actor.Staff() {
-		if action, r, missing := authz.Compile(p.org, t).Missing(p.perms); missing {
+		target := authz.Compile(p.org, t)
+		if action, r, missing := target.Missing(p.perms); missing {
 			return refuse(api.CodeTargetPrivileged,
 				"%s holds a permission you do not (%s on %s); you may only impersonate users whose permissions are within yours.", t.Name, action, r.Name)
+		}
+		if r, owned, beyond := target.ReadsBeyond(p.perms); beyond {
+			how := "may read"
+			if owned {
+				how = "owns and reads"
+			}
+			return refuse(api.CodeTargetPrivileged,
+				"%s %s %s %s, which you cannot read; impersonating must never let you read what you could not read yourself.", t.Name, how, r.Type, quoted(r.Name))
 		}
 	}
 	return Decision{}
 }
+
+func quoted(s string) string { return "\u201c" + s + "\u201d" }
 
 // Reason validates the reason a session is started with: required, at most
 // api.MaxReasonLength characters, and display text by org.TextProblem's rule (it is

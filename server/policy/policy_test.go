@@ -37,8 +37,10 @@ func TestRules(t *testing.T) {
 		{org.DemoSupportEmail, org.DemoFleetManagerEmail, "", ""},
 		{org.DemoAgentEmail, org.DemoTechnicianEmail, "", ""},
 		{org.DemoCompanyAdminEmail, org.DemoFleetManagerEmail, "", ""},
-		{org.DemoOpsLeadEmail, org.DemoTechnicianEmail, "", ""},
 		{org.DemoOpsLeadEmail, org.DemoSouthFleetManagerEmail, "", ""},
+		// Nor read what they cannot: Tomás owns "My jobs", which Omar may not read. Nora's
+		// own dashboard is shared with Operations, so it would not stop him.
+		{org.DemoOpsLeadEmail, org.DemoTechnicianEmail, api.CodeTargetPrivileged, "Tomás Ortega owns and reads dashboard “My jobs”, which you cannot read"},
 		// A customer impersonator may not borrow permissions they lack: Nora and the
 		// finance team may read invoices, Omar may not.
 		{org.DemoOpsLeadEmail, org.DemoFleetManagerEmail, api.CodeTargetPrivileged, "holds a permission you do not (view on INV-"},

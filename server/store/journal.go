@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -13,17 +14,66 @@ import (
 // A journal is a sub-bucket of "journals" named by its id, holding:
 //
 //	"head"          seq (8 bytes, big-endian) ‖ hash (32 bytes)
-//	"realm"         who may write it: the realm of its first uploader (see AppendJournal)
+//	"owner"         the id of the identity that first stored records in it: the only one that may write it
+//	"realm"         its first uploader's organisation (journals stored before owners were kept have only this)
+//	"order"         the sort time of its last record's audit event (8 bytes, unix nanoseconds, big-endian)
 //	"r" / seq (BE)  prev_hash (32) ‖ hash (32) ‖ body (the exact bytes the hash covers)
 var (
 	keyHead    = []byte("head")
+	keyOwner   = []byte("owner")
 	keyRealm   = []byte("realm")
+	keyOrder   = []byte("order")
 	keyRecords = []byte("r")
 )
 
+// Uploader is who writes a journal: an identity and its organisation (Realm).
+type Uploader struct {
+	ID    string
+	Realm string
+}
+
+// ownerAllows is the journal ownership rule, and its only statement: a journal belongs
+// to the identity that first stored records in it, and nobody else may write it — not
+// even an empty range, which would tell them its head. A journal nobody holds yet may
+// be written by anyone (the first records claim it). A journal stored before owners
+// were kept was given its first uploader as owner when the file was opened
+// (ownLegacyJournals); one whose first uploader cannot be told belongs to its first
+// uploader's organisation, and the first identity of it to store records since claims
+// it.
+func ownerAllows(jb *bolt.Bucket, u Uploader) bool {
+	if jb == nil {
+		return true
+	}
+	if owner := jb.Get(keyOwner); owner != nil {
+		return string(owner) == u.ID
+	}
+	realm := jb.Get(keyRealm)
+	return realm == nil || string(realm) == u.Realm
+}
+
+// MayWriteJournal reports whether u may write the journal (ownerAllows), from what is
+// committed now, and who owns it ("" when nobody does yet, or for a journal of before
+// owners were kept). AppendJournal decides again inside its own transaction, so a race
+// between two first writers has one winner.
+func (s *Store) MayWriteJournal(journalID string, u Uploader) (ok bool, owner string, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		jb := tx.Bucket(bucketJournals).Bucket([]byte(journalID))
+		ok = ownerAllows(jb, u)
+		if jb != nil {
+			owner = string(jb.Get(keyOwner))
+		}
+		return nil
+	})
+	if err != nil {
+		return false, "", fmt.Errorf("journal %s owner: %w", journalID, err)
+	}
+	return ok, owner, nil
+}
+
 // JournalOutcome is what an append did. When Code is set nothing was stored; for
 // journal_gap and journal_conflict Head is the server's head to rewind to, for
-// forbidden (another realm's journal) Head is left empty: it is not the caller's to know.
+// forbidden (another identity's journal) Head is left empty: it is not the caller's to
+// know.
 type JournalOutcome struct {
 	Head       api.JournalHead
 	Accepted   int
@@ -60,32 +110,31 @@ func readHead(jb *bolt.Bucket) (uint64, api.Hash) {
 }
 
 // AppendJournal stores a contiguous, ascending range of records whose hashes the
-// caller has verified, for an uploader of realm (vendor staff, or one customer
-// company). A journal belongs to the realm that first stored records in it: any other
-// realm is refused (forbidden) and learns nothing of it, so nobody can append forged
-// records to another organisation's journal and wedge its owner's sync behind a
-// conflict. Against what is stored:
+// caller has verified, for uploader u, if u may write the journal (ownerAllows: else
+// forbidden, and the caller learns nothing of it). Against what is stored:
 //   - a record at a seq already held is accepted silently if byte-identical
 //     (prev_hash, hash and body), else the whole range is refused: journal_conflict;
 //   - the first new record must follow the head: its seq head+1 (else journal_gap)
 //     and its prev_hash the head's hash (else journal_conflict: the chains forked).
 //
 // New records and their audit events (from events) are committed together before it
-// returns.
-func (s *Store) AppendJournal(journalID, realm string, recs []api.WireRecord, events func(api.WireRecord) Event) (JournalOutcome, error) {
+// returns. A record's event sorts at its own time, or at the time of the record before
+// it in the journal if that is later, so the audit log lists a journal's records in
+// seq order however the client's clock stamped them.
+func (s *Store) AppendJournal(journalID string, u Uploader, recs []api.WireRecord, events func(api.WireRecord) Event) (JournalOutcome, error) {
 	var out JournalOutcome
 	err := s.update(func(tx *bolt.Tx) error {
 		out = JournalOutcome{}
 		journals := tx.Bucket(bucketJournals)
 		jb := journals.Bucket([]byte(journalID))
+		if !ownerAllows(jb, u) {
+			out.Code = api.CodeForbidden
+			out.Message = fmt.Sprintf("journal %s belongs to another identity's audit trail; it cannot be written with this one", journalID)
+			return nil
+		}
 		var headSeq uint64
 		var headHash api.Hash
 		if jb != nil {
-			if owner := jb.Get(keyRealm); owner != nil && string(owner) != realm {
-				out.Code = api.CodeForbidden
-				out.Message = fmt.Sprintf("journal %s belongs to another organisation's audit trail; it cannot be written with this identity", journalID)
-				return nil
-			}
 			headSeq, headHash = readHead(jb)
 		}
 		out.Head = api.JournalHead{Seq: headSeq, Hash: headHash.String()}
@@ -135,13 +184,22 @@ func (s *Store) AppendJournal(journalID, realm string, recs []api.WireRecord, ev
 			if jb, err = journals.CreateBucket([]byte(journalID)); err != nil {
 				return err
 			}
-			if err := jb.Put(keyRealm, []byte(realm)); err != nil {
+			if err := jb.Put(keyRealm, []byte(u.Realm)); err != nil {
+				return err
+			}
+		}
+		if jb.Get(keyOwner) == nil {
+			if err := jb.Put(keyOwner, []byte(u.ID)); err != nil {
 				return err
 			}
 		}
 		rb, err := jb.CreateBucketIfNotExists(keyRecords)
 		if err != nil {
 			return err
+		}
+		order := int64(0)
+		if v := jb.Get(keyOrder); len(v) == 8 {
+			order = int64(binary.BigEndian.Uint64(v))
 		}
 		evs := make([]Event, 0, len(fresh))
 		for _, r := range fresh {
@@ -153,11 +211,20 @@ func (s *Store) AppendJournal(journalID, realm string, recs []api.WireRecord, ev
 				return err
 			}
 			if events != nil {
-				evs = append(evs, events(r))
+				ev := events(r)
+				if ns := keyNanos(ev.Time); ns < order {
+					ev.sortTime = time.Unix(0, order)
+				} else {
+					order = ns
+				}
+				evs = append(evs, ev)
 			}
 		}
 		last := fresh[len(fresh)-1]
 		if err := jb.Put(keyHead, append(u64(last.Seq), tip[:]...)); err != nil {
+			return err
+		}
+		if err := jb.Put(keyOrder, u64(uint64(order))); err != nil {
 			return err
 		}
 		out.Accepted = len(fresh)

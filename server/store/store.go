@@ -3,9 +3,17 @@
 // users changed (profiles, dashboards, shares) on top of the seeded organisation. It
 // also keeps the audit signing key file.
 //
-// Every write is committed (fsync) before the call returns; concurrent writes are
-// grouped into one transaction so they share the commit. It never stores a token or a
-// password (password hashes only) and never imports net/http.
+// Invariants, each enforced in one place:
+//   - every write is committed (fsync) before the call returns; concurrent writes are
+//     grouped into one transaction so they share the commit (update);
+//   - every string of every audit event is bounded before it is stored (bound, in
+//     appendEvents, the only writer of events);
+//   - every event naming a session is in the session index (appendEvents);
+//   - who may read an event is decided by Reader.May alone;
+//   - a journal is written only by the identity that owns it (ownerAllows, inside
+//     the append's own transaction), and its records are listed in seq order;
+//   - it never stores a token or a password (password hashes only) and never imports
+//     net/http.
 package store
 
 import (
@@ -13,9 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -30,6 +36,8 @@ var (
 	bucketJournals = []byte("journals")
 	bucketDocs     = []byte("docs")
 	bucketMeta     = []byte("meta")
+	// bucketBySession indexes events by session: session id ‖ 0x00 ‖ event key → nil.
+	bucketBySession = []byte("by_session")
 )
 
 // schemaVersion is written once; a file from a different schema is refused rather
@@ -65,7 +73,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSessions, bucketEvents, bucketJournals, bucketDocs, bucketMeta} {
+		for _, b := range [][]byte{bucketSessions, bucketEvents, bucketJournals, bucketDocs, bucketMeta, bucketBySession} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -77,7 +85,10 @@ func Open(path string) (*Store, error) {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("schema %q, this server reads %q", v, schemaVersion)
 		}
-		return nil
+		if err := indexSessions(tx); err != nil {
+			return err
+		}
+		return ownLegacyJournals(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -247,199 +258,4 @@ func (s *Store) Docs(kind string, fn func(id string, raw []byte) error) error {
 		return fmt.Errorf("read %s documents: %w", kind, err)
 	}
 	return nil
-}
-
-// ---- events
-
-// Event is an audit event as stored: the api form plus the companies it concerns, so
-// a company admin reads only their company's events.
-type Event struct {
-	api.AuditEvent
-	Companies []string `json:"companies,omitempty"`
-}
-
-// AppendEvents stores events durably. Each gets its id here.
-func (s *Store) AppendEvents(events ...Event) error {
-	if err := s.update(func(tx *bolt.Tx) error { return appendEvents(tx, events) }); err != nil {
-		return fmt.Errorf("append audit events: %w", err)
-	}
-	return nil
-}
-
-// Times an event key can tell apart: unix nanoseconds in an int64, from 1970 (earlier
-// times, and the zero time, sort first) to 2262 (later ones sort last).
-var (
-	firstKeyTime = time.Unix(0, 0)
-	lastKeyTime  = time.Unix(0, math.MaxInt64)
-)
-
-// eventKey orders events by time, then by arrival: 8 bytes of unix nanoseconds and
-// 8 of sequence, both big-endian. Times outside what the nanoseconds can hold are
-// clamped (UnixNano would wrap them round), so a bound such as until=3000-01-01 still
-// means "everything".
-func eventKey(t time.Time, seq uint64) []byte {
-	var ns int64
-	switch {
-	case t.Before(firstKeyTime):
-		ns = 0
-	case t.After(lastKeyTime):
-		ns = math.MaxInt64
-	default:
-		ns = t.UnixNano()
-	}
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(ns))
-	binary.BigEndian.PutUint64(k[8:], seq)
-	return k
-}
-
-func appendEvents(tx *bolt.Tx, events []Event) error {
-	b := tx.Bucket(bucketEvents)
-	for i := range events {
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		ev := events[i]
-		ev.ID = "ev-" + strconv.FormatUint(seq, 10)
-		ev.Time = ev.Time.UTC()
-		raw, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(eventKey(ev.Time, seq), raw); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// EventFilter selects events. Empty fields match everything.
-type EventFilter struct {
-	SessionID string
-	UserID    string // the impersonated user
-	ActorID   string
-	Kind      string
-	Since     time.Time // inclusive
-	Until     time.Time // exclusive
-	Company   string    // only events concerning this company
-	Cursor    string    // from a previous page
-	Limit     int
-}
-
-// maxScan bounds the events one page may read past, so a filter that matches little
-// cannot make one request walk the whole log; the page then ends early with a cursor.
-const maxScan = 50_000
-
-// ErrBadCursor is returned for a cursor this store did not issue.
-var ErrBadCursor = errors.New("cursor is not one this server issued")
-
-// Events returns a page of events in time order and the cursor for the next page
-// (empty at the end).
-func (s *Store) Events(f EventFilter) ([]api.AuditEvent, string, error) {
-	if f.Limit < 1 {
-		f.Limit = 1
-	}
-	var start []byte
-	if f.Cursor != "" {
-		k, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		start = append(k, 0) // strictly after
-	}
-	if !f.Since.IsZero() {
-		if since := eventKey(f.Since, 0); string(since) > string(start) {
-			start = since
-		}
-	}
-	var until []byte
-	if !f.Until.IsZero() {
-		until = eventKey(f.Until, 0)
-	}
-	out := []api.AuditEvent{}
-	next := ""
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketEvents).Cursor()
-		var k, v []byte
-		if start == nil {
-			k, v = c.First()
-		} else {
-			k, v = c.Seek(start)
-		}
-		for scanned := 0; k != nil; k, v = c.Next() {
-			if until != nil && string(k) >= string(until) {
-				return nil
-			}
-			if len(out) == f.Limit || scanned == maxScan {
-				next = encodeCursor(prevKey(c, k))
-				return nil
-			}
-			scanned++
-			var ev Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("event %x: %w", k, err)
-			}
-			if f.matches(ev) {
-				out = append(out, ev.AuditEvent)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("list audit events: %w", err)
-	}
-	return out, next, nil
-}
-
-// prevKey is the key before k, which the next page starts strictly after. The cursor
-// is positioned at k; step back to find it.
-func prevKey(c *bolt.Cursor, k []byte) []byte {
-	pk, _ := c.Prev()
-	if pk == nil {
-		// k is the first key: "strictly after" a key below every real one.
-		return make([]byte, 0)
-	}
-	return append([]byte(nil), pk...)
-}
-
-func (f EventFilter) matches(ev Event) bool {
-	if f.Kind != "" && ev.Kind != f.Kind {
-		return false
-	}
-	if f.SessionID != "" && ev.SessionID != f.SessionID {
-		return false
-	}
-	if f.ActorID != "" && ev.Actor.ID != f.ActorID {
-		return false
-	}
-	if f.UserID != "" && (ev.User == nil || ev.User.ID != f.UserID) {
-		return false
-	}
-	if f.Company != "" {
-		for _, c := range ev.Companies {
-			if c == f.Company {
-				return true
-			}
-		}
-		return false
-	}
-	return true
-}
-
-func encodeCursor(k []byte) string { return "c" + fmt.Sprintf("%x", k) }
-
-func decodeCursor(s string) ([]byte, error) {
-	if len(s) < 1 || s[0] != 'c' || len(s) > 1+32 || (len(s)-1)%2 != 0 {
-		return nil, ErrBadCursor
-	}
-	k := make([]byte, (len(s)-1)/2)
-	for i := range k {
-		n, err := strconv.ParseUint(s[1+2*i:3+2*i], 16, 8)
-		if err != nil {
-			return nil, ErrBadCursor
-		}
-		k[i] = byte(n)
-	}
-	return k, nil
 }

@@ -8,14 +8,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/shadowview/shadow/api"
 )
 
-var t0 = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
+var (
+	t0  = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
+	sam = Uploader{ID: "u-sam", Realm: RealmStaff}
+)
 
 func open(t testing.TB, dir string) *Store {
 	t.Helper()
@@ -52,15 +59,15 @@ func TestJournalAppend(t *testing.T) {
 	if err != nil || head.Seq != 0 || head.Hash != api.ZeroHash.String() {
 		t.Fatalf("empty head %+v %v", head, err)
 	}
-	out, err := s.AppendJournal("j", "staff", recs[:3], ev)
+	out, err := s.AppendJournal("j", sam, recs[:3], ev)
 	if err != nil || out.Code != "" || out.Accepted != 3 || out.Head.Seq != 3 || out.Head.Hash != recs[2].Hash {
 		t.Fatalf("append: %+v %v", out, err)
 	}
-	out, _ = s.AppendJournal("j", "staff", recs[:3], ev)
+	out, _ = s.AppendJournal("j", sam, recs[:3], ev)
 	if out.Code != "" || out.Accepted != 0 || out.Duplicates != 3 {
 		t.Fatalf("duplicates: %+v", out)
 	}
-	out, _ = s.AppendJournal("j", "staff", recs[2:6], ev)
+	out, _ = s.AppendJournal("j", sam, recs[2:6], ev)
 	if out.Accepted != 3 || out.Duplicates != 1 || out.Head.Seq != 6 {
 		t.Fatalf("overlap: %+v", out)
 	}
@@ -68,18 +75,18 @@ func TestJournalAppend(t *testing.T) {
 		t.Fatalf("%d events for 6 new records", events)
 	}
 	other := records(t, "j", 1, 2, api.ZeroHash, "b")
-	if out, _ = s.AppendJournal("j", "staff", other, ev); out.Code != api.CodeJournalConflict || out.Head.Seq != 6 || out.Accepted != 0 {
+	if out, _ = s.AppendJournal("j", sam, other, ev); out.Code != api.CodeJournalConflict || out.Head.Seq != 6 || out.Accepted != 0 {
 		t.Fatalf("conflict: %+v", out)
 	}
 	last, _ := api.ParseHash(recs[5].Hash)
-	if out, _ = s.AppendJournal("j", "staff", records(t, "j", 8, 1, last, "a"), ev); out.Code != api.CodeJournalGap || out.Head.Seq != 6 {
+	if out, _ = s.AppendJournal("j", sam, records(t, "j", 8, 1, last, "a"), ev); out.Code != api.CodeJournalGap || out.Head.Seq != 6 {
 		t.Fatalf("gap: %+v", out)
 	}
-	if out, _ = s.AppendJournal("j", "staff", records(t, "j", 7, 1, sha256.Sum256([]byte("x")), "a"), ev); out.Code != api.CodeJournalConflict {
+	if out, _ = s.AppendJournal("j", sam, records(t, "j", 7, 1, sha256.Sum256([]byte("x")), "a"), ev); out.Code != api.CodeJournalConflict {
 		t.Fatalf("fork after head: %+v", out)
 	}
 	// Journals are independent.
-	if out, _ = s.AppendJournal("k", "staff", records(t, "k", 1, 1, api.ZeroHash, "a"), ev); out.Accepted != 1 {
+	if out, _ = s.AppendJournal("k", sam, records(t, "k", 1, 1, api.ZeroHash, "a"), ev); out.Accepted != 1 {
 		t.Fatalf("second journal %+v", out)
 	}
 	s.Close()
@@ -157,8 +164,11 @@ func TestEvents(t *testing.T) {
 	if n := count(EventFilter{SessionID: "s3"}); n != 6 {
 		t.Errorf("session: %d", n)
 	}
-	if n := count(EventFilter{Company: "c1"}); n != 12 {
+	if n := count(EventFilter{Reader: &Reader{Company: "c1"}}); n != 12 {
 		t.Errorf("company: %d", n)
+	}
+	if n := count(EventFilter{Reader: &Reader{Staff: true, Scope: []string{"c0"}}}); n != 13 {
+		t.Errorf("staff scoped to c0: %d", n)
 	}
 	if n := count(EventFilter{Since: t0.Add(20 * time.Minute)}); n != 6 {
 		t.Errorf("since: %d", n)
@@ -305,6 +315,186 @@ func BenchmarkAppendEvent(b *testing.B) {
 	for b.Loop() {
 		if err := s.AppendEvents(Event{AuditEvent: api.AuditEvent{Time: t0, Kind: api.EventRequest}}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestJournalOwnership: a journal is its first writer's; nobody else writes it, not
+// even an empty range, and a journal stored before owners were kept is claimed by
+// the first identity of its organisation that writes to it.
+func TestJournalOwnership(t *testing.T) {
+	s := open(t, t.TempDir())
+	jordan := Uploader{ID: "u-jordan", Realm: RealmStaff}
+	ada := Uploader{ID: "u-ada", Realm: CompanyRealm("c-acme")}
+	recs := records(t, "j", 1, 3, api.ZeroHash, "a")
+	if ok, _, _ := s.MayWriteJournal("j", jordan); !ok {
+		t.Fatal("a journal nobody holds is refused")
+	}
+	if out, _ := s.AppendJournal("j", sam, nil, nil); out.Code != "" || out.Head.Seq != 0 {
+		t.Fatalf("an empty range on a new journal: %+v", out)
+	}
+	if ok, _, _ := s.MayWriteJournal("j", jordan); !ok {
+		t.Fatal("an empty range claimed the journal")
+	}
+	if out, _ := s.AppendJournal("j", sam, recs[:1], nil); out.Accepted != 1 {
+		t.Fatalf("%+v", out)
+	}
+	for _, u := range []Uploader{jordan, ada} {
+		for _, rs := range [][]api.WireRecord{nil, recs[1:]} {
+			out, _ := s.AppendJournal("j", u, rs, nil)
+			if out.Code != api.CodeForbidden || out.Head != (api.JournalHead{}) || out.Accepted != 0 {
+				t.Fatalf("%s wrote Sam's journal: %+v", u.ID, out)
+			}
+		}
+		if ok, _, _ := s.MayWriteJournal("j", u); ok {
+			t.Fatalf("%s may write Sam's journal", u.ID)
+		}
+	}
+	// A journal of before: a realm, no owner.
+	legacy := records(t, "old", 1, 2, api.ZeroHash, "a")
+	s.AppendJournal("old", sam, legacy[:1], nil)
+	s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketJournals).Bucket([]byte("old")).Delete(keyOwner) })
+	if ok, _, _ := s.MayWriteJournal("old", ada); ok {
+		t.Fatal("another organisation may write a legacy journal")
+	}
+	if out, _ := s.AppendJournal("old", jordan, legacy[1:], nil); out.Accepted != 1 {
+		t.Fatalf("the legacy journal's organisation cannot claim it: %+v", out)
+	}
+	if ok, _, _ := s.MayWriteJournal("old", sam); ok {
+		t.Fatal("a claimed legacy journal is still open to its organisation")
+	}
+}
+
+// TestJournalRecordsListInSeqOrder: records whose clocks run backwards (concurrent
+// appends, a skewed clock) are still listed in seq order, interleaved by time with the
+// rest of the log.
+func TestJournalRecordsListInSeqOrder(t *testing.T) {
+	s := open(t, t.TempDir())
+	recs := records(t, "j", 1, 6, api.ZeroHash, "a")
+	times := []time.Duration{5, 3, 9, 1, 9, 2} // seconds after t0
+	ev := func(r api.WireRecord) Event {
+		return Event{AuditEvent: api.AuditEvent{Time: t0.Add(times[r.Seq-1] * time.Second), Kind: api.EventJournalRecord, JournalID: "j", Seq: r.Seq}}
+	}
+	s.AppendJournal("j", sam, recs[:3], ev)
+	s.AppendJournal("j", sam, recs[3:], ev)
+	s.AppendEvents(Event{AuditEvent: api.AuditEvent{Time: t0.Add(4 * time.Second), Kind: api.EventRequest}},
+		Event{AuditEvent: api.AuditEvent{Time: t0.Add(20 * time.Second), Kind: api.EventRequest}})
+	all, _, _ := s.Events(EventFilter{Limit: 100})
+	var order []string
+	for _, e := range all {
+		if e.Kind == api.EventJournalRecord {
+			order = append(order, fmt.Sprint(e.Seq))
+			if !e.Time.Equal(t0.Add(times[e.Seq-1] * time.Second)) {
+				t.Errorf("record %d lists time %v: the client's time must be kept", e.Seq, e.Time)
+			}
+		} else {
+			order = append(order, "r")
+		}
+	}
+	if got := strings.Join(order, " "); got != "r 1 2 3 4 5 6 r" {
+		t.Fatalf("listed %s, want r 1 2 3 4 5 6 r", got)
+	}
+}
+
+// TestSessionIndex: a session's events come from its index, page by page, and a state
+// file written before the index existed gets one when it is opened.
+func TestSessionIndex(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	for i := range 40 {
+		s.AppendEvents(Event{AuditEvent: api.AuditEvent{Time: t0.Add(time.Duration(i) * time.Second), Kind: api.EventRequest,
+			SessionID: fmt.Sprintf("s%d", i%3)}})
+	}
+	walk := func(s *Store) (n int) {
+		for cursor := ""; ; {
+			page, next, err := s.Events(EventFilter{SessionID: "s1", Limit: 4, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page {
+				if e.SessionID != "s1" {
+					t.Fatalf("session s1 lists %+v", e)
+				}
+			}
+			n += len(page)
+			if cursor = next; cursor == "" {
+				return n
+			}
+		}
+	}
+	if n := walk(s); n != 13 {
+		t.Fatalf("%d events of s1, want 13", n)
+	}
+	evs, complete, err := s.SessionEvents("s1", 5)
+	if err != nil || len(evs) != 5 || complete {
+		t.Fatalf("SessionEvents(5): %d, complete %v, %v", len(evs), complete, err)
+	}
+	if evs, complete, _ = s.SessionEvents("s1", 100); len(evs) != 13 || !complete {
+		t.Fatalf("SessionEvents(100): %d, complete %v", len(evs), complete)
+	}
+	s.update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketBySession); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketBySession); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Delete([]byte("session_index"))
+	})
+	if n := walk(s); n != 0 {
+		t.Fatal("the index was not removed")
+	}
+	s.Close()
+	if n := walk(open(t, dir)); n != 13 {
+		t.Fatalf("after reopening an index-less file: %d events of s1", n)
+	}
+}
+
+// TestEventsAreBounded: every string of an event is cut to its bound when stored.
+func TestEventsAreBounded(t *testing.T) {
+	s := open(t, t.TempDir())
+	long := strings.Repeat("é", 10_000)
+	s.AppendEvents(Event{AuditEvent: api.AuditEvent{Time: t0, Kind: long, Actor: api.UserRef{ID: long, Name: long, Email: long},
+		User: &api.UserRef{ID: long}, SessionID: long, Method: long, Path: long, Code: api.Code(long), Reason: long,
+		Details: long, JournalID: long, Action: long, SyncedBy: &api.UserRef{Name: long}, VerificationNote: long}})
+	s.Migrate("noop", func(*Event) bool { return false })
+	raw, _ := json.Marshal(s.mustAll(t))
+	if len(raw) > 12_000 {
+		t.Fatalf("an event of 13 fields of 20 KB each is stored as %d bytes", len(raw))
+	}
+	evs := s.mustAll(t)
+	if e := evs[0]; len(e.Details) != MaxDetails+len("…") || !utf8.ValidString(e.Details) || len(e.Actor.Email) > MaxEmail+len("…") {
+		t.Fatalf("details %d bytes, email %d", len(e.Details), len(e.Actor.Email))
+	}
+}
+
+func (s *Store) mustAll(t *testing.T) []api.AuditEvent {
+	t.Helper()
+	evs, _, err := s.Events(EventFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// TestReaderMay: who reads which event.
+func TestReaderMay(t *testing.T) {
+	acme, blue := &Reader{Company: "c-acme"}, &Reader{Company: "c-blue"}
+	staff, narrow := &Reader{Staff: true}, &Reader{Staff: true, Scope: []string{"c-blue"}}
+	for _, c := range []struct {
+		ev   Event
+		want [4]bool // acme, blue, staff, narrow
+	}{
+		{Event{Companies: []string{"c-acme"}}, [4]bool{true, false, true, false}},
+		{Event{Companies: []string{"c-acme", "c-blue"}}, [4]bool{true, true, true, true}},
+		{Event{}, [4]bool{false, false, true, true}},
+		{Event{Realm: CompanyRealm("c-acme"), Companies: []string{"c-blue"}}, [4]bool{true, false, false, false}},
+		{Event{Realm: RealmStaff, Companies: []string{"c-acme"}}, [4]bool{false, false, true, true}},
+	} {
+		for i, r := range []*Reader{acme, blue, staff, narrow} {
+			if got := r.May(&c.ev); got != c.want[i] {
+				t.Errorf("%+v reading %+v: %v", *r, c.ev, got)
+			}
 		}
 	}
 }

@@ -41,10 +41,19 @@ func User(o *org.Org, u *org.User, redact bool) api.User {
 	return out
 }
 
-// CanView reports whether the viewer may read the dashboard: its owner always may;
-// anyone else needs view on it (a role, a grant or a share), and a deny wins.
+// DirectoryUser is u as the directory lists it: who they are, never their personal
+// contact data (the phone), which only the user's own replies carry.
+func DirectoryUser(o *org.Org, u *org.User) api.User {
+	out := User(o, u, false)
+	out.Phone = ""
+	return out
+}
+
+// CanView reports whether the viewer may read the dashboard: authz.Subject.Reads, the
+// one rule of what someone can read (its owner always may; anyone else needs view on
+// it — a role, a grant or a share — and a deny wins).
 func CanView(v Viewer, d *org.Dashboard) bool {
-	return d.OwnerID == v.user().ID || v.Subject.Allows(d.ResourceID(), org.ActionView)
+	return v.Subject.ReadsID(d.ResourceID())
 }
 
 // CanDo reports whether the viewer may do action (edit, delete, share) on the

@@ -31,18 +31,18 @@ func newCtx(o *org.Org, v Viewer, d *org.Dashboard) *ctx {
 		return c
 	}
 	for _, x := range c.data.Vehicles {
-		if v.Subject.Allows(x.ResourceID, org.ActionView) {
+		if v.Subject.ReadsID(x.ResourceID) {
 			c.vehicles = append(c.vehicles, x)
 			c.visible[x.ResourceID] = true
 		}
 	}
 	for _, x := range c.data.Drivers {
-		if v.Subject.Allows(x.ResourceID, org.ActionView) {
+		if v.Subject.ReadsID(x.ResourceID) {
 			c.drivers = append(c.drivers, x)
 		}
 	}
 	for _, x := range c.data.Invoices {
-		if v.Subject.Allows(x.ResourceID, org.ActionView) {
+		if v.Subject.ReadsID(x.ResourceID) {
 			c.invoices = append(c.invoices, x)
 		}
 	}

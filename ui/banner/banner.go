@@ -13,6 +13,8 @@
 //
 // It owns the banner's words and layout and nothing else; it must never be skipped for
 // a frame while a session is active, and never draw server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package banner
 
 import (

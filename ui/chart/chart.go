@@ -7,6 +7,8 @@
 // line exactly its width (the banner's guarantee depends on that), costs one allocation
 // per line, reads the same under NO_COLOR, and adds no module. Labels are untrusted and
 // go through safetext. This package must never hold state between draws.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package chart
 
 import (

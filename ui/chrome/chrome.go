@@ -4,6 +4,8 @@
 //
 // It holds no state but the status line's, and must never decide anything: the root
 // model tells it what to show.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package chrome
 
 import (
@@ -11,8 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
@@ -138,7 +140,7 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 		used += 3 + safetext.Width(e)
 	}
 	if len(hints) > 0 && left-used-3 >= hintWidth(hints[0]) {
-		s.help.Width = left - used - 3
+		s.help.SetWidth(left - used - 3)
 		line += " │ " + s.help.ShortHelpView(hints)
 	}
 	return common.FitLine(common.FitLine(line, left)+pin, width)

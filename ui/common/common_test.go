@@ -1,12 +1,12 @@
 package common
 
 import (
-	"github.com/charmbracelet/bubbles/textinput"
+	"charm.land/bubbles/v2/textinput"
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 )
 
 type reply struct {
@@ -47,7 +47,7 @@ func TestLatestDropsStaleReplies(t *testing.T) {
 }
 
 func TestPaintsWithoutColourAreEmpty(t *testing.T) {
-	plain := NewStyles(termenv.Ascii)
+	plain := NewStyles(colorprofile.ASCII)
 	if !plain.NoColor() {
 		t.Fatal("Ascii styles claim colour")
 	}
@@ -56,18 +56,18 @@ func TestPaintsWithoutColourAreEmpty(t *testing.T) {
 			t.Errorf("%s paints under no colour: %q", name, p.Apply("x"))
 		}
 	}
-	colour := NewStyles(termenv.ANSI256)
+	colour := NewStyles(colorprofile.ANSI256)
 	got := colour.Banner.Apply("IMPERSONATING")
-	if !strings.HasPrefix(got, "\x1b[") || !strings.HasSuffix(got, "\x1b[0m") || ansi.Strip(got) != "IMPERSONATING" {
+	if !strings.HasPrefix(got, "\x1b[") || !strings.HasSuffix(got, "\x1b[m") || ansi.Strip(got) != "IMPERSONATING" {
 		t.Fatalf("banner paint = %q", got)
 	}
 }
 
 func TestFitLineAndBlock(t *testing.T) {
-	st := NewStyles(termenv.ANSI256)
+	st := NewStyles(colorprofile.ANSI256)
 	line := st.Deny.Apply("denied everywhere") + " tail"
 	got := FitLine(line, 6)
-	if ansi.StringWidth(got) != 6 || ansi.Strip(got) != "denied" || !strings.HasSuffix(got, "\x1b[0m") {
+	if ansi.StringWidth(got) != 6 || ansi.Strip(got) != "denied" || !strings.HasSuffix(got, "\x1b[m") {
 		t.Fatalf("FitLine kept %q; the reset after the cut must survive", got)
 	}
 	if FitLine("ab", 4) != "ab  " || FitLine("x", 0) != "" {
@@ -84,7 +84,7 @@ func TestFitLineAndBlock(t *testing.T) {
 }
 
 func TestBoxIsExactlyItsSize(t *testing.T) {
-	for _, profile := range []termenv.Profile{termenv.Ascii, termenv.ANSI256} {
+	for _, profile := range []colorprofile.Profile{colorprofile.ASCII, colorprofile.ANSI256} {
 		st := NewStyles(profile)
 		for _, focused := range []bool{false, true} {
 			for w := 0; w < 30; w++ {
@@ -105,7 +105,7 @@ func TestBoxIsExactlyItsSize(t *testing.T) {
 			}
 		}
 	}
-	plain := NewStyles(termenv.Ascii)
+	plain := NewStyles(colorprofile.ASCII)
 	if got := plain.Box("T", []string{"x"}, 8, 3, true); got[0] != "┏━ T ━━┓" || got[1] != "┃ x    ┃" {
 		t.Fatalf("focused box = %q", got)
 	}
@@ -122,7 +122,7 @@ func TestKeyMapsJoin(t *testing.T) {
 func TestDetectProfileHonoursNoColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	t.Setenv("CLICOLOR_FORCE", "1")
-	if p := DetectProfile(); p != termenv.Ascii {
+	if p := DetectProfile(); p != colorprofile.ASCII {
 		t.Fatalf("NO_COLOR gave profile %v", p)
 	}
 }
@@ -131,10 +131,10 @@ func TestDetectProfileHonoursNoColor(t *testing.T) {
 // cursor when styles carry no attributes (NO_COLOR), scrolls to keep it in view, and
 // never shows a hidden field's length.
 func TestInputViewShowsTheCursorWithoutColour(t *testing.T) {
-	st := NewStyles(termenv.Ascii)
+	st := NewStyles(colorprofile.ASCII)
 	in := textinput.New()
 	in.Prompt = "> "
-	in.Width = 10
+	in.SetWidth(10)
 	st.StyleInput(&in)
 	in.Focus()
 	in.SetValue("hello")
@@ -148,7 +148,7 @@ func TestInputViewShowsTheCursorWithoutColour(t *testing.T) {
 	in.SetValue("abcdefghijklmnopqrstuvwxyz")
 	in.CursorEnd()
 	got := st.InputView(in)
-	if !strings.Contains(got, "rstuvwxyz"+NoColorCursor) || ansi.StringWidth(got) > 2+in.Width+1 {
+	if !strings.Contains(got, "rstuvwxyz"+NoColorCursor) || ansi.StringWidth(got) > 2+in.Width()+1 {
 		t.Fatalf("long value not scrolled to the cursor: %q", got)
 	}
 	in.SetValue("")
@@ -165,7 +165,7 @@ func TestInputViewShowsTheCursorWithoutColour(t *testing.T) {
 	if strings.Contains(st.InputView(in), NoColorCursor) {
 		t.Fatal("a blurred input shows a cursor")
 	}
-	colour := NewStyles(termenv.ANSI256)
+	colour := NewStyles(colorprofile.ANSI256)
 	in.Focus()
 	if colour.InputView(in) != in.View() {
 		t.Fatal("with colour the input draws itself")
@@ -189,7 +189,7 @@ func TestWidthMatchesAnsi(t *testing.T) {
 			}
 		}
 	}
-	st := NewStyles(termenv.ANSI256)
+	st := NewStyles(colorprofile.ANSI256)
 	for _, line := range []string{
 		"", "plain ascii", st.Allow.Apply("✓") + " allow " + st.Deny.Apply("✗"), "┏━ Keys ━┓ ❯ ⋅ ⊘ … ⢀⡠⠔ ▁▃▅█",
 		"Chloé García · Tomás", "陳大文 wide", "e\u0301 combining", "👩‍💻 joined", "❤️ selector", "a\x1b]0;t\x07b",

@@ -1,18 +1,21 @@
 package common
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
-// Component is one page or panel of the UI, in the manner of soft-serve's: a tea.Model
-// whose Update returns itself (components use pointer receivers), a help.KeyMap that
-// feeds the status line and the help overlay, and SetSize for the cells the root gives
-// it. View must return at most the given height of lines, each at most the given width
-// of cells.
+// Component is one page or panel of the UI, in the manner of soft-serve's: a model
+// whose Update returns itself (components use pointer receivers) and whose View is the
+// text of its part of the frame, a help.KeyMap that feeds the status line and the help
+// overlay, and SetSize for the cells the root gives it. View must return at most the
+// given height of lines, each at most the given width of cells. (Only the root is a
+// tea.Model: the frame's declarations — window title, alternate screen — are its.)
 type Component interface {
-	tea.Model
+	Init() tea.Cmd
+	Update(tea.Msg) (Component, tea.Cmd)
+	View() string
 	help.KeyMap
 	SetSize(width, height int)
 }
@@ -53,12 +56,15 @@ func DefaultGlobalKeys() GlobalKeys {
 	}
 }
 
+// TabKeys are the keys that pick a tab, in the tabs' order.
+func (k GlobalKeys) TabKeys() []key.Binding { return []key.Binding{k.Tab1, k.Tab2, k.Tab3} }
+
 // ShortHelp lists the global keys worth a place in the status line.
 func (k GlobalKeys) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.NextTab, k.End} }
 
 // FullHelp lists every global key.
 func (k GlobalKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3}, {k.Help, k.End, k.Quit}}
+	return [][]key.Binding{append([]key.Binding{k.NextTab, k.PrevTab}, k.TabKeys()...), {k.Help, k.End, k.Quit}}
 }
 
 // KeyMaps joins key maps for help: the short helps end to end, the full helps' columns

@@ -6,13 +6,17 @@
 //
 // It must never import a component, the client, the journal or the server: components
 // import it, never the other way round.
+//
+// Imports: only internal/safetext.
 package common
 
 import (
+	"io"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/muesli/termenv"
+	"github.com/charmbracelet/colorprofile"
 )
 
 // Context is the program context, in the manner of gh-dash's ProgramContext: one value,
@@ -34,9 +38,9 @@ type Context struct {
 	Session string
 }
 
-// NewContext builds a context for a colour profile: termenv.Ascii for no colour (what
-// NO_COLOR gives), or a colour profile. Use DetectProfile for the terminal at hand.
-func NewContext(profile termenv.Profile) *Context {
+// NewContext builds a context for a colour profile: colorprofile.ASCII for no colour
+// (what NO_COLOR gives), or a colour profile. Use DetectProfile for the terminal at hand.
+func NewContext(profile colorprofile.Profile) *Context {
 	return &Context{
 		Styles: NewStyles(profile),
 		Keys:   DefaultGlobalKeys(),
@@ -44,8 +48,38 @@ func NewContext(profile termenv.Profile) *Context {
 	}
 }
 
-// DetectProfile is the colour profile of the terminal on stdout, honouring NO_COLOR
-// (any non-empty value) and CLICOLOR / CLICOLOR_FORCE.
-func DetectProfile() termenv.Profile {
-	return termenv.NewOutput(os.Stdout).EnvColorProfile()
+// DetectProfile is the colour profile of the terminal on stdout, from the process's
+// environment (see ProfileFor).
+func DetectProfile() colorprofile.Profile { return ProfileFor(os.Stdout, os.Environ()) }
+
+// ProfileFor is the colour profile of a terminal written through out, with environ its
+// environment (TERM, COLORTERM, CLICOLOR, CLICOLOR_FORCE, NO_COLOR): a remote terminal
+// is judged by the environment its client sent. NO_COLOR with any non-empty value means
+// no colour (https://no-color.org), where colorprofile alone takes only a true boolean,
+// and a terminal that is not one (a pipe, TERM=dumb) gets no colour either.
+func ProfileFor(out io.Writer, environ []string) colorprofile.Profile {
+	if noColor(environ) {
+		return colorprofile.ASCII
+	}
+	return max(colorprofile.Detect(out, environ), colorprofile.ASCII)
+}
+
+// RemoteProfile is the colour profile of a terminal known only by the environment its
+// client sent (an SSH session's, with TERM from its pty request): as ProfileFor, with
+// the terminal taken to be one.
+func RemoteProfile(environ []string) colorprofile.Profile {
+	if noColor(environ) {
+		return colorprofile.ASCII
+	}
+	return max(colorprofile.Env(environ), colorprofile.ASCII)
+}
+
+// noColor reports NO_COLOR set to anything but "".
+func noColor(environ []string) bool {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok && v != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,16 +1,15 @@
 package common
 
 import (
-	"io"
+	"image/color"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 )
 
 // Paint is a style reduced to the escape sequences before and after the text, so a View
@@ -43,7 +42,7 @@ func PaintOf(s lipgloss.Style) Paint {
 	return Paint{pre: out[:i], post: out[i+len(paintSentinel):]}
 }
 
-// Palette colours (xterm-256 indices; lipgloss degrades them for 16-colour terminals).
+// Palette colours (xterm-256 indices; NewStyles converts them for 16-colour terminals).
 const (
 	colourRed       = "160"
 	colourBannerBg  = "124"
@@ -62,7 +61,7 @@ const (
 // lipgloss styles.
 type Styles struct {
 	// Profile is the colour profile the styles were built for.
-	Profile termenv.Profile
+	Profile colorprofile.Profile
 
 	Bold, Dim, Muted, Header, Title, Accent Paint
 	// Selected is the cursor row; CursorCell the cursor cell of a grid in cell mode.
@@ -81,33 +80,40 @@ type Styles struct {
 
 	// Help is for bubbles/help; InputPrompt, InputText, InputPlaceholder and InputCursor
 	// for bubbles/textinput (see StyleInput); Spinner for bubbles/spinner.
-	Help                                                  help.Styles
-	InputPrompt, InputText, InputPlaceholder, InputCursor lipgloss.Style
-	Spinner                                               lipgloss.Style
+	Help                                     help.Styles
+	InputPrompt, InputText, InputPlaceholder lipgloss.Style
+	Spinner                                  lipgloss.Style
+	// InputCursor colours a text input's cursor block (nil: the text's own colour, reversed).
+	InputCursor color.Color
 }
 
 // NoColor reports whether the styles draw without colour (and so without bold and
 // reverse, which colour-free terminals lose too): words and frames must carry meaning.
-func (s *Styles) NoColor() bool { return s.Profile == termenv.Ascii }
+func (s *Styles) NoColor() bool { return s.Profile <= colorprofile.ASCII }
 
-// NewStyles builds the theme for a profile. It uses its own lipgloss renderer, so it
-// neither reads nor changes lipgloss's global one and never queries the terminal.
-func NewStyles(profile termenv.Profile) *Styles {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(profile)
-	r.SetHasDarkBackground(true)
-	fg := func(c string) lipgloss.Style { return r.NewStyle().Foreground(lipgloss.Color(c)) }
+// NewStyles builds the theme for a profile: colours converted to what the profile can
+// show (so the styles carry only sequences the terminal understands, whatever the
+// renderer does with them), and under no colour (colorprofile.ASCII or below) no
+// attribute at all, as a terminal without colour may lose bold and reverse too. It
+// never queries the terminal.
+func NewStyles(profile colorprofile.Profile) *Styles {
+	if profile <= colorprofile.ASCII {
+		return plainStyles(profile)
+	}
+	colour := func(c string) color.Color { return profile.Convert(lipgloss.Color(c)) }
+	style := lipgloss.NewStyle
+	fg := func(c string) lipgloss.Style { return style().Foreground(colour(c)) }
 	p := PaintOf
 	st := &Styles{
 		Profile:     profile,
-		Bold:        p(r.NewStyle().Bold(true)),
+		Bold:        p(style().Bold(true)),
 		Dim:         p(fg(colourDarkGrey).Faint(true)),
 		Muted:       p(fg(colourGrey)),
-		Header:      p(r.NewStyle().Bold(true).Underline(true)),
+		Header:      p(style().Bold(true).Underline(true)),
 		Title:       p(fg(colourAccent).Bold(true)),
 		Accent:      p(fg(colourAccent)),
-		Selected:    p(r.NewStyle().Background(lipgloss.Color(colourSelection)).Bold(true)),
-		CursorCell:  p(r.NewStyle().Reverse(true).Bold(true)),
+		Selected:    p(style().Background(colour(colourSelection)).Bold(true)),
+		CursorCell:  p(style().Reverse(true).Bold(true)),
 		Allow:       p(fg(colourGreen)),
 		Deny:        p(fg(colourRed).Bold(true)),
 		None:        p(fg(colourDarkGrey)),
@@ -117,7 +123,7 @@ func NewStyles(profile termenv.Profile) *Styles {
 		Up:          p(fg(colourGreen)),
 		Down:        p(fg(colourRed)),
 		Redacted:    p(fg(colourMagenta).Italic(true)),
-		Banner:      p(r.NewStyle().Background(lipgloss.Color(colourBannerBg)).Foreground(lipgloss.Color(colourWhite)).Bold(true)),
+		Banner:      p(style().Background(colour(colourBannerBg)).Foreground(colour(colourWhite)).Bold(true)),
 		BannerRule:  p(fg(colourRed)),
 		TabActive:   p(fg(colourAccent).Bold(true).Underline(true)),
 		TabIdle:     p(fg(colourGrey)),
@@ -127,9 +133,8 @@ func NewStyles(profile termenv.Profile) *Styles {
 			p(fg(colourAccent)), p(fg(colourYellow)), p(fg(colourMagenta)), p(fg(colourGreen)),
 		},
 		InputPrompt:      fg(colourAccent).Bold(true),
-		InputText:        r.NewStyle(),
+		InputText:        style(),
 		InputPlaceholder: fg(colourDarkGrey),
-		InputCursor:      r.NewStyle().Reverse(true),
 		Spinner:          fg(colourAccent),
 	}
 	key, desc, sep := fg(colourAccent), fg(colourGrey), fg(colourDarkGrey)
@@ -140,16 +145,25 @@ func NewStyles(profile termenv.Profile) *Styles {
 	return st
 }
 
+// plainStyles are the styles without colour: every Paint the zero one, every lipgloss
+// style empty, so nothing but text is drawn.
+func plainStyles(profile colorprofile.Profile) *Styles {
+	plain := lipgloss.NewStyle()
+	return &Styles{
+		Profile: profile, Series: make([]Paint, 4),
+		InputPrompt: plain, InputText: plain, InputPlaceholder: plain, Spinner: plain,
+		Help: help.Styles{Ellipsis: plain, ShortKey: plain, ShortDesc: plain, ShortSeparator: plain,
+			FullKey: plain, FullDesc: plain, FullSeparator: plain},
+	}
+}
+
 // StyleInput gives a bubbles text input the theme's styles and a steady cursor (a
 // blinking one would make every frame differ, and tells nothing more).
 func (s *Styles) StyleInput(in *textinput.Model) {
-	in.PromptStyle = s.InputPrompt
-	in.TextStyle = s.InputText
-	in.PlaceholderStyle = s.InputPlaceholder
-	in.CompletionStyle = s.InputPlaceholder
-	in.Cursor.Style = s.InputCursor
-	in.Cursor.TextStyle = s.InputText
-	in.Cursor.SetMode(cursor.CursorStatic)
+	state := textinput.StyleState{Text: s.InputText, Placeholder: s.InputPlaceholder,
+		Suggestion: s.InputPlaceholder, Prompt: s.InputPrompt}
+	in.SetStyles(textinput.Styles{Focused: state, Blurred: state,
+		Cursor: textinput.CursorStyle{Color: s.InputCursor, Blink: false}})
 }
 
 // NoColorCursor marks the cursor of a focused text input drawn without colour, where
@@ -178,7 +192,7 @@ func (s *Styles) InputView(in textinput.Model) string {
 	if len(value) == 0 && in.EchoMode != textinput.EchoNone && in.Placeholder != "" {
 		after = in.Placeholder
 	}
-	if w := in.Width; w > 0 {
+	if w := in.Width(); w > 0 {
 		if bw := ansi.StringWidth(before); bw > w-1 {
 			before = tailCells(before, w-1)
 		}

@@ -7,13 +7,15 @@
 // It asks for data with messages (ListRequested, Requested) and takes the replies
 // (ListLoaded, Loaded) only when they answer its newest request. It must never call the
 // API, journal, or draw server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package dashboards
 
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
@@ -146,7 +148,7 @@ func (m *Model) paneWidth() int {
 func (m *Model) onePane() bool { return m.width < 60 || m.focus == onZoom }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case ListLoaded:
 		if !m.listReq.Current(msg) {
@@ -174,13 +176,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.widget, m.scroll = 0, 0
 			m.buildTables()
 		}
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}
 	return m, nil
 }
 
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	g := m.keys.Grid
 	switch m.focus {
 	case onZoom:

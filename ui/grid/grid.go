@@ -7,13 +7,15 @@
 // It draws cell text from the row type through safetext, so callers hand it server text
 // as it came. It must never hold styles of its own (they come from common.Styles, built
 // once) and never draw a row or column that is not visible.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package grid
 
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 )
@@ -31,6 +33,10 @@ const (
 // Column describes one column. Width is its width in cells (its minimum, when Flex is
 // set); Flex is its share of the width left over once every column has its Width.
 type Column struct {
+	// Key names the column for the page's cell function, so a cell is chosen by what
+	// the column is, not where it stands (a column added or dropped for the width
+	// moves no other).
+	Key   string
 	Title string
 	Width int
 	Flex  int
@@ -77,7 +83,7 @@ func DefaultKeyMap() KeyMap {
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn", "page down")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
 		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
 		Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
@@ -164,6 +170,9 @@ func (m *Model[T]) Len() int { return len(m.rows) }
 // Cursor is the cursor's row and column.
 func (m *Model[T]) Cursor() (row, col int) { return m.row, m.col }
 
+// Column is column col as set (SetColumns): a cell function reads its Key.
+func (m *Model[T]) Column(col int) Column { return m.cols[col] }
+
 // SetCursor moves the cursor (clamped) and scrolls it into view.
 func (m *Model[T]) SetCursor(row, col int) {
 	m.row, m.col = row, col
@@ -205,7 +214,7 @@ func (m *Model[T]) VisibleColumns() []int {
 }
 
 // Update moves the cursor for a key; it reports whether the key was one of the grid's.
-func (m *Model[T]) Update(msg tea.KeyMsg) bool {
+func (m *Model[T]) Update(msg tea.KeyPressMsg) bool {
 	page := max(1, m.BodyHeight()-1)
 	switch {
 	case key.Matches(msg, m.Keys.Up):

@@ -138,3 +138,48 @@ func TestFlexColumnsFillTheWidth(t *testing.T) {
 		t.Fatalf("row %q", lines[1])
 	}
 }
+
+// TestCellsByKey draws the same rows with the columns in two orders and one column
+// fewer: a cell function that reads Column(col).Key puts every value under its own
+// title whatever the order.
+func TestCellsByKey(t *testing.T) {
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 40, 4)
+	type person struct{ name, team string }
+	draw := func(cols []grid.Column) string {
+		var g *grid.Model[person]
+		g = grid.New(ctx.Styles, cols, func(p person, col int) grid.Cell {
+			switch g.Column(col).Key {
+			case "name":
+				return grid.Cell{Text: p.name}
+			case "team":
+				return grid.Cell{Text: p.team}
+			}
+			return grid.Cell{Text: "?"}
+		})
+		g.SetSize(40, 4)
+		g.SetRows([]person{{"Ada", "North"}})
+		return uitest.Plain(g.View())
+	}
+	name := grid.Column{Key: "name", Title: "Name", Width: 8}
+	team := grid.Column{Key: "team", Title: "Team", Width: 8}
+	for _, cols := range [][]grid.Column{{name, team}, {team, name}, {team}} {
+		out := draw(cols)
+		lines := strings.Split(out, "\n")
+		if len(lines) < 2 {
+			t.Fatalf("%q", out)
+		}
+		for _, c := range cols {
+			// In cells (runes here: the cursor's ❯ is one cell, three bytes).
+			head, row := []rune(lines[0]), []rune(lines[1])
+			at := strings.Index(lines[0], c.Title)
+			at = len([]rune(lines[0][:max(at, 0)]))
+			want := map[string]string{"name": "Ada", "team": "North"}[c.Key]
+			if !strings.Contains(string(head), c.Title) || at >= len(row) || !strings.HasPrefix(string(row[at:]), want) {
+				t.Errorf("columns %v: %q is not under %q:\n%s", cols, want, c.Title, out)
+			}
+		}
+		if strings.Contains(out, "?") || (len(cols) == 1 && strings.Contains(out, "Ada")) {
+			t.Errorf("columns %v: a cell by position:\n%s", cols, out)
+		}
+	}
+}

@@ -6,14 +6,16 @@
 // It draws Entry values, a view of journal records the root maps from the journal
 // (audit) package; it must never read the journal itself, and draws every field through
 // safetext since details can quote server text.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package journalview
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
@@ -93,36 +95,54 @@ func columns(width int) []grid.Column {
 	}
 	userW := func(title string) int { return max(11, len(title)) }
 	return []grid.Column{
-		{Title: "#", Width: 3, Align: grid.Right},
-		{Title: "Timestamp", Width: timeW},
-		{Title: "Action", Width: 14},
-		{Title: actor, Width: userW(actor), Flex: 1},
-		{Title: user, Width: userW(user), Flex: 1},
-		{Title: "Details", Width: 14, Flex: 4},
-		{Title: "Sync", Width: 8},
+		{Key: colSeq, Title: "#", Width: 3, Align: grid.Right},
+		{Key: colTime, Title: "Timestamp", Width: timeW},
+		{Key: colAction, Title: "Action", Width: 14},
+		{Key: colActor, Title: actor, Width: userW(actor), Flex: 1},
+		{Key: colUser, Title: user, Width: userW(user), Flex: 1},
+		{Key: colDetails, Title: "Details", Width: 14, Flex: 4},
+		{Key: colSync, Title: "Sync", Width: 8},
 	}
 }
 
+// The journal's column keys: the columns an auditor expects.
+const (
+	colSeq     = "seq"
+	colTime    = "time"
+	colAction  = "action"
+	colActor   = "actor"
+	colUser    = "user"
+	colDetails = "details"
+	colSync    = "sync"
+)
+
 func (m *Model) cell(e Entry, col int) grid.Cell {
-	st := m.ctx.Styles
-	switch col {
-	case 0:
+	switch m.grid.Column(col).Key {
+	case colSeq:
 		return grid.Cell{Text: fmt.Sprint(e.Seq)}
-	case 1:
+	case colTime:
 		layout := "15:04:05Z"
 		if m.width >= 110 {
 			layout = "2006-01-02 15:04:05Z"
 		}
 		return grid.Cell{Text: e.Time.UTC().Format(layout)}
-	case 2:
+	case colAction:
 		return grid.Cell{Text: e.Action}
-	case 3:
+	case colActor:
 		return grid.Cell{Text: e.Actor}
-	case 4:
+	case colUser:
 		return grid.Cell{Text: e.User}
-	case 5:
+	case colDetails:
 		return grid.Cell{Text: e.Details}
+	case colSync:
+		return m.syncCell(e)
 	}
+	return grid.Cell{}
+}
+
+// syncCell is an entry's sync state, painted by what it means.
+func (m *Model) syncCell(e Entry) grid.Cell {
+	st := m.ctx.Styles
 	switch e.Sync {
 	case Synced:
 		return grid.Cell{Text: e.Sync.String(), Paint: st.OK}
@@ -155,7 +175,7 @@ func (m *Model) extraLines() int {
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Updated:
 		row, _ := m.grid.Cursor()
@@ -165,7 +185,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if follow {
 			m.grid.SetCursor(len(msg.Entries)-1, 0)
 		}
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		m.grid.Update(msg)
 	}
 	return m, nil

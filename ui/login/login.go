@@ -7,25 +7,29 @@
 // the root's sentence for a failure (wrong password, too many attempts, no server) as
 // given. It must never call the API, keep the password after submitting, or draw
 // server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package login
 
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 )
 
-// Submitted asks the root to sign in (POST /auth/login). On failure the root replies
-// Failed with the same Tag; on success it moves on to the picker.
+// Submitted asks the root to sign in (POST /auth/login), or, when Token is set, to
+// take it as the admin's own API token (GET /me says whose). On failure the root
+// replies Failed with the same Tag; on success it moves on to the picker.
 type Submitted struct {
 	common.Tag
 	Email    string
 	Password string
+	Token    string
 }
 
 // Failed is the reply to Submitted when the sign-in did not succeed. Message is a
@@ -68,6 +72,8 @@ type Model struct {
 	failure  string
 	width    int
 	height   int
+	// tokens: the secret field takes an API token when the email is left empty.
+	tokens bool
 }
 
 // New makes the screen for signing in to server (shown so the admin knows where the
@@ -87,6 +93,16 @@ func New(ctx *common.Context, server string) *Model {
 	ctx.Styles.StyleInput(&m.password)
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(ctx.Styles.Spinner))
 	return m
+}
+
+// AcceptTokens lets the admin sign in with an API token typed into the secret field,
+// the email left empty (shadow ssh, where no SHADOW_TOKEN can be given). Like a
+// password, the token is never drawn and is forgotten once submitted.
+func (m *Model) AcceptTokens() {
+	m.tokens = true
+	m.password.Prompt = "Password: "
+	m.email.Placeholder = "you@example.com, or none for a token"
+	m.password.Placeholder = "or API token; hidden as you type"
 }
 
 // Init focuses the email field.
@@ -113,8 +129,8 @@ func (m *Model) Reopen(email, why string) tea.Cmd {
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
 	inner := common.BoxInner(m.boxWidth())
-	m.email.Width = max(1, inner-len(m.email.Prompt)-1)
-	m.password.Width = max(1, inner-len(m.password.Prompt)-1)
+	m.email.SetWidth(max(1, inner-len(m.email.Prompt)-1))
+	m.password.SetWidth(max(1, inner-len(m.password.Prompt)-1))
 }
 
 func (m *Model) boxWidth() int { return min(m.width, 64) }
@@ -130,7 +146,7 @@ func (m *Model) setFocus(f int) tea.Cmd {
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Failed:
 		if !m.attempt.Current(msg) {
@@ -145,16 +161,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if m.busy {
 			return m, nil
 		}
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.busy {
+			return m, nil
+		}
+		return m, m.edit(msg)
 	}
 	return m, nil
 }
 
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.keys.Next):
 		return m.setFocus((m.focus + 1) % 2)
@@ -163,6 +184,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Submit):
 		email := strings.TrimSpace(safetext.Clean(m.email.Value()))
 		switch {
+		case email == "" && m.tokens && m.password.Value() != "":
+			return m.submit(Submitted{Token: strings.TrimSpace(m.password.Value())})
+		case email == "" && m.tokens && m.focus == fieldEmail:
+			return m.setFocus(fieldPassword)
+		case email == "" && m.tokens:
+			m.failure = "Enter your email and password, or your API token alone."
+			return nil
 		case email == "":
 			m.failure = "Enter your email."
 			return m.setFocus(fieldEmail)
@@ -172,14 +200,24 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.failure = "Enter your password."
 			return nil
 		}
-		req := Submitted{Tag: m.attempt.Issue(m.ctx.Session), Email: email, Password: m.password.Value()}
-		m.password.SetValue("") // the password now lives only in the request
-		m.password.Reset()
-		m.busy, m.failure = true, ""
-		m.email.Blur()
-		m.password.Blur()
-		return tea.Batch(common.Emit(req), m.spin.Tick)
+		return m.submit(Submitted{Email: email, Password: m.password.Value()})
 	}
+	return m.edit(msg)
+}
+
+// submit sends req and forgets the secret: it now lives only in the request.
+func (m *Model) submit(req Submitted) tea.Cmd {
+	req.Tag = m.attempt.Issue(m.ctx.Session)
+	m.password.SetValue("")
+	m.password.Reset()
+	m.busy, m.failure = true, ""
+	m.email.Blur()
+	m.password.Blur()
+	return tea.Batch(common.Emit(req), m.spin.Tick)
+}
+
+// edit gives the focused field a key or a paste.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	if m.focus == fieldEmail {
 		m.email, cmd = m.email.Update(msg)
@@ -210,7 +248,11 @@ func (m *Model) View() string {
 		body = append(body, st.Muted.Apply("tab next field · enter sign in · ctrl+c quit"))
 	}
 	body = append(body, "")
-	for _, l := range safetext.Wrap("Your password is sent to this server only and never stored or shown.", inner, 2) {
+	secret := "Your password is sent to this server only and never stored or shown."
+	if m.tokens {
+		secret = "Your password or token is sent to this server only and never stored or shown."
+	}
+	for _, l := range safetext.Wrap(secret, inner, 2) {
 		body = append(body, st.Muted.Apply(l))
 	}
 	if len(body)+2 > m.height {

@@ -7,15 +7,17 @@
 // It asks for data with messages (Requested, ExplainRequested) and takes the replies
 // (Loaded, ExplainLoaded) only when they answer its newest request. It must never call
 // the API, journal, or draw server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package matrix
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
@@ -150,13 +152,13 @@ func (m *Model) Capturing() bool { return m.filtering }
 // SetSize implements common.Component.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
-	m.filter.Width = max(1, width-ansi.StringWidth(m.filter.Prompt)-2)
+	m.filter.SetWidth(max(1, width-ansi.StringWidth(m.filter.Prompt)-2))
 	m.layoutColumns()
 	m.relayout()
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Loaded:
 		if !m.load.Current(msg) {
@@ -173,13 +175,28 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.panel.exp, m.panel.err = msg.Explanation, msg.Err
 		m.relayout()
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.filtering {
+			return m, m.edit(msg)
+		}
 	}
 	return m, nil
 }
 
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+// edit gives the filter a key or a paste, and filters by what it then holds.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
+	before := m.filter.Value()
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	if m.filter.Value() != before {
+		m.applyFilter()
+	}
+	return cmd
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if m.filtering {
 		switch {
 		case key.Matches(msg, m.keys.EndFilter):
@@ -193,13 +210,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.applyFilter()
 			m.relayout()
 		default:
-			before := m.filter.Value()
-			var cmd tea.Cmd
-			m.filter, cmd = m.filter.Update(msg)
-			if m.filter.Value() != before {
-				m.applyFilter()
-			}
-			return cmd
+			return m.edit(msg)
 		}
 		return nil
 	}
@@ -306,12 +317,12 @@ func (m *Model) layoutColumns() {
 			break
 		}
 	}
-	cols := []grid.Column{{Title: "Resource", Width: name}}
+	cols := []grid.Column{{Key: colResource, Title: "Resource", Width: name}}
 	if showType {
-		cols = append(cols, grid.Column{Title: "Type", Width: m.typeW})
+		cols = append(cols, grid.Column{Key: colType, Title: "Type", Width: m.typeW})
 	}
 	for i, a := range pm.Actions {
-		cols = append(cols, grid.Column{Title: a, Width: actions[i], Align: grid.Center})
+		cols = append(cols, grid.Column{Key: colAction, Title: a, Width: actions[i], Align: grid.Center})
 	}
 	action := m.colIndex() // kept when the type column comes or goes
 	m.first = len(cols) - len(pm.Actions)
@@ -410,14 +421,23 @@ func (m *Model) effect(row, action int) (byte, int) {
 	return e, src
 }
 
+// The matrix's column keys: the resource's name and type (frozen; the type only when
+// there is room), then one column per action.
+const (
+	colResource = "resource"
+	colType     = "type"
+	colAction   = "action"
+)
+
 func (m *Model) cell(row, col int) grid.Cell {
 	r := m.matrix.Rows[row]
-	switch {
-	case col == 0:
+	switch m.grid.Column(col).Key {
+	case colResource:
 		return grid.Cell{Text: r.Resource.Name}
-	case col < m.first:
+	case colType:
 		return grid.Cell{Text: r.Resource.Type, Paint: m.ctx.Styles.Muted}
 	}
+	// An action's column: the actions follow the frozen columns in the matrix's order.
 	e, _ := m.effect(row, col-m.first)
 	g := m.glyphs[col-m.first]
 	switch e {

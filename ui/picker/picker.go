@@ -7,15 +7,17 @@
 // (PageLoaded) only when they answer its newest query and the page it is waiting for, so
 // a slow reply for "al" never lands on the list for "ali". It must never call the API
 // or draw server text without safetext.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package picker
 
 import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
@@ -161,7 +163,7 @@ func (m *Model) Query() string { return m.query }
 // SetSize implements common.Component.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
-	m.input.Width = max(1, width-ansi.StringWidth(m.input.Prompt)-1)
+	m.input.SetWidth(max(1, width-ansi.StringWidth(m.input.Prompt)-1))
 	m.grid.SetColumns(columns(width))
 	m.grid.SetSize(width, max(1, height-m.extraLines()))
 	if m.Prefetch == 0 {
@@ -190,44 +192,55 @@ func (m *Model) extraLines() int {
 // user cannot be picked when there is room for it.
 func columns(width int) []grid.Column {
 	cols := []grid.Column{
-		{Title: "", Width: 1},
-		{Title: "Name", Width: 14, Flex: 2},
-		{Title: "Email", Width: 16, Flex: 3},
-		{Title: "Company", Width: 10, Flex: 2},
-		{Title: "Team", Width: 10, Flex: 2},
-		{Title: "Role", Width: 10, Flex: 2}, // "Finance Analyst", "Company Admin"
+		{Key: colMark, Title: "", Width: 1},
+		{Key: colName, Title: "Name", Width: 14, Flex: 2},
+		{Key: colEmail, Title: "Email", Width: 16, Flex: 3},
+		{Key: colCompany, Title: "Company", Width: 10, Flex: 2},
+		{Key: colTeam, Title: "Team", Width: 10, Flex: 2},
+		{Key: colRole, Title: "Role", Width: 10, Flex: 2}, // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
-		cols = append(cols, grid.Column{Title: "Note", Width: 14, Flex: 3})
+		cols = append(cols, grid.Column{Key: colNote, Title: "Note", Width: 14, Flex: 3})
 	}
 	return cols
 }
 
+// The directory's column keys.
+const (
+	colMark    = "mark" // ⊘ for a user who cannot be picked
+	colName    = "name"
+	colEmail   = "email"
+	colCompany = "company"
+	colTeam    = "team"
+	colRole    = "role"
+	colNote    = "note" // why a user cannot be picked
+)
+
 func (m *Model) cell(u api.User, col int) grid.Cell {
-	switch col {
-	case 0:
+	switch m.grid.Column(col).Key {
+	case colMark:
 		if !u.Impersonable {
 			return grid.Cell{Text: GlyphBlocked}
 		}
 		return grid.Cell{}
-	case 1:
+	case colName:
 		return grid.Cell{Text: u.Name}
-	case 2:
+	case colEmail:
 		return grid.Cell{Text: u.Email}
-	case 3:
+	case colCompany:
 		return grid.Cell{Text: u.Company}
-	case 4:
+	case colTeam:
 		return grid.Cell{Text: u.Team}
-	case 5:
+	case colRole:
 		return grid.Cell{Text: u.Role}
-	case 6:
+	case colNote:
 		return grid.Cell{Text: u.NotImpersonableReason}
 	}
 	return grid.Cell{}
 }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case debounced:
 		if !m.search.Current(msg) {
@@ -237,8 +250,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, common.Emit(SearchRequested{Tag: msg.Tag, Query: m.query})
 	case PageLoaded:
 		return m, m.page(msg)
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m, m.key(msg)
+	case tea.PasteMsg:
+		if m.searching {
+			return m, m.edit(msg)
+		}
 	}
 	return m, nil
 }
@@ -317,7 +334,7 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 	return common.Emit(LoadMore{Tag: m.search.Tag(), Query: m.query, Cursor: m.next})
 }
 
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	m.notice = ""
 	m.pickQueued = false // any key but another enter cancels a waiting pick
 	if m.searching {
@@ -334,20 +351,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			}
 			m.input.SetValue("")
 			return m.typed()
-		case key.Matches(msg, m.keys.Grid.Up, m.keys.Grid.Down, m.keys.Grid.PageUp, m.keys.Grid.PageDown) && msg.Type != tea.KeyRunes && msg.Type != tea.KeySpace:
+		case key.Matches(msg, m.keys.Grid.Up, m.keys.Grid.Down, m.keys.Grid.PageUp, m.keys.Grid.PageDown) && msg.Text == "":
 			m.grid.Update(msg)
 			return m.maybeLoadMore()
 		}
-		before := m.input.Value()
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		if clean := safetext.Clean(m.input.Value()); clean != m.input.Value() {
-			m.input.SetValue(clean) // what is searched is what is shown
-		}
-		if m.input.Value() != before {
-			return tea.Batch(cmd, m.typed())
-		}
-		return cmd
+		return m.edit(msg)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Search):
@@ -365,6 +373,20 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.maybeLoadMore()
 	}
 	return nil
+}
+
+// edit gives the search box a key or a paste, and searches for what it then holds.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
+	before := m.input.Value()
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if clean := safetext.Clean(m.input.Value()); clean != m.input.Value() {
+		m.input.SetValue(clean) // what is searched is what is shown
+	}
+	if m.input.Value() != before {
+		return tea.Batch(cmd, m.typed())
+	}
+	return cmd
 }
 
 // typed starts the debounce for the search box's new value: a new tag now (so replies to

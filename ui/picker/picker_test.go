@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/table"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	"charm.land/bubbles/v2/table"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 	"github.com/shadowview/shadow/ui/picker"
@@ -257,7 +257,7 @@ func (h *harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return h, cmd
 }
 
-func (h *harness) View() string { return h.p.View() }
+func (h *harness) View() tea.View { return tea.NewView(h.p.View()) }
 
 // TestProgramDebouncesTyping runs the picker in a real Bubble Tea program with the real
 // debounce: quick typing sends one search, and picking ends the program.
@@ -273,8 +273,8 @@ func TestProgramDebouncesTyping(t *testing.T) {
 	tm.Type("greta")
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), `matching "greta"`) },
 		teatest.WithDuration(5*time.Second))
-	tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) // keep the search
-	tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) // pick
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) // keep the search
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) // pick
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*harness)
 	if len(final.searches) != 2 || final.searches[1] != "greta" {
 		t.Fatalf("searches sent: %q, want the initial one and \"greta\"", final.searches)

@@ -5,16 +5,18 @@
 //
 // The client never decides whether a reason is good enough: the server does, and its
 // refusal is shown as it said it. This package must never call the API.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package reason
 
 import (
 	"errors"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
@@ -99,13 +101,13 @@ func (m *Model) Busy() bool { return m.busy }
 // SetSize implements common.Component.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
-	m.input.Width = max(1, common.BoxInner(m.boxWidth())-len(m.input.Prompt)-1)
+	m.input.SetWidth(max(1, common.BoxInner(m.boxWidth())-len(m.input.Prompt)-1))
 }
 
 func (m *Model) boxWidth() int { return min(m.width, 76) }
 
 // Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Refused:
 		if !m.start.Current(msg) {
@@ -123,7 +125,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if m.busy {
 			return m, nil // the server is answering; the root decides what ctrl+c does
 		}
@@ -137,14 +139,24 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			req := Submitted{Tag: m.start.Issue(m.ctx.Session), User: m.user, Reason: strings.TrimSpace(safetext.Clean(m.input.Value()))}
 			return m, tea.Batch(common.Emit(req), m.spin.Tick)
 		}
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		if clean := safetext.Clean(m.input.Value()); clean != m.input.Value() {
-			m.input.SetValue(clean) // what is journaled is what was shown
+		return m, m.edit(msg)
+	case tea.PasteMsg:
+		if m.busy {
+			return m, nil
 		}
-		return m, cmd
+		return m, m.edit(msg)
 	}
 	return m, nil
+}
+
+// edit gives the reason's field a key or a paste.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if clean := safetext.Clean(m.input.Value()); clean != m.input.Value() {
+		m.input.SetValue(clean) // what is journaled is what was shown
+	}
+	return cmd
 }
 
 // View implements tea.Model: a box in the middle of the space given.

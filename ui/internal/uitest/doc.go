@@ -7,4 +7,6 @@
 //
 // It is test code only: imported from _test.go files, never by the program, and it
 // never talks to a server (tests that need one start the real reference server).
+//
+// Imports: never server/..., client or audit.
 package uitest

@@ -9,9 +9,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/muesli/termenv"
 	"github.com/shadowview/shadow/ui/common"
 )
 
@@ -27,15 +27,15 @@ var Sizes = []Size{{80, 24}, {120, 40}}
 // Profile is a named colour profile.
 type Profile struct {
 	Name    string
-	Profile termenv.Profile
+	Profile colorprofile.Profile
 }
 
 // Profiles are the colour profiles golden tests fix: none (as under NO_COLOR) and 256
 // colours.
-var Profiles = []Profile{{"nocolor", termenv.Ascii}, {"ansi256", termenv.ANSI256}}
+var Profiles = []Profile{{"nocolor", colorprofile.ASCII}, {"ansi256", colorprofile.ANSI256}}
 
 // Context is a program context for a profile and size with the clock fixed at Now.
-func Context(profile termenv.Profile, w, h int) *common.Context {
+func Context(profile colorprofile.Profile, w, h int) *common.Context {
 	ctx := common.NewContext(profile)
 	ctx.Width, ctx.Height = w, h
 	ctx.Now = func() time.Time { return Now }

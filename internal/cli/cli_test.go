@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	cmd := Command{Name: "ssh", Help: "usage: shadow ssh [flags]\n"}
+	fs := cmd.Flags()
+	addr := fs.String("addr", "127.0.0.1:2222", "where to listen")
+	pos, help, err := cmd.Parse(fs, []string{"--addr", ":22"}, nil)
+	if err != nil || help || len(pos) != 0 || *addr != ":22" {
+		t.Fatalf("%v %v %v %q", pos, help, err, *addr)
+	}
+
+	_, _, err = cmd.Parse(cmd.Flags(), []string{"--bogus"}, nil)
+	if !IsUsage(err) || ExitCode(err) != ExitUsage || err.Error() != "ssh: flag provided but not defined: -bogus (see shadow ssh --help)" {
+		t.Fatalf("a bad flag: %v (exit %d)", err, ExitCode(err))
+	}
+	if !IsUsage(fmt.Errorf("wrapped: %w", err)) {
+		t.Fatal("a wrapped usage error is not one")
+	}
+
+	var out strings.Builder
+	fs = cmd.Flags()
+	fs.String("addr", "127.0.0.1:2222", "where to listen")
+	if _, help, err := cmd.Parse(fs, []string{"-h"}, &out); !help || err != nil ||
+		!strings.HasPrefix(out.String(), "usage: shadow ssh [flags]\n\nFlags:\n  -addr string") {
+		t.Fatalf("help: %v %v\n%s", help, err, out.String())
+	}
+
+	top := Command{Help: "usage: shadow\n", Interspersed: true}
+	fs = top.Flags()
+	v := fs.Bool("v", false, "")
+	pos, _, err = top.Parse(fs, []string{"a", "-v", "b"}, nil)
+	if err != nil || !*v || strings.Join(pos, ",") != "a,b" {
+		t.Fatalf("interspersed: %q %v", pos, err)
+	}
+	if err := top.NoArgs(pos); err == nil || err.Error() != `unexpected argument "a" (see shadow --help)` {
+		t.Fatalf("NoArgs: %v", err)
+	}
+	if ExitCode(nil) != ExitOK || ExitCode(errors.New("x")) != ExitError {
+		t.Fatal("exit codes")
+	}
+}

@@ -1,0 +1,485 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/shadowview/shadow/api"
+)
+
+// Event is an audit event as stored: the api form plus who may read it.
+type Event struct {
+	api.AuditEvent
+	// Companies are the companies the event concerns; their identities may read it,
+	// and so may staff (Reader.May).
+	Companies []string `json:"companies,omitempty"`
+	// Realm, when set, is the one organisation that may read the event (RealmStaff or
+	// CompanyRealm): a journal record the server could not tie to a session of its own
+	// stays with whoever uploaded it.
+	Realm string `json:"realm,omitempty"`
+	// Subject names what a request read, for setting requests against journal records
+	// (package reconcile); empty for other events.
+	Subject string `json:"subject,omitempty"`
+
+	// sortTime, when set, orders the event instead of Time (a journal record never
+	// sorts before the record before it in its journal).
+	sortTime time.Time
+}
+
+// RealmStaff is the vendor's staff as an organisation.
+const RealmStaff = "staff"
+
+// CompanyRealm is a customer company as an organisation.
+func CompanyRealm(companyID string) string { return "company:" + companyID }
+
+// Realm is the organisation of an identity: staff, or its company.
+func Realm(staff bool, companyID string) string {
+	if staff {
+		return RealmStaff
+	}
+	return CompanyRealm(companyID)
+}
+
+// Reader is who lists the audit log.
+type Reader struct {
+	Staff bool
+	// Scope, for staff, lists the companies of their support scope; nil is vendor-wide.
+	Scope []string
+	// Company is a customer identity's company.
+	Company string
+}
+
+// May is THE rule of who reads which audit event, and its only statement:
+//   - an event with a Realm (a journal record the server could not check against a
+//     session of its own, or that names none) is read by that organisation alone;
+//   - any other event is the server's own word: staff read it if it concerns a company
+//     of their scope or no company at all (vendor-wide staff read all of it), and a
+//     company's identities read it if it concerns their company.
+func (r Reader) May(ev *Event) bool {
+	if ev.Realm != "" {
+		return ev.Realm == Realm(r.Staff, r.Company)
+	}
+	if r.Staff {
+		if r.Scope == nil || len(ev.Companies) == 0 {
+			return true
+		}
+		for _, c := range ev.Companies {
+			if slices.Contains(r.Scope, c) {
+				return true
+			}
+		}
+		return false
+	}
+	return r.Company != "" && slices.Contains(ev.Companies, r.Company)
+}
+
+// Bounds on the strings of an audit event, in bytes; longer values are cut (on a rune
+// boundary, marked with "…") before they are stored. The values themselves are kept as
+// received, whatever characters they hold: escaping them is the reply's job.
+const (
+	MaxID      = 128
+	MaxName    = 200
+	MaxEmail   = 254
+	MaxPath    = 300
+	MaxMethod  = 20
+	MaxToken   = 64 // kinds, codes, actions
+	MaxReason  = 4 * api.MaxReasonLength
+	MaxDetails = 2000
+)
+
+// Truncate cuts s to at most n bytes on a rune boundary, adding "…" when it cut.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func boundRef(r *api.UserRef) {
+	if r == nil {
+		return
+	}
+	r.ID, r.Name, r.Email = Truncate(r.ID, MaxID), Truncate(r.Name, MaxName), Truncate(r.Email, MaxEmail)
+}
+
+// bound cuts every string of an event to its bound.
+func bound(ev *api.AuditEvent) {
+	ev.Kind = Truncate(ev.Kind, MaxToken)
+	boundRef(&ev.Actor)
+	boundRef(ev.User)
+	boundRef(ev.SyncedBy)
+	boundRef(ev.ClaimedActor)
+	ev.SessionID = Truncate(ev.SessionID, MaxID)
+	ev.Method = Truncate(ev.Method, MaxMethod)
+	ev.Path = Truncate(ev.Path, MaxPath)
+	ev.Code = api.Code(Truncate(string(ev.Code), MaxToken))
+	ev.Reason = Truncate(ev.Reason, MaxReason)
+	ev.Details = Truncate(ev.Details, MaxDetails)
+	ev.JournalID = Truncate(ev.JournalID, MaxID)
+	ev.Action = Truncate(ev.Action, MaxToken)
+	ev.Verification = Truncate(ev.Verification, MaxToken)
+	ev.VerificationNote = Truncate(ev.VerificationNote, MaxDetails)
+}
+
+// AppendEvents stores events durably. Each gets its id here.
+func (s *Store) AppendEvents(events ...Event) error {
+	if err := s.update(func(tx *bolt.Tx) error { return appendEvents(tx, events) }); err != nil {
+		return fmt.Errorf("append audit events: %w", err)
+	}
+	return nil
+}
+
+// Times an event key can tell apart: unix nanoseconds in an int64, from 1970 (earlier
+// times, and the zero time, sort first) to 2262 (later ones sort last).
+var (
+	firstKeyTime = time.Unix(0, 0)
+	lastKeyTime  = time.Unix(0, math.MaxInt64)
+)
+
+func keyNanos(t time.Time) int64 {
+	switch {
+	case t.Before(firstKeyTime):
+		return 0
+	case t.After(lastKeyTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// eventKey orders events by time, then by arrival: 8 bytes of unix nanoseconds and
+// 8 of sequence, both big-endian. Times outside what the nanoseconds can hold are
+// clamped (UnixNano would wrap them round), so a bound such as until=3000-01-01 still
+// means "everything".
+func eventKey(t time.Time, seq uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(keyNanos(t)))
+	binary.BigEndian.PutUint64(k[8:], seq)
+	return k
+}
+
+// appendEvents is the one writer of events: it bounds them, gives each its id and
+// key, and indexes those naming a session.
+func appendEvents(tx *bolt.Tx, events []Event) error {
+	b := tx.Bucket(bucketEvents)
+	idx := tx.Bucket(bucketBySession)
+	for i := range events {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		ev := events[i]
+		ev.ID = "ev-" + strconv.FormatUint(seq, 10)
+		ev.Time = ev.Time.UTC()
+		bound(&ev.AuditEvent)
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		sortTime := ev.Time
+		if !ev.sortTime.IsZero() {
+			sortTime = ev.sortTime
+		}
+		key := eventKey(sortTime, seq)
+		if err := b.Put(key, raw); err != nil {
+			return err
+		}
+		if ev.SessionID != "" {
+			if err := idx.Put(sessionKey(ev.SessionID, key), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sessionKey(sessionID string, eventKey []byte) []byte {
+	return append(append([]byte(sessionID), 0), eventKey...)
+}
+
+// indexSessions builds the session index of a state file written before there was
+// one, once.
+func indexSessions(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get([]byte("session_index")) != nil {
+		return nil
+	}
+	idx := tx.Bucket(bucketBySession)
+	err := tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+		var ev Event
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("event %x: %w", k, err)
+		}
+		if ev.SessionID == "" {
+			return nil
+		}
+		return idx.Put(sessionKey(ev.SessionID, k), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("index events by session: %w", err)
+	}
+	return meta.Put([]byte("session_index"), []byte("1"))
+}
+
+// ownLegacyJournals gives each journal stored before owners were kept its owner, once:
+// the uploader of its first record, as that record's audit event names them.
+func ownLegacyJournals(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get([]byte("journal_owners")) != nil {
+		return nil
+	}
+	type first struct {
+		seq   uint64
+		owner string
+	}
+	firsts := map[string]first{}
+	err := tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+		var ev Event
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("event %x: %w", k, err)
+		}
+		if ev.Kind != api.EventJournalRecord || ev.SyncedBy == nil || ev.JournalID == "" {
+			return nil
+		}
+		if f, ok := firsts[ev.JournalID]; !ok || ev.Seq < f.seq {
+			firsts[ev.JournalID] = first{ev.Seq, ev.SyncedBy.ID}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("find journals' first uploaders: %w", err)
+	}
+	journals := tx.Bucket(bucketJournals)
+	for jid, f := range firsts {
+		jb := journals.Bucket([]byte(jid))
+		if jb == nil || jb.Get(keyOwner) != nil || f.owner == "" {
+			continue
+		}
+		if err := jb.Put(keyOwner, []byte(f.owner)); err != nil {
+			return err
+		}
+	}
+	return meta.Put([]byte("journal_owners"), []byte("1"))
+}
+
+// Migrate runs fn once over every stored event, for a change of what events carry:
+// the events fn changes are rewritten in place (same key and id). name marks it done.
+func (s *Store) Migrate(name string, fn func(*Event) bool) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		mark := []byte("migrated:" + name)
+		if meta.Get(mark) != nil {
+			return nil
+		}
+		b := tx.Bucket(bucketEvents)
+		type rewrite struct{ k, v []byte }
+		var changed []rewrite
+		err := b.ForEach(func(k, v []byte) error {
+			var ev Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("event %x: %w", k, err)
+			}
+			if !fn(&ev) {
+				return nil
+			}
+			bound(&ev.AuditEvent)
+			raw, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			changed = append(changed, rewrite{append([]byte(nil), k...), raw})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range changed {
+			if err := b.Put(c.k, c.v); err != nil {
+				return err
+			}
+		}
+		return meta.Put(mark, []byte("1"))
+	})
+	if err != nil {
+		return fmt.Errorf("migrate audit events (%s): %w", name, err)
+	}
+	return nil
+}
+
+// EventFilter selects events. Empty fields match everything.
+type EventFilter struct {
+	SessionID string
+	UserID    string // the impersonated user
+	ActorID   string
+	Kind      string
+	Since     time.Time // inclusive
+	Until     time.Time // exclusive
+	// Reader, when set, keeps only the events it may read (Reader.May).
+	Reader *Reader
+	Cursor string // from a previous page
+	Limit  int
+}
+
+// maxScan bounds the events one page may read past, so a filter that matches little
+// cannot make one request walk the whole log; the page then ends early with a cursor.
+const maxScan = 50_000
+
+// ErrBadCursor is returned for a cursor this store did not issue.
+var ErrBadCursor = errors.New("cursor is not one this server issued")
+
+// eventCursor walks event keys in order: the whole log, or one session's index.
+type eventCursor struct {
+	c      *bolt.Cursor
+	events *bolt.Bucket
+	prefix []byte // session id ‖ 0x00 when walking the index
+}
+
+func (ec eventCursor) key(k []byte) []byte {
+	if ec.prefix == nil || k == nil {
+		return k
+	}
+	if !bytes.HasPrefix(k, ec.prefix) {
+		return nil
+	}
+	return k[len(ec.prefix):]
+}
+
+func (ec eventCursor) seek(start []byte) []byte {
+	if ec.prefix == nil {
+		if start == nil {
+			k, _ := ec.c.First()
+			return k
+		}
+		k, _ := ec.c.Seek(start)
+		return k
+	}
+	k, _ := ec.c.Seek(append(append([]byte(nil), ec.prefix...), start...))
+	return ec.key(k)
+}
+
+func (ec eventCursor) next() []byte { k, _ := ec.c.Next(); return ec.key(k) }
+
+// prev is the key before the cursor's, which a next page starts strictly after.
+func (ec eventCursor) prev() []byte {
+	pk, _ := ec.c.Prev()
+	if pk = ec.key(pk); pk == nil {
+		// The first key: "strictly after" a key below every real one.
+		return make([]byte, 0)
+	}
+	return append([]byte(nil), pk...)
+}
+
+// Events returns a page of events in key order (time, a journal's records in seq
+// order) and the cursor for the next page (empty at the end). With a session filter
+// it walks that session's index only.
+func (s *Store) Events(f EventFilter) ([]api.AuditEvent, string, error) {
+	out := []api.AuditEvent{}
+	next, err := s.scan(f, func(ev *Event) { out = append(out, ev.AuditEvent) })
+	return out, next, err
+}
+
+// SessionEvents returns every event naming the session, in key order, up to max;
+// complete is false when there were more.
+func (s *Store) SessionEvents(sessionID string, max int) (events []Event, complete bool, err error) {
+	next, err := s.scan(EventFilter{SessionID: sessionID, Limit: max}, func(ev *Event) { events = append(events, *ev) })
+	return events, next == "" && err == nil, err
+}
+
+func (s *Store) scan(f EventFilter, emit func(*Event)) (string, error) {
+	if f.Limit < 1 {
+		f.Limit = 1
+	}
+	var start []byte
+	if f.Cursor != "" {
+		k, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return "", err
+		}
+		start = append(k, 0) // strictly after
+	}
+	if !f.Since.IsZero() {
+		if since := eventKey(f.Since, 0); string(since) > string(start) {
+			start = since
+		}
+	}
+	var until []byte
+	if !f.Until.IsZero() {
+		until = eventKey(f.Until, 0)
+	}
+	next, n := "", 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		events := tx.Bucket(bucketEvents)
+		ec := eventCursor{c: events.Cursor(), events: events}
+		if f.SessionID != "" {
+			ec = eventCursor{c: tx.Bucket(bucketBySession).Cursor(), events: events, prefix: append([]byte(f.SessionID), 0)}
+		}
+		for k, scanned := ec.seek(start), 0; k != nil; k = ec.next() {
+			if until != nil && string(k) >= string(until) {
+				return nil
+			}
+			if n == f.Limit || scanned == maxScan {
+				next = encodeCursor(ec.prev())
+				return nil
+			}
+			scanned++
+			v := events.Get(k)
+			if v == nil {
+				continue // an index entry without its event: unreachable, since both are written together
+			}
+			var ev Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("event %x: %w", k, err)
+			}
+			if f.matches(&ev) {
+				emit(&ev)
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("list audit events: %w", err)
+	}
+	return next, nil
+}
+
+func (f EventFilter) matches(ev *Event) bool {
+	switch {
+	case f.Kind != "" && ev.Kind != f.Kind,
+		f.SessionID != "" && ev.SessionID != f.SessionID,
+		f.ActorID != "" && ev.Actor.ID != f.ActorID,
+		f.UserID != "" && (ev.User == nil || ev.User.ID != f.UserID):
+		return false
+	}
+	return f.Reader == nil || f.Reader.May(ev)
+}
+
+func encodeCursor(k []byte) string { return "c" + fmt.Sprintf("%x", k) }
+
+func decodeCursor(s string) ([]byte, error) {
+	if len(s) < 1 || s[0] != 'c' || len(s) > 1+32 || (len(s)-1)%2 != 0 {
+		return nil, ErrBadCursor
+	}
+	k := make([]byte, (len(s)-1)/2)
+	for i := range k {
+		n, err := strconv.ParseUint(s[1+2*i:3+2*i], 16, 8)
+		if err != nil {
+			return nil, ErrBadCursor
+		}
+		k[i] = byte(n)
+	}
+	return k, nil
+}

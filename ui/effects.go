@@ -1,0 +1,256 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
+	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/picker"
+	"github.com/shadowview/shadow/ui/reason"
+)
+
+// effects.go: the program's effects, in one place — every tea.Cmd that talks to the
+// server or the journal (sign-in, the directory, the session's start, views, its poll
+// and end, the journal's records and status, a remote connection's record). Each call's context derives from the program's (Options.Context,
+// which Run cancels when the program ends, and shadow ssh when the connection goes), so
+// a signal, a quit or a closed connection stops calls at once. A journal append alone
+// runs to its own deadline (journalTimeout): a record asked for is made durable or
+// failed, never dropped halfway.
+//
+// What the root decides (which screen, what state) stays in lifecycle.go and
+// requests.go; those hand the effects here what they need and take their replies.
+
+// signIn signs in with email and password, with a token typed into the login screen,
+// or with the client's token when both are "", and checks the identity may
+// impersonate.
+func (m *Model) signIn(tag common.Tag, email, password, token string) tea.Cmd {
+	c, base := m.opts.Client, m.opts.Context
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		defer cancel()
+		reply := signedIn{tag: tag, token: token != ""}
+		switch {
+		case email != "":
+			if _, err := c.Login(ctx, email, password); err != nil {
+				reply.err = err
+				return reply
+			}
+		case token != "":
+			c.SetToken(token)
+		}
+		me, err := c.Me(ctx)
+		switch {
+		case err != nil:
+			reply.err = err
+		case me.Impersonating:
+			reply.err = errors.New("this token is an impersonation token: sign in with your own account (sessions cannot be nested)")
+		case !me.CanImpersonate:
+			reply.err = fmt.Errorf("%s may not impersonate anyone: the account lacks the impersonate permission", me.User.Email)
+		default:
+			reply.user = me.User
+		}
+		if reply.err != nil && token != "" {
+			c.SetToken("") // a token refused is not kept, even in memory
+		}
+		return reply
+	}
+}
+
+// appendDurably writes a record and waits until it is on disk (or the journal failed).
+// A cancelled session does not cancel the wait: a record once submitted is written.
+func appendDurably(j *audit.Journal, body api.RecordBody) error {
+	ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
+	defer cancel()
+	_, err := j.Append(ctx, body)
+	return err
+}
+
+// poll asks the server whether the session is still active, with the admin's own
+// token (the answer says how it ended).
+func (m *Model) poll(s *session) tea.Cmd {
+	c := m.opts.Client
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
+		defer cancel()
+		state, err := c.GetSession(ctx, s.id)
+		return sessionState{session: s.id, state: state, err: err}
+	}
+}
+
+func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
+	c, j, base := m.opts.Client, m.journal, m.opts.Context
+	rec := m.record(action, s.id, &s.user, why)
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		defer cancel()
+		serverErr := c.EndSession(ctx, s.id)
+		if base.Err() != nil {
+			// The program was stopped meanwhile: Shutdown ends the session (still
+			// m.ending) on a context of its own and journals why, once.
+			return nil
+		}
+		journalErr := appendDurably(j, rec)
+		return sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr}
+	}
+}
+
+// waitStatus waits for the journal's next status.
+func waitStatus(ch <-chan audit.Status) tea.Cmd {
+	return func() tea.Msg {
+		st, ok := <-ch
+		if !ok {
+			return nil // the journal closed
+		}
+		return syncStatus{status: st, ch: ch}
+	}
+}
+
+// users asks the directory for one page.
+func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
+	c, limit, base := m.opts.Client, m.opts.PageSize, m.opts.Context
+	m.usersPending++
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		defer cancel()
+		page, err := c.Users(ctx, client.UsersQuery{Query: query, Cursor: cursor, Limit: limit})
+		if err != nil {
+			return picker.PageLoaded{Tag: tag, Cursor: cursor, Err: err}
+		}
+		return picker.PageLoaded{Tag: tag, Cursor: cursor, Page: &page}
+	}
+}
+
+// viewReply is the one envelope of every view's reply: the journal's word on the view,
+// wrapped around the reply for the page that asked, which gets it only once the record
+// is durable. With page nil, reply is for the root (the journal failed, the session is
+// over); with reply nil there is nothing to deliver.
+type viewReply struct {
+	common.Tag
+	reply tea.Msg
+	page  common.Component
+	err   error // the read's, for the status line
+}
+
+// view reads one screen of the impersonated user's data for a tab and journals it BEFORE the page
+// may show it: the reply message carries the data only after the view record is
+// durable. A failed read is journaled too (as an error) before the page is told. If
+// the journal cannot write, the page gets nothing and the session stops (fail closed);
+// if the server says the session is over, it ends.
+func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, *client.View) (T, error),
+	describe func(T) string, what string, reply func(*T, error) tea.Msg) tea.Cmd {
+	s := m.sess
+	if s == nil || tag.Session != s.id {
+		return nil // asked for by a page of a session that is over
+	}
+	j, page := m.journal, s.tabs[tab].page
+	base := m.record(api.ActionView, s.id, &s.user, "")
+	if _, ok := any((*T)(nil)).(*api.Explanation); ok {
+		base.Action = api.ActionExplain
+	}
+	s.pending++
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
+		defer cancel()
+		data, err := fetch(ctx, s.view)
+		if s.ctx.Err() != nil {
+			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
+		}
+		if errors.Is(err, client.ErrSessionExpired) || errors.Is(err, client.ErrUnauthenticated) {
+			// Over, or a token the server no longer takes (a restarted server): either way
+			// nothing more can be read as the user.
+			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: err}}
+		}
+		rec := base
+		if err != nil {
+			rec.Action, rec.Details = api.ActionError, what+": "+err.Error()
+		} else {
+			rec.Details = describe(data)
+		}
+		if jerr := appendDurably(j, rec); jerr != nil {
+			return viewReply{Tag: tag, reply: journalFailed{Tag: tag, err: jerr}}
+		}
+		if err != nil {
+			return viewReply{Tag: tag, reply: reply(nil, err), page: page, err: err}
+		}
+		return viewReply{Tag: tag, reply: reply(&data, nil), page: page}
+	}
+}
+
+// startSession asks the server for a session and journals the outcome before the
+// admin sees it: a refusal with the server's code, or the start with the reason.
+func (m *Model) startSession(req reason.Submitted) tea.Cmd {
+	c, j, parent := m.opts.Client, m.journal, m.opts.Context
+	user := req.User.Ref()
+	base := m.record("", "", &user, "")
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, requestTimeout)
+		defer cancel()
+		view, s, err := c.StartSession(ctx, req.User.ID, req.Reason)
+		if err != nil {
+			rec := base
+			rec.Reason = req.Reason
+			var body api.ErrorBody
+			if errors.As(err, &body) && body.Code.ImpersonationRefusal() {
+				rec.Action, rec.Details = api.ActionSessionRefused, string(body.Code)+": "+body.Message
+			} else {
+				rec.Action, rec.Details = api.ActionError, "start a session: "+err.Error()
+			}
+			if jerr := appendDurably(j, rec); jerr != nil {
+				return journalFailed{Tag: req.Tag, err: jerr}
+			}
+			return reason.Refused{Tag: req.Tag, Err: err}
+		}
+		rec := base
+		rec.Action, rec.SessionID, rec.Reason = api.ActionSessionStart, s.ID, req.Reason
+		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
+		if jerr := appendDurably(j, rec); jerr != nil {
+			// Nothing may be shown of a session the journal does not hold: end it now.
+			endCtx, endCancel := context.WithTimeout(context.WithoutCancel(parent), requestTimeout)
+			defer endCancel()
+			_ = c.EndSession(endCtx, s.ID)
+			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
+		}
+		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User}
+	}
+}
+
+// readRecords reads the active session's journal records for the Journal tab; one read
+// at a time, another right after if something changed meanwhile.
+func (m *Model) readRecords() tea.Cmd {
+	s := m.sess
+	if s == nil || m.journal == nil {
+		return nil
+	}
+	if m.readingRecords {
+		m.recordsDirty = true
+		return nil
+	}
+	m.readingRecords = true
+	j, tag := m.journal, common.Tag{Session: s.id}
+	return func() tea.Msg {
+		entries, err := j.SessionRecords(tag.Session)
+		return records{Tag: tag, entries: entries, err: err}
+	}
+}
+
+// recordConnect journals the connection once the journal is open: the first record of
+// a remote run, before anything is shown.
+func (m *Model) recordConnect() tea.Cmd {
+	r, j := m.opts.Remote, m.journal
+	if r == nil {
+		return nil
+	}
+	rec := m.record(ActionRemoteConnect, "", nil, "connected over SSH: "+r.String())
+	return func() tea.Msg {
+		if err := appendDurably(j, rec); err != nil {
+			return journalFailed{err: err}
+		}
+		return nil
+	}
+}
