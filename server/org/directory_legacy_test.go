@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/shadowview/shadow/api"
 )
 
 // samePages walks every page of q in both directories, limit at a time, and fails
@@ -159,5 +161,26 @@ func TestDirectoryBlocks(t *testing.T) {
 	}
 	if n < 100 {
 		t.Fatalf("only %d grams indexed", n)
+	}
+}
+
+// TestStaffDirectoryIsAScopedView: a staff member with a listed support scope searches
+// the staff accounts and those companies' users — exactly the pages of a legacy
+// directory built of them — and vendor-wide staff search everyone.
+func TestStaffDirectoryIsAScopedView(t *testing.T) {
+	o := build(t, Seed{Demo: true, GenerateUsers: 6_000})
+	scoped := &User{ID: "u-test-staff", Kind: api.KindStaff, SupportScope: []string{"c-gen002", "c-acme"}}
+	var members []*User
+	for _, u := range o.Users() {
+		if u.Staff() || u.CompanyID == "c-gen002" || u.CompanyID == "c-acme" {
+			members = append(members, u)
+		}
+	}
+	want := buildLegacyDirectory(members, o.CompanyName)
+	for _, q := range []string{"", "a", "nora", "gen002", "gen001", "shadow.demo", "zzz"} {
+		samePages(t, "scoped staff", q, 50, o.StaffDirectory(scoped), want)
+	}
+	if d := o.StaffDirectory(&User{Kind: api.KindStaff}); d != o.Directory() {
+		t.Fatal("vendor-wide staff should search the whole directory")
 	}
 }
