@@ -11,23 +11,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shadowview/shadow/internal/benchlat"
 )
 
 // BenchmarkServeGenerated: `shadow serve --generate-users N` as a user starts it — a
 // new process (this test binary running main), a throwaway store — from exec to the
 // first answered request, and its memory then: resident (VmRSS) and peak (VmHWM).
-// Goal at 1,000,000 users: ready in ≤ 10 s within ≤ 1 GiB. -short leaves the million
-// out.
+// Goal at 1,000,000 users: ready in ≤ 10 s within ≤ 1 GiB. The million only with
+// benchlat.LargeEnv set.
 func BenchmarkServeGenerated(b *testing.B) {
 	exe, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
 	}
-	sizes := []int{10_000, 100_000, 1_000_000}
-	if testing.Short() {
-		sizes = sizes[:2]
-	}
-	for _, n := range sizes {
+	for _, n := range benchlat.Sizes(10_000, 100_000, 1_000_000) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
 			var ready, cpu time.Duration
 			var rss, hwm float64

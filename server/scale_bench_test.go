@@ -12,22 +12,15 @@ import (
 
 // The scale rows of docs/BENCHMARKS.md (issue 10): the same requests at 10k, 100k and
 // 1M users and at 500, 5k and 50k generated resources, through the real handler in
-// process, p50/p99/max per request with GC pauses counted. -short leaves out the
-// largest size.
+// process, p50/p99/max per request with GC pauses counted; the largest size only with
+// benchlat.LargeEnv set.
 //
-//	go test -run '^$' -bench 'Scale(Users|Matrix)' -benchtime 200x ./server/
-
-func scaleSizes(small, mid, large int) []int {
-	if testing.Short() {
-		return []int{small, mid}
-	}
-	return []int{small, mid, large}
-}
+//	SHADOW_BENCH_LARGE=1 go test -run '^$' -bench 'Scale(Users|Matrix)' -benchtime 200x ./server/
 
 // BenchmarkScaleUsers: GET /users?q= pages of 50 for the support admin (every user)
 // at 10k, 100k and 1M generated users (goal: p99 ≤ 5 ms at 1M for every shape).
 func BenchmarkScaleUsers(b *testing.B) {
-	for _, n := range scaleSizes(10_000, 100_000, 1_000_000) {
+	for _, n := range benchlat.Sizes(10_000, 100_000, 1_000_000) {
 		e := newBenchEnv(b, Seed{Demo: true, GenerateUsers: n})
 		for _, q := range []struct{ name, query string }{
 			{"first page", ""},
@@ -52,7 +45,7 @@ func BenchmarkScaleUsers(b *testing.B) {
 // 5k and 50k generated ones: the whole matrix (goal ≤ 20 ms at 50k) and a page of
 // 500 rows, the first and one from the middle (?limit=&cursor=).
 func BenchmarkScaleMatrix(b *testing.B) {
-	for _, n := range scaleSizes(500, 5_000, 50_000) {
+	for _, n := range benchlat.Sizes(500, 5_000, 50_000) {
 		e := newBenchEnv(b, Seed{Demo: true, GenerateResources: n})
 		rec := e.serve(b, "GET", "/api/v1/permissions?limit=500", e.nora, nil, 200)
 		b.Run(fmt.Sprintf("resources=%d/whole", n), func(b *testing.B) {

@@ -6,6 +6,7 @@
 package benchlat
 
 import (
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -38,4 +39,18 @@ func Report(b *testing.B, ds []time.Duration) {
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
 	b.ReportMetric(at(1), "max-µs")
+}
+
+// LargeEnv, set to anything, makes Sizes include the largest size. The million-user
+// runs take minutes; `.ci/run` runs every benchmark once to keep them working, and the
+// two smaller sizes do that.
+const LargeEnv = "SHADOW_BENCH_LARGE"
+
+// Sizes is the sizes a scale benchmark runs at: small and mid, and large too when
+// LargeEnv is set (docs/BENCHMARKS.md's runs set it).
+func Sizes(small, mid, large int) []int {
+	if os.Getenv(LargeEnv) == "" {
+		return []int{small, mid}
+	}
+	return []int{small, mid, large}
 }

@@ -146,14 +146,10 @@ func TestDirectoryMatchesNaiveSearch(t *testing.T) {
 	}
 }
 
-// directorySizes are the benchmark sizes of docs/BENCHMARKS.md; -short leaves out
-// the million (its build takes seconds, the legacy baseline's tens of seconds).
-func directorySizes(b *testing.B) []int {
-	if testing.Short() {
-		return []int{10_000, 100_000}
-	}
-	return []int{10_000, 100_000, 1_000_000}
-}
+// directorySizes are the benchmark sizes of docs/BENCHMARKS.md; the million (its
+// build takes seconds, the legacy baseline's tens of seconds) only with
+// benchlat.LargeEnv set.
+func directorySizes() []int { return benchlat.Sizes(10_000, 100_000, 1_000_000) }
 
 // BenchmarkDirectorySearch: one page of 50 from the directory at 10k, 100k and 1M
 // users for every query shape, p50/p99/max per search with GC pauses counted (goal:
@@ -173,7 +169,7 @@ func BenchmarkDirectorySearch(b *testing.B) {
 		{"no match", "zzzz"},
 		{"no match, common pairs", "ava adler 999999"},
 	}
-	for _, n := range directorySizes(b) {
+	for _, n := range directorySizes() {
 		o, err := Build(Seed{Demo: true, GenerateUsers: n}, epoch, []byte("hash"))
 		if err != nil {
 			b.Fatal(err)
@@ -205,7 +201,7 @@ func BenchmarkDirectorySearch(b *testing.B) {
 // BenchmarkDirectoryBuild: the index of n users alone, beside the legacy build of the
 // all-users directory and every company's (what finish used to do) in the same run.
 func BenchmarkDirectoryBuild(b *testing.B) {
-	for _, n := range directorySizes(b) {
+	for _, n := range directorySizes() {
 		o, err := Build(Seed{Demo: true, GenerateUsers: n}, epoch, []byte("hash"))
 		if err != nil {
 			b.Fatal(err)
