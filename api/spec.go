@@ -58,7 +58,10 @@ var Specs = map[string]RouteSpec{
 	RouteDeleteDashboard: {Summary: "Delete a dashboard", Status: http.StatusNoContent},
 	RouteShareDashboard: {Summary: "Share a dashboard with a user or a team (201 new, 200 already shared)", Request: DashboardShare{}, Response: Dashboard{},
 		Status: http.StatusCreated, Codes: []Code{CodeValidation, CodeUserNotFound}},
-	RoutePermissions: {Summary: "The caller's effective permission matrix", Response: PermissionMatrix{}, Status: http.StatusOK},
+	RoutePermissions: {Summary: "The caller's effective permission matrix, whole or in pages of rows", Response: PermissionMatrix{}, Status: http.StatusOK,
+		Query: []QueryParam{
+			{Name: "cursor", Description: "opaque; the previous page's next_cursor (with neither parameter the reply is the whole matrix)"},
+			{Name: "limit", Description: "rows per page: default 500, values above 5000 are capped"}}},
 	RouteExplain: {Summary: "The chain of rules that decided one cell", Response: Explanation{}, Status: http.StatusOK,
 		Query: []QueryParam{{Name: "resource", Description: "a resource id, e.g. vehicle:acme-n1", Required: true},
 			{Name: "action", Description: "one of the matrix's actions", Required: true}}},
