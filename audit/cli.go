@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 )
@@ -64,22 +64,11 @@ for an email and password on the terminal.
 Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
 `
 
-// ErrUsage marks a command line `shadow journal` does not understand (an unknown
-// command or flag, a missing or extra argument): main exits 2 for it, as for its own.
-var ErrUsage = errors.New("command line not understood")
+// journalCommand is `shadow journal` itself: its usage errors point at its help.
+var journalCommand = cli.Command{Name: "journal", Help: CommandUsage}
 
-// usageError is an error that says what was not understood and is ErrUsage.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string        { return e.msg }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...) + " (see shadow journal help)"}
-}
-
-// RunCommand runs `shadow journal ARGS…`. A command line it does not understand is an
-// error that is ErrUsage; --help after a command prints that command's flags.
+// RunCommand runs `shadow journal ARGS…`. A command line it does not understand is a
+// cli.UsageError; --help after a command prints that command's flags.
 func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
@@ -87,13 +76,13 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(env.Stdout, CommandUsage)
 		if len(args) == 0 {
-			return usagef("journal: give a command")
+			return journalCommand.Usagef("give a command")
 		}
 		return nil
 	}
-	cmd, rest := args[0], args[1:]
-	fs := flag.NewFlagSet("journal "+cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // a bad flag is returned as an error; --help is printed below
+	name, rest := args[0], args[1:]
+	cmd := cli.Command{Name: "journal " + name, Help: fmt.Sprintf("usage: shadow journal %s [flags]\n", name), Interspersed: true}
+	fs := cmd.Flags()
 	stateDir := fs.String("state-dir", "", "state directory (default $XDG_STATE_HOME/shadow)")
 	var (
 		format, session, out, key *string
@@ -106,7 +95,7 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		fs.BoolVar(&remote.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned about)")
 		timeout = fs.Duration("timeout", time.Minute, "give up after this long")
 	}
-	switch cmd {
+	switch name {
 	case "export":
 		format = fs.String("format", FormatJSONL, "jsonl, csv or ocsf")
 		session = fs.String("session", "", "only this session")
@@ -120,17 +109,32 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		network()
 	case "list", "show":
 	default:
-		return usagef("journal: unknown command %q", cmd)
+		return journalCommand.Usagef("unknown command %q", name)
 	}
-	positional, err := parseInterspersed(fs, rest)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(env.Stdout, "usage: shadow journal %s [flags]\n\nFlags:\n", cmd)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		return nil
-	}
-	if err != nil {
+	positional, help, err := cmd.Parse(fs, rest, env.Stdout)
+	if help || err != nil {
 		return err
+	}
+	if online.set {
+		remote.ServerURL = online.url
+		// `--server URL` (a space, not '='): the URL arrives as an argument.
+		if remote.ServerURL == "" && len(positional) > 0 && strings.Contains(positional[len(positional)-1], "://") {
+			remote.ServerURL, positional = positional[len(positional)-1], positional[:len(positional)-1]
+		}
+	}
+	switch {
+	case name == "show" && len(positional) != 1:
+		return cmd.Usagef("give one session id (`shadow journal list` lists them)")
+	case name == "verify" && online.set && len(positional) > 0:
+		return cmd.Usagef("--server compares the journals of the state dir; give no FILE")
+	case name == "verify" && len(positional) > 1:
+		return cmd.Usagef("give at most one FILE")
+	case name == "export" && *format != FormatJSONL && *format != FormatCSV && *format != FormatOCSF:
+		return cmd.Usagef("--format %q: want %s, %s or %s", *format, FormatJSONL, FormatCSV, FormatOCSF)
+	case name != "show" && name != "verify":
+		if err := cmd.NoArgs(positional); err != nil {
+			return err
+		}
 	}
 	dir := *stateDir
 	if dir == "" {
@@ -139,28 +143,20 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		}
 	}
 	w := env.Stdout
-	switch cmd {
+	switch name {
 	case "list":
-		return cmdList(w, env, dir, positional)
+		return cmdList(w, env, dir)
 	case "show":
-		if len(positional) != 1 {
-			return usagef("journal show: give one session id (`shadow journal list` lists them)")
-		}
 		return cmdShow(w, dir, positional[0])
 	case "export":
-		return cmdExport(w, env.Stderr, dir, *format, *session, *out, positional)
+		return cmdExport(w, env.Stderr, dir, *format, *session, *out)
 	case "verify":
 		if online.set {
-			remote.ServerURL = online.url
-			// `--server URL` (a space, not '='): the URL arrives as an argument.
-			if remote.ServerURL == "" && len(positional) > 0 && strings.Contains(positional[len(positional)-1], "://") {
-				remote.ServerURL, positional = positional[len(positional)-1], positional[:len(positional)-1]
-			}
-			return cmdVerifyOnline(ctx, w, env, dir, *key, remote, *timeout, positional)
+			return cmdVerifyOnline(ctx, w, env, dir, *key, remote, *timeout)
 		}
 		return cmdVerify(w, dir, *key, positional)
 	}
-	return cmdSync(ctx, w, env, dir, remote, *timeout, positional)
+	return cmdSync(ctx, w, env, dir, remote, *timeout)
 }
 
 // serverFlag is verify's --server: alone it means "the server of $SHADOW_SERVER",
@@ -185,36 +181,7 @@ func (f *serverFlag) Set(v string) error {
 	return nil
 }
 
-// parseInterspersed parses flags wherever they are among the arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		switch err := fs.Parse(args); {
-		case errors.Is(err, flag.ErrHelp):
-			return nil, err
-		case err != nil:
-			return nil, usagef("%s: %v", fs.Name(), err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-}
-
-func noArgs(cmd string, positional []string) error {
-	if len(positional) > 0 {
-		return usagef("journal %s: unexpected argument %q", cmd, positional[0])
-	}
-	return nil
-}
-
-func cmdList(w io.Writer, env CommandEnv, dir string, positional []string) error {
-	if err := noArgs("list", positional); err != nil {
-		return err
-	}
+func cmdList(w io.Writer, env CommandEnv, dir string) error {
 	a, err := LoadArchive(dir)
 	if err != nil {
 		return err
@@ -328,13 +295,7 @@ func syncCounts(records, pending int) string {
 	return fmt.Sprintf("%d synced, %d pending", records-pending, pending)
 }
 
-func cmdExport(w, stderr io.Writer, dir, format, session, out string, positional []string) (err error) {
-	if err := noArgs("export", positional); err != nil {
-		return err
-	}
-	if format != FormatJSONL && format != FormatCSV && format != FormatOCSF {
-		return usagef("journal export: --format %q: want %s, %s or %s", format, FormatJSONL, FormatCSV, FormatOCSF)
-	}
+func cmdExport(w, stderr io.Writer, dir, format, session, out string) (err error) {
 	a, err := LoadArchive(dir)
 	if err != nil {
 		return err
@@ -385,13 +346,10 @@ func verifyOptions(key string) (VerifyOptions, error) {
 }
 
 func verifyReports(dir string, opts VerifyOptions, positional []string) ([]Report, error) {
-	switch len(positional) {
-	case 0:
-		return VerifyAll(dir, opts)
-	case 1:
+	if len(positional) == 1 {
 		return VerifyFile(positional[0], opts)
 	}
-	return nil, usagef("journal verify: give at most one FILE")
+	return VerifyAll(dir, opts)
 }
 
 func cmdVerify(w io.Writer, dir, key string, positional []string) error {

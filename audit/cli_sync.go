@@ -106,10 +106,7 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 	}
 }
 
-func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration, positional []string) error {
-	if err := noArgs("sync", positional); err != nil {
-		return err
-	}
+func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	remote, actor, err := connect(ctx, env, "sync", o)
@@ -226,13 +223,10 @@ func (o *onlineResult) summary() string {
 // cmdVerifyOnline is verify --server: the offline checks, then every journal compared
 // with the server's copy. Records the server lost are sent again (nothing is written
 // here: they are ones its receipt covered).
-func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key string, o RemoteOptions, timeout time.Duration, positional []string) error {
+func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key string, o RemoteOptions, timeout time.Duration) error {
 	opts, err := verifyOptions(key)
 	if err != nil {
 		return err
-	}
-	if len(positional) > 0 {
-		return usagef("journal verify --server: compares the journals of the state dir; give no FILE")
 	}
 	reports, err := VerifyAll(dir, opts)
 	if err != nil {
