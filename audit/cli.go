@@ -49,18 +49,22 @@ const CommandUsage = `usage: shadow journal <command> [flags]
 Commands (offline unless said):
   list                          sessions in every journal: when, admin, user, reason, records, sync state
   show SESSION                  one session's records (a journal id shows the whole journal)
+  show --server[=URL] SESSION [--ca-file FILE] [--insecure] [--timeout D]
+                                also the server's side: every request the session's token
+                                made, and the journal record accounting for it (network)
   export [--format jsonl|csv|ocsf] [--session S] [--out FILE]
                                 JSONL carries hashes and receipts, so it verifies offline;
                                 OCSF is one event per line for a SIEM
   verify [--key BASE64] [FILE]  check chain, contiguity, receipts and bbolt consistency of
                                 every journal, or of FILE (a journal .db or a JSONL export)
   verify --server[=URL] [--key BASE64] [--ca-file FILE] [--insecure] [--timeout D]
-                                also compare every journal with the server's copy (network)
+                                also compare every journal with the server's copy, and
+                                every session with what the server served it (network)
   sync [--server URL] [--ca-file FILE] [--insecure] [--timeout D]
                                 push unsynced records (network)
 
-sync and verify --server use SHADOW_SERVER and SHADOW_TOKEN; without a token they ask
-for an email and password on the terminal.
+sync, verify --server and show --server use SHADOW_SERVER and SHADOW_TOKEN; without a
+token they ask for an email and password on the terminal.
 Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
 `
 
@@ -102,12 +106,15 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		out = fs.String("out", "", "write to FILE instead of standard output")
 	case "verify":
 		key = fs.String("key", "", "the server's audit public key (base64), to check receipts against")
-		fs.Var(&online, "server", "also compare with the server's copy: --server alone uses $SHADOW_SERVER, --server=URL that server")
+		fs.Var(&online, "server", "also compare with the server's copy, and each session with what the server served it: --server alone uses $SHADOW_SERVER, --server=URL that server")
+		network()
+	case "show":
+		fs.Var(&online, "server", "also show the server's side: every request the session's token made, set against the journals: --server alone uses $SHADOW_SERVER, --server=URL that server")
 		network()
 	case "sync":
 		fs.StringVar(&remote.ServerURL, "server", "", "server URL (default $SHADOW_SERVER)")
 		network()
-	case "list", "show":
+	case "list":
 	default:
 		return journalCommand.Usagef("unknown command %q", name)
 	}
@@ -147,6 +154,9 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	case "list":
 		return cmdList(w, env, dir)
 	case "show":
+		if online.set {
+			return cmdShowOnline(ctx, w, env, dir, positional[0], remote, *timeout)
+		}
 		return cmdShow(w, dir, positional[0])
 	case "export":
 		return cmdExport(w, env.Stderr, dir, *format, *session, *out)
@@ -262,6 +272,65 @@ func cmdShow(w io.Writer, dir, id string) error {
 	if err != nil {
 		return err
 	}
+	if err := showRecords(w, jd, entries); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, showCounts(entries))
+	return nil
+}
+
+// cmdShowOnline is show --server: the records, then the server's side of each session
+// among them (what it served the session's token, set against the journals), and last
+// the counts of both. Any finding is an error.
+func cmdShowOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, id string, o RemoteOptions, timeout time.Duration) error {
+	a, err := LoadArchive(dir)
+	if err != nil {
+		return err
+	}
+	jd, entries, err := a.Select(id)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	remote, _, err := connect(ctx, env, "show", o)
+	if err != nil {
+		return err
+	}
+	if err := showRecords(w, jd, entries); err != nil {
+		return err
+	}
+	var set sessionSet
+	for _, e := range entries {
+		set.add(jd.ID, e)
+	}
+	results, problems := auditSessions(ctx, remote, set.list, 30*time.Second)
+	for _, r := range results {
+		if err := printServerSide(w, r); err != nil {
+			return err
+		}
+	}
+	for _, p := range problems {
+		fmt.Fprintf(w, "error: %s\n", safetext.Clean(p))
+	}
+	consistent, findings := sessionCounts(results)
+	fmt.Fprintf(w, "%s; %s set against what the server served: %d consistent, %s", showCounts(entries),
+		words.Count(len(set.list), "session", "sessions"), consistent, words.Count(findings, "finding", "findings"))
+	if len(problems) > 0 {
+		fmt.Fprintf(w, ", %d not compared", len(problems))
+	}
+	fmt.Fprintln(w)
+	switch {
+	case findings > 0:
+		return fmt.Errorf("journal show: %s setting the session against what the server served", words.Count(findings, "finding", "findings"))
+	case len(problems) > 0:
+		return fmt.Errorf("journal show: %s", problems[0])
+	}
+	return nil
+}
+
+// showRecords prints the heading and the table of show.
+func showRecords(w io.Writer, jd *JournalData, entries []Entry) error {
 	synced := 0
 	for _, e := range entries {
 		if e.Synced {
@@ -282,8 +351,18 @@ func cmdShow(w io.Writer, dir, id string) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal show: %w", err)
 	}
-	fmt.Fprintf(w, "%s: %s\n", words.Count(len(entries), "record", "records"), syncCounts(len(entries), len(entries)-synced))
 	return nil
+}
+
+// showCounts is show's last line: how many records, how many synced.
+func showCounts(entries []Entry) string {
+	pending := 0
+	for _, e := range entries {
+		if !e.Synced {
+			pending++
+		}
+	}
+	return fmt.Sprintf("%s: %s", words.Count(len(entries), "record", "records"), syncCounts(len(entries), pending))
 }
 
 // syncCounts says how many of records are synced, and how many pending when any are: a
@@ -435,6 +514,12 @@ func printReports(w io.Writer, reports []Report, online *onlineResult) error {
 		}
 	}
 	if online != nil {
+		if len(online.sessions) > 0 {
+			fmt.Fprintln(w)
+		}
+		for _, r := range online.sessions {
+			r.print(w)
+		}
 		for _, p := range online.problems {
 			fmt.Fprintf(w, "error: %s\n", safetext.Clean(p))
 		}
@@ -454,6 +539,9 @@ func printReports(w io.Writer, reports []Report, online *onlineResult) error {
 		return fmt.Errorf("%w: %s", ErrVerifyFailed, words.Count(failed, "journal", "journals"))
 	case online != nil && online.blocking() > 0:
 		return fmt.Errorf("%w: %s with the server's copies", ErrVerifyFailed, words.Count(online.blocking(), "difference", "differences"))
+	case online != nil && sessionFindings(online.sessions) > 0:
+		return fmt.Errorf("%w: %s setting the sessions against what the server served", ErrVerifyFailed,
+			words.Count(sessionFindings(online.sessions), "finding", "findings"))
 	case online != nil && len(online.problems) > 0:
 		return fmt.Errorf("%w: %s", ErrVerifyFailed, online.problems[0])
 	case unproven > 0:

@@ -193,11 +193,13 @@ func printFindings(w io.Writer, fs []Finding) {
 	}
 }
 
-// onlineResult is verify --server's comparison of every journal with the server.
+// onlineResult is verify --server's comparison of every journal with the server, and
+// of every session with what the server served it.
 type onlineResult struct {
 	findings map[string][]Finding
-	problems []string // journals that could not be compared, and why
+	problems []string // journals and sessions that could not be compared, and why
 	compared int
+	sessions []sessionResult
 }
 
 func (o *onlineResult) print(w io.Writer, journalID string) { printFindings(w, o.findings[journalID]) }
@@ -216,6 +218,11 @@ func (o *onlineResult) summary() string {
 	s := fmt.Sprintf("%s compared, %s", words.Count(o.compared, "journal", "journals"), words.Count(o.blocking(), "difference", "differences"))
 	if len(o.problems) > 0 {
 		s += fmt.Sprintf(", %d not compared", len(o.problems))
+	}
+	if len(o.sessions) > 0 {
+		consistent, findings := sessionCounts(o.sessions)
+		s += fmt.Sprintf("; %s set against what the server served: %d consistent, %s", words.Count(len(o.sessions), "session", "sessions"),
+			consistent, words.Count(findings, "finding", "findings"))
 	}
 	return s
 }
@@ -262,6 +269,21 @@ func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key 
 		online.compared++
 		online.findings[r.JournalID] = fs
 	}
+	// Then each session of the journals beside what the server served its token.
+	a, err := LoadArchive(dir)
+	if err != nil {
+		online.problems = append(online.problems, fmt.Sprintf("the journals' sessions could not be read: %v", err))
+		return printReports(w, reports, online)
+	}
+	var set sessionSet
+	for _, jd := range a.Journals {
+		for _, e := range jd.Entries {
+			set.add(jd.ID, e)
+		}
+	}
+	results, problems := auditSessions(ctx, remote, set.list, 30*time.Second)
+	online.sessions = results
+	online.problems = append(online.problems, problems...)
 	return printReports(w, reports, online)
 }
 
