@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -125,8 +126,9 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	if online.set {
 		remote.ServerURL = online.url
 		// `--server URL` (a space, not '='): the URL arrives as an argument.
-		if remote.ServerURL == "" && len(positional) > 0 && strings.Contains(positional[len(positional)-1], "://") {
-			remote.ServerURL, positional = positional[len(positional)-1], positional[:len(positional)-1]
+		if i := slices.IndexFunc(positional, func(a string) bool { return strings.Contains(a, "://") }); remote.ServerURL == "" && i >= 0 {
+			remote.ServerURL = positional[i]
+			positional = slices.Delete(positional, i, i+1)
 		}
 	}
 	switch {

@@ -84,13 +84,18 @@ func journalASession(t *testing.T, url string, hide, claim bool) journaledSessio
 	return js
 }
 
-func showServerCLI(t *testing.T, dir, url, id string) (string, error) {
+// showServerCLI runs `shadow journal show --server URL ID`, the URL before or after the id.
+func showServerCLI(t *testing.T, dir, url, id string, urlFirst bool) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	env := CommandEnv{Stdout: &out, Stderr: &out,
 		Getenv:    func(k string) string { return map[string]string{"SHADOW_TOKEN": "signed-in-by-the-test"}[k] },
 		NewRemote: func(RemoteOptions) (Remote, error) { return adminRemote(t, url), nil }}
-	err := RunCommand(context.Background(), []string{"show", id, "--server", url, "--state-dir", dir}, env)
+	args := []string{"show", id, "--server", url, "--state-dir", dir}
+	if urlFirst {
+		args = []string{"show", "--server", url, id, "--state-dir", dir}
+	}
+	err := RunCommand(context.Background(), args, env)
 	return out.String(), err
 }
 
@@ -109,7 +114,7 @@ func TestACleanSessionIsConsistentWithTheServer(t *testing.T) {
 			t.Errorf("verify --server lacks %q:\n%s", want, out)
 		}
 	}
-	out, err = showServerCLI(t, js.dir, fs.http.URL, js.sessionID)
+	out, err = showServerCLI(t, js.dir, fs.http.URL, js.sessionID, true)
 	if err != nil {
 		t.Fatalf("show --server: %v\n%s", err, out)
 	}
@@ -143,7 +148,7 @@ func TestAHiddenReadAndAClaimedReadAreFound(t *testing.T) {
 	if strings.Count(out, ": read not journaled: ") != 1 || strings.Count(out, ": never served: ") != 1 {
 		t.Errorf("verify --server: want exactly one finding of each:\n%s", out)
 	}
-	out, err = showServerCLI(t, js.dir, fs.http.URL, js.sessionID)
+	out, err = showServerCLI(t, js.dir, fs.http.URL, js.sessionID, false)
 	if err == nil || !strings.Contains(out, hidden) || !strings.Contains(out, claimed) || !strings.Contains(out, "no: read not journaled") ||
 		!strings.HasSuffix(out, "6 records: 6 synced; 1 session set against what the server served: 0 consistent, 2 findings\n") {
 		t.Errorf("show --server: %v\n%s", err, out)
