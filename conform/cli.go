@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,21 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 )
 
-// ErrUsage marks a command line `shadow conform` does not understand: exit status 2.
-var ErrUsage = errors.New("command line not understood")
-
 // ErrNotConformant is returned when a required check did not pass or any check failed:
 // exit status 1, after the report.
 var ErrNotConformant = errors.New("the server does not conform")
-
-type usageError struct{ msg string }
-
-func (e usageError) Error() string        { return e.msg }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
 
 const usage = `usage: shadow conform --server URL [flags]
 
@@ -55,15 +47,15 @@ Flags:
 
 // RunCLI is `shadow conform`: parse flags and the environment, run the kit, print the
 // report (a table, or JSON with --json) on stdout. It returns nil only when every
-// required check passed and none failed; ErrNotConformant otherwise, ErrUsage for a
-// command line it does not understand.
+// required check passed and none failed; ErrNotConformant otherwise, a cli.UsageError
+// for a command line it does not understand.
 func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runCLI(ctx, args, os.Getenv, stdout, stderr, nil)
 }
 
 func runCLI(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, client *http.Client) error {
-	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	cmd := cli.Command{Name: "conform", Help: usage}
+	fs := cmd.Flags()
 	server := fs.String("server", getenv("SHADOW_SERVER"), "the server's base `URL`, without /api/v1 (default $SHADOW_SERVER)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	list := fs.Bool("list", false, "list the checks and exit")
@@ -72,17 +64,12 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 	waitExpiry := fs.Bool("wait-expiry", false, "let the expiry check wait out a full-length session when the server does not shorten one")
 	caFile := fs.String("ca-file", "", "trust the PEM certificates in `FILE` too (a private CA)")
 	timeout := fs.Duration("timeout", 15*time.Second, "how long one request may take at most")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
-		}
-		return usageError{fmt.Sprintf("conform: %v (see shadow conform --help)", err)}
+	positional, help, err := cmd.Parse(fs, args, stdout)
+	if help || err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("conform: unexpected arguments %q (see shadow conform --help)", strings.Join(fs.Args(), " "))}
+	if err := cmd.NoArgs(positional); err != nil {
+		return err
 	}
 	if *list {
 		return printList(stdout, *asJSON)
@@ -95,11 +82,11 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	switch {
 	case cfg.Server == "":
-		return usageError{"conform: no server: give --server URL (or SHADOW_SERVER)"}
+		return cmd.Usagef("no server: give --server URL (or SHADOW_SERVER)")
 	case !cfg.Admin.given():
-		return usageError{"conform: no admin: set SHADOW_CONFORM_ADMIN_TOKEN, or SHADOW_CONFORM_ADMIN_EMAIL and SHADOW_CONFORM_ADMIN_PASSWORD"}
+		return cmd.Usagef("no admin: set SHADOW_CONFORM_ADMIN_TOKEN, or SHADOW_CONFORM_ADMIN_EMAIL and SHADOW_CONFORM_ADMIN_PASSWORD")
 	case cfg.WebhookListen != "" && cfg.WebhookSecret == "":
-		return usageError{"conform: --webhook-listen needs SHADOW_CONFORM_WEBHOOK_SECRET (the whsec_… secret the server signs with)"}
+		return cmd.Usagef("--webhook-listen needs SHADOW_CONFORM_WEBHOOK_SECRET (the whsec_… secret the server signs with)")
 	}
 	if client == nil {
 		var err error

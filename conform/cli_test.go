@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/server"
 )
 
@@ -65,14 +66,14 @@ func TestCLIUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"--nope"}, nil, "flag provided but not defined"},
-		{[]string{"stray"}, nil, "unexpected arguments"},
+		{[]string{"stray"}, nil, "unexpected argument"},
 		{nil, nil, "no server"},
 		{[]string{"--server", "http://127.0.0.1:1"}, map[string]string{"SHADOW_CONFORM_ADMIN_EMAIL": ""}, "no admin"},
 		{[]string{"--server", "http://127.0.0.1:1", "--webhook-listen", "127.0.0.1:0"}, nil, "SHADOW_CONFORM_WEBHOOK_SECRET"},
 	} {
 		env := demoEnv(c.env)
 		err := runCLI(context.Background(), c.args, env, &out, &out, http.DefaultClient)
-		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), c.want) {
+		if !cli.IsUsage(err) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want a usage error saying %q", c.args, err, c.want)
 		}
 	}
