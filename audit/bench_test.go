@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/benchlat"
 )
 
 // Benchmarks for docs/BENCHMARKS.md (## Journal). Run on the file system journals live
@@ -187,23 +185,16 @@ func dropCache(b *testing.B, path string) {
 	}
 }
 
-// BenchmarkVerify: the full offline check of one journal file of n records
+// BenchmarkVerify: the full offline check of one journal file of 10k and 100k records
+// (and 1M with SHADOW_BENCH_LARGE set: benchlat.Sizes)
 // (chain, contiguity, the receipt, bbolt consistency), warm (the file in the page
 // cache) and cold (its pages dropped before each run), for records packed as now and,
 // in the same run, as before (pages half full); with the file's bytes per record.
 func BenchmarkVerify(b *testing.B) {
-	for _, size := range strings.Split(*benchRecords, ",") {
-		n, err := strconv.Atoi(size)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range benchlat.Sizes(10_000, 100_000, 1_000_000) {
 		b.Run(fmt.Sprintf("%d records", n), func(b *testing.B) { verifyBench(b, n) })
 	}
 }
-
-// benchRecords are the journal sizes BenchmarkVerify builds; docs/BENCHMARKS.md's run
-// takes 10k, 100k and 1M (-args -bench.records=10000,100000,1000000).
-var benchRecords = flag.String("bench.records", "200000", "journal sizes for BenchmarkVerify")
 
 func verifyBench(b *testing.B, n int) {
 	for _, layout := range []struct {

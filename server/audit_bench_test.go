@@ -2,37 +2,28 @@ package server
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/benchlat"
 	"github.com/shadowview/shadow/server/store"
 )
 
-// benchEvents are the audit log sizes of BenchmarkAuditEventsHTTP; docs/BENCHMARKS.md's
-// run takes 10k, 100k and 1M (-args -bench.events=10000,100000,1000000).
-var benchEvents = flag.String("bench.events", "10000", "audit log sizes for BenchmarkAuditEventsHTTP")
-
 // BenchmarkAuditEventsHTTP: one GET /audit/events page (limit 50) through the real
-// handler in process, over a log of n events (sessions of 20 requests by 50 staff on
+// handler in process, over a log of 10k, 100k (and with SHADOW_BENCH_LARGE, 1M) events (sessions of 20 requests by 50 staff on
 // 10,000 users; one session in 1,000 of Acme's, the rest of 999 other companies),
 // as vendor-wide staff and as Acme's admin. It uses the server's exported API only, so
 // the same file runs against a tree of before for the baseline.
 func BenchmarkAuditEventsHTTP(b *testing.B) {
-	for _, size := range strings.Split(*benchEvents, ",") {
-		n, err := strconv.Atoi(size)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range benchlat.Sizes(10_000, 100_000, 1_000_000) {
 		e := newBenchEnv(b, DemoSeed)
 		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-		for from := 0; from < n; from += 5000 {
+		for from := 0; from < n; from += 1000 { // small commits: bbolt splits a node only at commit
 			var evs []store.Event
-			for i := from; i < min(n, from+5000); i++ {
+			for i := from; i < min(n, from+1000); i++ {
 				sess := i / 20
 				company := fmt.Sprintf("c-gen-%d", sess%1000)
 				if sess%1000 == 0 {

@@ -1,14 +1,12 @@
 package server
 
 import (
-	"flag"
 	"fmt"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/benchlat"
 )
 
 // BenchmarkRevalidate: a GET answered in full beside the same GET revalidated with
@@ -16,20 +14,14 @@ import (
 // versioned tag (etags.go: no render) and, in the same run, with the tag of before (the
 // route taken out of versionedRoutes: the view rendered, encoded and hashed to compare).
 // Over the permission matrix (Nora: Acme's 55 resources and the generated ones), a
-// dashboard, and a page of the directory of 100,044 users; docs/BENCHMARKS.md's run
-// takes 500, 5,000 and 50,000 generated resources (-args -bench.resources=500,5000,50000).
+// dashboard, and a page of the directory of 100,044 users, with 500 and 5,000 generated
+// resources, and 50,000 with SHADOW_BENCH_LARGE set (benchlat.Sizes).
 func BenchmarkRevalidate(b *testing.B) {
-	for _, size := range strings.Split(*benchResources, ",") {
-		n, err := strconv.Atoi(size)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range benchlat.Sizes(500, 5_000, 50_000) {
 		e := newBenchEnv(b, Seed{Demo: true, GenerateUsers: 100_000, GenerateResources: n})
 		b.Run(fmt.Sprintf("%d resources", n), func(b *testing.B) { revalidate(b, e) })
 	}
 }
-
-var benchResources = flag.String("bench.resources", "5000", "generated resources for BenchmarkRevalidate")
 
 func revalidate(b *testing.B, e *benchEnv) {
 	for _, c := range []struct {

@@ -1,29 +1,26 @@
 package store
 
 import (
-	"flag"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/benchlat"
 )
 
-// benchEvents are the log sizes BenchmarkAuditEventsPage builds; docs/BENCHMARKS.md's
-// run measures 10k, 100k and 1M (-args -bench.events=10000,100000,1000000); the
-// one-iteration run of every benchmark in .ci/run keeps to 10k, since the larger logs
-// take most of a minute to build and the scans beside them seconds each.
-var benchEvents = flag.String("bench.events", "10000", "audit log sizes for BenchmarkAuditEventsPage")
+// eventSizes are the log sizes of the audit benchmarks: 10k and 100k, and 1M with
+// SHADOW_BENCH_LARGE set (benchlat.Sizes), as docs/BENCHMARKS.md's runs do.
+func eventSizes() []int { return benchlat.Sizes(10_000, 100_000, 1_000_000) }
 
 // auditLog fills s with n events shaped like a server's log: sessions of 20 requests by
 // one of 50 staff on one of 10,000 users in one of 1,000 companies, with a start event
 // each; a minute apart from t0.
 func auditLog(b *testing.B, s *Store, n int) {
-	const chunk = 20_000
+	const chunk = 1_000 // bbolt splits a node only at commit: a larger transaction inserting into one run shifts ever longer slices
 	for from := 0; from < n; from += chunk {
 		var evs []Event
 		for i := from; i < min(n, from+chunk); i++ {
@@ -50,11 +47,7 @@ func auditLog(b *testing.B, s *Store, n int) {
 // is read as a reader would (staff of vendor-wide or narrow scope, a company admin).
 func BenchmarkAuditEventsPage(b *testing.B) {
 	staff, narrow := &Reader{Staff: true}, &Reader{Staff: true, Scope: []string{"c-7", "c-8"}}
-	for _, size := range strings.Split(*benchEvents, ",") {
-		n, err := strconv.Atoi(size)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range eventSizes() {
 		s := open(b, b.TempDir())
 		auditLog(b, s, n)
 		last := t0.Add(time.Duration(n) * time.Minute)
@@ -101,11 +94,7 @@ func BenchmarkAuditEventsPage(b *testing.B) {
 // of 10k to 1M events, which builds the event index once (buildIndex), with the index's
 // share of the file.
 func BenchmarkIndexRebuild(b *testing.B) {
-	for _, size := range strings.Split(*benchEvents, ",") {
-		n, err := strconv.Atoi(size)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range eventSizes() {
 		b.Run(fmt.Sprintf("%d events", n), func(b *testing.B) {
 			dir := b.TempDir()
 			s := open(b, dir)
