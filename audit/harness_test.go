@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,6 +55,7 @@ type faultyServer struct {
 	script   []fault // faults for the next PUTs, in order; pass when empty
 	puts     []putLog
 	slowWait time.Duration
+	onKey    func() // run (once) before the server answers GET /audit/key
 }
 
 type putLog struct {
@@ -118,6 +120,12 @@ func (f *faultyServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	handler := f.srv.Handler()
 	flt, entry := pass, -1
+	if hook := f.onKey; hook != nil && strings.HasSuffix(r.URL.Path, "/audit/key") {
+		f.onKey = nil
+		f.mu.Unlock()
+		hook()
+		f.mu.Lock()
+	}
 	if r.Method == http.MethodPut {
 		if len(f.script) > 0 {
 			flt, f.script = f.script[0], f.script[1:]

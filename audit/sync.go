@@ -297,8 +297,17 @@ func (s *syncer) push(t *target) error {
 		return err
 	}
 	recs, err := t.file.readRange(t.next, api.MaxJournalBatch, maxWireBatchBytes)
-	if err != nil || len(recs) == 0 {
+	if err != nil {
 		return err
+	}
+	// Only what st holds: a record appended since st was read (while the key was being
+	// checked) goes with the next push. Sending it now would make the server's head pass
+	// st's and read as a journal cut short.
+	for len(recs) > 0 && recs[len(recs)-1].Seq > st.Head.Seq {
+		recs = recs[:len(recs)-1]
+	}
+	if len(recs) == 0 {
+		return nil
 	}
 	wire := make([]api.WireRecord, len(recs))
 	for i, r := range recs {

@@ -457,3 +457,52 @@ func TestSyncBackoffUsesTheOptions(t *testing.T) {
 		t.Fatalf("waits after many failures never grew past %v", longest)
 	}
 }
+
+// A record appended while the sync loop checks the server's key (between reading the
+// journal's state and reading the records to send) is not a journal cut short: it goes
+// with the next push, and no divergence is ever reported. Before, the push sent it and
+// then read the server's head, now past the state it had read, as ErrDiverged.
+func TestAnAppendDuringTheKeyCheckIsNoDivergence(t *testing.T) {
+	t.Parallel()
+	fs := newFaultyServer(t)
+	remote := adminRemote(t, fs.http.URL)
+	j := openTest(t, t.TempDir())
+	if _, err := j.Append(context.Background(), sampleBody("s-1", 0)); err != nil {
+		t.Fatal(err)
+	}
+	appended := make(chan error, 1)
+	fs.mu.Lock()
+	fs.onKey = func() {
+		_, err := j.Append(context.Background(), sampleBody("s-1", 1))
+		appended <- err
+	}
+	fs.mu.Unlock()
+	var diverged sync.Map
+	ch, cancel := j.Subscribe()
+	defer cancel()
+	go func() {
+		for st := range ch {
+			if errors.Is(st.LastError, ErrDiverged) {
+				diverged.Store(st.LastError.Error(), true)
+			}
+		}
+	}()
+	if err := j.StartSync(remote, fastSync); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-appended; err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, j, 30*time.Second, func(s Status) bool { return s.State == SyncSynced && s.Acked == 2 })
+	if st.LastError != nil {
+		t.Errorf("synced, but the status keeps an error: %v", st.LastError)
+	}
+	diverged.Range(func(k, _ any) bool {
+		t.Errorf("an append during the key check read as a divergence: %v", k)
+		return true
+	})
+	if err := j.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkServerHoldsExactly(t, remote, j.Path())
+}
