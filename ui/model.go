@@ -119,6 +119,10 @@ type Model struct {
 	// checkingSignIn is set while the server is asked whether the sign-in still holds.
 	checkingSignIn bool
 
+	// crash is the first panic recovered in Update or View; from then on the program only
+	// ends the session and quits (crash.go).
+	crash *crash
+
 	usersPending                 int // directory pages on their way
 	noticesSeen                  int // the journal status's Notices already shown
 	readingRecords, recordsDirty bool
@@ -255,8 +259,17 @@ func (m *Model) Dialog() string {
 // LastError is the error shown in the status line, nil when none.
 func (m *Model) LastError() error { return m.lastErr }
 
-// Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update implements tea.Model. A panic in it (a page that could not draw or take what a
+// server sent) is recovered: see crashed.
+func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+	defer func() {
+		if r := recover(); r != nil {
+			cmd = m.crashed(r)
+		}
+	}()
+	if m.crash != nil {
+		return m, m.afterCrash(msg)
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
@@ -452,7 +465,7 @@ func (m *Model) resize() {
 // Options.Inline), under a window title that names the impersonated user while a
 // session is active.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.Frame())
+	v := tea.NewView(m.safeFrame())
 	v.AltScreen = !m.opts.Inline
 	v.WindowTitle = banner.Title(m.Banner())
 	return v

@@ -27,6 +27,9 @@ func Number(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
+	if math.Abs(v) >= 1e15 {
+		return huge(v) // 16 digits and more are no figure anyone reads (and 1e308 has 309)
+	}
 	s := strconv.FormatFloat(v, 'f', 2, 64)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	neg := strings.HasPrefix(s, "-")
@@ -52,6 +55,10 @@ func Number(v float64) string {
 func Compact(v float64) string {
 	a := math.Abs(v)
 	switch {
+	case !finite(v):
+		return "–"
+	case a >= 1e12:
+		return huge(v)
 	case a >= 1e9:
 		return trimFloat(v/1e9, 1) + "G"
 	case a >= 1e6:
@@ -63,6 +70,10 @@ func Compact(v float64) string {
 	}
 	return trimFloat(v, 1)
 }
+
+// huge is a value too large for digits, in scientific notation of three significant
+// figures at most ("1.23e+20", "-1e+308"): never more than nine cells.
+func huge(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
 func trimFloat(v float64, prec int) string {
 	s := strconv.FormatFloat(v, 'f', prec, 64)
@@ -153,7 +164,7 @@ func Sparkline(values []float64, width int) string {
 	for i, v := range vs {
 		l := 0
 		if hi > lo && finite(v) {
-			l = int(math.Round((v - lo) / (hi - lo) * float64(len(levels)-1)))
+			l = int(math.Round(frac(v, lo, hi) * float64(len(levels)-1)))
 		}
 		out[i] = levels[l]
 	}
@@ -192,6 +203,24 @@ func bounds(vs []float64) (lo, hi float64) {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// frac is where v lies between lo and hi, from 0 to 1 (0 when it cannot be said). It
+// works on halves so that hi-lo cannot overflow (1e308 - -1e308 is +Inf), and clamps, so
+// no value a server sends can put a dot, a level or a line off the canvas.
+func frac(v, lo, hi float64) float64 {
+	span := hi/2 - lo/2
+	if !(span > 0) || !finite(v) {
+		return 0
+	}
+	f := (v/2 - lo/2) / span
+	switch {
+	case !(f >= 0): // NaN too
+		return 0
+	case f > 1:
+		return 1
+	}
+	return f
+}
+
 // braille dot bits, by column (0, 1) and row (0–3) within a cell.
 var dotBit = [2][4]rune{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
 
@@ -212,10 +241,14 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 	}
 	lo, hi := bounds(all)
 	if hi == lo {
-		lo, hi = lo-1, hi+1
+		// A flat line sits mid-chart; d is at least 1 and large enough to move 1e308.
+		d := math.Max(1, math.Abs(lo)/4)
+		lo, hi = lo-d, hi+d
 	}
 	top, bottom := Compact(hi), Compact(lo)
-	axisW := max(ansi.StringWidth(top), ansi.StringWidth(bottom))
+	// The axis never takes more than half the width, so the plot always has room.
+	axisW := min(width/2, max(ansi.StringWidth(top), ansi.StringWidth(bottom)))
+	top, bottom = safetext.Fit(top, axisW), safetext.Fit(bottom, axisW)
 	plotW, plotH := width-axisW-1, height-1
 	dotsW, dotsH := plotW*2, plotH*4
 	cells := make([]rune, plotW*plotH)
@@ -242,7 +275,7 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 			if len(s) > 1 {
 				x = int(math.Round(float64(i) / float64(len(s)-1) * float64(dotsW-1)))
 			}
-			y := int(math.Round((hi - v) / (hi - lo) * float64(dotsH-1)))
+			y := int(math.Round((1 - frac(v, lo, hi)) * float64(dotsH-1)))
 			if px >= 0 {
 				segment(px, py, x, y, si, set)
 			} else {
