@@ -161,9 +161,9 @@ func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, 
 		if s.ctx.Err() != nil {
 			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
 		}
-		if errors.Is(err, client.ErrSessionExpired) || errors.Is(err, client.ErrUnauthenticated) {
-			// Over, or a token the server no longer takes (a restarted server): either way
-			// nothing more can be read as the user.
+		if errors.Is(err, client.ErrSessionExpired) || refused(err) {
+			// Over, or a token the server no longer takes (a restarted server), or a read
+			// it refuses outright: either way nothing more can be read as the user.
 			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: err}}
 		}
 		rec := base

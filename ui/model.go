@@ -396,6 +396,13 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.sess != nil && m.sess.info.Lost {
+		// The pages are hidden, so their keys do nothing; q still ends the session.
+		if key.Matches(msg, g.End) {
+			m.show(overlay{kind: overlayConfirm, title: "End the session?"})
+		}
+		return nil
+	}
 	p := m.page()
 	if p == nil {
 		return nil // connecting or ending: only ctrl+c counts
@@ -479,20 +486,24 @@ func (m *Model) Frame() string {
 	w, bodyH := ctx.Width, BodyHeight(ctx, info)
 	var body string
 	var keys help.KeyMap
-	switch m.screen {
-	case ScreenConnecting:
+	switch {
+	case m.screen == ScreenConnecting:
 		body = common.Join(common.Center([]string{m.spin.View() + " " + safetext.Clean(m.connecting)}, w, bodyH))
 		keys = quitKeys{m.keys.abort}
-	case ScreenEnding:
+	case m.screen == ScreenEnding:
 		say := m.spin.View() + " Ending the session…"
 		if m.ending == nil {
 			say = "The session is ended; shadow is quitting." // the last frame, once it is
 		}
 		body = common.Join(common.Center([]string{say}, w, bodyH))
 		keys = common.KeyMaps{}
-	case ScreenFatal:
+	case m.screen == ScreenFatal:
 		keys = common.KeyMaps{}
-	case ScreenSession:
+	case m.screen == ScreenSession && m.sess.info.Lost:
+		// Nothing of the user's data while nobody can say the session still holds.
+		body = common.Join(common.Center(m.lostLines(w), w, bodyH))
+		keys = quitKeys{ctx.Keys.End, ctx.Keys.Quit}
+	case m.screen == ScreenSession:
 		p := m.sess.page()
 		body, keys = p.View(), common.KeyMaps{p, ctx.Keys}
 		if capturing(p) {
@@ -524,6 +535,31 @@ func (m *Model) Frame() string {
 		keys = quitKeys{m.keys.dismiss}
 	}
 	return Compose(ctx, info, m.header(), body, m.statusLine(keys))
+}
+
+// lostLines say why the user's data is not shown while the server does not answer.
+func (m *Model) lostLines(w int) []string {
+	st := m.ctx.Styles
+	s := m.sess
+	lines := []string{
+		st.Error.Apply(banner.WordLost),
+		"",
+		"The server has not answered the last " + strconv.Itoa(s.failedPolls) + " checks of the session",
+	}
+	if s.lostErr != nil {
+		lines = append(lines, "("+inWords(s.lostErr)+").")
+	}
+	lines = append(lines, "Nothing of the user's data is shown until it answers again;",
+		"shadow keeps asking. q ends the session.")
+	bw := 0
+	for i, l := range lines[1:] {
+		lines[i+1] = safetext.Fit(l, w)
+		bw = max(bw, ansi.StringWidth(lines[i+1]))
+	}
+	for i, l := range lines {
+		lines[i] = common.FitLine(l, bw) // Center takes a block of one width
+	}
+	return lines
 }
 
 // helpKeys are the keys that work while the help is shown: closing it, and the root's

@@ -33,6 +33,11 @@ type session struct {
 	tabs    []tab // in order: the number keys pick them (TabDashboards…)
 	tab     int   // the one shown
 	pending int   // page requests on their way
+
+	// failedPolls counts the polls in a row the server did not answer; past LostAfter
+	// info.Lost is set and lostErr is the last poll's error.
+	failedPolls int
+	lostErr     error
 }
 
 // tab is one of a session's tabs (soft-serve's TabComponent): its title, its page, and
