@@ -222,7 +222,7 @@ func (m *Model) syncSignInAgain() tea.Cmd {
 	m.checkingSignIn = true
 	c, base := m.opts.Client, m.opts.Context
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		ctx, cancel := context.WithTimeout(base, m.opts.RequestTimeout)
 		defer cancel()
 		_, err := c.Me(ctx)
 		return signInChecked{err: err}

@@ -141,6 +141,7 @@ type rootKeys struct {
 	dismiss   key.Binding
 	no        key.Binding
 	closeHelp key.Binding
+	cancel    key.Binding // esc while a view of the shown tab is on its way
 }
 
 func defaultRootKeys() rootKeys {
@@ -151,6 +152,7 @@ func defaultRootKeys() rootKeys {
 		no:      key.NewBinding(key.WithKeys("n", "esc", "q"), key.WithHelp("n", "keep going")),
 		// ? opens the help and closes it; esc is the hint, as everywhere else.
 		closeHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc", "close help")),
+		cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel loading")),
 	}
 }
 
@@ -411,6 +413,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		_, cmd := p.Update(msg)
 		return cmd
 	}
+	if m.sess != nil && key.Matches(msg, m.keys.cancel) && m.sess.cancelLoads(m.sess.tab) {
+		return nil // esc stops what the tab waits for; the page hears of it in its reply
+	}
 	switch {
 	case key.Matches(msg, g.Help):
 		m.show(overlay{kind: overlayHelp})
@@ -537,6 +542,20 @@ func (m *Model) Frame() string {
 	return Compose(ctx, info, m.header(), body, m.statusLine(keys))
 }
 
+// loading says what the shown tab waits for and since when, "" when nothing: a hung
+// server is never a silent "loading…".
+func (m *Model) loading() string {
+	if m.sess == nil || m.screen != ScreenSession || m.sess.info.Lost {
+		return ""
+	}
+	l := m.sess.oldestLoad(m.sess.tab)
+	if l == nil {
+		return ""
+	}
+	waited := max(0, m.ctx.Now().Sub(l.started)/time.Second)
+	return "loading " + l.label + "… " + strconv.Itoa(int(waited)) + " s · esc cancels"
+}
+
 // lostLines say why the user's data is not shown while the server does not answer.
 func (m *Model) lostLines(w int) []string {
 	st := m.ctx.Styles
@@ -637,9 +656,11 @@ func (m *Model) statusLine(keys help.KeyMap) string {
 	s := m.sync
 	m.status.SetSync(chrome.Sync{Pending: int(s.Pending), Offline: s.State == audit.SyncOffline,
 		NotOpen: m.journal == nil, Failed: m.failed() && m.journal != nil})
-	switch {
+	switch busy := m.loading(); {
 	case m.failed():
 		m.status.SetError(nil) // the dialog says it all
+	case busy != "":
+		m.status.SetBusy(busy)
 	case m.lastErr != nil:
 		m.status.SetError(m.lastErr)
 	case s.State == audit.SyncFailing && s.LastError != nil:

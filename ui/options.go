@@ -48,6 +48,9 @@ type Options struct {
 	// Poll is how often the session's state is asked of the server, so a revocation is
 	// noticed without the admin doing anything (10 s when zero).
 	Poll time.Duration
+	// RequestTimeout bounds one call to the server, retries included
+	// (DefaultRequestTimeout when zero).
+	RequestTimeout time.Duration
 	// SearchDebounce is the picker's pause in typing before it searches (its default
 	// when zero).
 	SearchDebounce time.Duration
@@ -80,8 +83,8 @@ const (
 	DefaultTick     = time.Second
 	DefaultPoll     = 10 * time.Second
 	DefaultPageSize = 100
-	// requestTimeout bounds one call to the server, retries included.
-	requestTimeout = 45 * time.Second
+	// DefaultRequestTimeout bounds one call to the server, retries included.
+	DefaultRequestTimeout = 45 * time.Second
 	// journalTimeout bounds the wait for one record to be durable; past it the journal
 	// counts as failed and the session stops showing data.
 	journalTimeout = 10 * time.Second
@@ -96,6 +99,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Poll <= 0 {
 		o.Poll = DefaultPoll
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = DefaultPageSize

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
@@ -48,7 +49,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 		return view(m, TabDashboards, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.DashboardList, error) { return v.Dashboards(ctx) },
 			func(l api.DashboardList) string { return fmt.Sprintf("dashboards: the list (%d)", len(l.Dashboards)) },
-			"dashboards: the list",
+			"dashboards: the list", "the dashboard list",
 			func(l *api.DashboardList, err error) tea.Msg {
 				return dashboards.ListLoaded{Tag: msg.Tag, List: l, Err: err}
 			}), true
@@ -56,7 +57,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 		return view(m, TabDashboards, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.Dashboard, error) { return v.Dashboard(ctx, msg.ID) },
 			func(d api.Dashboard) string { return "dashboard " + d.ID + ": " + d.Title },
-			"dashboard "+msg.ID,
+			"dashboard "+msg.ID, strings.TrimSpace("the dashboard "+msg.Title),
 			func(d *api.Dashboard, err error) tea.Msg {
 				return dashboards.Loaded{Tag: msg.Tag, Dashboard: d, Err: err}
 			}), true
@@ -66,7 +67,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 			func(p api.PermissionMatrix) string {
 				return fmt.Sprintf("permissions: %d resources × %d actions", len(p.Rows), len(p.Actions))
 			},
-			"permissions",
+			"permissions", "the permission matrix",
 			func(p *api.PermissionMatrix, err error) tea.Msg {
 				return matrix.Loaded{Tag: msg.Tag, Matrix: p, Err: err}
 			}), true
@@ -77,7 +78,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 				return v.Explain(ctx, msg.Resource.ID, msg.Action)
 			},
 			func(e api.Explanation) string { return "explain " + what + " (" + e.Resource.Name + "): " + e.Effect },
-			"explain "+what,
+			"explain "+what, "why "+msg.Action+" on "+msg.Resource.Name+" is decided",
 			func(e *api.Explanation, err error) tea.Msg {
 				return matrix.ExplainLoaded{Tag: msg.Tag, Explanation: e, Err: err}
 			}), true
@@ -92,6 +93,7 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 		stale := m.sess == nil || common.StaleFor(m.sess.id, msg)
 		if !stale {
 			m.sess.pending--
+			m.sess.endLoad(msg.Tag)
 		}
 		switch {
 		case msg.reply == nil:

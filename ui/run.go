@@ -169,7 +169,7 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 			continue
 		}
 		s.cancel()
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), m.opts.RequestTimeout)
 		err := m.opts.Client.EndSession(ctx, s.id)
 		cancel()
 		if err != nil {
