@@ -255,3 +255,47 @@ func FuzzWidgets(f *testing.F) {
 		}
 	})
 }
+
+// A widget the server withheld whole (Billing's "Monthly spend" to an impersonation
+// token: no lines, redacted) reads as redacted, never as "no data" or a blank; so do
+// bars withheld whole. A redacted table with no rows says its row scope.
+func TestWithheldWidgetsReadAsRedacted(t *testing.T) {
+	d := uitest.Dashboard()
+	d.Widgets = []api.Widget{
+		{ID: "s", Kind: api.WidgetSeries, Title: "Monthly spend", Series: &api.SeriesData{Unit: "EUR", Lines: []api.SeriesLine{}}, Redacted: true},
+		{ID: "b", Kind: api.WidgetBar, Title: "Running cost", Bar: &api.BarData{Bars: []api.BarItem{}}, Redacted: true},
+		{ID: "t", Kind: api.WidgetTable, Title: "Invoices", Table: &api.TableData{Columns: []api.TableColumn{{Key: "a", Title: "A"}}, TotalRows: 9}, Redacted: true},
+		{ID: "e", Kind: api.WidgetSeries, Title: "Nothing yet", Series: &api.SeriesData{}},
+	}
+	for _, sz := range uitest.Sizes {
+		m := opened(t, uitest.Profiles[0], sz.W, sz.H, d)
+		uitest.Press(m, "enter")
+		v := uitest.Plain(m.View())
+		if n := strings.Count(v, dashboards.Redacted+" withheld while impersonating"); n < 2 && sz.H >= 40 || n < 1 {
+			t.Fatalf("%dx%d: %d withheld widgets say so:\n%s", sz.W, sz.H, n, v)
+		}
+		if strings.Count(v, "no data") > 1 || (sz.H >= 40 && !strings.Contains(v, "0 of 9 rows")) { // only the series that really is empty
+			t.Fatalf("%dx%d: a withheld widget reads as no data:\n%s", sz.W, sz.H, v)
+		}
+	}
+}
+
+// The pane names what is loading, never the dashboard shown before, and never shows a
+// dashboard the cursor is not on.
+func TestPaneFollowsTheCursor(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 120, 40, uitest.Dashboard())
+	second := uitest.DashboardList().Dashboards[1].Title
+	uitest.Press(m, "down")
+	v := uitest.Plain(m.View())
+	if strings.Contains(v, "Active vehicles") || !strings.Contains(v, "enter to open it") || strings.Count(v, second) < 2 {
+		t.Fatalf("the pane shows a dashboard the cursor is not on:\n%s", v)
+	}
+	msgs := uitest.Press(m, "enter")
+	if _, ok := uitest.Find[dashboards.Requested](msgs); !ok {
+		t.Fatal("enter did not open the dashboard under the cursor")
+	}
+	v = uitest.Plain(m.View())
+	if strings.Contains(v, "Fleet overview ·") || strings.Contains(v, "Active vehicles") || !strings.Contains(v, "Loading the dashboard") || strings.Count(v, second) < 2 {
+		t.Fatalf("the pane does not name what loads:\n%s", v)
+	}
+}
