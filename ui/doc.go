@@ -48,7 +48,7 @@
 //
 //	login.Submitted{Tag, Email, Password}      → sign in; on failure login.Failed{Tag, Message}
 //	picker.SearchRequested{Tag, Query}         → picker.PageLoaded{Tag, Cursor: "", Page, Err}
-//	picker.LoadMore{Tag, Query, Cursor}        → picker.PageLoaded{Tag, Cursor, Page, Err}
+//	picker.LoadMore{Tag, Query, Cursor, Back}  → picker.PageLoaded{Tag, Cursor, Back, Page, Err}
 //	picker.Picked{User}                        → open the reason prompt: reason.Open(user)
 //	reason.Submitted{Tag, User, Reason}        → start the session; on refusal reason.Refused{Tag, Err}
 //	reason.Cancelled{User}                     → back to the picker

@@ -112,7 +112,7 @@ func waitStatus(ch <-chan audit.Status) tea.Cmd {
 }
 
 // users asks the directory for one page.
-func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
+func (m *Model) users(tag common.Tag, query, cursor string, back bool) tea.Cmd {
 	c, limit, base, timeout := m.opts.Client, m.opts.PageSize, m.opts.Context, m.opts.RequestTimeout
 	m.usersPending++
 	return func() tea.Msg {
@@ -120,9 +120,9 @@ func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
 		defer cancel()
 		page, err := c.Users(ctx, client.UsersQuery{Query: query, Cursor: cursor, Limit: limit})
 		if err != nil {
-			return picker.PageLoaded{Tag: tag, Cursor: cursor, Err: inPlainWords(err, timeout)}
+			return picker.PageLoaded{Tag: tag, Cursor: cursor, Back: back, Err: inPlainWords(err, timeout)}
 		}
-		return picker.PageLoaded{Tag: tag, Cursor: cursor, Page: &page}
+		return picker.PageLoaded{Tag: tag, Cursor: cursor, Back: back, Page: &page}
 	}
 }
 

@@ -24,9 +24,9 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 	case login.Submitted:
 		return m.signIn(msg.Tag, msg.Email, msg.Password, msg.Token), true
 	case picker.SearchRequested:
-		return m.users(msg.Tag, msg.Query, ""), true
+		return m.users(msg.Tag, msg.Query, "", false), true
 	case picker.LoadMore:
-		return m.users(msg.Tag, msg.Query, msg.Cursor), true
+		return m.users(msg.Tag, msg.Query, msg.Cursor, msg.Back), true
 	case picker.Picked:
 		if m.screen != ScreenPicker || m.failed() {
 			return nil, true
