@@ -207,6 +207,9 @@ func (m *Model) View() string {
 		}
 	}
 	head := st.Title.Apply("This session's journal") + fmt.Sprintf(" · %d %s", len(m.entries), words.Plural(len(m.entries), "record", "records"))
+	if r, _ := m.grid.Cursor(); len(m.entries) > 0 {
+		head = st.Title.Apply("This session's journal") + fmt.Sprintf(" · row %d of %d %s", r+1, len(m.entries), words.Plural(len(m.entries), "record", "records"))
+	}
 	switch {
 	case rejected > 0:
 		head += " · " + st.Error.Apply(fmt.Sprintf("%d REJECTED by the server", rejected))

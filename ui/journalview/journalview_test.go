@@ -57,7 +57,7 @@ func TestFollowsNewRecordsAndSaysSyncState(t *testing.T) {
 	if !strings.Contains(lines[0], "1 REJECTED by the server") || !strings.Contains(lines[23], "Details: DavePeggy evil.exe txt") {
 		t.Fatalf("rejected record or its details:\n%s", strings.Join(lines, "\n"))
 	}
-	if one := uitest.Plain(page(uitest.Profiles[0], 80, 24, entries[:1]).View()); !strings.Contains(one, "· 1 record ·") {
+	if one := uitest.Plain(page(uitest.Profiles[0], 80, 24, entries[:1]).View()); !strings.Contains(one, "of 1 record ·") {
 		t.Fatalf("one record is not '1 record':\n%s", one)
 	}
 	empty := page(uitest.Profiles[0], 80, 24, nil)

@@ -516,10 +516,14 @@ func (m *Model) summary() string {
 	pm := m.matrix
 	s := st.Title.Apply(safetext.Fit(pm.Subject.Name, max(8, m.width/3)))
 	n := func(v int) string { return chart.Number(float64(v)) }
+	row := ""
+	if r, _ := m.grid.Cursor(); m.grid.Len() > 0 {
+		row = " · row " + n(r+1)
+	}
 	if shown := m.grid.Len(); shown == len(pm.Rows) {
-		s += fmt.Sprintf(" · %s resources × %s actions", n(len(pm.Rows)), n(len(pm.Actions)))
+		s += fmt.Sprintf("%s of %s resources × %s actions", row, n(len(pm.Rows)), n(len(pm.Actions)))
 	} else {
-		s += fmt.Sprintf(" · %s of %s resources × %s actions", n(shown), n(len(pm.Rows)), n(len(pm.Actions)))
+		s += fmt.Sprintf("%s of %s shown · %s of %s resources × %s actions", row, n(shown), n(shown), n(len(pm.Rows)), n(len(pm.Actions)))
 	}
 	if m.loading {
 		s += st.Muted.Apply(" · reloading…")
