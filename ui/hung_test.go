@@ -92,16 +92,19 @@ func TestEscCancelsAHungLoad(t *testing.T) {
 }
 
 // A server that answers too late: the page and the status line say so in words, never
-// "context deadline exceeded".
+// "context deadline exceeded"; at 80 columns the status line keeps "q end session".
 func TestTimeoutIsSaidInWords(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
 	opts := e.options(colorprofile.ASCII)
 	opts.RequestTimeout = 200 * time.Millisecond
-	d := newDriver(t, New(opts), 100, 30)
+	d := newDriver(t, New(opts), 80, 24)
 	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
 	got := stalledView(t, e, d, "2")
 	deliver(t, d, got)
+	if s := d.statusLine(); !strings.Contains(s, "error: ") || !strings.Contains(s, "q end session") {
+		t.Fatalf("at 80 columns with an error the way out is not hinted: %q", s)
+	}
 	v := d.view() + d.statusLine()
 	if strings.Contains(v, "deadline") || strings.Contains(v, "context") {
 		t.Fatalf("a Go error string is on screen:\n%s", v)

@@ -510,7 +510,7 @@ func (m *Model) Frame() string {
 		keys = quitKeys{ctx.Keys.End, ctx.Keys.Quit}
 	case m.screen == ScreenSession:
 		p := m.sess.page()
-		body, keys = p.View(), common.KeyMaps{p, ctx.Keys}
+		body, keys = p.View(), sessionKeys{p, ctx.Keys}
 		if capturing(p) {
 			keys = common.KeyMaps{p, quitKeys{ctx.Keys.Quit}} // q, tab and digits are text now
 		}
@@ -599,6 +599,19 @@ func (m *Model) rootKey(msg tea.KeyPressMsg) bool {
 	}
 	return key.Matches(msg, append(g.TabKeys(), g.End, g.NextTab, g.PrevTab)...)
 }
+
+// sessionKeys are the hints of a session's page: q end session first, so the way out is
+// never the hint a narrow status line cuts, then the page's, then the other global keys.
+type sessionKeys struct {
+	page help.KeyMap
+	g    common.GlobalKeys
+}
+
+func (k sessionKeys) ShortHelp() []key.Binding {
+	return append(append([]key.Binding{k.g.End}, k.page.ShortHelp()...), k.g.Help, k.g.NextTab)
+}
+
+func (k sessionKeys) FullHelp() [][]key.Binding { return append(k.page.FullHelp(), k.g.FullHelp()...) }
 
 // quitKeys are hints the root gives for itself: outside a session, over the help and
 // in dialogs.

@@ -133,7 +133,7 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	used := len("journal: ") + len([]rune(s.sync.String()))
 	if s.err != "" {
 		room := left - used - 3
-		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 45 {
+		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 30 { // at 80 columns the first hint stays
 			room -= hintWidth(hints[0]) + 3 // room for the most important hint
 		} else {
 			hints = nil // a narrow line is the error's

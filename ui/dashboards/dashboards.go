@@ -305,6 +305,7 @@ func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
 		return grid.Cell{Text: r.Cells[c].Value}
 	})
 	g.SetRows(t.Rows)
+	g.SetFrozen(1) // the key column stays when a zoomed table scrolls sideways
 	g.Empty = "No rows visible to this user."
 	return g
 }

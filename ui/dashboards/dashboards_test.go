@@ -299,3 +299,16 @@ func TestPaneFollowsTheCursor(t *testing.T) {
 		t.Fatalf("the pane does not name what loads:\n%s", v)
 	}
 }
+
+// A zoomed table scrolled sideways keeps its key column (the first).
+func TestZoomedTableKeepsItsKeyColumn(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 40, 20, uitest.Dashboard())
+	uitest.Press(m, "enter", "G", "enter")
+	for i := 0; i < 6; i++ {
+		uitest.Press(m, "right")
+	}
+	v := uitest.Plain(m.View())
+	if !strings.Contains(v, "Trip") || !strings.Contains(v, "T-1200") || !strings.Contains(v, "Driver phone") {
+		t.Fatalf("the key column is gone after scrolling right:\n%s", v)
+	}
+}
