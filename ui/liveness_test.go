@@ -129,3 +129,17 @@ func TestBannerSaysConnectionLost(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// The reason given is on screen for the whole session, on every tab.
+func TestReasonIsShownDuringTheSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-4711 dashboards look empty")
+	for _, tab := range []string{"1", "2", "3"} {
+		d.press(tab)
+		if v := d.view(); !strings.Contains(v, "reason: TICKET-4711") {
+			t.Fatalf("tab %s does not show the reason:\n%s", tab, v)
+		}
+	}
+}

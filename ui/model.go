@@ -636,6 +636,10 @@ func (m *Model) header() string {
 			tags = append(tags, st.Error.Apply("UNENCRYPTED"))
 		}
 	}
+	if m.sess != nil && m.screen == ScreenSession && m.sess.reason != "" && w >= 60 {
+		// The reason given stays in view for the whole session (what it was for).
+		tags = append([]string{st.Muted.Apply("reason: " + safetext.Fit(m.sess.reason, max(4, w-56)))}, tags...)
+	}
 	right := strings.Join(tags, " ")
 	rw := ansi.StringWidth(right)
 	if rw > 0 {

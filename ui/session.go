@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/dashboards"
@@ -23,6 +24,8 @@ type session struct {
 	view *client.View
 	info banner.Info
 	user api.UserRef // the impersonated user
+	// reason is the reason given for the session (the server's record of it), cleaned.
+	reason string
 
 	// ctx is cancelled when the session ends, so its requests still on their way stop.
 	ctx    context.Context
@@ -129,7 +132,7 @@ func newSession(parent context.Context, ctx *common.Context, v *client.View, s a
 		// The countdown runs on this machine's clock from the session's length, as the
 		// client's own deadline does, so clock skew cannot stretch it.
 		info: banner.Info{User: name, Admin: admin, ExpiresAt: now.Add(length)},
-		ctx:  sctx, cancel: cancel,
+		ctx:  sctx, cancel: cancel, reason: safetext.Clean(s.Reason),
 		dash: dashboards.New(ctx), perms: matrix.New(ctx), journal: journalview.New(ctx),
 	}
 	// The order is TabDashboards, TabPermissions, TabJournal.

@@ -135,6 +135,9 @@ type Model struct {
 	// pickQueued is set when enter is pressed before the list answers what was typed:
 	// the pick waits for the answer instead of taking whoever the old list showed.
 	pickQueued bool
+	// refused is set when enter was pressed on a user who cannot be shadowed, until the
+	// next key: the line about them says why, in the error's colour.
+	refused bool
 
 	grid      *grid.Model[api.User]
 	input     textinput.Model
@@ -388,7 +391,7 @@ func (m *Model) pick() tea.Cmd {
 		return nil
 	}
 	if !u.Impersonable {
-		m.notice = "Cannot shadow " + safetext.Clean(u.Name) + ": " + reason(u)
+		m.refused = true // the line about the user says why, now as an error: said once
 		return nil
 	}
 	return common.Emit(Picked{User: u})
@@ -427,7 +430,7 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	m.notice = ""
+	m.notice, m.refused = "", false
 	m.pickQueued = false // any key but another enter cancels a waiting pick
 	if m.searching {
 		switch {
@@ -610,9 +613,13 @@ func (m *Model) detail(maxLines int) []string {
 		return common.FitLines(nil, m.width, maxLines)
 	}
 	if !u.Impersonable {
+		paint := st.Warn
+		if m.refused {
+			paint = st.Error
+		}
 		var lines []string
 		for _, l := range safetext.Wrap(GlyphBlocked+" Cannot shadow "+u.Name+": "+reason(u), m.width, maxLines) {
-			lines = append(lines, st.Warn.Apply(l))
+			lines = append(lines, paint.Apply(l))
 		}
 		return common.FitLines(lines, m.width, maxLines)
 	}
