@@ -160,6 +160,7 @@ func defaultRootKeys() rootKeys {
 func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	ctx := common.NewContext(opts.Profile)
+	ctx.Styles.ASCII = opts.ASCII
 	ctx.Now = opts.Now
 	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys(), started: time.Now()}
 	m.lastKey = m.started

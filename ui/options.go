@@ -40,6 +40,9 @@ type Options struct {
 	Profile colorprofile.Profile
 	// Inline draws in the terminal's main screen instead of the alternate one.
 	Inline bool
+	// ASCII draws frames, rules and charts in ASCII, for a terminal without line drawing
+	// (common.NoLineDrawing).
+	ASCII bool
 	// Now is the clock of the banner's countdown and of expiry (time.Now when nil).
 	Now func() time.Time
 	// Tick is how often the screen is redrawn during a session so the countdown moves

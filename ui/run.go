@@ -119,6 +119,7 @@ func Run(ctx context.Context, cfg Config) error {
 		opts.Profile = common.DetectProfile()
 	}
 	opts.Inline = cfg.Inline
+	opts.ASCII = common.NoLineDrawing(os.Environ())
 	// Every request derives from reqCtx: a signal, or the program ending, stops the
 	// calls on their way at once (Shutdown's own calls come after, on their own).
 	reqCtx, cancelRequests := context.WithCancel(ctx)

@@ -95,6 +95,8 @@ func Lines(st *common.Styles, info Info, now time.Time, width int) []string {
 		text := safetext.Fit(w, avail) // the words are clean already; Fit only guards the width
 		pad := common.Spaces(margin) + text + common.Spaces(avail-ansi.StringWidth(text)+margin)
 		switch {
+		case frame && st.ASCII:
+			out = append(out, "|"+pad+"|")
 		case frame:
 			out = append(out, "┃"+pad+"┃")
 		case noColor:
@@ -104,9 +106,13 @@ func Lines(st *common.Styles, info Info, now time.Time, width int) []string {
 		}
 	}
 	if noColor {
-		rule := strings.Repeat("━", width)
+		h, corner, end := "━", "┗", "┛"
+		if st.ASCII {
+			h, corner, end = "=", "+", "+"
+		}
+		rule := strings.Repeat(h, width)
 		if frame {
-			rule = "┗" + strings.Repeat("━", width-2) + "┛"
+			rule = corner + strings.Repeat(h, width-2) + end
 		}
 		out = append(out, st.BannerRule.Apply(rule))
 	}

@@ -102,6 +102,9 @@ type Bar struct {
 
 var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}
 
+// asciiEighths is eighths for terminals without block characters: whole cells only.
+var asciiEighths = []string{"", "", "", "", "", "", "", ""}
+
 // Bars draws one bar per line, label left and value right, scaled to the largest value.
 // When there are more bars than lines, the last line says how many are left out.
 func Bars(st *common.Styles, bars []Bar, unit string, width, height int) []string {
@@ -128,7 +131,7 @@ func Bars(st *common.Styles, bars []Bar, unit string, width, height int) []strin
 	for i, b := range shown {
 		line := safetext.Pad(b.Label, labelW) + " "
 		if barW > 0 {
-			line += st.Series[0].Apply(barOf(b.Value, top, barW)) + " "
+			line += st.Series[0].Apply(barOf(b.Value, top, barW, st.ASCII)) + " "
 		}
 		line += safetext.PadLeft(values[i], valueW)
 		out = append(out, common.FitLine(line, width))
@@ -140,21 +143,31 @@ func Bars(st *common.Styles, bars []Bar, unit string, width, height int) []strin
 }
 
 // barOf is a bar of v/top × width cells, padded to width, in eighths of a cell.
-func barOf(v, top float64, width int) string {
+func barOf(v, top float64, width int, ascii bool) string {
 	n := 0
 	if top > 0 && v > 0 && finite(v) {
 		n = int(math.Round(v / top * float64(width*8)))
 	}
 	n = min(n, width*8)
 	s := strings.Repeat("█", n/8) + eighths[n%8]
+	if ascii {
+		s = strings.Repeat("#", n/8) + asciiEighths[n%8]
+	}
 	return s + common.Spaces(width-ansi.StringWidth(s))
 }
 
 var levels = []rune("▁▂▃▄▅▆▇█")
 
+// asciiLevels are levels for terminals without block characters.
+var asciiLevels = []rune("_.-:=+*#")
+
 // Sparkline draws values in at most width cells, one level per cell (values are
-// averaged into buckets when there are more than cells).
-func Sparkline(values []float64, width int) string {
+// averaged into buckets when there are more than cells); in ASCII under st.ASCII.
+func Sparkline(st *common.Styles, values []float64, width int) string {
+	levels := levels
+	if st.ASCII {
+		levels = asciiLevels
+	}
 	if width < 1 || len(values) == 0 {
 		return ""
 	}
@@ -288,13 +301,17 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 	var b strings.Builder
 	for row := 0; row < plotH; row++ {
 		b.Reset()
+		tick, axis := "┤", "│"
+		if st.ASCII {
+			tick, axis = "|", "|"
+		}
 		switch row {
 		case 0:
-			b.WriteString(safetext.PadLeft(top, axisW) + "┤")
+			b.WriteString(safetext.PadLeft(top, axisW) + tick)
 		case plotH - 1:
-			b.WriteString(safetext.PadLeft(bottom, axisW) + "┤")
+			b.WriteString(safetext.PadLeft(bottom, axisW) + tick)
 		default:
-			b.WriteString(common.Spaces(axisW) + "│")
+			b.WriteString(common.Spaces(axisW) + axis)
 		}
 		for x := 0; x < plotW; x++ {
 			c := row*plotW + x
@@ -302,13 +319,21 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 				b.WriteByte(' ')
 				continue
 			}
-			b.WriteString(st.Series[owner[c]%len(st.Series)].Apply(string(0x2800 + cells[c])))
+			dot := string(0x2800 + cells[c])
+			if st.ASCII {
+				dot = "*" // no braille: a cell with any dot of the line
+			}
+			b.WriteString(st.Series[owner[c]%len(st.Series)].Apply(dot))
 		}
 		out = append(out, b.String())
 	}
 	first, last := safetext.Fit(xFirst, plotW/2), safetext.Fit(xLast, plotW/2)
 	gap := plotW - ansi.StringWidth(first) - ansi.StringWidth(last)
-	out = append(out, common.Spaces(axisW)+"└"+first+common.Spaces(gap)+last)
+	corner := "└"
+	if st.ASCII {
+		corner = "+"
+	}
+	out = append(out, common.Spaces(axisW)+corner+first+common.Spaces(gap)+last)
 	return common.FitLines(out, width, height)
 }
 

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/ui/chart"
+	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
 
@@ -56,13 +58,14 @@ func TestBarsScaleToTheLargest(t *testing.T) {
 }
 
 func TestSparkline(t *testing.T) {
-	if got := chart.Sparkline([]float64{1, 2, 3, 4, 5, 6, 7, 8}, 20); got != "▁▂▃▄▅▆▇█" {
+	st := uitest.Context(uitest.Profiles[0].Profile, 0, 0).Styles
+	if got := chart.Sparkline(st, []float64{1, 2, 3, 4, 5, 6, 7, 8}, 20); got != "▁▂▃▄▅▆▇█" {
 		t.Errorf("Sparkline = %q", got)
 	}
-	if got := chart.Sparkline([]float64{1, 1, 8, 8}, 2); got != "▁█" {
+	if got := chart.Sparkline(st, []float64{1, 1, 8, 8}, 2); got != "▁█" {
 		t.Errorf("resampled Sparkline = %q", got)
 	}
-	if got := chart.Sparkline([]float64{3, 3, math.NaN()}, 5); got != "▁▁▁" {
+	if got := chart.Sparkline(st, []float64{3, 3, math.NaN()}, 5); got != "▁▁▁" {
 		t.Errorf("flat Sparkline = %q", got)
 	}
 }
@@ -150,8 +153,32 @@ func FuzzCharts(f *testing.F) {
 			bars[i] = chart.Bar{Label: label, Value: vs[i]}
 		}
 		check("Bars", chart.Bars(st, bars, label, width, height), true)
-		if s := chart.Sparkline(vs, width); ansi.StringWidth(s) > width {
+		if s := chart.Sparkline(st, vs, width); ansi.StringWidth(s) > width {
 			t.Fatalf("Sparkline: %d cells for %d", ansi.StringWidth(s), width)
 		}
 	})
+}
+
+// On a terminal without line drawing (Styles.ASCII) every chart is drawn in ASCII: no
+// braille, no blocks, no box drawing.
+func TestChartsInASCII(t *testing.T) {
+	st := common.NewStyles(colorprofile.ASCII)
+	st.ASCII = true
+	vs := []float64{3, 9, 1, 7, 12, 4, 8}
+	var lines []string
+	lines = append(lines, chart.Lines(st, [][]float64{vs, {2, 2, 5, 9}}, "Mar 1", "Mar 7", 40, 6)...)
+	lines = append(lines, chart.Bars(st, []chart.Bar{{"a", 3}, {"b", 9.3}}, "km", 40, 3)...)
+	lines = append(lines, chart.Sparkline(st, vs, 10))
+	lines = append(lines, st.Box("Title", []string{"x"}, 20, 3, true)...)
+	lines = append(lines, st.Box("Title", []string{"x"}, 20, 3, false)...)
+	for _, l := range lines {
+		for _, r := range l {
+			if r > 0x7e {
+				t.Fatalf("%q is not ASCII in %q", r, l)
+			}
+		}
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "*") || !strings.Contains(strings.Join(lines, "\n"), "#") {
+		t.Fatalf("the ASCII charts draw nothing:\n%s", strings.Join(lines, "\n"))
+	}
 }

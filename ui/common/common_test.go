@@ -217,3 +217,13 @@ func TestScreenGetsARedItCanShow(t *testing.T) {
 		}
 	}
 }
+
+// VT100s and the Linux console get ASCII frames and charts; others keep line drawing.
+func TestNoLineDrawing(t *testing.T) {
+	for term, want := range map[string]bool{"vt100": true, "vt220": true, "vt102": true, "linux": true,
+		"xterm-256color": false, "screen": false, "tmux-256color": false, "": false} {
+		if got := NoLineDrawing([]string{"TERM=" + term}); got != want {
+			t.Errorf("TERM=%q: %v, want %v", term, got, want)
+		}
+	}
+}

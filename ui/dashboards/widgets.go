@@ -194,8 +194,12 @@ func (m *Model) series(s *api.SeriesData, w int) []string {
 		if n := len(values[i]); n > 0 {
 			lastV = "last " + chart.WithUnit(chart.Number(values[i][n-1]), unit)
 		}
-		mark := st.Series[i%len(st.Series)].Apply("━━")
-		out = append(out, mark+" "+safetext.Pad(l.Name, nameW)+" "+chart.Sparkline(values[i], min(24, max(4, w/4)))+" "+lastV)
+		mark := "━━"
+		if st.ASCII {
+			mark = "--"
+		}
+		mark = st.Series[i%len(st.Series)].Apply(mark)
+		out = append(out, mark+" "+safetext.Pad(l.Name, nameW)+" "+chart.Sparkline(st, values[i], min(24, max(4, w/4)))+" "+lastV)
 	}
 	return out
 }

@@ -429,6 +429,7 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, windows <-chan ssh.Window, k
 	opts := ui.Options{
 		Client: c, StateDir: JournalDir(s.cfg.StateDir, sess.PublicKey()), Profile: profile,
 		Context: ctx, Remote: remote, IdleTimeout: s.cfg.IdleTimeout, TypedTokens: true,
+		ASCII: common.NoLineDrawing(environ),
 	}
 	if w := c.Warning(); w != "" {
 		opts.Notices = append(opts.Notices, w)
