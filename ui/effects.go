@@ -11,6 +11,7 @@ import (
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/journalview"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
 )
@@ -267,6 +268,25 @@ func (m *Model) readRecords() tea.Cmd {
 	return func() tea.Msg {
 		entries, err := j.SessionRecords(tag.Session)
 		return records{Tag: tag, entries: entries, err: err}
+	}
+}
+
+// sessionAudit asks the server's reconciliation of the active session, with the
+// admin's own token: the admin's audit data, not the user's, so not a view to journal.
+func (m *Model) sessionAudit(tag common.Tag) tea.Cmd {
+	s := m.sess
+	if s == nil || tag.Session != s.id {
+		return nil
+	}
+	c, timeout := m.opts.Client, m.opts.RequestTimeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(s.ctx, timeout)
+		defer cancel()
+		a, err := c.SessionAudit(ctx, s.id)
+		if err != nil {
+			return journalview.AuditLoaded{Tag: tag, Err: inPlainWords(err, timeout)}
+		}
+		return journalview.AuditLoaded{Tag: tag, Audit: &a}
 	}
 }
 

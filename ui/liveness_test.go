@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/server"
@@ -141,5 +142,41 @@ func TestReasonIsShownDuringTheSession(t *testing.T) {
 		if v := d.view(); !strings.Contains(v, "reason: TICKET-4711") {
 			t.Fatalf("tab %s does not show the reason:\n%s", tab, v)
 		}
+	}
+}
+
+// The Journal tab sets the journal against the server's log (a): a session whose every
+// read was journaled says so; a read made without a record (here, the session's view
+// called directly, as a client that forgot its journal would) is said as such.
+func TestJournalTabShowsTheServersReconciliation(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := signedInDriver(t, e)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	d.press("3")
+	synced := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for e.journal.Status().Pending > 0 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		d.feed(d.m.readRecords()) // the tab reads its records (and their sync state) again
+	}
+	synced()
+	d.press("a")
+	if v := d.view(); !strings.Contains(v, "Server's log: all ") || !strings.Contains(v, "served are journaled") {
+		t.Fatalf("the reconciliation is not said:\n%s", v)
+	}
+	if _, err := d.m.sess.view.Permissions(context.Background()); err != nil { // no record
+		t.Fatal(err)
+	}
+	d.press("a")
+	if v := d.view(); !strings.Contains(v, "1 read served that no record accounts for") {
+		t.Fatalf("an unjournaled read is not said:\n%s", v)
+	}
+	if d.m.SessionID() != id {
+		t.Fatal("checking ended the session")
 	}
 }

@@ -71,6 +71,8 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 			func(p *api.PermissionMatrix, err error) tea.Msg {
 				return matrix.Loaded{Tag: msg.Tag, Matrix: p, Err: err}
 			}), true
+	case journalview.AuditRequested:
+		return m.sessionAudit(msg.Tag), true
 	case matrix.ExplainRequested:
 		what := msg.Action + " on " + msg.Resource.ID
 		return view(m, TabPermissions, msg.Tag,
@@ -116,6 +118,12 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 			return again, true
 		}
 		return cmd, true
+	case journalview.AuditLoaded:
+		if m.sess != nil && !common.StaleFor(m.sess.id, msg) {
+			_, cmd := m.sess.journal.Update(msg) // to the Journal tab, whichever is shown
+			return cmd, true
+		}
+		return nil, true
 	case reason.Refused:
 		_, cmd := m.reason.Update(msg)
 		if m.quitting {

@@ -12,10 +12,12 @@ package journalview
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
@@ -54,15 +56,28 @@ type Entry struct {
 	Sync    SyncState
 }
 
+// AuditRequested asks the root for the server's reconciliation of this session
+// (GET /audit/sessions/{id}, with the admin's own token) and an AuditLoaded reply with
+// the same Tag.
+type AuditRequested struct{ common.Tag }
+
+// AuditLoaded is the reply to AuditRequested.
+type AuditLoaded struct {
+	common.Tag
+	Audit *api.SessionAudit
+	Err   error
+}
+
 // Updated replaces the entries shown (the root sends it when the journal gains a record
 // or a record's sync state changes).
 type Updated struct{ Entries []Entry }
 
 // KeyMap is the page's keys.
 type KeyMap struct {
-	Grid grid.KeyMap
-	Open key.Binding // the record under the cursor, whole
-	Back key.Binding
+	Grid  grid.KeyMap
+	Open  key.Binding // the record under the cursor, whole
+	Back  key.Binding
+	Check key.Binding // set the journal against the server's log
 }
 
 // Model is the Journal page; it is a common.Component.
@@ -77,13 +92,19 @@ type Model struct {
 	// impersonated user (a session's journal): said once in the title, not on every row.
 	oneActor, oneUser string
 	open              bool // the record under the cursor is shown whole
+
+	auditReq common.Latest
+	audit    *api.SessionAudit // the server's reconciliation, once asked for (a)
+	auditErr error
+	checking bool
 }
 
 // New makes the page.
 func New(ctx *common.Context) *Model {
 	m := &Model{ctx: ctx, keys: KeyMap{Grid: grid.DefaultKeyMap(),
-		Open: key.NewBinding(key.WithKeys("enter", "i"), key.WithHelp("enter", "whole record")),
-		Back: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))}}
+		Open:  key.NewBinding(key.WithKeys("enter", "i"), key.WithHelp("enter", "whole record")),
+		Back:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Check: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "check with server"))}}
 	m.grid = grid.New(ctx.Styles, columns(0, false), m.cell)
 	m.grid.Empty = "No records yet."
 	return m
@@ -181,6 +202,8 @@ func (m *Model) SetSize(width, height int) {
 // record's details, dropped on a short terminal so records still show.
 func (m *Model) extraLines() int {
 	switch {
+	case m.height >= 8 && m.auditShown():
+		return 3 // and the server's word on the journal
 	case m.height >= 6:
 		return 2
 	case m.height >= 4:
@@ -202,8 +225,18 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if follow {
 			m.grid.SetCursor(len(msg.Entries)-1, 0)
 		}
+	case AuditLoaded:
+		if !m.auditReq.Current(msg) {
+			return m, nil
+		}
+		m.checking, m.audit, m.auditErr = false, msg.Audit, msg.Err
+		m.SetSize(m.width, m.height)
 	case tea.KeyPressMsg:
 		switch {
+		case !m.open && key.Matches(msg, m.keys.Check):
+			m.checking = true
+			m.SetSize(m.width, m.height)
+			return m, common.Emit(AuditRequested{Tag: m.auditReq.Issue(m.ctx.Session)})
 		case m.open && key.Matches(msg, m.keys.Back):
 			m.open = false
 		case !m.open && key.Matches(msg, m.keys.Open):
@@ -213,6 +246,49 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+// auditShown reports whether the server's reconciliation has a line: asked for once.
+func (m *Model) auditShown() bool { return m.checking || m.audit != nil || m.auditErr != nil }
+
+// auditLine says what the server's log says of this journal: the reads it served that no
+// record accounts for, and the records of reads it never served; said plainly when all
+// agree, and with the caveat when records are still waiting to sync.
+func (m *Model) auditLine() string {
+	st := m.ctx.Styles
+	label := st.Muted.Apply("Server's log: ")
+	switch {
+	case m.checking:
+		return label + st.Muted.Apply("asking…")
+	case m.auditErr != nil:
+		return label + st.Error.Apply(safetext.Clean("could not check: "+m.auditErr.Error()))
+	}
+	s := m.audit.Summary
+	pending := 0
+	for _, e := range m.entries {
+		if e.Sync != Synced {
+			pending++
+		}
+	}
+	n := func(v int, one, many string) string { return fmt.Sprintf("%d %s", v, words.Plural(v, one, many)) }
+	var say []string
+	if s.Unjournaled > 0 {
+		say = append(say, st.Error.Apply(n(s.Unjournaled, "read", "reads")+" served that no record accounts for"))
+	}
+	if s.Unserved > 0 {
+		say = append(say, st.Error.Apply(n(s.Unserved, "record", "records")+" of reads it never served"))
+	}
+	if s.Unrecognised > 0 {
+		say = append(say, st.Warn.Apply(n(s.Unrecognised, "record", "records")+" it cannot match"))
+	}
+	if len(say) == 0 {
+		say = append(say, st.OK.Apply(fmt.Sprintf("all %s served are journaled", n(s.Served, "read", "reads"))))
+	}
+	line := label + strings.Join(say, " · ")
+	if pending > 0 {
+		line += st.Muted.Apply(fmt.Sprintf(" · checked with %d not yet synced", pending))
+	}
+	return line + st.Muted.Apply(" · a again")
 }
 
 // shared is the admin and the impersonated user every entry names, "" for either when
@@ -308,6 +384,9 @@ func (m *Model) View() string {
 	if m.extraLines() > 0 {
 		lines = append(lines, common.FitLine(head, m.width))
 	}
+	if m.extraLines() > 2 {
+		lines = append(lines, common.FitLine(m.auditLine(), m.width))
+	}
 	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
 	if m.extraLines() > 1 {
 		details := ""
@@ -324,11 +403,11 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.open {
 		return []key.Binding{m.keys.Back}
 	}
-	return []key.Binding{m.keys.Grid.Down, m.keys.Open}
+	return []key.Binding{m.keys.Grid.Down, m.keys.Open, m.keys.Check}
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
 	g := m.keys.Grid
-	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}, {m.keys.Open, m.keys.Back}}
+	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}, {m.keys.Open, m.keys.Back, m.keys.Check}}
 }
