@@ -6,17 +6,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/conform"
 	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui"
@@ -35,15 +34,6 @@ func main() {
 	os.Exit(cli.ExitCode(err))
 }
 
-// subcommandError makes a command line `serve` or `journal` does not understand a
-// cli.UsageError. (Until audit/cli.go and server/serve.go make theirs with cli.)
-func subcommandError(err error) error {
-	if !cli.IsUsage(err) && (errors.Is(err, audit.ErrUsage) || errors.Is(err, server.ErrUsage)) {
-		return cli.UsageError{Err: err}
-	}
-	return err
-}
-
 const usage = `shadow: read-only user impersonation ("shadow viewing") in the terminal.
 
 Usage:
@@ -53,6 +43,7 @@ Usage:
                                  (shadow ssh --help)
   shadow journal <command>       review, export, verify and sync the audit journal, offline
                                  (shadow journal help)
+  shadow conform --server URL    check a server against the contract (shadow conform --help)
   shadow version                 print the version
 
 Flags:
@@ -94,6 +85,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return serveCommand(args[1:], stdout, stderr)
 		case "ssh":
 			return sshCommand(args[1:], stdout, stderr)
+		case "conform":
+			ctx, stop := signal.NotifyContext(context.Background(), cli.StopSignals...)
+			defer stop()
+			return conform.RunCLI(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return uiCommand(args, stdout, stderr)
@@ -157,14 +152,14 @@ func journalCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), cli.StopSignals...)
 	defer stop()
 	err = audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Getenv: os.Getenv,
 		NewRemote: newStaffRemote(stderr), DemoStateDir: ui.DemoStateDir})
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, journalDemoUsage)
 	}
-	return subcommandError(err)
+	return err
 }
 
 // demoJournalArgs replaces --demo with --state-dir <state dir>/demo.
@@ -216,11 +211,12 @@ func newStaffRemote(stderr io.Writer) func(audit.RemoteOptions) (audit.Remote, e
 	}
 }
 
-// serveCommand runs `shadow serve …`: the reference API server until SIGINT or SIGTERM.
+// serveCommand runs `shadow serve …`: the reference API server until SIGINT, SIGTERM or
+// SIGHUP.
 func serveCommand(args []string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), cli.StopSignals...)
 	defer stop()
-	return subcommandError(server.RunServe(ctx, args, stdout, stderr, version))
+	return server.RunServe(ctx, args, stdout, stderr, version)
 }
 
 const sshUsage = `usage: shadow ssh [flags]

@@ -85,7 +85,7 @@ func TestCommandLineErrorsAreUsageErrors(t *testing.T) {
 	}
 	// The subcommands' own: asking for their help is no error, a flag or command they do
 	// not know is a usage error (exit status 2), as shadow's own are.
-	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"journal", "help"}, {"journal", "list", "--help"}, {"ssh", "--help"}} {
+	for _, args := range [][]string{{"serve", "--help"}, {"serve", "-h"}, {"journal", "help"}, {"journal", "list", "--help"}, {"ssh", "--help"}, {"conform", "--help"}} {
 		var out bytes.Buffer
 		if err := run(args, &out, &out); err != nil {
 			t.Errorf("%v: %v, want none", args, err)
@@ -93,7 +93,7 @@ func TestCommandLineErrorsAreUsageErrors(t *testing.T) {
 	}
 	for _, args := range [][]string{{"serve", "--bogus"}, {"serve", "--addr"}, {"serve", "extra"}, {"journal"},
 		{"journal", "frobnicate"}, {"journal", "list", "--bogus"}, {"journal", "export", "--format"},
-		{"ssh", "--bogus"}, {"ssh", "extra"}, {"ssh", "--server", ""}} {
+		{"ssh", "--bogus"}, {"ssh", "extra"}, {"ssh", "--server", ""}, {"conform", "--bogus"}, {"conform"}} {
 		var out bytes.Buffer
 		if err := run(args, &out, &out); !cli.IsUsage(err) {
 			t.Errorf("%v: %v, want a usage error", args, err)
@@ -249,6 +249,11 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"journal"}, 2},
 		{[]string{"journal", "frobnicate"}, 2},
 		{[]string{"journal", "list", "--bogus"}, 2},
+		{[]string{"conform", "--bogus"}, 2},
+		{[]string{"conform", "--server", "http://127.0.0.1:1"}, 2}, // no admin identity
+		{[]string{"journal", "show"}, 2},
+		{[]string{"ssh", "--bogus"}, 2},
+		{[]string{"ssh", "extra"}, 2},
 	} {
 		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")
@@ -262,6 +267,37 @@ func TestExitStatuses(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("shadow %s: exit status %d, want %d\n%s", strings.Join(c.args, " "), got, c.want, out)
+		}
+	}
+}
+
+// A flag no command knows is refused alike by shadow and every subcommand: the same
+// words on standard error, naming the command and pointing at its help, nothing on
+// standard output, exit status 2.
+func TestEveryCommandRefusesABadFlagAlike(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "serve", "journal list", "ssh", "conform"} {
+		args := append(strings.Fields(name), "--bogus")
+		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, args...)...)
+		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != cli.ExitUsage {
+			t.Errorf("shadow %s: %v, want exit status %d", strings.Join(args, " "), err, cli.ExitUsage)
+		}
+		named, help := "", "shadow --help"
+		if name != "" {
+			named, help = name+": ", "shadow "+name+" --help"
+		}
+		want := "shadow: " + named + "flag provided but not defined: -bogus (see " + help + ")\n"
+		if stderr.String() != want || stdout.Len() != 0 {
+			t.Errorf("shadow %s said\n%q on stderr and %q on stdout, want\n%q and nothing", strings.Join(args, " "),
+				stderr.String(), stdout.String(), want)
 		}
 	}
 }

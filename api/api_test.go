@@ -144,3 +144,76 @@ func TestErrorBodyIsAnError(t *testing.T) {
 		t.Errorf("message %q", got)
 	}
 }
+
+// TestEveryRouteHasASpec: a route added to the table without its spec (body, reply,
+// status, codes) fails here, so the OpenAPI document and the conformance kit's code
+// checks cannot miss it.
+func TestEveryRouteHasASpec(t *testing.T) {
+	for _, r := range Routes {
+		spec, ok := Specs[r.Name]
+		if !ok {
+			t.Errorf("route %s (%s) has no entry in Specs", r.Name, r.Pattern())
+			continue
+		}
+		if spec.Summary == "" || spec.Status < 200 || spec.Status > 299 {
+			t.Errorf("route %s: spec needs a summary and a 2xx status: %+v", r.Name, spec)
+		}
+		if (spec.Status == http.StatusNoContent) != (spec.Response == nil && r.Name != RouteOpenAPI) {
+			t.Errorf("route %s: a 204 has no reply body and every other status has one", r.Name)
+		}
+		for _, c := range RouteCodes(r) {
+			if c.Status() == http.StatusInternalServerError && c != CodeInternal {
+				t.Errorf("route %s: code %q has no status of its own", r.Name, c)
+			}
+		}
+	}
+	for name := range Specs {
+		if _, ok := RouteByName(name); !ok {
+			t.Errorf("Specs has %q, which is no route", name)
+		}
+	}
+}
+
+func TestWebhookSignature(t *testing.T) {
+	key, err := ParseWebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"type":"impersonation.session.started"}`)
+	at := time.Unix(1_700_000_000, 0)
+	h := http.Header{}
+	h.Set(WebhookIDHeader, "msg_1")
+	h.Set(WebhookTimestampHeader, "1700000000")
+	h.Set(WebhookSignatureHeader, "v1,bogus "+SignWebhook(key, "msg_1", at, body))
+	if err := VerifyWebhook(key, h, body, at.Add(time.Minute), 5*time.Minute); err != nil {
+		t.Fatalf("a good signature among others: %v", err)
+	}
+	if err := VerifyWebhook(key, h, append(body, ' '), at, 5*time.Minute); !errors.Is(err, ErrWebhookSignature) {
+		t.Errorf("a changed body: %v, want ErrWebhookSignature", err)
+	}
+	if err := VerifyWebhook(key, h, body, at.Add(10*time.Minute), 5*time.Minute); err == nil || errors.Is(err, ErrWebhookSignature) {
+		t.Errorf("a replay ten minutes on: %v, want a timestamp error", err)
+	}
+	other, _ := ParseWebhookSecret("whsec_" + strings.Repeat("QUJD", 8))
+	if err := VerifyWebhook(other, h, body, at, 5*time.Minute); !errors.Is(err, ErrWebhookSignature) {
+		t.Errorf("another key: %v", err)
+	}
+	for _, bad := range []string{"", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_!!", "whsec_QUJD"} {
+		if _, err := ParseWebhookSecret(bad); err == nil {
+			t.Errorf("ParseWebhookSecret(%q) accepted", bad)
+		}
+	}
+}
+
+// TestWebhookSignatureMatchesStandardWebhooks: the example of the Standard Webhooks
+// specification, so any receiver library for it accepts our deliveries.
+func TestWebhookSignatureMatchesStandardWebhooks(t *testing.T) {
+	key, err := ParseWebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := SignWebhook(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Errorf("signature %s, want the specification's %s", got, want)
+	}
+}

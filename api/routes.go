@@ -89,6 +89,9 @@ const (
 	RouteAuditKey        = "audit.key"
 	RouteAuditSession    = "audit.session"
 	RouteJournalRecords  = "audit.journal.records"
+	// Transparency for the user shadowed, and the contract's own description.
+	RouteMyImpersonations = "me.impersonations"
+	RouteOpenAPI          = "openapi"
 )
 
 // Routes is the whole route table. The server registers exactly these; anything else
@@ -117,6 +120,8 @@ var Routes = []Route{
 	{RouteAuditKey, http.MethodGet, Prefix + "/audit/key", AuthNone},
 	{RouteAuditSession, http.MethodGet, Prefix + "/audit/sessions/{id}", AuthStaff},
 	{RouteJournalRecords, http.MethodGet, Prefix + "/audit/journals/{journal_id}/records", AuthStaff},
+	{RouteMyImpersonations, http.MethodGet, Prefix + "/me/impersonations", AuthOwn},
+	{RouteOpenAPI, http.MethodGet, Prefix + "/openapi.json", AuthNone},
 }
 
 // RouteByName returns the route with that name; ok is false if there is none.

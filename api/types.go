@@ -325,15 +325,29 @@ type Resource struct {
 // PermissionMatrix is the reply to GET /permissions: the caller's effective permissions,
 // resources × actions. Rows are in a stable order (type, then name).
 //
-// The matrix is sent compactly because it can be 5,000 × 20: each row's Effects holds one
+// The matrix is sent compactly because it can be 50,000 × 6: each row's Effects holds one
 // byte per action (EffectAllow/Deny/None, in Actions order) and Sources one index per
 // action into the matrix's Sources table (-1 for none).
+//
+// Asked for a page (GET /permissions?limit=&cursor=), it holds up to limit rows after
+// the cursor, NextCursor for the following page (empty on the last) and TotalRows, the
+// rows of the whole matrix; Sources is then the table this page's indexes point into.
+// Without either parameter it is the whole matrix and both are absent.
 type PermissionMatrix struct {
-	Subject UserRef            `json:"subject"`
-	Actions []string           `json:"actions"`
-	Sources []PermissionSource `json:"sources"`
-	Rows    []PermissionRow    `json:"rows"`
+	Subject    UserRef            `json:"subject"`
+	Actions    []string           `json:"actions"`
+	Sources    []PermissionSource `json:"sources"`
+	Rows       []PermissionRow    `json:"rows"`
+	NextCursor string             `json:"next_cursor,omitempty"`
+	TotalRows  int                `json:"total_rows,omitempty"`
 }
+
+// Page sizes of GET /permissions?limit=: a page of the matrix is cheap, so pages may be
+// larger than other lists' (MaxPageLimit), and a client fills a screen in one request.
+const (
+	DefaultMatrixPage = 500
+	MaxMatrixPage     = 5000
+)
 
 // PermissionRow is one resource's cells.
 type PermissionRow struct {

@@ -5,16 +5,17 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 )
@@ -49,37 +50,30 @@ const CommandUsage = `usage: shadow journal <command> [flags]
 Commands (offline unless said):
   list                          sessions in every journal: when, admin, user, reason, records, sync state
   show SESSION                  one session's records (a journal id shows the whole journal)
+  show --server[=URL] SESSION [--ca-file FILE] [--insecure] [--timeout D]
+                                also the server's side: every request the session's token
+                                made, and the journal record accounting for it (network)
   export [--format jsonl|csv|ocsf] [--session S] [--out FILE]
                                 JSONL carries hashes and receipts, so it verifies offline;
                                 OCSF is one event per line for a SIEM
   verify [--key BASE64] [FILE]  check chain, contiguity, receipts and bbolt consistency of
                                 every journal, or of FILE (a journal .db or a JSONL export)
   verify --server[=URL] [--key BASE64] [--ca-file FILE] [--insecure] [--timeout D]
-                                also compare every journal with the server's copy (network)
+                                also compare every journal with the server's copy, and
+                                every session with what the server served it (network)
   sync [--server URL] [--ca-file FILE] [--insecure] [--timeout D]
                                 push unsynced records (network)
 
-sync and verify --server use SHADOW_SERVER and SHADOW_TOKEN; without a token they ask
-for an email and password on the terminal.
+sync, verify --server and show --server use SHADOW_SERVER and SHADOW_TOKEN; without a
+token they ask for an email and password on the terminal.
 Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
 `
 
-// ErrUsage marks a command line `shadow journal` does not understand (an unknown
-// command or flag, a missing or extra argument): main exits 2 for it, as for its own.
-var ErrUsage = errors.New("command line not understood")
+// journalCommand is `shadow journal` itself: its usage errors point at its help.
+var journalCommand = cli.Command{Name: "journal", Help: CommandUsage}
 
-// usageError is an error that says what was not understood and is ErrUsage.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string        { return e.msg }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...) + " (see shadow journal help)"}
-}
-
-// RunCommand runs `shadow journal ARGS…`. A command line it does not understand is an
-// error that is ErrUsage; --help after a command prints that command's flags.
+// RunCommand runs `shadow journal ARGS…`. A command line it does not understand is a
+// cli.UsageError; --help after a command prints that command's flags.
 func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
@@ -87,13 +81,13 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(env.Stdout, CommandUsage)
 		if len(args) == 0 {
-			return usagef("journal: give a command")
+			return journalCommand.Usagef("give a command")
 		}
 		return nil
 	}
-	cmd, rest := args[0], args[1:]
-	fs := flag.NewFlagSet("journal "+cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // a bad flag is returned as an error; --help is printed below
+	name, rest := args[0], args[1:]
+	cmd := cli.Command{Name: "journal " + name, Help: fmt.Sprintf("usage: shadow journal %s [flags]\n", name), Interspersed: true}
+	fs := cmd.Flags()
 	stateDir := fs.String("state-dir", "", "state directory (default $XDG_STATE_HOME/shadow)")
 	var (
 		format, session, out, key *string
@@ -106,31 +100,50 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		fs.BoolVar(&remote.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned about)")
 		timeout = fs.Duration("timeout", time.Minute, "give up after this long")
 	}
-	switch cmd {
+	switch name {
 	case "export":
 		format = fs.String("format", FormatJSONL, "jsonl, csv or ocsf")
 		session = fs.String("session", "", "only this session")
 		out = fs.String("out", "", "write to FILE instead of standard output")
 	case "verify":
 		key = fs.String("key", "", "the server's audit public key (base64), to check receipts against")
-		fs.Var(&online, "server", "also compare with the server's copy: --server alone uses $SHADOW_SERVER, --server=URL that server")
+		fs.Var(&online, "server", "also compare with the server's copy, and each session with what the server served it: --server alone uses $SHADOW_SERVER, --server=URL that server")
+		network()
+	case "show":
+		fs.Var(&online, "server", "also show the server's side: every request the session's token made, set against the journals: --server alone uses $SHADOW_SERVER, --server=URL that server")
 		network()
 	case "sync":
 		fs.StringVar(&remote.ServerURL, "server", "", "server URL (default $SHADOW_SERVER)")
 		network()
-	case "list", "show":
+	case "list":
 	default:
-		return usagef("journal: unknown command %q", cmd)
+		return journalCommand.Usagef("unknown command %q", name)
 	}
-	positional, err := parseInterspersed(fs, rest)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(env.Stdout, "usage: shadow journal %s [flags]\n\nFlags:\n", cmd)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		return nil
-	}
-	if err != nil {
+	positional, help, err := cmd.Parse(fs, rest, env.Stdout)
+	if help || err != nil {
 		return err
+	}
+	if online.set {
+		remote.ServerURL = online.url
+		// `--server URL` (a space, not '='): the URL arrives as an argument.
+		if i := slices.IndexFunc(positional, func(a string) bool { return strings.Contains(a, "://") }); remote.ServerURL == "" && i >= 0 {
+			remote.ServerURL = positional[i]
+			positional = slices.Delete(positional, i, i+1)
+		}
+	}
+	switch {
+	case name == "show" && len(positional) != 1:
+		return cmd.Usagef("give one session id (`shadow journal list` lists them)")
+	case name == "verify" && online.set && len(positional) > 0:
+		return cmd.Usagef("--server compares the journals of the state dir; give no FILE")
+	case name == "verify" && len(positional) > 1:
+		return cmd.Usagef("give at most one FILE")
+	case name == "export" && *format != FormatJSONL && *format != FormatCSV && *format != FormatOCSF:
+		return cmd.Usagef("--format %q: want %s, %s or %s", *format, FormatJSONL, FormatCSV, FormatOCSF)
+	case name != "show" && name != "verify":
+		if err := cmd.NoArgs(positional); err != nil {
+			return err
+		}
 	}
 	dir := *stateDir
 	if dir == "" {
@@ -139,28 +152,23 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 		}
 	}
 	w := env.Stdout
-	switch cmd {
+	switch name {
 	case "list":
-		return cmdList(w, env, dir, positional)
+		return cmdList(w, env, dir)
 	case "show":
-		if len(positional) != 1 {
-			return usagef("journal show: give one session id (`shadow journal list` lists them)")
+		if online.set {
+			return cmdShowOnline(ctx, w, env, dir, positional[0], remote, *timeout)
 		}
 		return cmdShow(w, dir, positional[0])
 	case "export":
-		return cmdExport(w, env.Stderr, dir, *format, *session, *out, positional)
+		return cmdExport(w, env.Stderr, dir, *format, *session, *out)
 	case "verify":
 		if online.set {
-			remote.ServerURL = online.url
-			// `--server URL` (a space, not '='): the URL arrives as an argument.
-			if remote.ServerURL == "" && len(positional) > 0 && strings.Contains(positional[len(positional)-1], "://") {
-				remote.ServerURL, positional = positional[len(positional)-1], positional[:len(positional)-1]
-			}
-			return cmdVerifyOnline(ctx, w, env, dir, *key, remote, *timeout, positional)
+			return cmdVerifyOnline(ctx, w, env, dir, *key, remote, *timeout)
 		}
 		return cmdVerify(w, dir, *key, positional)
 	}
-	return cmdSync(ctx, w, env, dir, remote, *timeout, positional)
+	return cmdSync(ctx, w, env, dir, remote, *timeout)
 }
 
 // serverFlag is verify's --server: alone it means "the server of $SHADOW_SERVER",
@@ -185,36 +193,7 @@ func (f *serverFlag) Set(v string) error {
 	return nil
 }
 
-// parseInterspersed parses flags wherever they are among the arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		switch err := fs.Parse(args); {
-		case errors.Is(err, flag.ErrHelp):
-			return nil, err
-		case err != nil:
-			return nil, usagef("%s: %v", fs.Name(), err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-}
-
-func noArgs(cmd string, positional []string) error {
-	if len(positional) > 0 {
-		return usagef("journal %s: unexpected argument %q", cmd, positional[0])
-	}
-	return nil
-}
-
-func cmdList(w io.Writer, env CommandEnv, dir string, positional []string) error {
-	if err := noArgs("list", positional); err != nil {
-		return err
-	}
+func cmdList(w io.Writer, env CommandEnv, dir string) error {
 	a, err := LoadArchive(dir)
 	if err != nil {
 		return err
@@ -295,6 +274,65 @@ func cmdShow(w io.Writer, dir, id string) error {
 	if err != nil {
 		return err
 	}
+	if err := showRecords(w, jd, entries); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, showCounts(entries))
+	return nil
+}
+
+// cmdShowOnline is show --server: the records, then the server's side of each session
+// among them (what it served the session's token, set against the journals), and last
+// the counts of both. Any finding is an error.
+func cmdShowOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, id string, o RemoteOptions, timeout time.Duration) error {
+	a, err := LoadArchive(dir)
+	if err != nil {
+		return err
+	}
+	jd, entries, err := a.Select(id)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	remote, _, err := connect(ctx, env, "show", o)
+	if err != nil {
+		return err
+	}
+	if err := showRecords(w, jd, entries); err != nil {
+		return err
+	}
+	var set sessionSet
+	for _, e := range entries {
+		set.add(jd.ID, e)
+	}
+	results, problems := auditSessions(ctx, remote, set.list, 30*time.Second)
+	for _, r := range results {
+		if err := printServerSide(w, r); err != nil {
+			return err
+		}
+	}
+	for _, p := range problems {
+		fmt.Fprintf(w, "error: %s\n", safetext.Clean(p))
+	}
+	consistent, findings := sessionCounts(results)
+	fmt.Fprintf(w, "%s; %s set against what the server served: %d consistent, %s", showCounts(entries),
+		words.Count(len(set.list), "session", "sessions"), consistent, words.Count(findings, "finding", "findings"))
+	if len(problems) > 0 {
+		fmt.Fprintf(w, ", %d not compared", len(problems))
+	}
+	fmt.Fprintln(w)
+	switch {
+	case findings > 0:
+		return fmt.Errorf("journal show: %s setting the session against what the server served", words.Count(findings, "finding", "findings"))
+	case len(problems) > 0:
+		return fmt.Errorf("journal show: %s", problems[0])
+	}
+	return nil
+}
+
+// showRecords prints the heading and the table of show.
+func showRecords(w io.Writer, jd *JournalData, entries []Entry) error {
 	synced := 0
 	for _, e := range entries {
 		if e.Synced {
@@ -315,8 +353,18 @@ func cmdShow(w io.Writer, dir, id string) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal show: %w", err)
 	}
-	fmt.Fprintf(w, "%s: %s\n", words.Count(len(entries), "record", "records"), syncCounts(len(entries), len(entries)-synced))
 	return nil
+}
+
+// showCounts is show's last line: how many records, how many synced.
+func showCounts(entries []Entry) string {
+	pending := 0
+	for _, e := range entries {
+		if !e.Synced {
+			pending++
+		}
+	}
+	return fmt.Sprintf("%s: %s", words.Count(len(entries), "record", "records"), syncCounts(len(entries), pending))
 }
 
 // syncCounts says how many of records are synced, and how many pending when any are: a
@@ -328,13 +376,7 @@ func syncCounts(records, pending int) string {
 	return fmt.Sprintf("%d synced, %d pending", records-pending, pending)
 }
 
-func cmdExport(w, stderr io.Writer, dir, format, session, out string, positional []string) (err error) {
-	if err := noArgs("export", positional); err != nil {
-		return err
-	}
-	if format != FormatJSONL && format != FormatCSV && format != FormatOCSF {
-		return usagef("journal export: --format %q: want %s, %s or %s", format, FormatJSONL, FormatCSV, FormatOCSF)
-	}
+func cmdExport(w, stderr io.Writer, dir, format, session, out string) (err error) {
 	a, err := LoadArchive(dir)
 	if err != nil {
 		return err
@@ -385,13 +427,10 @@ func verifyOptions(key string) (VerifyOptions, error) {
 }
 
 func verifyReports(dir string, opts VerifyOptions, positional []string) ([]Report, error) {
-	switch len(positional) {
-	case 0:
-		return VerifyAll(dir, opts)
-	case 1:
+	if len(positional) == 1 {
 		return VerifyFile(positional[0], opts)
 	}
-	return nil, usagef("journal verify: give at most one FILE")
+	return VerifyAll(dir, opts)
 }
 
 func cmdVerify(w io.Writer, dir, key string, positional []string) error {
@@ -477,6 +516,12 @@ func printReports(w io.Writer, reports []Report, online *onlineResult) error {
 		}
 	}
 	if online != nil {
+		if len(online.sessions) > 0 {
+			fmt.Fprintln(w)
+		}
+		for _, r := range online.sessions {
+			r.print(w)
+		}
 		for _, p := range online.problems {
 			fmt.Fprintf(w, "error: %s\n", safetext.Clean(p))
 		}
@@ -496,6 +541,9 @@ func printReports(w io.Writer, reports []Report, online *onlineResult) error {
 		return fmt.Errorf("%w: %s", ErrVerifyFailed, words.Count(failed, "journal", "journals"))
 	case online != nil && online.blocking() > 0:
 		return fmt.Errorf("%w: %s with the server's copies", ErrVerifyFailed, words.Count(online.blocking(), "difference", "differences"))
+	case online != nil && sessionFindings(online.sessions) > 0:
+		return fmt.Errorf("%w: %s setting the sessions against what the server served", ErrVerifyFailed,
+			words.Count(sessionFindings(online.sessions), "finding", "findings"))
 	case online != nil && len(online.problems) > 0:
 		return fmt.Errorf("%w: %s", ErrVerifyFailed, online.problems[0])
 	case unproven > 0:

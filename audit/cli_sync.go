@@ -106,10 +106,7 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 	}
 }
 
-func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration, positional []string) error {
-	if err := noArgs("sync", positional); err != nil {
-		return err
-	}
+func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	remote, actor, err := connect(ctx, env, "sync", o)
@@ -196,11 +193,13 @@ func printFindings(w io.Writer, fs []Finding) {
 	}
 }
 
-// onlineResult is verify --server's comparison of every journal with the server.
+// onlineResult is verify --server's comparison of every journal with the server, and
+// of every session with what the server served it.
 type onlineResult struct {
 	findings map[string][]Finding
-	problems []string // journals that could not be compared, and why
+	problems []string // journals and sessions that could not be compared, and why
 	compared int
+	sessions []sessionResult
 }
 
 func (o *onlineResult) print(w io.Writer, journalID string) { printFindings(w, o.findings[journalID]) }
@@ -220,19 +219,21 @@ func (o *onlineResult) summary() string {
 	if len(o.problems) > 0 {
 		s += fmt.Sprintf(", %d not compared", len(o.problems))
 	}
+	if len(o.sessions) > 0 {
+		consistent, findings := sessionCounts(o.sessions)
+		s += fmt.Sprintf("; %s set against what the server served: %d consistent, %s", words.Count(len(o.sessions), "session", "sessions"),
+			consistent, words.Count(findings, "finding", "findings"))
+	}
 	return s
 }
 
 // cmdVerifyOnline is verify --server: the offline checks, then every journal compared
 // with the server's copy. Records the server lost are sent again (nothing is written
 // here: they are ones its receipt covered).
-func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key string, o RemoteOptions, timeout time.Duration, positional []string) error {
+func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key string, o RemoteOptions, timeout time.Duration) error {
 	opts, err := verifyOptions(key)
 	if err != nil {
 		return err
-	}
-	if len(positional) > 0 {
-		return usagef("journal verify --server: compares the journals of the state dir; give no FILE")
 	}
 	reports, err := VerifyAll(dir, opts)
 	if err != nil {
@@ -268,6 +269,21 @@ func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key 
 		online.compared++
 		online.findings[r.JournalID] = fs
 	}
+	// Then each session of the journals beside what the server served its token.
+	a, err := LoadArchive(dir)
+	if err != nil {
+		online.problems = append(online.problems, fmt.Sprintf("the journals' sessions could not be read: %v", err))
+		return printReports(w, reports, online)
+	}
+	var set sessionSet
+	for _, jd := range a.Journals {
+		for _, e := range jd.Entries {
+			set.add(jd.ID, e)
+		}
+	}
+	results, problems := auditSessions(ctx, remote, set.list, 30*time.Second)
+	online.sessions = results
+	online.problems = append(online.problems, problems...)
 	return printReports(w, reports, online)
 }
 

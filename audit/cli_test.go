@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/cli"
 )
 
 // runCLI runs `shadow journal ARGS…` and returns its standard output.
@@ -174,18 +175,24 @@ func TestCLIUnknownCommandAndHelp(t *testing.T) {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
 		}
 	}
-	// A command line it does not understand is ErrUsage (main exits 2 for it)…
+	// A command line it does not understand is a usage error (main exits 2 for it),
+	// pointing at the help of the command it was meant for…
 	dir := t.TempDir()
 	for _, args := range [][]string{{}, {"frobnicate"}, {"list", "--bogus"}, {"list", "extra"}, {"show"},
-		{"show", "a", "b"}, {"export", "--format", "xml"}, {"verify", "a", "b"}} {
+		{"show", "a", "b"}, {"export", "--format", "xml"}, {"verify", "a", "b"},
+		{"verify", "--server=http://127.0.0.1:1", "a"}, {"sync", "extra"}} {
 		_, err := runCLI(t, append(args, "--state-dir", dir)...)
-		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "shadow journal help") {
-			t.Errorf("%q: %v", args, err)
+		help := "(see shadow journal --help)"
+		if len(args) > 0 && args[0] != "frobnicate" {
+			help = "(see shadow journal " + args[0] + " --help)"
+		}
+		if !cli.IsUsage(err) || !strings.HasSuffix(err.Error(), help) {
+			t.Errorf("%q: %v, want a usage error ending %s", args, err, help)
 		}
 	}
 	// …and a failure that is not about the command line is not.
 	for _, args := range [][]string{{"verify", filepath.Join(dir, "missing.db")}, {"sync"}} {
-		if _, err := runCLI(t, append(args, "--state-dir", dir)...); err == nil || errors.Is(err, ErrUsage) {
+		if _, err := runCLI(t, append(args, "--state-dir", dir)...); err == nil || cli.IsUsage(err) {
 			t.Errorf("%q: %v", args, err)
 		}
 	}

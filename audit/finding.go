@@ -38,11 +38,26 @@ const (
 	// FindingUncompared: the server could not be asked what it holds of the journal, so
 	// nothing is known of the records its receipt covers.
 	FindingUncompared FindingKind = "not compared"
+
+	// The kinds of finding of a session set against what the server served its token
+	// (sessions.go): `journal verify --server` and `journal show --server`.
+
+	// FindingUnjournaled: the server served the session's token a read that no journal
+	// record accounts for: a read made without journaling it.
+	FindingUnjournaled FindingKind = "read not journaled"
+	// FindingUnserved: a journal record shows a read the server never served the
+	// session's token.
+	FindingUnserved FindingKind = "never served"
+	// FindingUnreconciled: the session could not be set against the server's record of
+	// it, or only in part (the server holds no such session, it withheld records, or
+	// the session had more events than one reply carries).
+	FindingUnreconciled FindingKind = "not reconciled"
 )
 
 // Finding is one thing found about one journal.
 type Finding struct {
 	JournalID string
+	SessionID string // the session concerned, for the findings of a session
 	Kind      FindingKind
 	Seq       uint64   // the record concerned; 0 when the finding is about the journal
 	Code      api.Code // the server's code, for FindingRefused
@@ -51,9 +66,16 @@ type Finding struct {
 }
 
 func (f Finding) String() string {
-	at := ""
-	if f.Seq > 0 {
-		at = fmt.Sprintf(" seq %d", f.Seq)
+	where := "journal " + f.JournalID
+	switch {
+	case f.SessionID != "" && f.Seq > 0:
+		where += fmt.Sprintf(" seq %d, session %s", f.Seq, f.SessionID)
+	case f.SessionID != "" && f.JournalID == "":
+		where = "session " + f.SessionID
+	case f.SessionID != "":
+		where = "session " + f.SessionID + " (journal " + f.JournalID + ")"
+	case f.Seq > 0:
+		where += fmt.Sprintf(" seq %d", f.Seq)
 	}
 	code := ""
 	if f.Code != "" {
@@ -63,7 +85,7 @@ func (f Finding) String() string {
 	if f.Resent {
 		resent = " (sent again; the server holds it now)"
 	}
-	return fmt.Sprintf("journal %s%s: %s: %s%s%s", f.JournalID, at, f.Kind, code, f.Message, resent)
+	return fmt.Sprintf("%s: %s: %s%s%s", where, f.Kind, code, f.Message, resent)
 }
 
 // key identifies a finding so that it is reported once.

@@ -87,5 +87,8 @@ func (s *Server) routeHandlers() map[string]handlerFunc {
 		api.RouteAuditKey:        s.auditKey,
 		api.RouteAuditSession:    s.sessionAudit,
 		api.RouteJournalRecords:  s.journalRecords,
+		// transparency (handlers_transparency.go)
+		api.RouteMyImpersonations: s.myImpersonations,
+		api.RouteOpenAPI:          s.openAPI,
 	}
 }

@@ -236,14 +236,6 @@ func (s *Server) shareDashboard(w http.ResponseWriter, r *http.Request, id *iden
 	return nil
 }
 
-func (s *Server) permissions(w http.ResponseWriter, r *http.Request, id *identity) *apiError {
-	s.mu.RLock()
-	m := authz.Compile(s.org, id.user).Matrix()
-	s.mu.RUnlock()
-	writeJSON(w, r, http.StatusOK, m)
-	return nil
-}
-
 func (s *Server) explain(w http.ResponseWriter, r *http.Request, id *identity) *apiError {
 	q := r.URL.Query()
 	resID, action := q.Get("resource"), q.Get("action")

@@ -2,30 +2,37 @@ package server
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"strings"
+
+	"github.com/shadowview/shadow/internal/cli"
+	"github.com/shadowview/shadow/server/notify"
 )
 
-// ErrUsage marks a command line `shadow serve` does not understand (an unknown flag, a
-// stray argument): main exits 2 for it, as for its own.
-var ErrUsage = errors.New("command line not understood")
+const serveUsage = `usage: shadow serve [flags]
 
-// usageError is an error that says what was not understood and is ErrUsage.
-type usageError struct{ msg string }
+Run the reference API server with the demo organisation until interrupted.
+`
 
-func (e usageError) Error() string        { return e.msg }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
+// generatedMemoryLimit is the soft memory limit `shadow serve --generate-users` sets
+// when GOMEMLIMIT does not. A million generated users are ~600 MiB that all stay live,
+// built in one burst; the collector's default pacing lets the heap reach twice what
+// it last found live before collecting, which near the end of the build overshoots
+// 1 GiB. The limit makes it collect a little earlier instead (a few hundred ms of CPU
+// at a million users, nothing below: a smaller org never comes near it).
+const generatedMemoryLimit = 960 << 20
 
 // RunServe is `shadow serve`: parse flags, start the reference server, print where it
 // listens and the demo credentials, serve until ctx is done, then shut down
-// gracefully (requests in flight finish).
+// gracefully (requests in flight finish). A command line it does not understand is a
+// cli.UsageError.
 func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, version string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // a bad flag is returned as an error; --help is printed below
+	cmd := cli.Command{Name: "serve", Help: serveUsage}
+	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	data := fs.String("data", "", "data directory (bbolt state, audit signing key); empty: a throwaway store")
 	users := fs.Int("generate-users", 0, "add this many generated users, for scale tests")
@@ -45,29 +52,35 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	journalRate := fs.Int("journal-records-per-minute", DefaultJournalRecordsPerMinute,
 		fmt.Sprintf("new records one journal may take a minute, beyond a burst of %d (-1: no cap)", DefaultJournalRecordBurst))
 	verbose := fs.Bool("v", false, "log every request to stderr")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, "usage: shadow serve [flags]\n\nRun the reference API server with the demo organisation until interrupted.\n\nFlags:\n")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
-		}
-		return usageError{fmt.Sprintf("serve: %v (see shadow serve --help)", err)}
+	webhooks := fs.String("webhooks", "", "JSON file of company id -> {url, secret}: signed notifications of session start and end (mode 0600)")
+	positional, help, err := cmd.Parse(fs, args, stdout)
+	if help || err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("serve: unexpected arguments %q (see shadow serve --help)", strings.Join(fs.Args(), " "))}
+	if err := cmd.NoArgs(positional); err != nil {
+		return err
+	}
+	if *users > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(generatedMemoryLimit)
 	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
 	}
+	var hooks notify.Config
+	if *webhooks != "" {
+		var err error
+		if hooks, err = notify.LoadConfig(*webhooks); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	srv, err := New(Options{
-		DataDir:     *data,
-		Seed:        Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-		AllowRemote: *remote,
-		Version:     version,
-
+		DataDir:                 *data,
+		Seed:                    Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
+		Logger:                  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		AllowRemote:             *remote,
+		Version:                 version,
+		Webhooks:                hooks,
 		AllowedHosts:            hosts,
 		MaxOpenSessions:         *maxOpen,
 		JournalRecordsPerMinute: *journalRate,

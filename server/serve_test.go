@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/server/org"
 )
 
@@ -74,7 +74,7 @@ func TestRunServe(t *testing.T) {
 	if err := RunServe(context.Background(), []string{"--addr", "10.1.2.3:0"}, &out, &errs, "test"); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("a non-loopback address: %v", err)
 	}
-	if err := RunServe(context.Background(), []string{"extra"}, &out, &errs, "test"); !errors.Is(err, ErrUsage) {
+	if err := RunServe(context.Background(), []string{"extra"}, &out, &errs, "test"); !cli.IsUsage(err) {
 		t.Fatalf("stray arguments: %v", err)
 	}
 }
@@ -95,7 +95,7 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 	}
 	var out, errs syncBuffer
 	err := RunServe(context.Background(), []string{"--no-such-flag"}, &out, &errs, "test")
-	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "no-such-flag") || !strings.Contains(err.Error(), "shadow serve --help") {
+	if !cli.IsUsage(err) || !strings.Contains(err.Error(), "no-such-flag") || !strings.Contains(err.Error(), "shadow serve --help") {
 		t.Fatalf("an unknown flag: %v", err)
 	}
 }
@@ -226,7 +226,7 @@ func TestServeAllowHost(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := RunServe(context.Background(), []string{"--allow-host", "a/b"}, &out, &errs, "test"); !errors.Is(err, ErrUsage) {
+	if err := RunServe(context.Background(), []string{"--allow-host", "a/b"}, &out, &errs, "test"); !cli.IsUsage(err) {
 		t.Fatalf("a bad --allow-host: %v", err)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/notify"
 	"github.com/shadowview/shadow/server/org"
 	"github.com/shadowview/shadow/server/ratelimit"
 	"github.com/shadowview/shadow/server/store"
@@ -106,6 +107,9 @@ type Options struct {
 	AllowRemote bool
 	// Version is reported by GET /healthz.
 	Version string
+	// Webhooks are the companies told, by a signed webhook, when a session on one of
+	// their users starts and ends (nil: none). See server/notify.
+	Webhooks notify.Config
 	// AllowedHosts are host names (or addresses) the server answers to besides the
 	// loopback names localhost, 127.0.0.1 and ::1, on any port; a request whose Host
 	// header names another is refused 421 host_not_allowed (DNS rebinding). Entries
@@ -162,6 +166,8 @@ type Server struct {
 	refusedPuts      *ratelimit.Suppressor
 	journalQuota     *ratelimit.Bucket // nil: no cap
 	journalPerMinute int
+
+	notifier *notify.Notifier
 
 	routes  map[string]api.Route // pattern -> route
 	handler http.Handler
@@ -255,6 +261,7 @@ func New(opts Options) (*Server, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			s.closeNotifier()
 			s.closeStorage()
 		}
 	}()
@@ -268,6 +275,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	if err := s.loadChanges(); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	if err := s.newNotifier(opts.Webhooks); err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	if err := s.loadSessions(); err != nil {
@@ -393,6 +403,9 @@ func (s *Server) Close() error {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
 		cancel()
+	}
+	if err := s.closeNotifier(); err != nil {
+		errs = append(errs, err)
 	}
 	s.flushSummaries(true)
 	if err := s.closeStorage(); err != nil {

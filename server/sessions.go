@@ -91,6 +91,7 @@ func (s *Server) expireDue(id string) {
 	if !ok {
 		return
 	}
+	s.notifySession(api.WebhookSessionEnded, done)
 	ev := sessionEvent(api.EventSessionExpire, done, done.Impersonator, at, "the session reached its expiry")
 	if err := s.store.PutSession(done, ev); err != nil {
 		s.log.Error("record session expiry", "session", id, "err", err)
@@ -123,6 +124,7 @@ func (s *Server) endSession(id, state string, by *org.User, details string) erro
 	if !ok {
 		return nil
 	}
+	s.notifySession(api.WebhookSessionEnded, done)
 	kind, actor := api.EventSessionRevoke, done.Impersonator
 	if by != nil {
 		kind, actor = api.EventSessionEnd, by.Ref()
@@ -221,6 +223,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id *identi
 	stored := sess
 	s.sessions[sess.ID] = &stored
 	s.sessMu.Unlock()
+	s.notifySession(api.WebhookSessionStarted, sess)
 	w.Header().Set("Location", api.Prefix+"/impersonation/sessions/"+sess.ID)
 	writeJSON(w, r, http.StatusCreated, api.StartSessionResponse{Session: sess.Session, Token: token})
 	return nil

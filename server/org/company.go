@@ -246,15 +246,31 @@ func (b *builder) companyUsers(c *companySpec, cid string) []technician {
 	for _, t := range c.teams {
 		teams[t.slug] = t
 	}
+	// Users with the same teams or roles share one slice of ids (entities are
+	// copy-on-write, so nobody edits it in place): a generated company's 5,000 users
+	// name a few crews, and a million separate slices were a tenth of the org's heap.
+	ids := map[string][]string{}
+	shared := func(prefix string, slugs []string, id func(string) string) []string {
+		if len(slugs) == 0 {
+			return nil
+		}
+		key := prefix + strings.Join(slugs, "\x00")
+		if out, ok := ids[key]; ok {
+			return out
+		}
+		out := make([]string, len(slugs))
+		for i, s := range slugs {
+			out[i] = id(s)
+		}
+		ids[key] = out
+		return out
+	}
+	teamID := func(slug string) string { return b.teamID(c, slug) }
+	roleID := func(kind string) string { return RoleID(c.slug, kind) }
 	var technicians []technician
 	for _, u := range c.users {
-		user := &User{ID: b.userID(c, u.slug), Name: u.name, Email: u.slug + "@" + c.domain, Phone: u.phone, CompanyID: cid}
-		for _, t := range u.teams {
-			user.Teams = append(user.Teams, b.teamID(c, t))
-		}
-		for _, k := range u.roles {
-			user.Roles = append(user.Roles, RoleID(c.slug, k))
-		}
+		user := &User{ID: b.userID(c, u.slug), Name: u.name, Email: u.slug + "@" + c.domain, Phone: u.phone, CompanyID: cid,
+			Teams: shared("t", u.teams, teamID), Roles: shared("r", u.roles, roleID)}
 		b.user(user)
 		if holdsKind(teams, u, RoleTechnician) {
 			technicians = append(technicians, technician{name: u.name, teams: user.Teams})
@@ -326,37 +342,43 @@ func (b *builder) fleet(c *companySpec, cid string, rng *rand.Rand, w *wordPools
 }
 
 // assignee picks who works on a vehicle: a technician of the vehicle's team or of a
-// team above it (so they can see the vehicle), else anyone, else the pool.
-func (b *builder) assignee(technicians []technician, vehicleTeam string, n int) string {
-	var eligible []string
-	for _, tech := range technicians {
-		for t := b.o.teams[vehicleTeam]; t != nil; t = b.o.teams[t.ParentID] {
-			if slices.Contains(tech.teams, t.ID) {
-				eligible = append(eligible, tech.name)
-				break
+// team above it (so they can see the vehicle), else anyone, else the pool. eligible
+// memoises the candidates per vehicle team: a generated company has thousands of
+// technicians and every job asks.
+func (b *builder) assignee(technicians []technician, vehicleTeam string, n int, eligible map[string][]string) string {
+	list, ok := eligible[vehicleTeam]
+	if !ok {
+		for _, tech := range technicians {
+			for t := b.o.teams[vehicleTeam]; t != nil; t = b.o.teams[t.ParentID] {
+				if slices.Contains(tech.teams, t.ID) {
+					list = append(list, tech.name)
+					break
+				}
 			}
 		}
-	}
-	if len(eligible) == 0 {
-		for _, tech := range technicians {
-			eligible = append(eligible, tech.name)
+		if len(list) == 0 {
+			for _, tech := range technicians {
+				list = append(list, tech.name)
+			}
 		}
+		eligible[vehicleTeam] = list
 	}
-	if len(eligible) == 0 {
+	if len(list) == 0 {
 		return "Workshop pool"
 	}
-	return eligible[n%len(eligible)]
+	return list[n%len(list)]
 }
 
 func (b *builder) jobsAndTrips(c *companySpec, rng *rand.Rand, w *wordPools, technicians []technician, ds *Dataset) {
 	epoch := b.o.Epoch
 	statuses := []string{"open", "in progress", "done", "done"}
+	eligible := map[string][]string{}
 	for vi, v := range ds.Vehicles {
 		for j := range rng.IntN(4) {
 			ds.Jobs = append(ds.Jobs, Job{
 				ID:         fmt.Sprintf("job-%s-%03d-%d", c.slug, vi+1, j+1),
 				VehicleID:  v.ResourceID,
-				Technician: b.assignee(technicians, v.TeamID, vi+j),
+				Technician: b.assignee(technicians, v.TeamID, vi+j, eligible),
 				Kind:       w.jobKinds[rng.IntN(len(w.jobKinds))],
 				Status:     statuses[rng.IntN(len(statuses))],
 				Hours:      round1(0.5 + rng.Float64()*7.5),

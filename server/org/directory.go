@@ -1,30 +1,51 @@
 package org
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/RoaringBitmap/roaring/v2"
 )
 
 // Directory is a search index over users: sorted by name, searchable by name, email
-// and company, case-insensitively, a page at a time.
+// and company, case-insensitively, a page at a time. It is either the whole index or
+// a view of it scoped to some companies (Within): the org builds one index, in bulk,
+// and every company's directory is that index seen through the company's entries.
 //
-// Every entry's lower-cased text lives in one string (hay). A query word of two bytes
-// or more is looked up in a bigram index (for each pair of adjacent bytes, the sorted
-// entries holding it): the rarest pair of the query gives the candidates, in
-// directory order, and each is checked for every word. A page then costs at most one
-// walk of the shortest posting list instead of a scan of 100,000 entries.
+// Every entry's lower-cased text lives in one string (hay). For each byte and each
+// pair of adjacent bytes, a compressed bitmap (roaring) holds the entries containing
+// it. A query intersects the bitmaps of its words' bytes (one-byte words) or byte
+// pairs (longer ones) with the view's scope, so a word no entry holds, or a letter
+// nobody's name has, answers at once; the intersection is walked in directory order
+// from the cursor, each candidate checked for every word, until the page is full.
+// Roaring (a well-kept library) over hand-made posting lists: the lists of 1,000,000
+// users took 4 bytes an entry per directory and were built twice (the all-users
+// directory and each company's); bitmaps take at most 2, intersect fast, and one set
+// serves every scope.
 type Directory struct {
-	users   []*User
-	keys    []string // sort keys: lower(name) \x00 id; cursors hold one
-	hay     string
-	starts  []int              // starts[i] is entry i's offset in hay; starts[len(users)] == len(hay)
-	bigrams map[uint16][]int32 // byte pair -> entries holding it, ascending
+	ix *index
+	// scope is the entries this view lists; nil for the whole index.
+	scope *roaring.Bitmap
 }
 
-var emptyDirectory = &Directory{starts: []int{0}, bigrams: map[uint16][]int32{}}
+// index is what every view of one build shares.
+type index struct {
+	users  []*User
+	hay    string
+	starts []uint32 // starts[i] is entry i's offset in hay; starts[len(users)] == len(hay)
+	// grams[b] (b one byte, >= 0x20) and grams[a<<8|b] (a pair, a >= 0x20, so never
+	// below 0x2000) are the entries whose text holds it; nil when none does.
+	grams     []*roaring.Bitmap
+	card      []uint32                   // card[k] is grams[k]'s number of entries
+	companies map[string]*roaring.Bitmap // company id ("" for staff) -> its entries
+}
+
+var emptyDirectory = buildDirectory(nil, nil)
 
 // Field and entry separators in hay; stripped from the text itself so a query can
 // never match across a boundary.
@@ -33,100 +54,194 @@ const (
 	entrySep = "\x00"
 )
 
+// maxIntersect bounds how many bitmaps one query intersects (the rarest ones): a long
+// query's further pairs would barely narrow the candidates, and each is checked
+// against the text anyway.
+const maxIntersect = 8
+
+// gramBlock is how many entries the build gathers before adding them to the bitmaps:
+// one roaring container's range, so each block appends whole containers in order.
+const gramBlock = 1 << 16
+
+// buildDirectory indexes users, in one pass over them whatever the number of
+// companies.
 func buildDirectory(users []*User, companyName func(string) string) *Directory {
-	d := &Directory{users: append([]*User(nil), users...)}
-	d.keys = make([]string, len(d.users))
-	lowered := make([]string, len(d.users))
-	for i, u := range d.users {
-		lowered[i] = searchText(u.Name)
+	type entry struct {
+		name string // lower-cased
+		u    *User
 	}
-	idx := make([]int, len(d.users))
-	for i := range idx {
-		idx[i] = i
+	entries := make([]entry, len(users))
+	for i, u := range users {
+		entries[i] = entry{searchText(u.Name), u}
 	}
-	sort.Slice(idx, func(a, b int) bool {
-		ua, ub := d.users[idx[a]], d.users[idx[b]]
-		if lowered[idx[a]] != lowered[idx[b]] {
-			return lowered[idx[a]] < lowered[idx[b]]
+	slices.SortFunc(entries, func(a, b entry) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
 		}
-		return ua.ID < ub.ID
+		return strings.Compare(a.u.ID, b.u.ID)
 	})
-	sorted := make([]*User, len(idx))
+	ix := &index{users: make([]*User, len(entries)), starts: make([]uint32, 0, len(entries)+1),
+		grams: make([]*roaring.Bitmap, 1<<16), companies: map[string]*roaring.Bitmap{}}
+	companyText := map[string]string{}
+	members := map[string][]uint32{}
 	var hay strings.Builder
-	d.starts = make([]int, 0, len(idx)+1)
-	for i, j := range idx {
-		u := d.users[j]
-		sorted[i] = u
-		d.keys[i] = lowered[j] + "\x00" + u.ID
-		d.starts = append(d.starts, hay.Len())
-		hay.WriteString(lowered[j])
+	hay.Grow(len(entries) * 64)
+	for i, e := range entries {
+		u := e.u
+		ix.users[i] = u
+		ix.starts = append(ix.starts, uint32(hay.Len()))
+		ct, ok := companyText[u.CompanyID]
+		if !ok {
+			ct = searchText(companyName(u.CompanyID))
+			companyText[u.CompanyID] = ct
+		}
+		hay.WriteString(e.name)
 		hay.WriteString(fieldSep)
-		hay.WriteString(searchText(u.Email))
+		writeSearchText(&hay, u.Email)
 		hay.WriteString(fieldSep)
-		hay.WriteString(searchText(companyName(u.CompanyID)))
+		hay.WriteString(ct)
 		hay.WriteString(entrySep)
+		members[u.CompanyID] = append(members[u.CompanyID], uint32(i))
 	}
-	d.starts = append(d.starts, hay.Len())
-	d.users = sorted
-	d.hay = hay.String()
-	d.indexBigrams()
-	return d
+	ix.starts = append(ix.starts, uint32(hay.Len()))
+	ix.hay = hay.String()
+	for cid, list := range members {
+		ix.companies[cid] = roaring.BitmapOf(list...)
+	}
+	ix.indexGrams(gramBlock)
+	return &Directory{ix: ix}
 }
 
-// indexBigrams builds the posting lists. Pairs holding a separator are left out: a
-// query never contains one.
-func (d *Directory) indexBigrams() {
-	d.bigrams = map[uint16][]int32{}
-	seen := make([]int32, 1<<16) // entry+1 that last added each pair: dedupes per entry
-	for i := range d.users {
-		text := d.hay[d.starts[i]:d.starts[i+1]]
-		for j := 0; j+1 < len(text); j++ {
-			a, b := text[j], text[j+1]
-			if a < 0x20 || b < 0x20 {
+// indexGrams fills grams, block entries at a time: per block, one pass counts each
+// gram's entries and a second writes them into one flat buffer at the gram's offset,
+// so the build keeps one buffer for the block instead of a growing list per gram
+// (at a million users those lists were most of the build's garbage). Bytes below 0x20
+// (the separators) are left out: a query never holds one.
+func (ix *index) indexGrams(block int) {
+	count := make([]uint32, 1<<16)
+	off := make([]uint32, 1<<16)
+	seen := make([]int32, 1<<16) // marks the entry that last noted each gram: dedupes per entry
+	var touched []uint16
+	var flat []uint32
+	grams := func(i int, note func(k uint16)) {
+		text := ix.hay[ix.starts[i]:ix.starts[i+1]]
+		for j := 0; j < len(text); j++ {
+			a := text[j]
+			if a < 0x20 {
 				continue
 			}
-			k := uint16(a)<<8 | uint16(b)
-			if seen[k] != int32(i+1) {
+			note(uint16(a))
+			if j+1 < len(text) && text[j+1] >= 0x20 {
+				note(uint16(a)<<8 | uint16(text[j+1]))
+			}
+		}
+	}
+	for lo := 0; lo < len(ix.users); lo += block {
+		hi := min(lo+block, len(ix.users))
+		total := uint32(0)
+		for i := lo; i < hi; i++ {
+			grams(i, func(k uint16) {
+				if seen[k] == int32(i+1) {
+					return
+				}
 				seen[k] = int32(i + 1)
-				d.bigrams[k] = append(d.bigrams[k], int32(i))
+				if count[k] == 0 {
+					touched = append(touched, k)
+				}
+				count[k]++
+				total++
+			})
+		}
+		if cap(flat) < int(total) {
+			flat = make([]uint32, total)
+		}
+		flat = flat[:total]
+		next := uint32(0)
+		for _, k := range touched {
+			off[k], next = next, next+count[k]
+			count[k] = 0 // refilled below as the fill level
+		}
+		for i := lo; i < hi; i++ {
+			grams(i, func(k uint16) {
+				if seen[k] == -int32(i+1) {
+					return
+				}
+				seen[k] = -int32(i + 1)
+				flat[off[k]+count[k]] = uint32(i)
+				count[k]++
+			})
+		}
+		for _, k := range touched {
+			if ix.grams[k] == nil {
+				ix.grams[k] = roaring.New()
 			}
+			ix.grams[k].AddMany(flat[off[k] : off[k]+count[k]])
+			count[k] = 0
+		}
+		touched = touched[:0]
+	}
+	ix.card = make([]uint32, len(ix.grams))
+	for k, b := range ix.grams {
+		if b != nil {
+			b.RunOptimize() // names sort together, so a first name's pairs are long runs
+			ix.card[k] = uint32(b.GetCardinality())
 		}
 	}
-}
-
-// candidates returns the shortest posting list among the words' byte pairs, and
-// false when some word is a single byte (no pair to look up) — unless another word
-// has pairs, whose list then serves. An absent pair means no entry can match: an
-// empty list with true.
-func (d *Directory) candidates(terms []string) ([]int32, bool) {
-	var best []int32
-	found := false
-	for _, t := range terms {
-		for j := 0; j+1 < len(t); j++ {
-			list := d.bigrams[uint16(t[j])<<8|uint16(t[j+1])]
-			if !found || len(list) < len(best) {
-				best, found = list, true
-			}
-			if len(list) == 0 {
-				return nil, true
-			}
-		}
-	}
-	return best, found
 }
 
 // searchText lower-cases s and drops control characters (including the separators).
 func searchText(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
+	var b strings.Builder
+	writeSearchText(&b, s)
+	return b.String()
+}
+
+// writeSearchText writes searchText(s) to b without an intermediate string: the
+// build writes 1,000,000 emails this way.
+func writeSearchText(b *strings.Builder, s string) {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			switch {
+			case c < 0x20 || c == 0x7f:
+			case 'A' <= c && c <= 'Z':
+				b.WriteByte(c + 'a' - 'A')
+			default:
+				b.WriteByte(c)
+			}
+			continue
 		}
-		return unicode.ToLower(r)
-	}, s)
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if !unicode.IsControl(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
 }
 
 // Len is the number of users in the directory.
-func (d *Directory) Len() int { return len(d.users) }
+func (d *Directory) Len() int {
+	if d.scope != nil {
+		return int(d.scope.GetCardinality())
+	}
+	return len(d.ix.users)
+}
+
+// Within is the view of d listing only the users of those companies (the company id
+// "" stands for staff accounts). It costs the union of their entry sets, not a build.
+func (d *Directory) Within(companyIDs ...string) *Directory {
+	sets := make([]*roaring.Bitmap, 0, len(companyIDs))
+	for _, cid := range companyIDs {
+		if b := d.ix.companies[cid]; b != nil {
+			sets = append(sets, b)
+		}
+	}
+	scope := roaring.FastOr(sets...)
+	if d.scope != nil {
+		scope.And(d.scope)
+	}
+	return &Directory{ix: d.ix, scope: scope}
+}
 
 // ErrBadCursor is returned for a cursor this server did not issue.
 var ErrBadCursor = errors.New("cursor is not one this server issued")
@@ -144,102 +259,152 @@ type Page struct {
 // Search returns up to limit users matching every word of q (in name, email or
 // company), after the cursor (empty for the first page).
 func (d *Directory) Search(q, cursor string, limit int) (Page, error) {
+	ix := d.ix
 	start := 0
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || !strings.Contains(string(raw), "\x00") {
 			return Page{}, ErrBadCursor
 		}
-		key := string(raw)
-		start = sort.SearchStrings(d.keys, key)
-		if start < len(d.keys) && d.keys[start] == key {
-			start++
-		}
+		start = ix.after(string(raw))
 	}
 	if limit < 1 {
 		limit = 1
 	}
 	terms := strings.Fields(searchText(q))
 	var page Page
-	if len(terms) == 0 {
-		end := min(start+limit, len(d.users))
-		page.Users = d.users[start:end:end]
-		page.Total = len(d.users)
-		if end < len(d.users) {
-			page.Next = d.cursorAt(end - 1)
+	if len(terms) == 0 && d.scope == nil {
+		end := min(start+limit, len(ix.users))
+		page.Users = ix.users[start:end:end]
+		page.Total = len(ix.users)
+		if end < len(ix.users) {
+			page.Next = ix.cursorAt(end - 1)
 		}
 		return page, nil
 	}
+	cand, exact := d.candidates(terms)
 	matched, last := 0, 0
-	add := func(entry int) bool { // false once the page is full and one more match exists
-		if matched == limit {
-			page.Next = d.cursorAt(last)
+	it := cand.Iterator()
+	it.AdvanceIfNeeded(uint32(start))
+	for it.HasNext() {
+		entry := int(it.Next())
+		if !exact && !containsAll(ix.hay[ix.starts[entry]:ix.starts[entry+1]], terms) {
+			continue
+		}
+		if matched == limit { // the page is full and one more match exists
+			page.Next = ix.cursorAt(last)
 			page.Total = -1
-			return false
+			if len(terms) == 0 {
+				page.Total = d.Len() // an empty query lists the whole view
+			}
+			return page, nil
 		}
-		page.Users = append(page.Users, d.users[entry])
+		page.Users = append(page.Users, ix.users[entry])
 		matched, last = matched+1, entry
-		return true
-	}
-	if list, ok := d.candidates(terms); ok {
-		from := sort.Search(len(list), func(k int) bool { return int(list[k]) >= start })
-		for _, e := range list[from:] {
-			entry := int(e)
-			if containsAll(d.hay[d.starts[entry]:d.starts[entry+1]], terms, -1) && !add(entry) {
-				return page, nil
-			}
-		}
-	} else {
-		// Every word is one byte: scan for it; single bytes are found fast.
-		pos := d.starts[start]
-		for {
-			i := strings.Index(d.hay[pos:], terms[0])
-			if i < 0 {
-				break
-			}
-			abs := pos + i
-			entry := sort.Search(len(d.users), func(k int) bool { return d.starts[k+1] > abs })
-			pos = d.starts[entry+1]
-			if containsAll(d.hay[d.starts[entry]:d.starts[entry+1]], terms, 0) && !add(entry) {
-				return page, nil
-			}
-		}
 	}
 	page.Total = -1
-	if start == 0 {
+	if start == 0 || len(terms) == 0 {
 		page.Total = matched
+		if len(terms) == 0 {
+			page.Total = d.Len() // an empty query lists the whole view
+		}
 	}
 	return page, nil
 }
 
-func containsAll(text string, terms []string, skip int) bool {
-	for i, t := range terms {
-		if i != skip && !strings.Contains(text, t) {
+// candidates intersects the view's scope with the bitmaps of the words' bytes (a
+// one-byte word) or byte pairs (longer words): the rarest first, at most maxIntersect,
+// and none that most entries hold — ANDing "ge" or ".demo"'s pairs, which every
+// generated user has, costs more than it narrows; the text check after does that.
+// exact reports that every candidate matches: each word is at most a pair and no
+// bitmap was left out, so holding its bitmaps is holding the word.
+func (d *Directory) candidates(terms []string) (cand *roaring.Bitmap, exact bool) {
+	type set struct {
+		b *roaring.Bitmap
+		n uint64
+	}
+	var sets []set
+	add := func(k uint16) bool {
+		b := d.ix.grams[k]
+		if b != nil {
+			sets = append(sets, set{b, uint64(d.ix.card[k])})
+		}
+		return b != nil
+	}
+	exact = true
+	for _, t := range terms {
+		if len(t) == 1 {
+			if !add(uint16(t[0])) {
+				return roaring.New(), true // nobody holds this byte: no match
+			}
+			continue
+		}
+		exact = exact && len(t) == 2
+		for j := 0; j+1 < len(t); j++ {
+			if !add(uint16(t[j])<<8 | uint16(t[j+1])) {
+				return roaring.New(), true // nobody holds this pair: no match
+			}
+		}
+	}
+	if d.scope != nil {
+		sets = append(sets, set{d.scope, d.scope.GetCardinality()})
+	}
+	slices.SortFunc(sets, func(a, b set) int { return cmp.Compare(a.n, b.n) })
+	sets = slices.CompactFunc(sets, func(a, b set) bool { return a.b == b.b })
+	use := []*roaring.Bitmap{sets[0].b}
+	for _, s := range sets[1:] {
+		if len(use) == maxIntersect || s.n > uint64(len(d.ix.users))/2 {
+			if s.b != d.scope {
+				exact = false
+				continue
+			}
+		}
+		use = append(use, s.b)
+	}
+	if len(use) == 1 {
+		return use[0], exact // read only: iterating needs no copy
+	}
+	return roaring.FastAnd(use...), exact
+}
+
+func containsAll(text string, terms []string) bool {
+	for _, t := range terms {
+		if !strings.Contains(text, t) {
 			return false
 		}
 	}
 	return true
 }
 
-func (d *Directory) cursorAt(i int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(d.keys[i]))
+// name is entry i's lower-cased name, the first field of its text.
+func (ix *index) name(i int) string {
+	text := ix.hay[ix.starts[i]:ix.starts[i+1]]
+	return text[:strings.IndexByte(text, fieldSep[0])]
 }
 
-// reindexDirectories rebuilds the all-users directory and one company's (staff have
-// no company and appear only in the first).
-func (o *Org) reindexDirectories(companyID string) {
-	o.directory = buildDirectory(o.users, o.CompanyName)
-	o.scopedMu.Lock()
-	o.scoped = nil
-	o.scopedMu.Unlock()
-	if companyID == "" {
-		return
-	}
-	var members []*User
-	for _, u := range o.users {
-		if u.CompanyID == companyID {
-			members = append(members, u)
+// key is entry i's sort key, lower(name) \x00 id, which a cursor holds.
+func (ix *index) key(i int) string { return ix.name(i) + "\x00" + ix.users[i].ID }
+
+// after is the first entry whose key sorts after key.
+func (ix *index) after(key string) int {
+	lo, hi := 0, len(ix.users)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ix.key(m) <= key {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	o.dirsByCompany[companyID] = buildDirectory(members, o.CompanyName)
+	return lo
+}
+
+func (ix *index) cursorAt(i int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(ix.key(i)))
+}
+
+// reindexDirectories rebuilds the directory after a user's name or email changed;
+// every company's view follows it (CompanyDirectory).
+func (o *Org) reindexDirectories() {
+	o.directory = buildDirectory(o.users, o.CompanyName)
 }

@@ -18,7 +18,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shadowview/shadow/api"
@@ -263,13 +262,7 @@ type Org struct {
 
 	data map[string]*Dataset
 
-	directory     *Directory
-	dirsByCompany map[string]*Directory
-
-	// scoped caches the directories of staff support scopes (StaffDirectory), built
-	// on first use under readers' lock, so it has its own; reindexing empties it.
-	scopedMu sync.Mutex
-	scoped   map[string]*Directory
+	directory *Directory // company and staff-scope directories are views of it
 }
 
 // Companies lists every company in a stable order.
@@ -365,39 +358,22 @@ func (o *Org) Directory() *Directory { return o.directory }
 
 // StaffDirectory returns the search index a staff member searches: every staff
 // account and the users of the companies in their listed support scope (every
-// company, for vendor-wide staff).
+// company, for vendor-wide staff). A listed scope is a view of Directory (Within),
+// the union of those companies' entries: no index of its own, so nothing to cache.
 func (o *Org) StaffDirectory(staff *User) *Directory {
 	if staff.SupportScope == nil {
 		return o.directory
 	}
-	scope := slices.Clone(staff.SupportScope)
-	slices.Sort(scope)
-	key := strings.Join(scope, "\x00")
-	o.scopedMu.Lock()
-	defer o.scopedMu.Unlock()
-	if d := o.scoped[key]; d != nil {
-		return d
-	}
-	var members []*User
-	for _, u := range o.users {
-		if u.Staff() || slices.Contains(scope, u.CompanyID) {
-			members = append(members, u)
-		}
-	}
-	d := buildDirectory(members, o.CompanyName)
-	if o.scoped == nil {
-		o.scoped = map[string]*Directory{}
-	}
-	o.scoped[key] = d
-	return d
+	return o.directory.Within(append([]string{""}, staff.SupportScope...)...) // "": the staff accounts
 }
 
-// CompanyDirectory returns the search index of one company's users.
+// CompanyDirectory returns the search index of one company's users: a view of
+// Directory, so it costs no index of its own.
 func (o *Org) CompanyDirectory(companyID string) *Directory {
-	if d := o.dirsByCompany[companyID]; d != nil {
-		return d
+	if companyID == "" {
+		return emptyDirectory // staff belong to no company
 	}
-	return emptyDirectory
+	return o.directory.Within(companyID)
 }
 
 // SetUser replaces a user with an updated copy (copy-on-write) and refreshes the
@@ -423,7 +399,7 @@ func (o *Org) SetUser(u *User) error {
 		}
 	}
 	if u.Name != old.Name || u.Email != old.Email {
-		o.reindexDirectories(u.CompanyID)
+		o.reindexDirectories()
 	}
 	return nil
 }

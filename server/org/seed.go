@@ -51,6 +51,11 @@ func Build(seed Seed, epoch time.Time, passwordHash []byte) (*Org, error) {
 		return nil, fmt.Errorf("build org: generate resources %d: want 0..%d", seed.GenerateResources, MaxGeneratedResources)
 	}
 	b := &builder{o: newOrg(epoch.UTC().Truncate(24 * time.Hour)), hash: passwordHash}
+	if n := seed.GenerateUsers; n > 0 { // grown once, not rehashed twenty times on the way to a million
+		b.o.userByID = make(map[string]*User, n+100)
+		b.o.userByEmail = make(map[string]*User, n+100)
+		b.o.users = make([]*User, 0, n+100)
+	}
 	b.staff()
 	// The demo companies are always present once anything is generated: generated
 	// resources go to Acme, and the well-known identities must keep working.
@@ -85,7 +90,6 @@ func newOrg(epoch time.Time) *Org {
 		dashboards:          map[string]*Dashboard{},
 		dashboardsByCompany: map[string][]*Dashboard{},
 		data:                map[string]*Dataset{},
-		dirsByCompany:       map[string]*Directory{},
 	}
 }
 
@@ -247,16 +251,7 @@ func (o *Org) finish() error {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	o.indexRules()
-	o.directory = buildDirectory(o.users, o.CompanyName)
-	byCompany := map[string][]*User{}
-	for _, u := range o.users {
-		if u.CompanyID != "" {
-			byCompany[u.CompanyID] = append(byCompany[u.CompanyID], u)
-		}
-	}
-	for cid, members := range byCompany {
-		o.dirsByCompany[cid] = buildDirectory(members, o.CompanyName)
-	}
+	o.directory = buildDirectory(o.users, o.CompanyName) // once, in bulk: company directories are views of it
 	return nil
 }
 
