@@ -33,7 +33,7 @@
 //     the terminal Title.
 //   - grid: the generic virtualised table every list uses.
 //   - chart: bars, sparklines and braille line charts as text.
-//   - login, picker, reason, dashboards, matrix, journalview: the pages.
+//   - login, picker, reason, dashboards, matrix, journalview, shadowed: the pages.
 //   - chrome: tab bar, status line, help overlay, dialogs.
 //
 // The root model owns: the Context (it sets Width/Height on tea.WindowSizeMsg and
@@ -57,6 +57,9 @@
 //	matrix.Requested{Tag}                      → matrix.Loaded{Tag, Matrix, Err}
 //	matrix.ExplainRequested{Tag, Resource, Action} → matrix.ExplainLoaded{Tag, Explanation, Err}
 //	(journal changes)                          → journalview.Updated{Entries}
+//	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
+//	shadowed.Requested{Tag, Cursor}            → shadowed.Loaded{Tag, Cursor, Page, Err}
+//	shadowed.Closed{}                          → back to the picker
 //
 // Rules for the root:
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/shadowview/shadow/ui/journalview"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
+	"github.com/shadowview/shadow/ui/shadowed"
 )
 
 // effects.go: the program's effects, in one place — every tea.Cmd that talks to the
@@ -268,6 +269,21 @@ func (m *Model) readRecords() tea.Cmd {
 	return func() tea.Msg {
 		entries, err := j.SessionRecords(tag.Session)
 		return records{Tag: tag, entries: entries, err: err}
+	}
+}
+
+// impersonations asks who shadowed the admin, or their company's users (GET
+// /me/impersonations), one page.
+func (m *Model) impersonations(req shadowed.Requested) tea.Cmd {
+	c, base, timeout := m.opts.Client, m.opts.Context, m.opts.RequestTimeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(base, timeout)
+		defer cancel()
+		page, err := c.MyImpersonations(ctx, client.ImpersonationsQuery{Cursor: req.Cursor})
+		if err != nil {
+			return shadowed.Loaded{Tag: req.Tag, Cursor: req.Cursor, Err: inPlainWords(err, timeout)}
+		}
+		return shadowed.Loaded{Tag: req.Tag, Cursor: req.Cursor, Page: &page}
 	}
 }
 

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/colorprofile"
+
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui/banner"
 )
@@ -178,5 +181,46 @@ func TestJournalTabShowsTheServersReconciliation(t *testing.T) {
 	}
 	if d.m.SessionID() != id {
 		t.Fatal("checking ended the session")
+	}
+}
+
+// A company admin sees who shadowed the company's users (w on the picker), from the
+// server's record: here a session support started on Nora, with its reason.
+func TestCompanyAdminSeesWhoShadowedItsUsers(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	support := e.staff(t, server.DemoSupportEmail)
+	users, err := support.Users(context.Background(), client.UsersQuery{Query: server.DemoFleetManagerEmail})
+	if err != nil || len(users.Users) != 1 {
+		t.Fatalf("%v %+v", err, users)
+	}
+	v, s, err := support.StartSession(context.Background(), users.Users[0].ID, "TICKET-77 fleet totals look wrong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Dashboards(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := support.EndSession(context.Background(), s.ID); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.options(colorprofile.ASCII)
+	opts.Credentials = &Credentials{Email: server.DemoCompanyAdminEmail, Password: server.DemoSupportPassword}
+	d := newDriver(t, New(opts), 120, 40)
+	if d.m.Screen() != ScreenPicker || !strings.Contains(d.statusLine(), "w who shadowed you") {
+		t.Fatalf("the picker does not offer w: %q\n%s", d.statusLine(), d.view())
+	}
+	d.press("w")
+	view := d.view()
+	if d.m.Screen() != ScreenShadowed || !contains(view, "Who shadowed your company's users", "Sam Rivera", "Nora Lindqvist", "TICKET-77 fleet totals") {
+		t.Fatalf("the screen does not say who shadowed whom:\n%s", view)
+	}
+	d.press("enter")
+	if v := d.view(); !strings.Contains(v, "Viewed") || !strings.Contains(v, "ended") {
+		t.Fatalf("the session is not shown whole:\n%s", v)
+	}
+	d.press("esc", "esc")
+	if d.m.Screen() != ScreenPicker {
+		t.Fatalf("esc does not go back to the picker: %q", d.m.Screen())
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/shadowview/shadow/ui/login"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
+	"github.com/shadowview/shadow/ui/shadowed"
 )
 
 // Screen is which step of the flow is shown.
@@ -36,9 +37,10 @@ const (
 	ScreenSession
 	ScreenEnding
 	ScreenFatal
+	ScreenShadowed // who shadowed the admin (or their company's users)
 )
 
-var screenNames = [...]string{"connecting", "login", "picker", "reason", "session", "ending", "fatal"}
+var screenNames = [...]string{"connecting", "login", "picker", "reason", "session", "ending", "fatal", "shadowed"}
 
 func (s Screen) String() string {
 	if int(s) < len(screenNames) {
@@ -106,8 +108,9 @@ type Model struct {
 	login      *login.Model
 	picker     *picker.Model
 	reason     *reason.Model
-	sess       *session // the active session; nil when none
-	ending     *session // a session being ended (its banner stays until it has)
+	shadowed   *shadowed.Model // who shadowed you, reached from the picker (w)
+	sess       *session        // the active session; nil when none
+	ending     *session        // a session being ended (its banner stays until it has)
 
 	status   *chrome.Status
 	sync     audit.Status
@@ -142,6 +145,7 @@ type rootKeys struct {
 	no        key.Binding
 	closeHelp key.Binding
 	cancel    key.Binding // esc while a view of the shown tab is on its way
+	shadowed  key.Binding // w on the picker: who shadowed you
 }
 
 func defaultRootKeys() rootKeys {
@@ -153,6 +157,7 @@ func defaultRootKeys() rootKeys {
 		// ? opens the help and closes it; esc is the hint, as everywhere else.
 		closeHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc", "close help")),
 		cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel loading")),
+		shadowed:  key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "who shadowed you")),
 	}
 }
 
@@ -171,6 +176,7 @@ func New(opts Options) *Model {
 		m.picker.Debounce = opts.SearchDebounce
 	}
 	m.reason = reason.New(ctx)
+	m.shadowed = shadowed.New(ctx)
 	m.login = login.New(ctx, opts.Client.BaseURL())
 	if opts.TypedTokens {
 		m.login.AcceptTokens()
@@ -244,6 +250,8 @@ func (m *Model) Busy() bool {
 		return m.login.Busy()
 	case m.screen == ScreenReason:
 		return m.reason.Busy()
+	case m.screen == ScreenShadowed:
+		return m.shadowed.Busy()
 	case m.sess != nil:
 		return m.sess.loading() || m.readingRecords
 	}
@@ -329,6 +337,8 @@ func (m *Model) page() common.Component {
 		return m.reason
 	case ScreenSession:
 		return m.sess.page()
+	case ScreenShadowed:
+		return m.shadowed
 	}
 	return nil
 }
@@ -423,6 +433,10 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case m.sess == nil && key.Matches(msg, m.keys.quit):
 		return m.quit("ended: the admin quit shadow")
+	case m.screen == ScreenPicker && key.Matches(msg, m.keys.shadowed):
+		m.screen = ScreenShadowed
+		m.resize()
+		return m.shadowed.Init()
 	}
 	if m.sess != nil {
 		switch {
@@ -469,6 +483,7 @@ func (m *Model) resize() {
 	m.login.SetSize(w, h)
 	m.picker.SetSize(w, h)
 	m.reason.SetSize(w, h)
+	m.shadowed.SetSize(w, h)
 	if m.sess != nil {
 		m.sess.setSize(w, h)
 	}
@@ -518,9 +533,12 @@ func (m *Model) Frame() string {
 	default:
 		p := m.page()
 		body = p.View()
-		if capturing(p) {
+		switch {
+		case capturing(p):
 			keys = common.KeyMaps{p, quitKeys{m.keys.abort}}
-		} else {
+		case m.screen == ScreenPicker:
+			keys = common.KeyMaps{p, quitKeys{m.keys.quit, m.keys.shadowed, ctx.Keys.Help}}
+		default:
 			keys = common.KeyMaps{p, quitKeys{m.keys.quit, ctx.Keys.Help}}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/shadowview/shadow/ui/matrix"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
+	"github.com/shadowview/shadow/ui/shadowed"
 )
 
 // requests performs what the pages ask for.
@@ -33,6 +34,13 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		m.screen = ScreenReason
 		return m.reason.Open(msg.User), true
+	case shadowed.Requested:
+		return m.impersonations(msg), true
+	case shadowed.Closed:
+		if m.screen == ScreenShadowed {
+			m.screen = ScreenPicker
+		}
+		return nil, true
 	case reason.Cancelled:
 		if m.screen == ScreenReason {
 			m.screen = ScreenPicker
@@ -118,6 +126,9 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 			return again, true
 		}
 		return cmd, true
+	case shadowed.Loaded:
+		_, cmd := m.shadowed.Update(msg)
+		return tea.Batch(cmd, m.signInAgain(msg.Err)), true
 	case journalview.AuditLoaded:
 		if m.sess != nil && !common.StaleFor(m.sess.id, msg) {
 			_, cmd := m.sess.journal.Update(msg) // to the Journal tab, whichever is shown
