@@ -200,6 +200,17 @@ func resample(values []float64, n int) []float64 {
 	return out
 }
 
+// Range is the least and greatest finite value of vs; ok is false when there is none.
+func Range(vs []float64) (lo, hi float64, ok bool) {
+	lo, hi = bounds(vs)
+	for _, v := range vs {
+		if finite(v) {
+			return lo, hi, true
+		}
+	}
+	return 0, 0, false
+}
+
 // bounds is the least and greatest finite value (0, 0 when there is none).
 func bounds(vs []float64) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)

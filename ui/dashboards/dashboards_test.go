@@ -312,3 +312,14 @@ func TestZoomedTableKeepsItsKeyColumn(t *testing.T) {
 		t.Fatalf("the key column is gone after scrolling right:\n%s", v)
 	}
 }
+
+// A line chart says its figures, not only its shape: each line's last value and, when
+// there is room, its low and high.
+func TestChartsSayTheirValues(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 120, 40, uitest.Dashboard())
+	uitest.Press(m, "enter")
+	v := uitest.Plain(m.View())
+	if !strings.Contains(v, "North") || !strings.Contains(v, "· low ") || !strings.Contains(v, "· high ") || !strings.Contains(v, "last ") {
+		t.Fatalf("the chart's values are not said:\n%s", v)
+	}
+}

@@ -192,7 +192,11 @@ func (m *Model) series(s *api.SeriesData, w int) []string {
 		}
 		lastV := ""
 		if n := len(values[i]); n > 0 {
+			// The figures, not only the shape: the last value, and the range when it fits.
 			lastV = "last " + chart.WithUnit(chart.Number(values[i][n-1]), unit)
+			if lo, hi, ok := chart.Range(values[i]); ok && w >= 60 {
+				lastV += " · low " + chart.Number(lo) + " · high " + chart.Number(hi)
+			}
 		}
 		mark := "━━"
 		if st.ASCII {
