@@ -12,9 +12,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui/chart"
+	"github.com/shadowview/shadow/ui/grid"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
 
@@ -218,4 +220,60 @@ func BenchmarkFrame(b *testing.B) {
 			_ = d.m.Frame()
 		}
 	})
+}
+
+// BenchmarkPickerFullScroll goes to the end of the 100,044-user directory in the
+// picker of the root model (G: every page fetched from the reference server in turn,
+// as a scroll through the whole directory does) and reports the heap the picker then
+// holds (in use after GC, less what was in use before), next to the baseline measured
+// in the same run: the same pages from the same server kept in one grid, as the picker
+// did before it let go of pages far from the cursor.
+func BenchmarkPickerFullScroll(b *testing.B) {
+	e := newTestEnv(b, scaleSeed)
+	heapNow := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	var held, baseline float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		opts := e.options(colorprofile.ANSI256)
+		opts.Client = uncached(b, e)
+		d := newDriver(b, New(opts), 120, 40)
+		before := heapNow()
+		b.StartTimer()
+		d.press("G")
+		b.StopTimer()
+		if title := strings.SplitN(d.view(), "\n", 3)[1]; !strings.Contains(title, "row 100,044 of 100,044 users") {
+			b.Fatalf("G did not reach the end: %q", title)
+		}
+		held = float64(heapNow()-min(before, heapNow())) / (1 << 20)
+		runtime.KeepAlive(d)
+
+		// The baseline: every page kept, in the grid the picker draws with.
+		c := opts.Client
+		g := grid.New(d.m.ctx.Styles, nil, func(api.User, int) grid.Cell { return grid.Cell{} })
+		before = heapNow()
+		cursor := ""
+		for {
+			page, err := c.Users(context.Background(), client.UsersQuery{Cursor: cursor, Limit: DefaultPageSize})
+			if err != nil {
+				b.Fatal(err)
+			}
+			g.AppendRows(page.Users...)
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if g.Len() != 100_044 {
+			b.Fatalf("the baseline holds %d users", g.Len())
+		}
+		baseline = float64(heapNow()-min(before, heapNow())) / (1 << 20)
+		runtime.KeepAlive(g)
+		d.m.Shutdown(discard{})
+	}
+	b.ReportMetric(held, "picker-heap-MiB")
+	b.ReportMetric(baseline, "keep-all-heap-MiB")
 }

@@ -33,7 +33,7 @@
 //     the terminal Title.
 //   - grid: the generic virtualised table every list uses.
 //   - chart: bars, sparklines and braille line charts as text.
-//   - login, picker, reason, dashboards, matrix, journalview: the pages.
+//   - login, picker, reason, dashboards, matrix, journalview, shadowed: the pages.
 //   - chrome: tab bar, status line, help overlay, dialogs.
 //
 // The root model owns: the Context (it sets Width/Height on tea.WindowSizeMsg and
@@ -48,7 +48,7 @@
 //
 //	login.Submitted{Tag, Email, Password}      → sign in; on failure login.Failed{Tag, Message}
 //	picker.SearchRequested{Tag, Query}         → picker.PageLoaded{Tag, Cursor: "", Page, Err}
-//	picker.LoadMore{Tag, Query, Cursor}        → picker.PageLoaded{Tag, Cursor, Page, Err}
+//	picker.LoadMore{Tag, Query, Cursor, Back}  → picker.PageLoaded{Tag, Cursor, Back, Page, Err}
 //	picker.Picked{User}                        → open the reason prompt: reason.Open(user)
 //	reason.Submitted{Tag, User, Reason}        → start the session; on refusal reason.Refused{Tag, Err}
 //	reason.Cancelled{User}                     → back to the picker
@@ -57,6 +57,9 @@
 //	matrix.Requested{Tag}                      → matrix.Loaded{Tag, Matrix, Err}
 //	matrix.ExplainRequested{Tag, Resource, Action} → matrix.ExplainLoaded{Tag, Explanation, Err}
 //	(journal changes)                          → journalview.Updated{Entries}
+//	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
+//	shadowed.Requested{Tag, Cursor}            → shadowed.Loaded{Tag, Cursor, Page, Err}
+//	shadowed.Closed{}                          → back to the picker
 //
 // Rules for the root:
 //

@@ -11,8 +11,10 @@ import (
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/journalview"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
+	"github.com/shadowview/shadow/ui/shadowed"
 )
 
 // effects.go: the program's effects, in one place — every tea.Cmd that talks to the
@@ -32,7 +34,7 @@ import (
 func (m *Model) signIn(tag common.Tag, email, password, token string) tea.Cmd {
 	c, base := m.opts.Client, m.opts.Context
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		ctx, cancel := context.WithTimeout(base, m.opts.RequestTimeout)
 		defer cancel()
 		reply := signedIn{tag: tag, token: token != ""}
 		switch {
@@ -76,7 +78,7 @@ func appendDurably(j *audit.Journal, body api.RecordBody) error {
 func (m *Model) poll(s *session) tea.Cmd {
 	c := m.opts.Client
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
+		ctx, cancel := context.WithTimeout(s.ctx, m.opts.RequestTimeout)
 		defer cancel()
 		state, err := c.GetSession(ctx, s.id)
 		return sessionState{session: s.id, state: state, err: err}
@@ -87,7 +89,7 @@ func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
 	c, j, base := m.opts.Client, m.journal, m.opts.Context
 	rec := m.record(action, s.id, &s.user, why)
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		ctx, cancel := context.WithTimeout(base, m.opts.RequestTimeout)
 		defer cancel()
 		serverErr := c.EndSession(ctx, s.id)
 		if base.Err() != nil {
@@ -112,17 +114,17 @@ func waitStatus(ch <-chan audit.Status) tea.Cmd {
 }
 
 // users asks the directory for one page.
-func (m *Model) users(tag common.Tag, query, cursor string) tea.Cmd {
-	c, limit, base := m.opts.Client, m.opts.PageSize, m.opts.Context
+func (m *Model) users(tag common.Tag, query, cursor string, back bool) tea.Cmd {
+	c, limit, base, timeout := m.opts.Client, m.opts.PageSize, m.opts.Context, m.opts.RequestTimeout
 	m.usersPending++
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
 		page, err := c.Users(ctx, client.UsersQuery{Query: query, Cursor: cursor, Limit: limit})
 		if err != nil {
-			return picker.PageLoaded{Tag: tag, Cursor: cursor, Err: err}
+			return picker.PageLoaded{Tag: tag, Cursor: cursor, Back: back, Err: inPlainWords(err, timeout)}
 		}
-		return picker.PageLoaded{Tag: tag, Cursor: cursor, Page: &page}
+		return picker.PageLoaded{Tag: tag, Cursor: cursor, Back: back, Page: &page}
 	}
 }
 
@@ -143,7 +145,7 @@ type viewReply struct {
 // the journal cannot write, the page gets nothing and the session stops (fail closed);
 // if the server says the session is over, it ends.
 func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, *client.View) (T, error),
-	describe func(T) string, what string, reply func(*T, error) tea.Msg) tea.Cmd {
+	describe func(T) string, what, label string, reply func(*T, error) tea.Msg) tea.Cmd {
 	s := m.sess
 	if s == nil || tag.Session != s.id {
 		return nil // asked for by a page of a session that is over
@@ -154,16 +156,20 @@ func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, 
 		base.Action = api.ActionExplain
 	}
 	s.pending++
+	timeout := m.opts.RequestTimeout
+	ctx, ld := s.startLoad(tag, tab, label, m.ctx.Now(), timeout)
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
-		defer cancel()
 		data, err := fetch(ctx, s.view)
 		if s.ctx.Err() != nil {
 			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
 		}
-		if errors.Is(err, client.ErrSessionExpired) || errors.Is(err, client.ErrUnauthenticated) {
-			// Over, or a token the server no longer takes (a restarted server): either way
-			// nothing more can be read as the user.
+		if err != nil && ld.cancelled.Load() {
+			err = errCancelled
+		}
+		err = inPlainWords(err, timeout)
+		if errors.Is(err, client.ErrSessionExpired) || refused(err) {
+			// Over, or a token the server no longer takes (a restarted server), or a read
+			// it refuses outright: either way nothing more can be read as the user.
 			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: err}}
 		}
 		rec := base
@@ -182,6 +188,33 @@ func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, 
 	}
 }
 
+// errCancelled is a view the admin cancelled (esc) before it came.
+var errCancelled = errors.New("cancelled (esc); nothing of it was shown")
+
+// saidError is an error with words for people in front of its cause, which errors.Is
+// and errors.As still reach.
+type saidError struct {
+	words string
+	err   error
+}
+
+func (e saidError) Error() string { return e.words }
+func (e saidError) Unwrap() error { return e.err }
+
+// inPlainWords says a call's failure in words: never a Go error string such as
+// "context deadline exceeded" on screen.
+func inPlainWords(err error, timeout time.Duration) error {
+	switch {
+	case err == nil || errors.Is(err, errCancelled) || errors.Is(err, client.ErrTimeout):
+		return err // the client's ErrTimeout says what timed out, in words
+	case errors.Is(err, context.DeadlineExceeded):
+		return saidError{words: "the server did not answer in " + roundUp(timeout), err: err}
+	case errors.Is(err, context.Canceled):
+		return saidError{words: "the request was stopped before the server answered", err: err}
+	}
+	return err
+}
+
 // startSession asks the server for a session and journals the outcome before the
 // admin sees it: a refusal with the server's code, or the start with the reason.
 func (m *Model) startSession(req reason.Submitted) tea.Cmd {
@@ -189,7 +222,7 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 	user := req.User.Ref()
 	base := m.record("", "", &user, "")
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, requestTimeout)
+		ctx, cancel := context.WithTimeout(parent, m.opts.RequestTimeout)
 		defer cancel()
 		view, s, err := c.StartSession(ctx, req.User.ID, req.Reason)
 		if err != nil {
@@ -211,7 +244,7 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
 		if jerr := appendDurably(j, rec); jerr != nil {
 			// Nothing may be shown of a session the journal does not hold: end it now.
-			endCtx, endCancel := context.WithTimeout(context.WithoutCancel(parent), requestTimeout)
+			endCtx, endCancel := context.WithTimeout(context.WithoutCancel(parent), m.opts.RequestTimeout)
 			defer endCancel()
 			_ = c.EndSession(endCtx, s.ID)
 			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
@@ -236,6 +269,40 @@ func (m *Model) readRecords() tea.Cmd {
 	return func() tea.Msg {
 		entries, err := j.SessionRecords(tag.Session)
 		return records{Tag: tag, entries: entries, err: err}
+	}
+}
+
+// impersonations asks who shadowed the admin, or their company's users (GET
+// /me/impersonations), one page.
+func (m *Model) impersonations(req shadowed.Requested) tea.Cmd {
+	c, base, timeout := m.opts.Client, m.opts.Context, m.opts.RequestTimeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(base, timeout)
+		defer cancel()
+		page, err := c.MyImpersonations(ctx, client.ImpersonationsQuery{Cursor: req.Cursor})
+		if err != nil {
+			return shadowed.Loaded{Tag: req.Tag, Cursor: req.Cursor, Err: inPlainWords(err, timeout)}
+		}
+		return shadowed.Loaded{Tag: req.Tag, Cursor: req.Cursor, Page: &page}
+	}
+}
+
+// sessionAudit asks the server's reconciliation of the active session, with the
+// admin's own token: the admin's audit data, not the user's, so not a view to journal.
+func (m *Model) sessionAudit(tag common.Tag) tea.Cmd {
+	s := m.sess
+	if s == nil || tag.Session != s.id {
+		return nil
+	}
+	c, timeout := m.opts.Client, m.opts.RequestTimeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(s.ctx, timeout)
+		defer cancel()
+		a, err := c.SessionAudit(ctx, s.id)
+		if err != nil {
+			return journalview.AuditLoaded{Tag: tag, Err: inPlainWords(err, timeout)}
+		}
+		return journalview.AuditLoaded{Tag: tag, Audit: &a}
 	}
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -107,6 +108,8 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 // client with a real cache file, and a real journal in a temporary directory.
 type testEnv struct {
 	clock   *fakeClock
+	srvOpts server.Options
+	handler atomic.Pointer[http.Handler] // the server's, swapped by restart
 	srv     *server.Server
 	ts      *httptest.Server
 	faults  *faults
@@ -119,13 +122,25 @@ var demoSupport = Credentials{Email: server.DemoSupportEmail, Password: server.D
 
 func newTestEnv(t testing.TB, seed server.Seed) *testEnv {
 	t.Helper()
+	return newTestEnvIn(t, seed, "")
+}
+
+// newTestEnvIn is newTestEnv with the server's state in dataDir ("" for a throwaway
+// store), so restart can start it again on the same state, as `shadow serve --data`.
+func newTestEnvIn(t testing.TB, seed server.Seed, dataDir string) *testEnv {
+	t.Helper()
 	e := &testEnv{clock: &fakeClock{t: uitest.Now}, faults: &faults{stalled: make(chan struct{}, 1), gaveUp: make(chan struct{}, 1)}}
+	e.srvOpts = server.Options{Seed: seed, DataDir: dataDir, Now: e.clock.Now, PasswordCost: bcrypt.MinCost, Version: "test"}
 	var err error
-	e.srv, err = server.New(server.Options{Seed: seed, Now: e.clock.Now, PasswordCost: bcrypt.MinCost, Version: "test"})
+	e.srv, err = server.New(e.srvOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ts = httptest.NewServer(e.faults.wrap(e.srv.Handler()))
+	h := e.srv.Handler()
+	e.handler.Store(&h)
+	e.ts = httptest.NewServer(e.faults.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*e.handler.Load()).ServeHTTP(w, r)
+	})))
 	e.cache = cache.Open(cache.Options{Dir: t.TempDir()})
 	e.client = e.newClient(t)
 	e.journal, _, err = audit.Open(audit.Options{StateDir: t.TempDir(), Now: e.clock.Now,
@@ -142,6 +157,44 @@ func newTestEnv(t testing.TB, seed server.Seed) *testEnv {
 		e.srv.Close()
 	})
 	return e
+}
+
+// restart stops the server and starts a new one on the same state and address, as an
+// operator restarting `shadow serve` does.
+func (e *testEnv) restart(t testing.TB) {
+	t.Helper()
+	if e.srvOpts.DataDir == "" {
+		t.Fatal("restart needs a server with a data dir (newTestEnvIn)")
+	}
+	e.ts.CloseClientConnections()
+	if err := e.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(e.srvOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	h := srv.Handler()
+	e.handler.Store(&h)
+}
+
+// stop closes the server's listener and its connections: calls find nothing there,
+// as with a stopped `shadow serve`. start listens again on the same address.
+func (e *testEnv) stop(t testing.TB) {
+	t.Helper()
+	e.ts.Listener.Close()
+	e.ts.CloseClientConnections()
+}
+
+func (e *testEnv) start(t testing.TB) {
+	t.Helper()
+	l, err := net.Listen("tcp", e.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ts.Listener = l
+	go e.ts.Config.Serve(l)
 }
 
 // newClient is a client of the test server sharing the cache; one attempt per call, so a

@@ -13,6 +13,7 @@ import (
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/login"
 )
@@ -103,8 +104,9 @@ func (m *Model) lifecycle(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		if !errors.Is(msg.err, client.ErrSessionExpired) {
-			return m.endSession(api.ActionSessionExpire, "the server no longer accepts the session's token",
-				"The server no longer accepts the session's token (it may have restarted), so the session is over."), true
+			says := serverSays(msg.err)
+			return m.endSession(api.ActionSessionExpire, "the server no longer accepts the session's token: "+says,
+				"The server no longer accepts the session's token ("+says+"; it may have restarted), so the session is over."), true
 		}
 		return m.endSession(api.ActionSessionExpire, "the server ended the session", "The server says the session is over (ended elsewhere, expired or revoked)."), true
 	case journalFailed:
@@ -220,7 +222,7 @@ func (m *Model) syncSignInAgain() tea.Cmd {
 	m.checkingSignIn = true
 	c, base := m.opts.Client, m.opts.Context
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, requestTimeout)
+		ctx, cancel := context.WithTimeout(base, m.opts.RequestTimeout)
 		defer cancel()
 		_, err := c.Me(ctx)
 		return signInChecked{err: err}
@@ -413,13 +415,51 @@ func (m *Model) onSessionState(msg sessionState) tea.Cmd {
 	switch {
 	case errors.Is(msg.err, client.ErrNotFound):
 		return m.endSession(api.ActionSessionExpire, "the server no longer knows the session", "The server no longer knows this session; it has ended.")
+	case refused(msg.err):
+		// The server answered, and will not say: it no longer takes the admin's sign-in
+		// (a restarted server) or no longer lets them see the session. Nothing it
+		// stands behind is left to show, so the session ends now, not at its expiry.
+		says := serverSays(msg.err)
+		return m.endSession(api.ActionSessionExpire, "the server refused the session's poll: "+says,
+			"The server refused to say whether the session is still active ("+says+"), so it is over.")
 	case msg.err != nil:
-		return m.pollAfter(s) // unreachable for now: the countdown still runs, the next poll asks again
+		// No answer (unreachable, a timeout, a server error): after LostAfter polls in a
+		// row the banner says CONNECTION LOST and the user's data is hidden, since
+		// nobody can say the session still holds; the polls go on.
+		s.failedPolls++
+		if s.failedPolls >= LostAfter && !s.info.Lost {
+			s.info.Lost, s.lostErr = true, msg.err
+			m.resize()
+		}
+		return m.pollAfter(s)
 	case msg.state.State != api.SessionActive:
 		why, say := endedBy(msg.state)
 		return m.endSession(api.ActionSessionExpire, why, say)
 	}
+	if s.failedPolls = 0; s.info.Lost {
+		s.info.Lost, s.lostErr = false, nil // the server answers again: so does the data
+		m.resize()
+	}
 	return m.pollAfter(s)
+}
+
+// LostAfter is how many polls in a row must go unanswered before the session is shown
+// as CONNECTION LOST (with the default poll, 20 seconds without an answer).
+const LostAfter = 2
+
+// refused reports whether the server answered a call with 401 or 403.
+func refused(err error) bool {
+	return errors.Is(err, client.ErrUnauthenticated) || errors.Is(err, client.ErrNotAllowed)
+}
+
+// serverSays is the server's own words for a refusal ("the token is not valid"),
+// or the error's words when it sent none.
+func serverSays(err error) string {
+	var body api.ErrorBody
+	if errors.As(err, &body) && body.Message != "" {
+		return safetext.Clean(body.Message)
+	}
+	return inWords(err)
 }
 
 // endedBy says how a session the server reports as over ended: for the journal, and

@@ -22,6 +22,7 @@ import (
 	"github.com/shadowview/shadow/ui/login"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
+	"github.com/shadowview/shadow/ui/shadowed"
 )
 
 // Screen is which step of the flow is shown.
@@ -36,9 +37,10 @@ const (
 	ScreenSession
 	ScreenEnding
 	ScreenFatal
+	ScreenShadowed // who shadowed the admin (or their company's users)
 )
 
-var screenNames = [...]string{"connecting", "login", "picker", "reason", "session", "ending", "fatal"}
+var screenNames = [...]string{"connecting", "login", "picker", "reason", "session", "ending", "fatal", "shadowed"}
 
 func (s Screen) String() string {
 	if int(s) < len(screenNames) {
@@ -106,8 +108,9 @@ type Model struct {
 	login      *login.Model
 	picker     *picker.Model
 	reason     *reason.Model
-	sess       *session // the active session; nil when none
-	ending     *session // a session being ended (its banner stays until it has)
+	shadowed   *shadowed.Model // who shadowed you, reached from the picker (w)
+	sess       *session        // the active session; nil when none
+	ending     *session        // a session being ended (its banner stays until it has)
 
 	status   *chrome.Status
 	sync     audit.Status
@@ -118,6 +121,10 @@ type Model struct {
 
 	// checkingSignIn is set while the server is asked whether the sign-in still holds.
 	checkingSignIn bool
+
+	// crash is the first panic recovered in Update or View; from then on the program only
+	// ends the session and quits (crash.go).
+	crash *crash
 
 	usersPending                 int // directory pages on their way
 	noticesSeen                  int // the journal status's Notices already shown
@@ -137,6 +144,8 @@ type rootKeys struct {
 	dismiss   key.Binding
 	no        key.Binding
 	closeHelp key.Binding
+	cancel    key.Binding // esc while a view of the shown tab is on its way
+	shadowed  key.Binding // w on the picker: who shadowed you
 }
 
 func defaultRootKeys() rootKeys {
@@ -147,6 +156,8 @@ func defaultRootKeys() rootKeys {
 		no:      key.NewBinding(key.WithKeys("n", "esc", "q"), key.WithHelp("n", "keep going")),
 		// ? opens the help and closes it; esc is the hint, as everywhere else.
 		closeHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc", "close help")),
+		cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel loading")),
+		shadowed:  key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "who shadowed you")),
 	}
 }
 
@@ -154,6 +165,7 @@ func defaultRootKeys() rootKeys {
 func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	ctx := common.NewContext(opts.Profile)
+	ctx.Styles.ASCII = opts.ASCII
 	ctx.Now = opts.Now
 	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys(), started: time.Now()}
 	m.lastKey = m.started
@@ -164,6 +176,7 @@ func New(opts Options) *Model {
 		m.picker.Debounce = opts.SearchDebounce
 	}
 	m.reason = reason.New(ctx)
+	m.shadowed = shadowed.New(ctx)
 	m.login = login.New(ctx, opts.Client.BaseURL())
 	if opts.TypedTokens {
 		m.login.AcceptTokens()
@@ -237,6 +250,8 @@ func (m *Model) Busy() bool {
 		return m.login.Busy()
 	case m.screen == ScreenReason:
 		return m.reason.Busy()
+	case m.screen == ScreenShadowed:
+		return m.shadowed.Busy()
 	case m.sess != nil:
 		return m.sess.loading() || m.readingRecords
 	}
@@ -255,8 +270,17 @@ func (m *Model) Dialog() string {
 // LastError is the error shown in the status line, nil when none.
 func (m *Model) LastError() error { return m.lastErr }
 
-// Update implements tea.Model.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update implements tea.Model. A panic in it (a page that could not draw or take what a
+// server sent) is recovered: see crashed.
+func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+	defer func() {
+		if r := recover(); r != nil {
+			cmd = m.crashed(r)
+		}
+	}()
+	if m.crash != nil {
+		return m, m.afterCrash(msg)
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
@@ -313,6 +337,8 @@ func (m *Model) page() common.Component {
 		return m.reason
 	case ScreenSession:
 		return m.sess.page()
+	case ScreenShadowed:
+		return m.shadowed
 	}
 	return nil
 }
@@ -383,6 +409,13 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.sess != nil && m.sess.info.Lost {
+		// The pages are hidden, so their keys do nothing; q still ends the session.
+		if key.Matches(msg, g.End) {
+			m.show(overlay{kind: overlayConfirm, title: "End the session?"})
+		}
+		return nil
+	}
 	p := m.page()
 	if p == nil {
 		return nil // connecting or ending: only ctrl+c counts
@@ -391,12 +424,19 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		_, cmd := p.Update(msg)
 		return cmd
 	}
+	if m.sess != nil && key.Matches(msg, m.keys.cancel) && m.sess.cancelLoads(m.sess.tab) {
+		return nil // esc stops what the tab waits for; the page hears of it in its reply
+	}
 	switch {
 	case key.Matches(msg, g.Help):
 		m.show(overlay{kind: overlayHelp})
 		return nil
 	case m.sess == nil && key.Matches(msg, m.keys.quit):
 		return m.quit("ended: the admin quit shadow")
+	case m.screen == ScreenPicker && key.Matches(msg, m.keys.shadowed):
+		m.screen = ScreenShadowed
+		m.resize()
+		return m.shadowed.Init()
 	}
 	if m.sess != nil {
 		switch {
@@ -443,6 +483,7 @@ func (m *Model) resize() {
 	m.login.SetSize(w, h)
 	m.picker.SetSize(w, h)
 	m.reason.SetSize(w, h)
+	m.shadowed.SetSize(w, h)
 	if m.sess != nil {
 		m.sess.setSize(w, h)
 	}
@@ -452,7 +493,7 @@ func (m *Model) resize() {
 // Options.Inline), under a window title that names the impersonated user while a
 // session is active.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.Frame())
+	v := tea.NewView(m.safeFrame())
 	v.AltScreen = !m.opts.Inline
 	v.WindowTitle = banner.Title(m.Banner())
 	return v
@@ -466,31 +507,38 @@ func (m *Model) Frame() string {
 	w, bodyH := ctx.Width, BodyHeight(ctx, info)
 	var body string
 	var keys help.KeyMap
-	switch m.screen {
-	case ScreenConnecting:
+	switch {
+	case m.screen == ScreenConnecting:
 		body = common.Join(common.Center([]string{m.spin.View() + " " + safetext.Clean(m.connecting)}, w, bodyH))
 		keys = quitKeys{m.keys.abort}
-	case ScreenEnding:
+	case m.screen == ScreenEnding:
 		say := m.spin.View() + " Ending the session…"
 		if m.ending == nil {
 			say = "The session is ended; shadow is quitting." // the last frame, once it is
 		}
 		body = common.Join(common.Center([]string{say}, w, bodyH))
 		keys = common.KeyMaps{}
-	case ScreenFatal:
+	case m.screen == ScreenFatal:
 		keys = common.KeyMaps{}
-	case ScreenSession:
+	case m.screen == ScreenSession && m.sess.info.Lost:
+		// Nothing of the user's data while nobody can say the session still holds.
+		body = common.Join(common.Center(m.lostLines(w), w, bodyH))
+		keys = quitKeys{ctx.Keys.End, ctx.Keys.Quit}
+	case m.screen == ScreenSession:
 		p := m.sess.page()
-		body, keys = p.View(), common.KeyMaps{p, ctx.Keys}
+		body, keys = p.View(), sessionKeys{p, ctx.Keys}
 		if capturing(p) {
 			keys = common.KeyMaps{p, quitKeys{ctx.Keys.Quit}} // q, tab and digits are text now
 		}
 	default:
 		p := m.page()
 		body = p.View()
-		if capturing(p) {
+		switch {
+		case capturing(p):
 			keys = common.KeyMaps{p, quitKeys{m.keys.abort}}
-		} else {
+		case m.screen == ScreenPicker:
+			keys = common.KeyMaps{p, quitKeys{m.keys.quit, m.keys.shadowed, ctx.Keys.Help}}
+		default:
 			keys = common.KeyMaps{p, quitKeys{m.keys.quit, ctx.Keys.Help}}
 		}
 	}
@@ -513,6 +561,45 @@ func (m *Model) Frame() string {
 	return Compose(ctx, info, m.header(), body, m.statusLine(keys))
 }
 
+// loading says what the shown tab waits for and since when, "" when nothing: a hung
+// server is never a silent "loading…".
+func (m *Model) loading() string {
+	if m.sess == nil || m.screen != ScreenSession || m.sess.info.Lost {
+		return ""
+	}
+	l := m.sess.oldestLoad(m.sess.tab)
+	if l == nil {
+		return ""
+	}
+	waited := max(0, m.ctx.Now().Sub(l.started)/time.Second)
+	return "loading " + l.label + "… " + strconv.Itoa(int(waited)) + " s · esc cancels"
+}
+
+// lostLines say why the user's data is not shown while the server does not answer.
+func (m *Model) lostLines(w int) []string {
+	st := m.ctx.Styles
+	s := m.sess
+	lines := []string{
+		st.Error.Apply(banner.WordLost),
+		"",
+		"The server has not answered the last " + strconv.Itoa(s.failedPolls) + " checks of the session",
+	}
+	if s.lostErr != nil {
+		lines = append(lines, "("+inWords(s.lostErr)+").")
+	}
+	lines = append(lines, "Nothing of the user's data is shown until it answers again;",
+		"shadow keeps asking. q ends the session.")
+	bw := 0
+	for i, l := range lines[1:] {
+		lines[i+1] = safetext.Fit(l, w)
+		bw = max(bw, ansi.StringWidth(lines[i+1]))
+	}
+	for i, l := range lines {
+		lines[i] = common.FitLine(l, bw) // Center takes a block of one width
+	}
+	return lines
+}
+
 // helpKeys are the keys that work while the help is shown: closing it, and the root's
 // own keys, which close it and act (the status line promises them).
 func (m *Model) helpKeys() quitKeys {
@@ -531,6 +618,19 @@ func (m *Model) rootKey(msg tea.KeyPressMsg) bool {
 	}
 	return key.Matches(msg, append(g.TabKeys(), g.End, g.NextTab, g.PrevTab)...)
 }
+
+// sessionKeys are the hints of a session's page: q end session first, so the way out is
+// never the hint a narrow status line cuts, then the page's, then the other global keys.
+type sessionKeys struct {
+	page help.KeyMap
+	g    common.GlobalKeys
+}
+
+func (k sessionKeys) ShortHelp() []key.Binding {
+	return append(append([]key.Binding{k.g.End}, k.page.ShortHelp()...), k.g.Help, k.g.NextTab)
+}
+
+func (k sessionKeys) FullHelp() [][]key.Binding { return append(k.page.FullHelp(), k.g.FullHelp()...) }
 
 // quitKeys are hints the root gives for itself: outside a session, over the help and
 // in dialogs.
@@ -554,6 +654,10 @@ func (m *Model) header() string {
 		} else if strings.Contains(n, "plain http") {
 			tags = append(tags, st.Error.Apply("UNENCRYPTED"))
 		}
+	}
+	if m.sess != nil && m.screen == ScreenSession && m.sess.reason != "" && w >= 60 {
+		// The reason given stays in view for the whole session (what it was for).
+		tags = append([]string{st.Muted.Apply("reason: " + safetext.Fit(m.sess.reason, max(4, w-56)))}, tags...)
 	}
 	right := strings.Join(tags, " ")
 	rw := ansi.StringWidth(right)
@@ -588,9 +692,11 @@ func (m *Model) statusLine(keys help.KeyMap) string {
 	s := m.sync
 	m.status.SetSync(chrome.Sync{Pending: int(s.Pending), Offline: s.State == audit.SyncOffline,
 		NotOpen: m.journal == nil, Failed: m.failed() && m.journal != nil})
-	switch {
+	switch busy := m.loading(); {
 	case m.failed():
 		m.status.SetError(nil) // the dialog says it all
+	case busy != "":
+		m.status.SetBusy(busy)
 	case m.lastErr != nil:
 		m.status.SetError(m.lastErr)
 	case s.State == audit.SyncFailing && s.LastError != nil:

@@ -40,6 +40,9 @@ type Options struct {
 	Profile colorprofile.Profile
 	// Inline draws in the terminal's main screen instead of the alternate one.
 	Inline bool
+	// ASCII draws frames, rules and charts in ASCII, for a terminal without line drawing
+	// (common.NoLineDrawing).
+	ASCII bool
 	// Now is the clock of the banner's countdown and of expiry (time.Now when nil).
 	Now func() time.Time
 	// Tick is how often the screen is redrawn during a session so the countdown moves
@@ -48,6 +51,9 @@ type Options struct {
 	// Poll is how often the session's state is asked of the server, so a revocation is
 	// noticed without the admin doing anything (10 s when zero).
 	Poll time.Duration
+	// RequestTimeout bounds one call to the server, retries included
+	// (DefaultRequestTimeout when zero).
+	RequestTimeout time.Duration
 	// SearchDebounce is the picker's pause in typing before it searches (its default
 	// when zero).
 	SearchDebounce time.Duration
@@ -80,8 +86,8 @@ const (
 	DefaultTick     = time.Second
 	DefaultPoll     = 10 * time.Second
 	DefaultPageSize = 100
-	// requestTimeout bounds one call to the server, retries included.
-	requestTimeout = 45 * time.Second
+	// DefaultRequestTimeout bounds one call to the server, retries included.
+	DefaultRequestTimeout = 45 * time.Second
 	// journalTimeout bounds the wait for one record to be durable; past it the journal
 	// counts as failed and the session stops showing data.
 	journalTimeout = 10 * time.Second
@@ -96,6 +102,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Poll <= 0 {
 		o.Poll = DefaultPoll
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = DefaultPageSize

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
@@ -15,6 +16,7 @@ import (
 	"github.com/shadowview/shadow/ui/matrix"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
+	"github.com/shadowview/shadow/ui/shadowed"
 )
 
 // requests performs what the pages ask for.
@@ -23,15 +25,22 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 	case login.Submitted:
 		return m.signIn(msg.Tag, msg.Email, msg.Password, msg.Token), true
 	case picker.SearchRequested:
-		return m.users(msg.Tag, msg.Query, ""), true
+		return m.users(msg.Tag, msg.Query, "", false), true
 	case picker.LoadMore:
-		return m.users(msg.Tag, msg.Query, msg.Cursor), true
+		return m.users(msg.Tag, msg.Query, msg.Cursor, msg.Back), true
 	case picker.Picked:
 		if m.screen != ScreenPicker || m.failed() {
 			return nil, true
 		}
 		m.screen = ScreenReason
 		return m.reason.Open(msg.User), true
+	case shadowed.Requested:
+		return m.impersonations(msg), true
+	case shadowed.Closed:
+		if m.screen == ScreenShadowed {
+			m.screen = ScreenPicker
+		}
+		return nil, true
 	case reason.Cancelled:
 		if m.screen == ScreenReason {
 			m.screen = ScreenPicker
@@ -48,7 +57,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 		return view(m, TabDashboards, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.DashboardList, error) { return v.Dashboards(ctx) },
 			func(l api.DashboardList) string { return fmt.Sprintf("dashboards: the list (%d)", len(l.Dashboards)) },
-			"dashboards: the list",
+			"dashboards: the list", "the dashboard list",
 			func(l *api.DashboardList, err error) tea.Msg {
 				return dashboards.ListLoaded{Tag: msg.Tag, List: l, Err: err}
 			}), true
@@ -56,7 +65,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 		return view(m, TabDashboards, msg.Tag,
 			func(ctx context.Context, v *client.View) (api.Dashboard, error) { return v.Dashboard(ctx, msg.ID) },
 			func(d api.Dashboard) string { return "dashboard " + d.ID + ": " + d.Title },
-			"dashboard "+msg.ID,
+			"dashboard "+msg.ID, strings.TrimSpace("the dashboard "+msg.Title),
 			func(d *api.Dashboard, err error) tea.Msg {
 				return dashboards.Loaded{Tag: msg.Tag, Dashboard: d, Err: err}
 			}), true
@@ -66,10 +75,12 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 			func(p api.PermissionMatrix) string {
 				return fmt.Sprintf("permissions: %d resources × %d actions", len(p.Rows), len(p.Actions))
 			},
-			"permissions",
+			"permissions", "the permission matrix",
 			func(p *api.PermissionMatrix, err error) tea.Msg {
 				return matrix.Loaded{Tag: msg.Tag, Matrix: p, Err: err}
 			}), true
+	case journalview.AuditRequested:
+		return m.sessionAudit(msg.Tag), true
 	case matrix.ExplainRequested:
 		what := msg.Action + " on " + msg.Resource.ID
 		return view(m, TabPermissions, msg.Tag,
@@ -77,7 +88,7 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 				return v.Explain(ctx, msg.Resource.ID, msg.Action)
 			},
 			func(e api.Explanation) string { return "explain " + what + " (" + e.Resource.Name + "): " + e.Effect },
-			"explain "+what,
+			"explain "+what, "why "+msg.Action+" on "+msg.Resource.Name+" is decided",
 			func(e *api.Explanation, err error) tea.Msg {
 				return matrix.ExplainLoaded{Tag: msg.Tag, Explanation: e, Err: err}
 			}), true
@@ -92,6 +103,7 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 		stale := m.sess == nil || common.StaleFor(m.sess.id, msg)
 		if !stale {
 			m.sess.pending--
+			m.sess.endLoad(msg.Tag)
 		}
 		switch {
 		case msg.reply == nil:
@@ -114,6 +126,15 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 			return again, true
 		}
 		return cmd, true
+	case shadowed.Loaded:
+		_, cmd := m.shadowed.Update(msg)
+		return tea.Batch(cmd, m.signInAgain(msg.Err)), true
+	case journalview.AuditLoaded:
+		if m.sess != nil && !common.StaleFor(m.sess.id, msg) {
+			_, cmd := m.sess.journal.Update(msg) // to the Journal tab, whichever is shown
+			return cmd, true
+		}
+		return nil, true
 	case reason.Refused:
 		_, cmd := m.reason.Update(msg)
 		if m.quitting {

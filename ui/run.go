@@ -119,6 +119,7 @@ func Run(ctx context.Context, cfg Config) error {
 		opts.Profile = common.DetectProfile()
 	}
 	opts.Inline = cfg.Inline
+	opts.ASCII = common.NoLineDrawing(os.Environ())
 	// Every request derives from reqCtx: a signal, or the program ending, stops the
 	// calls on their way at once (Shutdown's own calls come after, on their own).
 	reqCtx, cancelRequests := context.WithCancel(ctx)
@@ -137,8 +138,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	_, runErr := tea.NewProgram(m, progOpts...).Run()
 	cancelRequests()
+	m.ProgramEnded(runErr)
 	closeErr := m.Shutdown(stderr)
 	switch {
+	case errors.Is(closeErr, ErrInternal):
+		return closeErr
 	case runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled):
 		return errors.Join(fmt.Errorf("terminal: %w", runErr), closeErr)
 	case errors.Is(runErr, tea.ErrProgramKilled) && ctx.Err() != nil:
@@ -153,22 +157,27 @@ func Run(ctx context.Context, cfg Config) error {
 
 // Shutdown finishes what the program could not: a session still active when the
 // program was stopped (a signal, a dead terminal) is ended on the server and journaled;
-// then the journal gets CloseTimeout to sync, and the admin is told what is left.
-// Safe to call once the program has returned.
+// then the journal gets CloseTimeout to sync, and the admin is told what is left. After a
+// crash (a recovered panic) it says so with the stack and returns ErrInternal, so the
+// command exits 1. Safe to call once the program has returned.
 func (m *Model) Shutdown(stderr io.Writer) error {
+	ended := "ended: shadow was stopped"
+	if m.crash != nil {
+		ended = "ended: " + m.crash.why()
+	}
 	for _, s := range []*session{m.sess, m.ending} {
 		if s == nil {
 			continue
 		}
 		s.cancel()
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), m.opts.RequestTimeout)
 		err := m.opts.Client.EndSession(ctx, s.id)
 		cancel()
 		if err != nil {
 			fmt.Fprintf(stderr, "shadow: the session with %s could not be ended on the server (%v); its token is forgotten and it runs out by its expiry\n", s.info.User, err)
 		}
 		if m.journal != nil {
-			if jerr := appendDurably(m.journal, m.record(api.ActionSessionEnd, s.id, &s.user, "ended: shadow was stopped")); jerr != nil {
+			if jerr := appendDurably(m.journal, m.record(api.ActionSessionEnd, s.id, &s.user, ended)); jerr != nil {
 				fmt.Fprintf(stderr, "shadow: the end of the session could not be journaled: %v\n", jerr)
 			}
 		}
@@ -182,8 +191,16 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 	if m.stopStatus != nil {
 		m.stopStatus()
 	}
+	var crashErr error
+	if c := m.crash; c != nil {
+		fmt.Fprintf(stderr, "shadow: %s; any session was ended and journaled\n", c.why())
+		if len(c.stack) > 0 {
+			fmt.Fprintf(stderr, "%s\n", c.stack)
+		}
+		crashErr = fmt.Errorf("%w: %s", ErrInternal, c.value)
+	}
 	if m.journal == nil || m.opts.Journal != nil {
-		return nil // not signed in yet, or the caller owns the journal
+		return crashErr // not signed in yet, or the caller owns the journal
 	}
 	j := m.journal
 	if n := j.Status().Pending; n > 0 {
@@ -196,10 +213,19 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 		n := j.Status().Pending
 		fmt.Fprintf(stderr, "shadow: %d journal %s will sync next time (kept in %s; or run `shadow journal sync`)\n",
 			n, words.Plural(int(n), "record", "records"), audit.JournalsDir(j.StateDir()))
-		return nil
+		return crashErr
 	}
 	if err != nil {
-		return fmt.Errorf("close the journal: %w", err)
+		return errors.Join(crashErr, fmt.Errorf("close the journal: %w", err))
 	}
-	return nil
+	return crashErr
+}
+
+// ProgramEnded tells the model how its program ended, before Shutdown: a panic Bubble
+// Tea recovered (in a tea.Cmd, out of the root's reach) is a crash like one the root
+// recovered itself, so Shutdown journals it as the session's end and returns ErrInternal.
+func (m *Model) ProgramEnded(runErr error) {
+	if errors.Is(runErr, tea.ErrProgramPanic) && m.crash == nil {
+		m.crash = &crash{value: "a panic in a background task; Bubble Tea printed its stack"}
+	}
 }

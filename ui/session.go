@@ -2,11 +2,13 @@ package ui
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/dashboards"
@@ -22,6 +24,8 @@ type session struct {
 	view *client.View
 	info banner.Info
 	user api.UserRef // the impersonated user
+	// reason is the reason given for the session (the server's record of it), cleaned.
+	reason string
 
 	// ctx is cancelled when the session ends, so its requests still on their way stop.
 	ctx    context.Context
@@ -33,6 +37,68 @@ type session struct {
 	tabs    []tab // in order: the number keys pick them (TabDashboards…)
 	tab     int   // the one shown
 	pending int   // page requests on their way
+
+	// failedPolls counts the polls in a row the server did not answer; past LostAfter
+	// info.Lost is set and lostErr is the last poll's error.
+	failedPolls int
+	lostErr     error
+
+	// loads are the views on their way, by their tag's Seq: what they are, since when,
+	// and how to cancel them (esc).
+	loads map[uint64]*load
+}
+
+// load is one view on its way.
+type load struct {
+	tab       int
+	label     string // what loads, for people: "the permission matrix"
+	started   time.Time
+	cancel    context.CancelFunc
+	cancelled atomic.Bool // by the admin (esc), not by the session's end
+}
+
+// startLoad registers a view on its way and gives the context its call runs on: the
+// session's, bounded by timeout, cancelled by cancelLoads.
+func (s *session) startLoad(tag common.Tag, tab int, label string, now time.Time, timeout time.Duration) (context.Context, *load) {
+	ctx, cancel := context.WithTimeout(s.ctx, timeout)
+	l := &load{tab: tab, label: label, started: now, cancel: cancel}
+	if s.loads == nil {
+		s.loads = map[uint64]*load{}
+	}
+	s.loads[tag.Seq] = l
+	return ctx, l
+}
+
+// endLoad forgets a view that came back.
+func (s *session) endLoad(tag common.Tag) {
+	if l := s.loads[tag.Seq]; l != nil {
+		l.cancel()
+		delete(s.loads, tag.Seq)
+	}
+}
+
+// oldestLoad is the longest-waiting view of a tab, nil when none.
+func (s *session) oldestLoad(tab int) *load {
+	var oldest *load
+	for _, l := range s.loads {
+		if l.tab == tab && !l.cancelled.Load() && (oldest == nil || l.started.Before(oldest.started)) {
+			oldest = l
+		}
+	}
+	return oldest
+}
+
+// cancelLoads cancels every view of a tab still on its way; false when there was none.
+func (s *session) cancelLoads(tab int) bool {
+	any := false
+	for _, l := range s.loads {
+		if l.tab == tab && !l.cancelled.Load() {
+			l.cancelled.Store(true)
+			l.cancel()
+			any = true
+		}
+	}
+	return any
 }
 
 // tab is one of a session's tabs (soft-serve's TabComponent): its title, its page, and
@@ -66,7 +132,7 @@ func newSession(parent context.Context, ctx *common.Context, v *client.View, s a
 		// The countdown runs on this machine's clock from the session's length, as the
 		// client's own deadline does, so clock skew cannot stretch it.
 		info: banner.Info{User: name, Admin: admin, ExpiresAt: now.Add(length)},
-		ctx:  sctx, cancel: cancel,
+		ctx:  sctx, cancel: cancel, reason: safetext.Clean(s.Reason),
 		dash: dashboards.New(ctx), perms: matrix.New(ctx), journal: journalview.New(ctx),
 	}
 	// The order is TabDashboards, TabPermissions, TabJournal.

@@ -7,6 +7,7 @@
 //
 //	IMPERSONATING <display name> · READ-ONLY · as <admin> · <mm:ss> left
 //
+// (with CONNECTION LOST before the time while the server does not answer)
 // in white on red, shortened to fit one line; below 40 columns it may take two, and
 // IMPERSONATING and READ-ONLY survive down to 20 columns. Without colour it keeps its
 // words and gains a frame (side bars and a rule under it).
@@ -33,7 +34,13 @@ type Info struct {
 	User      string
 	Admin     string
 	ExpiresAt time.Time
+	// Lost says the server has stopped answering: the banner says CONNECTION LOST
+	// before the countdown, which is then only this machine's word.
+	Lost bool
 }
+
+// WordLost is what the banner says while the server does not answer.
+const WordLost = "CONNECTION LOST"
 
 // MinWidth is the narrowest terminal at which both IMPERSONATING and READ-ONLY are
 // promised in full.
@@ -76,12 +83,20 @@ func Lines(st *common.Styles, info Info, now time.Time, width int) []string {
 	if frame {
 		avail -= 2
 	}
-	words := compose(info, Remaining(info.ExpiresAt, now), avail, width < OneLineWidth)
+	remaining := Remaining(info.ExpiresAt, now)
+	if info.Lost {
+		remaining = WordLost + sep + remaining
+	}
+	// While the connection is lost the banner takes a second line below 64 columns
+	// rather than drop those words.
+	words := compose(info, remaining, avail, width < OneLineWidth || (info.Lost && width < 64))
 	out := make([]string, 0, len(words)+1)
 	for _, w := range words {
 		text := safetext.Fit(w, avail) // the words are clean already; Fit only guards the width
 		pad := common.Spaces(margin) + text + common.Spaces(avail-ansi.StringWidth(text)+margin)
 		switch {
+		case frame && st.ASCII:
+			out = append(out, "|"+pad+"|")
 		case frame:
 			out = append(out, "┃"+pad+"┃")
 		case noColor:
@@ -91,9 +106,13 @@ func Lines(st *common.Styles, info Info, now time.Time, width int) []string {
 		}
 	}
 	if noColor {
-		rule := strings.Repeat("━", width)
+		h, corner, end := "━", "┗", "┛"
+		if st.ASCII {
+			h, corner, end = "=", "+", "+"
+		}
+		rule := strings.Repeat(h, width)
 		if frame {
-			rule = "┗" + strings.Repeat("━", width-2) + "┛"
+			rule = corner + strings.Repeat(h, width-2) + end
 		}
 		out = append(out, st.BannerRule.Apply(rule))
 	}
@@ -151,7 +170,10 @@ func compose(info Info, remaining string, avail int, twoLines bool) []string {
 	if n := nameIn(ansi.StringWidth(head + sep + wordReadOnly)); n != "" {
 		return []string{head + n + sep + wordReadOnly}
 	}
-	for _, s := range []string{wordImpersonating + sep + wordReadOnly + sep + remaining, wordImpersonating + sep + wordReadOnly} {
+	for _, s := range []string{wordImpersonating + sep + wordReadOnly + sep + remaining, wordImpersonating + sep + wordReadOnly + sep + WordLost, wordImpersonating + sep + wordReadOnly} {
+		if s == wordImpersonating+sep+wordReadOnly+sep+WordLost && !info.Lost {
+			continue
+		}
 		if fits(s) {
 			return []string{s}
 		}

@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/banner"
+	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
 
@@ -164,5 +166,25 @@ func TestRemainingAndTitle(t *testing.T) {
 	got := banner.Title(&banner.Info{User: "Eve\x07\x1b]0;owned\x07\u202E"})
 	if got != "shadow · IMPERSONATING Eve · READ-ONLY" {
 		t.Errorf("Title = %q", got)
+	}
+}
+
+// Without line drawing (a VT100, the Linux console) the banner's frame is ASCII and
+// keeps its words at every width.
+func TestBannerInASCII(t *testing.T) {
+	st := common.NewStyles(colorprofile.ASCII)
+	st.ASCII = true
+	info := banner.Info{User: "Nora Lindqvist", Admin: "Sam Rivera", ExpiresAt: time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)}
+	for w := banner.MinWidth; w <= 120; w++ {
+		lines := banner.Lines(st, info, info.ExpiresAt.Add(-10*time.Minute), w)
+		all := strings.Join(lines, "\n")
+		for _, r := range all {
+			if r > 0x7e && r != '\n' && r != '·' && r != '…' {
+				t.Fatalf("at %d columns %q is not ASCII: %q", w, r, all)
+			}
+		}
+		if !strings.Contains(all, "IMPERSONATING") || !strings.Contains(all, "READ-ONLY") || !strings.Contains(lines[len(lines)-1], "===") {
+			t.Fatalf("at %d columns: %q", w, all)
+		}
 	}
 }

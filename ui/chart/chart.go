@@ -27,6 +27,9 @@ func Number(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
+	if math.Abs(v) >= 1e15 {
+		return huge(v) // 16 digits and more are no figure anyone reads (and 1e308 has 309)
+	}
 	s := strconv.FormatFloat(v, 'f', 2, 64)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	neg := strings.HasPrefix(s, "-")
@@ -52,6 +55,10 @@ func Number(v float64) string {
 func Compact(v float64) string {
 	a := math.Abs(v)
 	switch {
+	case !finite(v):
+		return "–"
+	case a >= 1e12:
+		return huge(v)
 	case a >= 1e9:
 		return trimFloat(v/1e9, 1) + "G"
 	case a >= 1e6:
@@ -63,6 +70,10 @@ func Compact(v float64) string {
 	}
 	return trimFloat(v, 1)
 }
+
+// huge is a value too large for digits, in scientific notation of three significant
+// figures at most ("1.23e+20", "-1e+308"): never more than nine cells.
+func huge(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
 func trimFloat(v float64, prec int) string {
 	s := strconv.FormatFloat(v, 'f', prec, 64)
@@ -91,6 +102,9 @@ type Bar struct {
 
 var eighths = []string{"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"}
 
+// asciiEighths is eighths for terminals without block characters: whole cells only.
+var asciiEighths = []string{"", "", "", "", "", "", "", ""}
+
 // Bars draws one bar per line, label left and value right, scaled to the largest value.
 // When there are more bars than lines, the last line says how many are left out.
 func Bars(st *common.Styles, bars []Bar, unit string, width, height int) []string {
@@ -117,7 +131,7 @@ func Bars(st *common.Styles, bars []Bar, unit string, width, height int) []strin
 	for i, b := range shown {
 		line := safetext.Pad(b.Label, labelW) + " "
 		if barW > 0 {
-			line += st.Series[0].Apply(barOf(b.Value, top, barW)) + " "
+			line += st.Series[0].Apply(barOf(b.Value, top, barW, st.ASCII)) + " "
 		}
 		line += safetext.PadLeft(values[i], valueW)
 		out = append(out, common.FitLine(line, width))
@@ -129,21 +143,31 @@ func Bars(st *common.Styles, bars []Bar, unit string, width, height int) []strin
 }
 
 // barOf is a bar of v/top × width cells, padded to width, in eighths of a cell.
-func barOf(v, top float64, width int) string {
+func barOf(v, top float64, width int, ascii bool) string {
 	n := 0
 	if top > 0 && v > 0 && finite(v) {
 		n = int(math.Round(v / top * float64(width*8)))
 	}
 	n = min(n, width*8)
 	s := strings.Repeat("█", n/8) + eighths[n%8]
+	if ascii {
+		s = strings.Repeat("#", n/8) + asciiEighths[n%8]
+	}
 	return s + common.Spaces(width-ansi.StringWidth(s))
 }
 
 var levels = []rune("▁▂▃▄▅▆▇█")
 
+// asciiLevels are levels for terminals without block characters.
+var asciiLevels = []rune("_.-:=+*#")
+
 // Sparkline draws values in at most width cells, one level per cell (values are
-// averaged into buckets when there are more than cells).
-func Sparkline(values []float64, width int) string {
+// averaged into buckets when there are more than cells); in ASCII under st.ASCII.
+func Sparkline(st *common.Styles, values []float64, width int) string {
+	levels := levels
+	if st.ASCII {
+		levels = asciiLevels
+	}
 	if width < 1 || len(values) == 0 {
 		return ""
 	}
@@ -153,7 +177,7 @@ func Sparkline(values []float64, width int) string {
 	for i, v := range vs {
 		l := 0
 		if hi > lo && finite(v) {
-			l = int(math.Round((v - lo) / (hi - lo) * float64(len(levels)-1)))
+			l = int(math.Round(frac(v, lo, hi) * float64(len(levels)-1)))
 		}
 		out[i] = levels[l]
 	}
@@ -176,6 +200,17 @@ func resample(values []float64, n int) []float64 {
 	return out
 }
 
+// Range is the least and greatest finite value of vs; ok is false when there is none.
+func Range(vs []float64) (lo, hi float64, ok bool) {
+	lo, hi = bounds(vs)
+	for _, v := range vs {
+		if finite(v) {
+			return lo, hi, true
+		}
+	}
+	return 0, 0, false
+}
+
 // bounds is the least and greatest finite value (0, 0 when there is none).
 func bounds(vs []float64) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
@@ -191,6 +226,24 @@ func bounds(vs []float64) (lo, hi float64) {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// frac is where v lies between lo and hi, from 0 to 1 (0 when it cannot be said). It
+// works on halves so that hi-lo cannot overflow (1e308 - -1e308 is +Inf), and clamps, so
+// no value a server sends can put a dot, a level or a line off the canvas.
+func frac(v, lo, hi float64) float64 {
+	span := hi/2 - lo/2
+	if !(span > 0) || !finite(v) {
+		return 0
+	}
+	f := (v/2 - lo/2) / span
+	switch {
+	case !(f >= 0): // NaN too
+		return 0
+	case f > 1:
+		return 1
+	}
+	return f
+}
 
 // braille dot bits, by column (0, 1) and row (0–3) within a cell.
 var dotBit = [2][4]rune{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
@@ -212,10 +265,14 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 	}
 	lo, hi := bounds(all)
 	if hi == lo {
-		lo, hi = lo-1, hi+1
+		// A flat line sits mid-chart; d is at least 1 and large enough to move 1e308.
+		d := math.Max(1, math.Abs(lo)/4)
+		lo, hi = lo-d, hi+d
 	}
 	top, bottom := Compact(hi), Compact(lo)
-	axisW := max(ansi.StringWidth(top), ansi.StringWidth(bottom))
+	// The axis never takes more than half the width, so the plot always has room.
+	axisW := min(width/2, max(ansi.StringWidth(top), ansi.StringWidth(bottom)))
+	top, bottom = safetext.Fit(top, axisW), safetext.Fit(bottom, axisW)
 	plotW, plotH := width-axisW-1, height-1
 	dotsW, dotsH := plotW*2, plotH*4
 	cells := make([]rune, plotW*plotH)
@@ -242,7 +299,7 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 			if len(s) > 1 {
 				x = int(math.Round(float64(i) / float64(len(s)-1) * float64(dotsW-1)))
 			}
-			y := int(math.Round((hi - v) / (hi - lo) * float64(dotsH-1)))
+			y := int(math.Round((1 - frac(v, lo, hi)) * float64(dotsH-1)))
 			if px >= 0 {
 				segment(px, py, x, y, si, set)
 			} else {
@@ -255,13 +312,17 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 	var b strings.Builder
 	for row := 0; row < plotH; row++ {
 		b.Reset()
+		tick, axis := "┤", "│"
+		if st.ASCII {
+			tick, axis = "|", "|"
+		}
 		switch row {
 		case 0:
-			b.WriteString(safetext.PadLeft(top, axisW) + "┤")
+			b.WriteString(safetext.PadLeft(top, axisW) + tick)
 		case plotH - 1:
-			b.WriteString(safetext.PadLeft(bottom, axisW) + "┤")
+			b.WriteString(safetext.PadLeft(bottom, axisW) + tick)
 		default:
-			b.WriteString(common.Spaces(axisW) + "│")
+			b.WriteString(common.Spaces(axisW) + axis)
 		}
 		for x := 0; x < plotW; x++ {
 			c := row*plotW + x
@@ -269,13 +330,21 @@ func Lines(st *common.Styles, series [][]float64, xFirst, xLast string, width, h
 				b.WriteByte(' ')
 				continue
 			}
-			b.WriteString(st.Series[owner[c]%len(st.Series)].Apply(string(0x2800 + cells[c])))
+			dot := string(0x2800 + cells[c])
+			if st.ASCII {
+				dot = "*" // no braille: a cell with any dot of the line
+			}
+			b.WriteString(st.Series[owner[c]%len(st.Series)].Apply(dot))
 		}
 		out = append(out, b.String())
 	}
 	first, last := safetext.Fit(xFirst, plotW/2), safetext.Fit(xLast, plotW/2)
 	gap := plotW - ansi.StringWidth(first) - ansi.StringWidth(last)
-	out = append(out, common.Spaces(axisW)+"└"+first+common.Spaces(gap)+last)
+	corner := "└"
+	if st.ASCII {
+		corner = "+"
+	}
+	out = append(out, common.Spaces(axisW)+corner+first+common.Spaces(gap)+last)
 	return common.FitLines(out, width, height)
 }
 

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shadowview/shadow/ui/chart"
+	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 )
 
@@ -56,13 +58,14 @@ func TestBarsScaleToTheLargest(t *testing.T) {
 }
 
 func TestSparkline(t *testing.T) {
-	if got := chart.Sparkline([]float64{1, 2, 3, 4, 5, 6, 7, 8}, 20); got != "▁▂▃▄▅▆▇█" {
+	st := uitest.Context(uitest.Profiles[0].Profile, 0, 0).Styles
+	if got := chart.Sparkline(st, []float64{1, 2, 3, 4, 5, 6, 7, 8}, 20); got != "▁▂▃▄▅▆▇█" {
 		t.Errorf("Sparkline = %q", got)
 	}
-	if got := chart.Sparkline([]float64{1, 1, 8, 8}, 2); got != "▁█" {
+	if got := chart.Sparkline(st, []float64{1, 1, 8, 8}, 2); got != "▁█" {
 		t.Errorf("resampled Sparkline = %q", got)
 	}
-	if got := chart.Sparkline([]float64{3, 3, math.NaN()}, 5); got != "▁▁▁" {
+	if got := chart.Sparkline(st, []float64{3, 3, math.NaN()}, 5); got != "▁▁▁" {
 		t.Errorf("flat Sparkline = %q", got)
 	}
 }
@@ -91,5 +94,91 @@ func TestLinesPlotsWithinItsBox(t *testing.T) {
 	}
 	if chart.Lines(st, nil, "", "", 40, 8) != nil || chart.Lines(st, [][]float64{up}, "", "", 5, 8) != nil {
 		t.Fatal("nothing to draw, or no room, should give no lines")
+	}
+}
+
+// extremes are the values a server may send that once broke the charts: the largest
+// and smallest finite floats, subnormals, ±0, and the non-finite ones JSON cannot carry
+// but a decoder of another kind might hand over.
+var extremes = []float64{1e308, -1e308, math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64,
+	-math.SmallestNonzeroFloat64, 2.2250738585072014e-308, 0, math.Copysign(0, -1), 1e15, -1e15,
+	math.NaN(), math.Inf(1), math.Inf(-1)}
+
+// Huge figures are said in a few cells, never as 309 digits.
+func TestNumbersOfAnySizeStayShort(t *testing.T) {
+	for _, v := range extremes {
+		if n, c := chart.Number(v), chart.Compact(v); ansi.StringWidth(n) > 26 || ansi.StringWidth(c) > 9 {
+			t.Errorf("Number(%g) = %q, Compact = %q", v, n, c)
+		}
+	}
+	if got := chart.Number(1e308); got != "1e+308" {
+		t.Errorf("Number(1e308) = %q", got)
+	}
+	if got := chart.Number(999999999999999); got != "999,999,999,999,999" {
+		t.Errorf("Number(999999999999999) = %q", got)
+	}
+}
+
+// FuzzCharts draws every chart from any values, of any count, with any label, at any
+// size: each must come back without a panic and every line within its width (the
+// banner's guarantee rests on it). The seeds are the extremes; `go test -fuzz
+// FuzzCharts ./ui/chart` searches further.
+func FuzzCharts(f *testing.F) {
+	for i, v := range extremes {
+		f.Add(v, extremes[(i+1)%len(extremes)], extremes[(i+5)%len(extremes)], uint16(i*37), "label", uint8(8+i), uint8(3+i%6))
+	}
+	f.Add(1e308, 1e308, 1e308, uint16(1), "", uint8(8), uint8(3))                // one flat point at the top
+	f.Add(-1e308, 1e308, 0.0, uint16(60000), "陳大文\x1b[31m", uint8(80), uint8(8)) // a huge series
+	f.Add(5e-324, -5e-324, 0.0, uint16(0), strings.Repeat("W", 500), uint8(200), uint8(1))
+	st := uitest.Context(uitest.Profiles[0].Profile, 0, 0).Styles
+	f.Fuzz(func(t *testing.T, a, b, c float64, n uint16, label string, w, h uint8) {
+		width, height := int(w), int(h)
+		vs := make([]float64, n)
+		for i := range vs {
+			vs[i] = [3]float64{a, b, c}[i%3]
+		}
+		check := func(what string, lines []string, exact bool) {
+			if len(lines) > max(height, 1) {
+				t.Fatalf("%s: %d lines for %d", what, len(lines), height)
+			}
+			for _, l := range lines {
+				if cw := ansi.StringWidth(l); cw > width || (exact && cw != width) {
+					t.Fatalf("%s: a line %d cells wide for %d: %q", what, cw, width, l)
+				}
+			}
+		}
+		check("Lines", chart.Lines(st, [][]float64{vs, {c, b, a}}, label, label, width, height), true)
+		bars := make([]chart.Bar, min(len(vs), 50))
+		for i := range bars {
+			bars[i] = chart.Bar{Label: label, Value: vs[i]}
+		}
+		check("Bars", chart.Bars(st, bars, label, width, height), true)
+		if s := chart.Sparkline(st, vs, width); ansi.StringWidth(s) > width {
+			t.Fatalf("Sparkline: %d cells for %d", ansi.StringWidth(s), width)
+		}
+	})
+}
+
+// On a terminal without line drawing (Styles.ASCII) every chart is drawn in ASCII: no
+// braille, no blocks, no box drawing.
+func TestChartsInASCII(t *testing.T) {
+	st := common.NewStyles(colorprofile.ASCII)
+	st.ASCII = true
+	vs := []float64{3, 9, 1, 7, 12, 4, 8}
+	var lines []string
+	lines = append(lines, chart.Lines(st, [][]float64{vs, {2, 2, 5, 9}}, "Mar 1", "Mar 7", 40, 6)...)
+	lines = append(lines, chart.Bars(st, []chart.Bar{{"a", 3}, {"b", 9.3}}, "km", 40, 3)...)
+	lines = append(lines, chart.Sparkline(st, vs, 10))
+	lines = append(lines, st.Box("Title", []string{"x"}, 20, 3, true)...)
+	lines = append(lines, st.Box("Title", []string{"x"}, 20, 3, false)...)
+	for _, l := range lines {
+		for _, r := range l {
+			if r > 0x7e {
+				t.Fatalf("%q is not ASCII in %q", r, l)
+			}
+		}
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "*") || !strings.Contains(strings.Join(lines, "\n"), "#") {
+		t.Fatalf("the ASCII charts draw nothing:\n%s", strings.Join(lines, "\n"))
 	}
 }

@@ -57,6 +57,7 @@ type Status struct {
 	sync    Sync
 	err     string
 	note    bool // err is a note (a warning to keep in mind), not an error
+	busy    bool // err says what is loading, not an error
 	help    help.Model
 	helpKey key.Binding
 }
@@ -75,7 +76,7 @@ func (s *Status) SetSync(sync Sync) { s.sync = sync }
 // SetError shows an error until the next SetError; nil clears it. Its text may quote the
 // server and is sanitised.
 func (s *Status) SetError(err error) {
-	s.err, s.note = "", false
+	s.err, s.note, s.busy = "", false, false
 	if err != nil {
 		s.err = strings.TrimSpace(safetext.Clean(err.Error()))
 	}
@@ -84,7 +85,13 @@ func (s *Status) SetError(err error) {
 // SetNote shows, in the error's place, something to keep in mind that is not an error
 // (a connection warning, a throwaway demo); "" clears it, as does SetError.
 func (s *Status) SetNote(note string) {
-	s.err, s.note = strings.TrimSpace(safetext.Clean(note)), note != ""
+	s.err, s.note, s.busy = strings.TrimSpace(safetext.Clean(note)), note != "", false
+}
+
+// SetBusy shows, in the error's place, what is loading ("loading the permission matrix
+// · 12 s · esc cancels"); "" clears it, as does SetError.
+func (s *Status) SetBusy(what string) {
+	s.err, s.note, s.busy = strings.TrimSpace(safetext.Clean(what)), false, what != ""
 }
 
 // pinFrom is the narrowest status line that still pins the help key at its right end.
@@ -126,14 +133,17 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	used := len("journal: ") + len([]rune(s.sync.String()))
 	if s.err != "" {
 		room := left - used - 3
-		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 45 {
+		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 30 { // at 80 columns the first hint stays
 			room -= hintWidth(hints[0]) + 3 // room for the most important hint
 		} else {
 			hints = nil // a narrow line is the error's
 		}
 		label, paint := "error: ", s.st.Error
-		if s.note {
+		switch {
+		case s.note:
 			label, paint = "note: ", s.st.Warn
+		case s.busy:
+			label, paint = "", s.st.Accent
 		}
 		e := safetext.Fit(label+s.err, max(1, room))
 		line += " │ " + paint.Apply(e)

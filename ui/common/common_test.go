@@ -200,3 +200,30 @@ func TestWidthMatchesAnsi(t *testing.T) {
 		}
 	}
 }
+
+// GNU screen's own TERM gets the 16-colour red, which it shows; its 256-colour TERM and
+// tmux keep 256 colours. The banner's paint then carries red screen understands (41).
+func TestScreenGetsARedItCanShow(t *testing.T) {
+	for term, want := range map[string]colorprofile.Profile{
+		"screen": colorprofile.ANSI, "screen.linux": colorprofile.ANSI, "screen.xterm-new": colorprofile.ANSI,
+		"screen-256color": colorprofile.ANSI256, "screen.xterm-256color": colorprofile.ANSI256, "tmux-256color": colorprofile.ANSI256,
+	} {
+		p := RemoteProfile([]string{"TERM=" + term})
+		if p != want {
+			t.Errorf("TERM=%s: profile %v, want %v", term, p, want)
+		}
+		if b := NewStyles(p).Banner.Apply("X"); p == colorprofile.ANSI && !strings.Contains(b, "41") {
+			t.Errorf("TERM=%s: the banner is %q, no red screen shows", term, b)
+		}
+	}
+}
+
+// VT100s and the Linux console get ASCII frames and charts; others keep line drawing.
+func TestNoLineDrawing(t *testing.T) {
+	for term, want := range map[string]bool{"vt100": true, "vt220": true, "vt102": true, "linux": true,
+		"xterm-256color": false, "screen": false, "tmux-256color": false, "": false} {
+		if got := NoLineDrawing([]string{"TERM=" + term}); got != want {
+			t.Errorf("TERM=%q: %v, want %v", term, got, want)
+		}
+	}
+}

@@ -61,7 +61,19 @@ func ProfileFor(out io.Writer, environ []string) colorprofile.Profile {
 	if noColor(environ) {
 		return colorprofile.ASCII
 	}
-	return max(colorprofile.Detect(out, environ), colorprofile.ASCII)
+	return eightColours(environ, max(colorprofile.Detect(out, environ), colorprofile.ASCII))
+}
+
+// eightColours caps p at 16 colours for GNU screen's own TERM (screen, screen.linux…,
+// not screen-256color), which colorprofile takes for 256 colours: screen with such a
+// TERM draws 8 colours, so a 256-colour red (48;5;124) would reach it as no red at all,
+// and the banner would lose its colour. The 16-colour red (41) always shows.
+func eightColours(environ []string, p colorprofile.Profile) colorprofile.Profile {
+	term := termOf(environ)
+	if (term == "screen" || strings.HasPrefix(term, "screen.")) && !strings.Contains(term, "256color") && p > colorprofile.ANSI {
+		return colorprofile.ANSI
+	}
+	return p
 }
 
 // RemoteProfile is the colour profile of a terminal known only by the environment its
@@ -71,7 +83,29 @@ func RemoteProfile(environ []string) colorprofile.Profile {
 	if noColor(environ) {
 		return colorprofile.ASCII
 	}
-	return max(colorprofile.Env(environ), colorprofile.ASCII)
+	return eightColours(environ, max(colorprofile.Env(environ), colorprofile.ASCII))
+}
+
+// NoLineDrawing reports whether a terminal's TERM names one that cannot draw box
+// drawing, block or braille characters (a VT100 or VT220, the Linux console): it gets
+// ASCII frames and charts (Styles.ASCII).
+func NoLineDrawing(environ []string) bool {
+	switch term := termOf(environ); {
+	case term == "linux", strings.HasPrefix(term, "vt1"), strings.HasPrefix(term, "vt2"):
+		return true
+	}
+	return false
+}
+
+// termOf is the environment's TERM ("" when unset), the last one if given twice.
+func termOf(environ []string) string {
+	term := ""
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "TERM="); ok {
+			term = v
+		}
+	}
+	return term
 }
 
 // noColor reports NO_COLOR set to anything but "".

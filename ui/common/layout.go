@@ -179,6 +179,12 @@ func (s *Styles) Box(title string, lines []string, width, height int, focused bo
 		h, v, tl, tr, bl, br = "━", "┃", "┏", "┓", "┗", "┛"
 		paint = s.FocusBorder
 	}
+	if s.ASCII {
+		h, v, tl, tr, bl, br = "-", "|", "+", "+", "+", "+"
+		if focused {
+			h, tl, tr, bl, br = "=", "#", "#", "#", "#" // focus still shows without colour
+		}
+	}
 	out := make([]string, 0, height)
 	top := tl + h
 	rest := width - 3

@@ -62,6 +62,10 @@ const (
 type Styles struct {
 	// Profile is the colour profile the styles were built for.
 	Profile colorprofile.Profile
+	// ASCII draws frames, rules and charts with ASCII (+ - | = # *) instead of box
+	// drawing and braille, for terminals without them (VT100s, the Linux console): see
+	// NoLineDrawing.
+	ASCII bool
 
 	Bold, Dim, Muted, Header, Title, Accent Paint
 	// Selected is the cursor row; CursorCell the cursor cell of a grid in cell mode.

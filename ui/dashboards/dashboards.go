@@ -37,7 +37,8 @@ type ListLoaded struct {
 // with the same Tag.
 type Requested struct {
 	common.Tag
-	ID string
+	ID    string
+	Title string // the list's title of it, to say what loads ("" when not known)
 }
 
 // Loaded is the reply to Requested. The root journals the view before sending it.
@@ -87,6 +88,7 @@ type Model struct {
 	listGrid         *grid.Model[api.DashboardSummary]
 
 	current   *api.Dashboard
+	shownID   string // the id current was asked for by (the list's, whatever the reply says)
 	dashErr   error
 	loadingID string
 	tables    map[int]*grid.Model[api.TableRow] // a grid per table widget of current, sized as drawn
@@ -116,7 +118,27 @@ func (m *Model) reloadList() tea.Cmd {
 
 func (m *Model) open(id string) tea.Cmd {
 	m.loadingID, m.dashErr = id, nil
-	return common.Emit(Requested{Tag: m.dashReq.Issue(m.ctx.Session), ID: id})
+	return common.Emit(Requested{Tag: m.dashReq.Issue(m.ctx.Session), ID: id, Title: m.summaryTitle(id)})
+}
+
+// titleOr is the list's title of a dashboard, or "Dashboard <id>" when it is not listed.
+func (m *Model) titleOr(id string) string {
+	if t := m.summaryTitle(id); t != "" {
+		return t
+	}
+	return "Dashboard " + safetext.Clean(id)
+}
+
+// summaryTitle is the list's title of a dashboard, cleaned; "" when it is not listed.
+func (m *Model) summaryTitle(id string) string {
+	if m.list != nil {
+		for _, d := range m.list.Dashboards {
+			if d.ID == id {
+				return safetext.Clean(d.Title)
+			}
+		}
+	}
+	return ""
 }
 
 // SetSize implements common.Component.
@@ -169,10 +191,11 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if !m.dashReq.Current(msg) {
 			return m, nil
 		}
+		id := m.loadingID
 		m.loadingID = ""
 		m.dashErr = msg.Err
 		if msg.Err == nil && msg.Dashboard != nil {
-			m.current = msg.Dashboard
+			m.current, m.shownID = msg.Dashboard, id
 			m.widget, m.scroll = 0, 0
 			m.buildTables()
 		}
@@ -215,7 +238,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		case key.Matches(msg, m.keys.Reload):
 			if m.current != nil {
-				return m.open(m.current.ID)
+				return m.open(m.shownID)
 			}
 		}
 	default:
@@ -226,7 +249,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 			m.focus = onWidgets
-			if m.current != nil && m.current.ID == d.ID && m.loadingID == "" {
+			if m.current != nil && m.shownID == d.ID && m.loadingID == "" {
 				return nil
 			}
 			return m.open(d.ID)
@@ -282,6 +305,7 @@ func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
 		return grid.Cell{Text: r.Cells[c].Value}
 	})
 	g.SetRows(t.Rows)
+	g.SetFrozen(1) // the key column stays when a zoomed table scrolls sideways
 	g.Empty = "No rows visible to this user."
 	return g
 }
@@ -318,13 +342,20 @@ func (m *Model) paneView() []string {
 	switch {
 	case m.dashErr != nil:
 		return common.FitLines(st.Problem("Could not load the dashboard:", m.dashErr, w, "r to try again"), w, h)
+	case m.loadingID != "" && (m.current == nil || m.shownID != m.loadingID):
+		// The title is the one loading, never the dashboard shown before.
+		return common.FitLines([]string{st.Title.Apply(safetext.Fit(m.titleOr(m.loadingID), w)), st.Muted.Apply("Loading the dashboard…")}, w, h)
 	case m.current == nil:
 		return common.FitLines([]string{st.Muted.Apply("Loading the dashboard…")}, w, h)
+	}
+	if sel, ok := m.listGrid.Selected(); ok && m.focus == onList && m.loadingID == "" && sel.ID != m.shownID {
+		// The pane never shows a dashboard the cursor is not on.
+		return common.FitLines([]string{st.Title.Apply(safetext.Fit(safetext.Clean(sel.Title), w)), st.Muted.Apply("enter to open it")}, w, h)
 	}
 	d := m.current
 	title := st.Title.Apply(safetext.Clean(d.Title))
 	if m.loadingID != "" {
-		title += st.Muted.Apply(" · loading…")
+		title += st.Muted.Apply(" · reloading…")
 	}
 	head = append(head, common.FitLine(title, w))
 	// Labels and values, so the server's wording (capitalised or not) reads right.

@@ -117,6 +117,9 @@ func (m *Model) widgetBox(i int, wd api.Widget, w int) []string {
 	inner := common.BoxInner(w)
 	var body []string
 	switch {
+	case wd.Redacted && withheldWhole(wd):
+		// Everything was withheld: say so, never "no data" (the user does see data here).
+		body = []string{st.Redacted.Apply(Redacted) + " " + st.Muted.Apply(safetext.Fit("withheld while impersonating: the user sees these values, this session may not", max(0, inner-len(Redacted)-1)))}
 	case wd.Kind == api.WidgetBar && wd.Bar != nil:
 		rows := min(len(wd.Bar.Bars), m.pick(5, 8))
 		bars := make([]chart.Bar, len(wd.Bar.Bars))
@@ -135,6 +138,20 @@ func (m *Model) widgetBox(i int, wd api.Widget, w int) []string {
 		body = []string{st.Warn.Apply(safetext.Fit(fmt.Sprintf("This %q widget has nothing to draw.", wd.Kind), inner))}
 	}
 	return st.Box(m.title(wd), body, w, len(body)+2, m.focused(i))
+}
+
+// withheldWhole reports whether a redacted chart came with nothing to draw: the server
+// withheld it all.
+func withheldWhole(wd api.Widget) bool {
+	switch {
+	case wd.Bar != nil:
+		return len(wd.Bar.Bars) == 0
+	case wd.Series != nil:
+		return len(wd.Series.Lines) == 0
+	case wd.Table != nil:
+		return false // no rows is the row scope's to say ("0 of 9 rows visible")
+	}
+	return wd.KPI == nil
 }
 
 func (m *Model) pick(small, large int) int {
@@ -175,10 +192,18 @@ func (m *Model) series(s *api.SeriesData, w int) []string {
 		}
 		lastV := ""
 		if n := len(values[i]); n > 0 {
+			// The figures, not only the shape: the last value, and the range when it fits.
 			lastV = "last " + chart.WithUnit(chart.Number(values[i][n-1]), unit)
+			if lo, hi, ok := chart.Range(values[i]); ok && w >= 60 {
+				lastV += " · low " + chart.Number(lo) + " · high " + chart.Number(hi)
+			}
 		}
-		mark := st.Series[i%len(st.Series)].Apply("━━")
-		out = append(out, mark+" "+safetext.Pad(l.Name, nameW)+" "+chart.Sparkline(values[i], min(24, max(4, w/4)))+" "+lastV)
+		mark := "━━"
+		if st.ASCII {
+			mark = "--"
+		}
+		mark = st.Series[i%len(st.Series)].Apply(mark)
+		out = append(out, mark+" "+safetext.Pad(l.Name, nameW)+" "+chart.Sparkline(st, values[i], min(24, max(4, w/4)))+" "+lastV)
 	}
 	return out
 }

@@ -161,6 +161,33 @@ func (m *Model[T]) AppendRows(rows ...T) {
 	m.clamp()
 }
 
+// PrependRows adds rows at the start (an earlier page of a windowed list); the cursor and
+// the scroll stay on the rows they were on.
+func (m *Model[T]) PrependRows(rows ...T) {
+	m.rows = append(append(make([]T, 0, len(rows)+len(m.rows)), rows...), m.rows...)
+	m.row += len(rows)
+	m.top += len(rows)
+	m.clamp()
+}
+
+// DropFirst forgets the first n rows (a windowed list letting go of a page far above the
+// cursor); the cursor and the scroll stay on the rows they were on (clamped when they
+// were among the dropped).
+func (m *Model[T]) DropFirst(n int) {
+	n = max(0, min(n, len(m.rows)))
+	m.rows = append(make([]T, 0, len(m.rows)-n), m.rows[n:]...) // a new array: the old one is freed
+	m.row -= n
+	m.top = max(0, m.top-n)
+	m.clamp()
+}
+
+// DropLast forgets the last n rows (a page far below the cursor).
+func (m *Model[T]) DropLast(n int) {
+	n = max(0, min(n, len(m.rows)))
+	m.rows = append(make([]T, 0, len(m.rows)-n), m.rows[:len(m.rows)-n]...)
+	m.clamp()
+}
+
 // Rows are the rows held (all of them, not only the visible ones).
 func (m *Model[T]) Rows() []T { return m.rows }
 

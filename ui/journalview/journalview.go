@@ -12,10 +12,12 @@ package journalview
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
@@ -54,12 +56,29 @@ type Entry struct {
 	Sync    SyncState
 }
 
+// AuditRequested asks the root for the server's reconciliation of this session
+// (GET /audit/sessions/{id}, with the admin's own token) and an AuditLoaded reply with
+// the same Tag.
+type AuditRequested struct{ common.Tag }
+
+// AuditLoaded is the reply to AuditRequested.
+type AuditLoaded struct {
+	common.Tag
+	Audit *api.SessionAudit
+	Err   error
+}
+
 // Updated replaces the entries shown (the root sends it when the journal gains a record
 // or a record's sync state changes).
 type Updated struct{ Entries []Entry }
 
 // KeyMap is the page's keys.
-type KeyMap struct{ Grid grid.KeyMap }
+type KeyMap struct {
+	Grid  grid.KeyMap
+	Open  key.Binding // the record under the cursor, whole
+	Back  key.Binding
+	Check key.Binding // set the journal against the server's log
+}
 
 // Model is the Journal page; it is a common.Component.
 type Model struct {
@@ -69,12 +88,24 @@ type Model struct {
 	entries []Entry
 	width   int
 	height  int
+	// oneActor and oneUser are set when every record names the same admin and the same
+	// impersonated user (a session's journal): said once in the title, not on every row.
+	oneActor, oneUser string
+	open              bool // the record under the cursor is shown whole
+
+	auditReq common.Latest
+	audit    *api.SessionAudit // the server's reconciliation, once asked for (a)
+	auditErr error
+	checking bool
 }
 
 // New makes the page.
 func New(ctx *common.Context) *Model {
-	m := &Model{ctx: ctx, keys: KeyMap{Grid: grid.DefaultKeyMap()}}
-	m.grid = grid.New(ctx.Styles, columns(0), m.cell)
+	m := &Model{ctx: ctx, keys: KeyMap{Grid: grid.DefaultKeyMap(),
+		Open:  key.NewBinding(key.WithKeys("enter", "i"), key.WithHelp("enter", "whole record")),
+		Back:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Check: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "check with server"))}}
+	m.grid = grid.New(ctx.Styles, columns(0, false), m.cell)
 	m.grid.Empty = "No records yet."
 	return m
 }
@@ -84,7 +115,10 @@ func New(ctx *common.Context) *Model {
 // impersonated one), rather than titles cut short.
 const fullTitlesFrom = 140
 
-func columns(width int) []grid.Column {
+// columns are the journal's columns for a width; shared leaves out the two users'
+// columns below fullTitlesFrom when every record names the same two (the title says
+// them once).
+func columns(width int, shared bool) []grid.Column {
 	timeW := 9 // 15:04:05Z
 	if width >= 110 {
 		timeW = 20 // 2006-01-02 15:04:05Z
@@ -94,15 +128,17 @@ func columns(width int) []grid.Column {
 		actor, user = "User performing action", "Impersonated user"
 	}
 	userW := func(title string) int { return max(11, len(title)) }
-	return []grid.Column{
+	cols := []grid.Column{
 		{Key: colSeq, Title: "#", Width: 3, Align: grid.Right},
 		{Key: colTime, Title: "Timestamp", Width: timeW},
 		{Key: colAction, Title: "Action", Width: 14},
-		{Key: colActor, Title: actor, Width: userW(actor), Flex: 1},
-		{Key: colUser, Title: user, Width: userW(user), Flex: 1},
-		{Key: colDetails, Title: "Details", Width: 14, Flex: 4},
-		{Key: colSync, Title: "Sync", Width: 8},
 	}
+	if !shared || width >= fullTitlesFrom {
+		cols = append(cols, grid.Column{Key: colActor, Title: actor, Width: userW(actor), Flex: 1},
+			grid.Column{Key: colUser, Title: user, Width: userW(user), Flex: 1})
+	}
+	return append(cols, grid.Column{Key: colDetails, Title: "Details", Width: 14, Flex: 4},
+		grid.Column{Key: colSync, Title: "Sync", Width: 8})
 }
 
 // The journal's column keys: the columns an auditor expects.
@@ -158,7 +194,7 @@ func (m *Model) Init() tea.Cmd { return nil }
 // SetSize implements common.Component.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
-	m.grid.SetColumns(columns(width))
+	m.grid.SetColumns(columns(width, m.oneActor != "" || m.oneUser != ""))
 	m.grid.SetSize(width, max(1, height-m.extraLines()))
 }
 
@@ -166,6 +202,8 @@ func (m *Model) SetSize(width, height int) {
 // record's details, dropped on a short terminal so records still show.
 func (m *Model) extraLines() int {
 	switch {
+	case m.height >= 8 && m.auditShown():
+		return 3 // and the server's word on the journal
 	case m.height >= 6:
 		return 2
 	case m.height >= 4:
@@ -181,14 +219,128 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		row, _ := m.grid.Cursor()
 		follow := m.grid.Len() == 0 || row == m.grid.Len()-1
 		m.entries = msg.Entries
+		m.oneActor, m.oneUser = shared(msg.Entries)
+		m.SetSize(m.width, m.height)
 		m.grid.SetRows(msg.Entries)
 		if follow {
 			m.grid.SetCursor(len(msg.Entries)-1, 0)
 		}
+	case AuditLoaded:
+		if !m.auditReq.Current(msg) {
+			return m, nil
+		}
+		m.checking, m.audit, m.auditErr = false, msg.Audit, msg.Err
+		m.SetSize(m.width, m.height)
 	case tea.KeyPressMsg:
-		m.grid.Update(msg)
+		switch {
+		case !m.open && key.Matches(msg, m.keys.Check):
+			m.checking = true
+			m.SetSize(m.width, m.height)
+			return m, common.Emit(AuditRequested{Tag: m.auditReq.Issue(m.ctx.Session)})
+		case m.open && key.Matches(msg, m.keys.Back):
+			m.open = false
+		case !m.open && key.Matches(msg, m.keys.Open):
+			_, m.open = m.grid.Selected()
+		case !m.open:
+			m.grid.Update(msg)
+		}
 	}
 	return m, nil
+}
+
+// auditShown reports whether the server's reconciliation has a line: asked for once.
+func (m *Model) auditShown() bool { return m.checking || m.audit != nil || m.auditErr != nil }
+
+// auditLine says what the server's log says of this journal: the reads it served that no
+// record accounts for, and the records of reads it never served; said plainly when all
+// agree, and with the caveat when records are still waiting to sync.
+func (m *Model) auditLine() string {
+	st := m.ctx.Styles
+	label := st.Muted.Apply("Server's log: ")
+	switch {
+	case m.checking:
+		return label + st.Muted.Apply("asking…")
+	case m.auditErr != nil:
+		return label + st.Error.Apply(safetext.Clean("could not check: "+m.auditErr.Error()))
+	}
+	s := m.audit.Summary
+	pending := 0
+	for _, e := range m.entries {
+		if e.Sync != Synced {
+			pending++
+		}
+	}
+	n := func(v int, one, many string) string { return fmt.Sprintf("%d %s", v, words.Plural(v, one, many)) }
+	var say []string
+	if s.Unjournaled > 0 {
+		say = append(say, st.Error.Apply(n(s.Unjournaled, "read", "reads")+" served that no record accounts for"))
+	}
+	if s.Unserved > 0 {
+		say = append(say, st.Error.Apply(n(s.Unserved, "record", "records")+" of reads it never served"))
+	}
+	if s.Unrecognised > 0 {
+		say = append(say, st.Warn.Apply(n(s.Unrecognised, "record", "records")+" it cannot match"))
+	}
+	if len(say) == 0 {
+		say = append(say, st.OK.Apply(fmt.Sprintf("all %s served are journaled", n(s.Served, "read", "reads"))))
+	}
+	line := label + strings.Join(say, " · ")
+	if pending > 0 {
+		line += st.Muted.Apply(fmt.Sprintf(" · checked with %d not yet synced", pending))
+	}
+	return line + st.Muted.Apply(" · a again")
+}
+
+// shared is the admin and the impersonated user every entry names, "" for either when
+// they differ (or when there are none).
+func shared(entries []Entry) (actor, user string) {
+	if len(entries) == 0 {
+		return "", ""
+	}
+	actor, user = entries[0].Actor, entries[0].User
+	for _, e := range entries[1:] {
+		if e.Actor != actor {
+			actor = ""
+		}
+		if e.User != user {
+			user = ""
+		}
+	}
+	if actor == "" || user == "" {
+		return "", "" // both columns, or neither: a half-shared journal keeps its columns
+	}
+	return actor, user
+}
+
+// recordView is the record under the cursor with every field whole, the details
+// wrapped.
+func (m *Model) recordView() []string {
+	st := m.ctx.Styles
+	e, _ := m.grid.Selected()
+	w := m.width
+	field := func(name, value string) []string {
+		lines := safetext.Wrap(value, max(1, w-24), 50)
+		out := make([]string, 0, len(lines))
+		for i, l := range lines {
+			label := ""
+			if i == 0 {
+				label = name
+			}
+			out = append(out, common.FitLine(st.Muted.Apply(safetext.Pad(label, 23))+" "+l, w))
+		}
+		if len(out) == 0 {
+			out = append(out, common.FitLine(st.Muted.Apply(safetext.Pad(name, 23)), w))
+		}
+		return out
+	}
+	lines := []string{common.FitLine(st.Title.Apply(fmt.Sprintf("Journal record %d", e.Seq))+st.Muted.Apply(" · esc back"), w)}
+	lines = append(lines, field("Timestamp", e.Time.UTC().Format(time.RFC3339Nano))...)
+	lines = append(lines, field("Action", e.Action)...)
+	lines = append(lines, field("User performing action", e.Actor)...)
+	lines = append(lines, field("Impersonated user", e.User)...)
+	lines = append(lines, field("Sync", e.Sync.String())...)
+	lines = append(lines, field("Details", e.Details)...)
+	return lines
 }
 
 // View implements tea.Model.
@@ -206,7 +358,17 @@ func (m *Model) View() string {
 			rejected++
 		}
 	}
-	head := st.Title.Apply("This session's journal") + fmt.Sprintf(" · %d %s", len(m.entries), words.Plural(len(m.entries), "record", "records"))
+	if m.open {
+		return common.Join(common.FitLines(m.recordView(), m.width, m.height))
+	}
+	title := "This session's journal"
+	if m.width < 100 {
+		title = "Journal" // the room goes to who is in it
+	}
+	head := st.Title.Apply(title) + fmt.Sprintf(" · %d %s", len(m.entries), words.Plural(len(m.entries), "record", "records"))
+	if r, _ := m.grid.Cursor(); len(m.entries) > 0 {
+		head = st.Title.Apply(title) + fmt.Sprintf(" · row %d of %d %s", r+1, len(m.entries), words.Plural(len(m.entries), "record", "records"))
+	}
 	switch {
 	case rejected > 0:
 		head += " · " + st.Error.Apply(fmt.Sprintf("%d REJECTED by the server", rejected))
@@ -215,9 +377,15 @@ func (m *Model) View() string {
 	case len(m.entries) > 0:
 		head += " · " + st.OK.Apply("all synced")
 	}
+	if m.oneActor != "" && m.width < fullTitlesFrom {
+		head += st.Muted.Apply(" · " + safetext.Clean(m.oneActor) + " as " + safetext.Clean(m.oneUser))
+	}
 	var lines []string
 	if m.extraLines() > 0 {
 		lines = append(lines, common.FitLine(head, m.width))
+	}
+	if m.extraLines() > 2 {
+		lines = append(lines, common.FitLine(m.auditLine(), m.width))
 	}
 	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
 	if m.extraLines() > 1 {
@@ -231,10 +399,15 @@ func (m *Model) View() string {
 }
 
 // ShortHelp implements help.KeyMap.
-func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.keys.Grid.Up, m.keys.Grid.Down} }
+func (m *Model) ShortHelp() []key.Binding {
+	if m.open {
+		return []key.Binding{m.keys.Back}
+	}
+	return []key.Binding{m.keys.Grid.Down, m.keys.Open, m.keys.Check}
+}
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
 	g := m.keys.Grid
-	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}}
+	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}, {m.keys.Open, m.keys.Back, m.keys.Check}}
 }

@@ -57,7 +57,7 @@ func TestFollowsNewRecordsAndSaysSyncState(t *testing.T) {
 	if !strings.Contains(lines[0], "1 REJECTED by the server") || !strings.Contains(lines[23], "Details: DavePeggy evil.exe txt") {
 		t.Fatalf("rejected record or its details:\n%s", strings.Join(lines, "\n"))
 	}
-	if one := uitest.Plain(page(uitest.Profiles[0], 80, 24, entries[:1]).View()); !strings.Contains(one, "· 1 record ·") {
+	if one := uitest.Plain(page(uitest.Profiles[0], 80, 24, entries[:1]).View()); !strings.Contains(one, "of 1 record ·") {
 		t.Fatalf("one record is not '1 record':\n%s", one)
 	}
 	empty := page(uitest.Profiles[0], 80, 24, nil)
@@ -84,5 +84,36 @@ func TestShortTerminalsShowRecords(t *testing.T) {
 		if v := strings.Join(uitest.AssertFrame(t, m.View(), 20, h), "\n"); !strings.Contains(v, "❯  12") {
 			t.Fatalf("height %d: no record shown:\n%s", h, v)
 		}
+	}
+}
+
+// At 80×24 a session's journal names the admin and the user once, in the title, and
+// gives their columns to the details; a journal naming several keeps the columns.
+// enter shows the record under the cursor whole (every field, the details wrapped),
+// esc goes back.
+func TestSessionJournalReadsAt80x24(t *testing.T) {
+	entries := uitest.JournalEntries(12)
+	entries[11].Details = "explain update on vehicle:00001 (Truck 01): allow by role Fleet Manager via team North, the end of a long line of details"
+	m := page(uitest.Profiles[0], 80, 24, entries)
+	lines := uitest.AssertFrame(t, m.View(), 80, 24)
+	if !strings.Contains(lines[0], "Sam Support as Alice Andersen") || strings.Contains(lines[1], "Admin") || strings.Contains(lines[1], "As user") {
+		t.Fatalf("the users are repeated on every row:\n%s", strings.Join(lines, "\n"))
+	}
+	if n := strings.Count(strings.Join(lines, "\n"), "Alice Andersen"); n != 1 {
+		t.Fatalf("the impersonated user is said %d times", n)
+	}
+	uitest.Press(m, "enter")
+	whole := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n")
+	if !strings.Contains(whole, "Journal record 12") || !strings.Contains(whole, "Fleet Manager via team North") || !strings.Contains(whole, "User performing action  Sam Support") || !strings.Contains(whole, "Impersonated user       Alice Andersen") {
+		t.Fatalf("the record is not shown whole:\n%s", whole)
+	}
+	uitest.Press(m, "esc")
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "Journal · row 12 of 12") {
+		t.Fatalf("esc does not go back:\n%s", v)
+	}
+	entries[3].User = "Bob Berg"
+	m = page(uitest.Profiles[0], 80, 24, entries)
+	if l := uitest.AssertFrame(t, m.View(), 80, 24)[1]; !strings.Contains(l, "As user") {
+		t.Fatalf("a journal of two users lost its columns: %q", l)
 	}
 }

@@ -14,6 +14,7 @@ package matrix
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -90,6 +91,10 @@ func DefaultKeyMap() KeyMap {
 // Model is the Permissions page. Create it with New; it is a common.Component and a
 // common.Capturer.
 type Model struct {
+	// Follow is the pause after the cursor stops before the open explain panel asks
+	// for the cell under it (FollowDelay; tests shorten it).
+	Follow time.Duration
+
 	ctx  *common.Context
 	keys KeyMap
 
@@ -115,6 +120,18 @@ type Model struct {
 	layout    layout
 }
 
+// explainDue fires FollowDelay after the cursor moved with the panel open; only the
+// newest (by its tag) asks the server.
+type explainDue struct {
+	common.Tag
+	resource api.Resource
+	action   string
+}
+
+// FollowDelay is the pause after the cursor stops before the open panel asks why for the
+// cell now under it: holding a key down asks (and journals) once, not once a row.
+const FollowDelay = 150 * time.Millisecond
+
 // panel is the explain panel's state.
 type panel struct {
 	resource api.Resource
@@ -125,7 +142,7 @@ type panel struct {
 
 // New makes the Permissions page.
 func New(ctx *common.Context) *Model {
-	m := &Model{ctx: ctx, keys: DefaultKeyMap()}
+	m := &Model{ctx: ctx, keys: DefaultKeyMap(), Follow: FollowDelay}
 	m.filter = textinput.New()
 	m.filter.Prompt = "Filter: "
 	m.filter.Placeholder = "resource name, type or id"
@@ -169,6 +186,11 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if msg.Err == nil && msg.Matrix != nil {
 			m.setMatrix(msg.Matrix)
 		}
+	case explainDue:
+		if m.panel == nil || !m.explain.Current(msg) {
+			return m, nil
+		}
+		return m, common.Emit(ExplainRequested{Tag: msg.Tag, Resource: msg.resource, Action: msg.action})
 	case ExplainLoaded:
 		if m.panel == nil || !m.explain.Current(msg) {
 			return m, nil
@@ -240,8 +262,22 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return common.Emit(ExplainRequested{Tag: m.explain.Issue(m.ctx.Session), Resource: res, Action: action})
 	default:
 		m.grid.Update(msg)
+		return m.follow()
 	}
 	return nil
+}
+
+// follow keeps the open panel on the cell under the cursor: it never describes a cell
+// the cursor has left; the new cell's chain is asked for once the cursor rests.
+func (m *Model) follow() tea.Cmd {
+	res, action, ok := m.current()
+	if m.panel == nil || !ok || (res.ID == m.panel.resource.ID && action == m.panel.action) {
+		return nil
+	}
+	m.panel = &panel{resource: res, action: action}
+	m.relayout()
+	tag := m.explain.Issue(m.ctx.Session)
+	return tea.Tick(m.Follow, func(time.Time) tea.Msg { return explainDue{Tag: tag, resource: res, action: action} })
 }
 
 // Column sizes. The name column is as wide as the widest name up to maxName, narrowed
@@ -516,10 +552,14 @@ func (m *Model) summary() string {
 	pm := m.matrix
 	s := st.Title.Apply(safetext.Fit(pm.Subject.Name, max(8, m.width/3)))
 	n := func(v int) string { return chart.Number(float64(v)) }
+	row := ""
+	if r, _ := m.grid.Cursor(); m.grid.Len() > 0 {
+		row = " · row " + n(r+1)
+	}
 	if shown := m.grid.Len(); shown == len(pm.Rows) {
-		s += fmt.Sprintf(" · %s resources × %s actions", n(len(pm.Rows)), n(len(pm.Actions)))
+		s += fmt.Sprintf("%s of %s resources × %s actions", row, n(len(pm.Rows)), n(len(pm.Actions)))
 	} else {
-		s += fmt.Sprintf(" · %s of %s resources × %s actions", n(shown), n(len(pm.Rows)), n(len(pm.Actions)))
+		s += fmt.Sprintf("%s of %s shown · %s of %s resources × %s actions", row, n(shown), n(shown), n(len(pm.Rows)), n(len(pm.Actions)))
 	}
 	if m.loading {
 		s += st.Muted.Apply(" · reloading…")

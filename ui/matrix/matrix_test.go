@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/table"
 	tea "charm.land/bubbletea/v2"
@@ -21,6 +22,7 @@ import (
 func loaded(t testing.TB, p uitest.Profile, w, h int, pm *api.PermissionMatrix) *matrix.Model {
 	ctx := uitest.Context(p.Profile, w, h)
 	m := matrix.New(ctx)
+	m.Follow = time.Millisecond
 	m.SetSize(w, h)
 	req, ok := uitest.Find[matrix.Requested](uitest.Msgs(m.Init()))
 	if !ok {
@@ -417,5 +419,30 @@ func TestShortTerminalsShowTheCursor(t *testing.T) {
 		if v := strings.Join(uitest.AssertFrame(t, m.View(), 40, h), "\n"); !strings.Contains(v, "Filter: z") {
 			t.Fatalf("height %d: the filter typed is not seen:\n%s", h, v)
 		}
+	}
+}
+
+// The open explain panel follows the cursor: once it moves, the panel names the new
+// cell (never the chain of the one it left) and asks why for it once the cursor rests.
+func TestExplainPanelFollowsTheCursor(t *testing.T) {
+	m := loaded(t, uitest.Profiles[0], 80, 30, uitest.Matrix(50, 20))
+	first, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter"))
+	m.Update(matrix.ExplainLoaded{Tag: first.Tag, Explanation: uitest.Explanation()})
+	var msgs []tea.Msg
+	for _, msg := range uitest.Press(m, "down") { // the pause's tick, fed back
+		_, cmd := m.Update(msg)
+		msgs = append(msgs, uitest.Msgs(cmd)...)
+	}
+	next, ok := uitest.Find[matrix.ExplainRequested](msgs)
+	if !ok || next.Resource.ID == first.Resource.ID {
+		t.Fatalf("the panel did not ask for the new cell: %+v", next)
+	}
+	v := uitest.Plain(m.View())
+	if !strings.Contains(v, "on "+next.Resource.Name) || strings.Contains(v, "on "+first.Resource.Name) || !strings.Contains(v, "Asking the server") {
+		t.Fatalf("the panel still describes the cell the cursor left:\n%s", v)
+	}
+	m.Update(matrix.ExplainLoaded{Tag: first.Tag, Explanation: uitest.Explanation()}) // late, for the old cell
+	if !strings.Contains(uitest.Plain(m.View()), "Asking the server") {
+		t.Fatal("the old cell's chain was drawn for the new one")
 	}
 }

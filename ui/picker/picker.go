@@ -35,19 +35,36 @@ type SearchRequested struct {
 }
 
 // LoadMore asks for the page after Cursor of the same query; the reply is a PageLoaded
-// with the same Tag and Cursor.
+// with the same Tag, Cursor and Back. Back asks again for a page above the ones held
+// (the picker let it go when the cursor went far below it); its Cursor is the one that
+// fetched it first ("" for the first page).
 type LoadMore struct {
 	common.Tag
 	Query  string
 	Cursor string
+	Back   bool
 }
 
-// PageLoaded is the reply to SearchRequested (Cursor "") or LoadMore (Cursor as asked).
+// PageLoaded is the reply to SearchRequested (Cursor "") or LoadMore (Cursor and Back as
+// asked).
 type PageLoaded struct {
 	common.Tag
 	Cursor string
+	Back   bool
 	Page   *api.UsersPage
 	Err    error
+}
+
+// KeepPages is how many directory pages the picker holds at once, around the cursor:
+// pages further away are let go and asked for again when the cursor comes back, so its
+// memory is the same for 100 users and 1,000,000 (see docs/BENCHMARKS.md).
+const KeepPages = 5
+
+// pageRef is one page of the query shown, held or not: the cursor that fetches it and
+// its number of rows.
+type pageRef struct {
+	cursor string
+	rows   int
 }
 
 // Picked says the admin chose a user who may be impersonated.
@@ -75,7 +92,7 @@ type KeyMap struct {
 // DefaultKeyMap is the picker's bindings.
 func DefaultKeyMap() KeyMap {
 	g := grid.DefaultKeyMap()
-	g.Bottom.SetHelp("G/end", "last loaded") // the directory loads a page at a time
+	g.Bottom.SetHelp("G/end", "last user")
 	return KeyMap{
 		Grid:       g,
 		Pick:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "shadow user")),
@@ -103,13 +120,24 @@ type Model struct {
 	typing       bool   // a keystroke's debounce is running
 	waitingFirst bool   // the newest query's first page is on its way
 	waitingMore  bool   // the page after next is on its way
-	next         string // the cursor of the page after the loaded ones; "" at the end
-	total        int
-	err          error
-	notice       string
+	waitingBack  bool   // a page above the held ones is on its way
+	next         string // the cursor of the page after the last one fetched; "" at the end
+	// pages are every page of the query fetched so far, in order; the grid holds pages
+	// [lo, hi), and offset rows come before its first.
+	pages          []pageRef
+	lo, hi, offset int
+	// toEnd is set by G/end while the pages up to the last are fetched one after the
+	// other (held only near the cursor); esc stops it.
+	toEnd  bool
+	total  int
+	err    error
+	notice string
 	// pickQueued is set when enter is pressed before the list answers what was typed:
 	// the pick waits for the answer instead of taking whoever the old list showed.
 	pickQueued bool
+	// refused is set when enter was pressed on a user who cannot be shadowed, until the
+	// next key: the line about them says why, in the error's colour.
+	refused bool
 
 	grid      *grid.Model[api.User]
 	input     textinput.Model
@@ -139,23 +167,34 @@ func New(ctx *common.Context) *Model {
 // Init asks for the first page of the whole directory.
 func (m *Model) Init() tea.Cmd {
 	tag := m.search.Issue(m.ctx.Session)
-	m.query, m.waitingFirst, m.waitingMore = "", true, false
+	m.query, m.waitingFirst, m.waitingMore, m.waitingBack, m.toEnd = "", true, false, false, false
 	return common.Emit(SearchRequested{Tag: tag})
 }
 
 // Refresh asks again for the first page of the query shown (after signing in again, say).
 func (m *Model) Refresh() tea.Cmd {
 	tag := m.search.Issue(m.ctx.Session)
-	m.waitingFirst, m.waitingMore, m.typing = true, false, false
+	m.waitingFirst, m.waitingMore, m.waitingBack, m.typing, m.toEnd = true, false, false, false, false
 	return common.Emit(SearchRequested{Tag: tag, Query: m.query})
 }
+
+// Row is the cursor's row in the whole list (0 for the first), held or not.
+func (m *Model) Row() int {
+	row, _ := m.grid.Cursor()
+	return m.offset + row
+}
+
+// Held is how many users the picker holds now (at most KeepPages pages).
+func (m *Model) Held() int { return m.grid.Len() }
 
 // Capturing reports whether the search box has the keyboard.
 func (m *Model) Capturing() bool { return m.searching }
 
 // Waiting reports whether the list is about to change: a keystroke's pause is running
 // or a page is on its way.
-func (m *Model) Waiting() bool { return m.typing || m.waitingFirst || m.waitingMore }
+func (m *Model) Waiting() bool {
+	return m.typing || m.waitingFirst || m.waitingMore || m.waitingBack || m.toEnd
+}
 
 // Query is the query the list shows (or is about to).
 func (m *Model) Query() string { return m.query }
@@ -266,20 +305,24 @@ func (m *Model) page(msg PageLoaded) tea.Cmd {
 	if !m.search.Current(msg) {
 		return nil
 	}
-	first := msg.Cursor == ""
+	first := msg.Cursor == "" && !msg.Back
+	fwd, _ := m.forward()
 	switch {
 	case first && m.waitingFirst:
 		m.waitingFirst = false
-	case !first && m.waitingMore && msg.Cursor == m.next:
+	case msg.Back && m.waitingBack && m.lo > 0 && msg.Cursor == m.pages[m.lo-1].cursor:
+		m.waitingBack = false
+	case !first && !msg.Back && m.waitingMore && msg.Cursor == fwd:
 		m.waitingMore = false
 	default:
 		return nil // a duplicate, or a page nobody asked for
 	}
 	if msg.Err != nil {
-		m.err = msg.Err
+		m.err, m.toEnd = msg.Err, false
 		if first {
 			m.grid.SetRows(nil)
 			m.next, m.total = "", -1
+			m.pages, m.lo, m.hi, m.offset = nil, 0, 0, 0
 			m.shownQuery = m.query
 		}
 		return nil
@@ -288,16 +331,50 @@ func (m *Model) page(msg PageLoaded) tea.Cmd {
 	var users []api.User
 	if msg.Page != nil {
 		users = msg.Page.Users
-		m.next, m.total = msg.Page.NextCursor, msg.Page.Total
-	} else {
-		m.next = ""
 	}
-	if first {
+	switch {
+	case first:
 		m.grid.SetRows(users)
 		m.grid.SetCursor(0, 0)
 		m.shownQuery = m.query
-	} else {
+		m.pages, m.lo, m.hi, m.offset = []pageRef{{rows: len(users)}}, 0, 1, 0
+		m.next, m.total = "", -1
+		if msg.Page != nil {
+			m.next, m.total = msg.Page.NextCursor, msg.Page.Total
+		}
+	case msg.Back:
+		m.lo--
+		m.pages[m.lo].rows = len(users)
+		m.offset -= len(users)
+		m.grid.PrependRows(users...)
+		for m.hi-m.lo > KeepPages { // let go of the page furthest below
+			m.hi--
+			m.grid.DropLast(m.pages[m.hi].rows)
+		}
+	default:
+		if m.hi == len(m.pages) { // a page never fetched before: the newest end
+			m.pages = append(m.pages, pageRef{cursor: msg.Cursor, rows: len(users)})
+			m.next = ""
+			if msg.Page != nil {
+				m.next = msg.Page.NextCursor
+				if msg.Page.Total >= 0 {
+					m.total = msg.Page.Total
+				}
+			}
+		} else {
+			m.pages[m.hi].rows = len(users)
+		}
+		m.hi++
 		m.grid.AppendRows(users...)
+		if m.toEnd {
+			m.grid.SetCursor(m.grid.Len()-1, 0)
+		}
+		for m.hi-m.lo > KeepPages { // let go of the page furthest above
+			n := m.pages[m.lo].rows
+			m.lo++
+			m.offset += n
+			m.grid.DropFirst(n)
+		}
 	}
 	if first && m.pickQueued {
 		m.pickQueued, m.notice = false, ""
@@ -314,7 +391,7 @@ func (m *Model) pick() tea.Cmd {
 		return nil
 	}
 	if !u.Impersonable {
-		m.notice = "Cannot shadow " + safetext.Clean(u.Name) + ": " + reason(u)
+		m.refused = true // the line about the user says why, now as an error: said once
 		return nil
 	}
 	return common.Emit(Picked{User: u})
@@ -322,20 +399,38 @@ func (m *Model) pick() tea.Cmd {
 
 func quoted(s string) string { return "\"" + safetext.Fit(s, 30) + "\"" }
 
+// forward is the cursor of the page after the held ones, ok false at the end.
+func (m *Model) forward() (cursor string, ok bool) {
+	if m.hi < len(m.pages) {
+		return m.pages[m.hi].cursor, true
+	}
+	return m.next, m.next != ""
+}
+
+// maybeLoadMore asks for the page after the held ones when the cursor nears their end
+// (or G is on its way to the last), and for the page before them when it nears their
+// start.
 func (m *Model) maybeLoadMore() tea.Cmd {
-	if m.next == "" || m.waitingMore || m.waitingFirst {
+	if m.waitingFirst {
 		return nil
 	}
 	row, _ := m.grid.Cursor()
-	if row < m.grid.Len()-1-m.Prefetch {
-		return nil
+	var cmds []tea.Cmd
+	if fwd, ok := m.forward(); ok && !m.waitingMore && (m.toEnd || row >= m.grid.Len()-1-m.Prefetch) {
+		m.waitingMore = true
+		cmds = append(cmds, common.Emit(LoadMore{Tag: m.search.Tag(), Query: m.query, Cursor: fwd}))
+	} else if !ok {
+		m.toEnd = false
 	}
-	m.waitingMore = true
-	return common.Emit(LoadMore{Tag: m.search.Tag(), Query: m.query, Cursor: m.next})
+	if m.lo > 0 && !m.waitingBack && !m.toEnd && row <= m.Prefetch {
+		m.waitingBack = true
+		cmds = append(cmds, common.Emit(LoadMore{Tag: m.search.Tag(), Query: m.query, Cursor: m.pages[m.lo-1].cursor, Back: true}))
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	m.notice = ""
+	m.notice, m.refused = "", false
 	m.pickQueued = false // any key but another enter cancels a waiting pick
 	if m.searching {
 		switch {
@@ -358,6 +453,20 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.edit(msg)
 	}
 	switch {
+	case m.toEnd && key.Matches(msg, m.keys.ClearInput):
+		m.toEnd = false // esc stops the way to the end where it is
+		return nil
+	case key.Matches(msg, m.keys.Grid.Bottom):
+		// The real end, not the last row held: the pages up to it are fetched one after
+		// the other, and let go of as the cursor passes.
+		m.grid.SetCursor(m.grid.Len()-1, 0)
+		if _, more := m.forward(); more {
+			m.toEnd = true
+		}
+		return m.maybeLoadMore()
+	case key.Matches(msg, m.keys.Grid.Top) && m.lo > 0:
+		m.grid.SetRows(nil) // the first page again, as a new search of the same query
+		return m.Refresh()
 	case key.Matches(msg, m.keys.Search):
 		m.searching = true
 		return m.input.Focus()
@@ -464,9 +573,10 @@ func (m *Model) View() string {
 	return common.Join(common.Fill(lines, m.width, m.height))
 }
 
-// counts says how many users the list holds: "44 users", "1 user matching "nora"",
-// "100,055 users · 100 loaded", "600+ users matching "gen"" (a search's total is not
-// always known). Empty when a search failed and the list is empty.
+// counts says where the cursor is in the whole list and how long it is: "row 1 of 44
+// users", "row 1 of 1 user matching "nora"", "row 34,501 of 100,055 users", "row 7 of
+// 600+ users matching "gen"" (a search's total is not always known). Empty when a
+// search failed and the list is empty.
 func (m *Model) counts() string {
 	n := m.grid.Len()
 	num := func(v int) string { return chart.Number(float64(v)) }
@@ -475,17 +585,23 @@ func (m *Model) counts() string {
 	if m.shownQuery != "" {
 		matching = " matching " + quoted(m.shownQuery)
 	}
+	known := m.offset + n // rows fetched up to the last held
+	for _, p := range m.pages[min(m.hi, len(m.pages)):] {
+		known += p.rows
+	}
+	row := ""
+	if n > 0 {
+		row = "row " + num(m.Row()+1) + " of "
+	}
 	switch {
 	case m.err != nil && n == 0:
 		return ""
-	case m.total >= 0 && n < m.total:
-		return users(m.total) + matching + " · " + num(n) + " loaded"
 	case m.total >= 0:
-		return users(m.total) + matching
+		return row + users(m.total) + matching
 	case m.next != "":
-		return num(n) + "+ users" + matching
+		return row + num(known) + "+ users" + matching
 	}
-	return users(n) + matching
+	return row + users(known) + matching
 }
 
 // detail says who is under the cursor and whether they can be shadowed, in at most
@@ -497,9 +613,13 @@ func (m *Model) detail(maxLines int) []string {
 		return common.FitLines(nil, m.width, maxLines)
 	}
 	if !u.Impersonable {
+		paint := st.Warn
+		if m.refused {
+			paint = st.Error
+		}
 		var lines []string
 		for _, l := range safetext.Wrap(GlyphBlocked+" Cannot shadow "+u.Name+": "+reason(u), m.width, maxLines) {
-			lines = append(lines, st.Warn.Apply(l))
+			lines = append(lines, paint.Apply(l))
 		}
 		return common.FitLines(lines, m.width, maxLines)
 	}
@@ -518,7 +638,9 @@ func (m *Model) status() string {
 		return st.Error.Apply("Search failed: ") + safetext.Clean(m.err.Error())
 	case m.waitingFirst || m.typing:
 		return st.Muted.Apply("Searching…")
-	case m.waitingMore:
+	case m.toEnd:
+		return st.Muted.Apply("Going to the end… esc stops here")
+	case m.waitingMore || m.waitingBack:
 		return st.Muted.Apply("Loading more…")
 	}
 	return ""

@@ -168,8 +168,8 @@ func TestMorePagesLoadNearTheEnd(t *testing.T) {
 	}
 	m.Update(page) // a duplicate of the page already appended
 	m.Update(picker.PageLoaded{Tag: next.Tag, Cursor: "c999", Page: directory(users, "", "c100", 50)})
-	if !strings.Contains(m.View(), "120 users · 100 loaded") {
-		t.Fatalf("duplicate or unasked pages were appended:\n%s", m.View())
+	if m.Held() != 100 || !strings.Contains(m.View(), "of 120 users") {
+		t.Fatalf("duplicate or unasked pages were appended (%d held):\n%s", m.Held(), m.View())
 	}
 	m.Update(picker.PageLoaded{Tag: next.Tag, Cursor: "c100", Page: directory(users, "", "c100", 50)})
 	if !strings.Contains(m.View(), "120 users") {
@@ -187,8 +187,8 @@ func TestBlockedUsersCannotBePicked(t *testing.T) {
 		t.Fatal("a company admin was picked")
 	}
 	view := uitest.Plain(m.View())
-	if !strings.Contains(view, "Cannot shadow Esther Andersen: company admins cannot be impersonated (target_privileged)") {
-		t.Fatalf("the refusal is not said:\n%s", view)
+	if n := strings.Count(view, "Cannot shadow Esther Andersen: company admins cannot be impersonated (target_privileged)"); n != 1 {
+		t.Fatalf("the refusal is said %d times, not once:\n%s", n, view)
 	}
 	picked, ok := uitest.Find[picker.Picked](uitest.Press(m, "up", "enter"))
 	if !ok || picked.User.ID != "u-000004" {
@@ -267,7 +267,7 @@ func TestProgramDebouncesTyping(t *testing.T) {
 	h := &harness{p: picker.New(ctx), users: uitest.Users(2000)}
 	h.p.Debounce = 80 * time.Millisecond
 	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(80, 24))
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "2,000 users · 50 loaded") },
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "row 1 of 2,000 users") },
 		teatest.WithDuration(5*time.Second))
 	tm.Type("/")
 	tm.Type("greta")
@@ -410,15 +410,15 @@ func TestCountsReadRight(t *testing.T) {
 	users := uitest.Users(50)
 	title := func(m *picker.Model) string { return strings.TrimSpace(uitest.AssertFrame(t, m.View(), 80, 24)[0]) }
 	m := started(t, uitest.Profiles[0], 80, 24, uitest.Users(200))
-	if got := title(m); got != "Pick a user to shadow · 200 users · 50 loaded" {
+	if got := title(m); got != "Pick a user to shadow · row 1 of 200 users" {
 		t.Errorf("partly loaded: %q", got)
 	}
 	search(t, m, "esther", &api.UsersPage{Users: users[4:5], Total: 1}, nil)
-	if got := title(m); got != `Pick a user to shadow · 1 user matching "esther"` {
+	if got := title(m); got != `Pick a user to shadow · row 1 of 1 user matching "esther"` {
 		t.Errorf("one match: %q", got)
 	}
 	search(t, m, "a", &api.UsersPage{Users: users, Total: -1, NextCursor: "c50"}, nil)
-	if got := title(m); got != `Pick a user to shadow · 50+ users matching "esthera"` {
+	if got := title(m); got != `Pick a user to shadow · row 1 of 50+ users matching "esthera"` {
 		t.Errorf("total unknown: %q", got)
 	}
 	search(t, m, "x", nil, errors.New("server unreachable"))
@@ -458,19 +458,19 @@ func TestLongReasonWraps(t *testing.T) {
 	}
 }
 
-// TestHelpSaysLastLoaded: G goes to the last user loaded, not the directory's last.
-func TestHelpSaysLastLoaded(t *testing.T) {
+// TestHelpSaysLastUser: G goes to the directory's last user, not the last one loaded.
+func TestHelpSaysLastUser(t *testing.T) {
 	m := started(t, uitest.Profiles[0], 80, 24, uitest.Users(200))
 	found := false
 	for _, group := range m.FullHelp() {
 		for _, b := range group {
 			if b.Help().Key == "G/end" {
-				found = b.Help().Desc == "last loaded"
+				found = b.Help().Desc == "last user"
 			}
 		}
 	}
 	if !found {
-		t.Fatal("the help says G goes to the last user")
+		t.Fatal("the help does not say G goes to the last user")
 	}
 }
 
@@ -490,4 +490,81 @@ func TestRolesFit(t *testing.T) {
 			t.Fatalf("%d cells: a long role is cut:\n%s", w, view)
 		}
 	}
+}
+
+// answer plays the server for what the picker asks, until it asks nothing more, and
+// returns how many pages it was sent.
+func answer(m *picker.Model, users []api.User, msgs []tea.Msg) int {
+	pages := 0
+	for len(msgs) > 0 {
+		var next []tea.Msg
+		for _, msg := range msgs {
+			var cmd tea.Cmd
+			switch r := msg.(type) {
+			case picker.LoadMore:
+				_, cmd = m.Update(picker.PageLoaded{Tag: r.Tag, Cursor: r.Cursor, Back: r.Back, Page: directory(users, r.Query, r.Cursor, 50)})
+			case picker.SearchRequested:
+				_, cmd = m.Update(picker.PageLoaded{Tag: r.Tag, Page: directory(users, r.Query, "", 50)})
+			default:
+				continue
+			}
+			pages++
+			next = append(next, uitest.Msgs(cmd)...)
+		}
+		msgs = next
+	}
+	return pages
+}
+
+// G goes to the directory's real end, fetching the pages on the way and holding only
+// KeepPages of them; coming back up fetches again the pages let go, on the same users;
+// g goes back to the first. The title says the row of the whole list all along.
+func TestWindowedPickerGoesToTheRealEnd(t *testing.T) {
+	users := uitest.Users(2000)
+	m := started(t, uitest.Profiles[0], 80, 24, users)
+	if got := answer(m, users, uitest.Press(m, "G")); got != 39 {
+		t.Fatalf("G fetched %d pages to the end of 40", got)
+	}
+	if m.Held() > picker.KeepPages*50 || m.Row() != 1999 || !strings.Contains(title(m), "row 2,000 of 2,000 users") {
+		t.Fatalf("after G: %d held, row %d, %q", m.Held(), m.Row(), title(m))
+	}
+	if v := uitest.Plain(m.View()); !strings.Contains(v, users[1999].Name) {
+		t.Fatalf("the last user is not shown:\n%s", v)
+	}
+	for i := 0; i < 60; i++ { // 60 pages up: back past the pages let go
+		answer(m, users, uitest.Press(m, "pgup"))
+	}
+	row := m.Row()
+	if row > 1300 || m.Held() > picker.KeepPages*50 {
+		t.Fatalf("page up went to row %d holding %d", row, m.Held())
+	}
+	answer(m, users, uitest.Press(m, "down"))
+	if m.Row() != row+1 || !strings.Contains(uitest.Plain(m.View()), users[row+1].Name) {
+		t.Fatalf("row %d does not show %s after coming back:\n%s", m.Row(), users[row+1].Name, m.View())
+	}
+	answer(m, users, uitest.Press(m, "g"))
+	if m.Row() != 0 || !strings.Contains(title(m), "row 1 of 2,000 users") {
+		t.Fatalf("g: row %d, %q", m.Row(), title(m))
+	}
+}
+
+// esc stops the way to the end where it is.
+func TestEscStopsTheWayToTheEnd(t *testing.T) {
+	users := uitest.Users(2000)
+	m := started(t, uitest.Profiles[0], 80, 24, users)
+	msgs := uitest.Press(m, "G")
+	lm, ok := uitest.Find[picker.LoadMore](msgs)
+	if !ok || !strings.Contains(uitest.Plain(m.View()), "Going to the end") {
+		t.Fatal("G does not go to the end")
+	}
+	uitest.Press(m, "esc")
+	_, cmd := m.Update(picker.PageLoaded{Tag: lm.Tag, Cursor: lm.Cursor, Page: directory(users, "", lm.Cursor, 50)})
+	if _, more := uitest.Find[picker.LoadMore](uitest.Msgs(cmd)); more {
+		t.Fatal("esc did not stop G")
+	}
+}
+
+// title is the picker's first line, colour stripped.
+func title(m *picker.Model) string {
+	return strings.TrimSpace(strings.SplitN(uitest.Plain(m.View()), "\n", 2)[0])
 }

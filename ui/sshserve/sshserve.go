@@ -429,6 +429,7 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, windows <-chan ssh.Window, k
 	opts := ui.Options{
 		Client: c, StateDir: JournalDir(s.cfg.StateDir, sess.PublicKey()), Profile: profile,
 		Context: ctx, Remote: remote, IdleTimeout: s.cfg.IdleTimeout, TypedTokens: true,
+		ASCII: common.NoLineDrawing(environ),
 	}
 	if w := c.Warning(); w != "" {
 		opts.Notices = append(opts.Notices, w)
@@ -457,6 +458,7 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, windows <-chan ssh.Window, k
 	}()
 	_, runErr := p.Run()
 	cancel() // calls still on their way stop; Shutdown's come after, on their own
+	m.ProgramEnded(runErr)
 	// What Shutdown says (records left to sync, a session it could not end) goes to the
 	// server's log: the terminal may be gone.
 	var said strings.Builder
