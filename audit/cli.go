@@ -60,7 +60,10 @@ Commands (offline unless said):
                                 every journal, or of FILE (a journal .db or a JSONL export)
   verify --server[=URL] [--key BASE64] [--ca-file FILE] [--insecure] [--timeout D]
                                 also compare every journal with the server's copy, and
-                                every session with what the server served it (network)
+                                every session with what the server served it (network);
+                                records the server lost that its own receipt covered are
+                                sent to it again, and said so: the one thing verify writes,
+                                never to a server whose key the journal did not pin
   sync [--server URL] [--ca-file FILE] [--insecure] [--timeout D]
                                 push unsynced records (network)
 
