@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 )
@@ -48,7 +49,8 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 	terminal := env.Stdin != nil && term.IsTerminal(int(env.Stdin.Fd()))
 	switch {
 	case o.ServerURL == "":
-		return fail("give --server URL or set SHADOW_SERVER")
+		c := cli.Command{Name: "journal " + cmd}
+		return nil, api.UserRef{}, c.Usagef("give the API server with --server URL (or SHADOW_SERVER)")
 	case o.Token == "" && !terminal:
 		return fail("SHADOW_TOKEN is not set and standard input is not a terminal to sign in on: set SHADOW_TOKEN to an admin token (it is never taken on the command line)")
 	case env.NewRemote == nil:
@@ -65,7 +67,17 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 		}
 		me, err := who.Me(ctx)
 		if err != nil {
-			return fail("the server at %s does not accept SHADOW_TOKEN: %w", o.ServerURL, err)
+			// Only a server that answered can have refused the token.
+			switch classify(err) {
+			case failSignIn, failRefused:
+				return fail("the server at %s does not accept SHADOW_TOKEN: %w", o.ServerURL, err)
+			case failCertificate:
+				return fail("the server at %s: %w", o.ServerURL, err)
+			}
+			if answered(err) {
+				return fail("the server at %s failed to say who SHADOW_TOKEN is: %w", o.ServerURL, err)
+			}
+			return fail("%w", err) // the client's words: it could not reach the server, and why
 		}
 		if me.Impersonating {
 			return fail("SHADOW_TOKEN is an impersonation token; journals sync with the admin's own token")
@@ -103,6 +115,13 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 		}
 		return fail("sign in: %w", err)
 	}
+}
+
+// answered reports whether err is a reply of the server's (an error status), not a
+// failure to reach it.
+func answered(err error) bool {
+	var status interface{ StatusCode() int }
+	return errors.As(err, &api.ErrorBody{}) || (errors.As(err, &status) && status.StatusCode() > 0)
 }
 
 func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration) error {
