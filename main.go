@@ -199,7 +199,7 @@ func sshCommand(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned on every connection)")
 	fs.IntVar(&cfg.MaxPerKey, "max-per-key", sshserve.DefaultMaxPerKey, "connections one key may have at once")
 	fs.IntVar(&cfg.MaxTotal, "max-connections", sshserve.DefaultMaxTotal, "connections at once in all")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", sshserve.DefaultIdleTimeout, "end a connection (and its session) after this long without a key")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", sshserve.DefaultIdleTimeout, "end a connection (and its session) after this long without a keystroke")
 	positional, help, err := cmd.Parse(fs, args, stdout)
 	if help || err != nil {
 		return err
@@ -207,8 +207,15 @@ func sshCommand(args []string, stdout, stderr io.Writer) error {
 	if err := cmd.NoArgs(positional); err != nil {
 		return err
 	}
-	if cfg.Server == "" {
+	switch {
+	case cfg.Server == "":
 		return cmd.Usagef("give the API server with --server URL (or SHADOW_SERVER)")
+	case cfg.MaxPerKey < 1:
+		return cmd.Usagef("--max-per-key %d: give 1 or more", cfg.MaxPerKey)
+	case cfg.MaxTotal < 1:
+		return cmd.Usagef("--max-connections %d: give 1 or more", cfg.MaxTotal)
+	case cfg.IdleTimeout <= 0:
+		return cmd.Usagef("--idle-timeout %s: give a positive duration, e.g. 15m", cfg.IdleTimeout)
 	}
 	if cfg.StateDir == "" {
 		if cfg.StateDir, err = audit.DefaultStateDir(); err != nil {

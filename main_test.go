@@ -253,6 +253,10 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"journal", "show"}, 2},
 		{[]string{"ssh", "--bogus"}, 2},
 		{[]string{"ssh", "extra"}, 2},
+		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--max-per-key", "-1"}, 2},
+		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--max-connections", "0"}, 2},
+		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--idle-timeout", "-5s"}, 2},
+		{[]string{"conform", "--server", "127.0.0.1:8080"}, 2},
 	} {
 		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")
