@@ -257,6 +257,8 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--max-connections", "0"}, 2},
 		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--idle-timeout", "-5s"}, 2},
 		{[]string{"conform", "--server", "127.0.0.1:8080"}, 2},
+		{[]string{"serve", "--addr", "0.0.0.0:9999"}, 2},
+		{[]string{"serve", "--addr", "nocolon"}, 2},
 	} {
 		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")
@@ -370,5 +372,14 @@ func TestEveryPackageHasADocComment(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A non-loopback `serve --addr` names the flag that allows it.
+func TestServeNamesAllowRemote(t *testing.T) {
+	var out bytes.Buffer
+	err := run([]string{"serve", "--addr", "0.0.0.0:9999"}, &out, &out)
+	if !cli.IsUsage(err) || !strings.Contains(err.Error(), "--allow-remote") || !strings.Contains(err.Error(), "(see shadow serve --help)") {
+		t.Fatalf("serve --addr 0.0.0.0:9999: %v", err)
 	}
 }
