@@ -234,6 +234,17 @@ func (o *onlineResult) blocking() int {
 
 func (o *onlineResult) summary() string {
 	s := fmt.Sprintf("%s compared, %s", words.Count(o.compared, "journal", "journals"), words.Count(o.blocking(), "difference", "differences"))
+	resent := 0
+	for _, fs := range o.findings {
+		for _, f := range fs {
+			if f.Resent {
+				resent++
+			}
+		}
+	}
+	if resent > 0 {
+		s += fmt.Sprintf(" (%s the server lost sent to it again: the one thing verify writes)", words.Count(resent, "record", "records"))
+	}
 	if len(o.problems) > 0 {
 		s += fmt.Sprintf(", %d not compared", len(o.problems))
 	}
