@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
@@ -74,6 +73,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "version":
+			if err := (cli.Command{Name: "version", Help: "usage: shadow version\n"}).NoArgs(args[1:]); err != nil {
+				return err
+			}
 			fmt.Fprintln(stdout, "shadow", version)
 			return nil
 		case "help":
@@ -140,58 +142,13 @@ func startDemoServer(dataDir string) (string, func() error, error) {
 	return url, srv.Close, nil
 }
 
-const journalDemoUsage = `
-  --demo                        the demo's journals (under <state dir>/demo) instead of
-                                your own; they sync when the demo runs
-`
-
 // journalCommand runs `shadow journal …`: offline review of the audit journal, and sync.
-// --demo points it at the demo's journals.
+// Its --demo (audit's) reads the demo's journals, under ui.DemoStateDir.
 func journalCommand(args []string, stdout, stderr io.Writer) error {
-	args, err := demoJournalArgs(args)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), cli.StopSignals...)
 	defer stop()
-	err = audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Getenv: os.Getenv,
+	return audit.RunCommand(ctx, args, audit.CommandEnv{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Getenv: os.Getenv,
 		NewRemote: newStaffRemote(stderr), DemoStateDir: ui.DemoStateDir})
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, journalDemoUsage)
-	}
-	return err
-}
-
-// demoJournalArgs replaces --demo with --state-dir <state dir>/demo.
-func demoJournalArgs(args []string) ([]string, error) {
-	demo, stateDir := false, ""
-	var out []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--demo" || a == "-demo":
-			demo = true
-			continue
-		case a == "--state-dir" || a == "-state-dir":
-			if i+1 < len(args) {
-				stateDir = args[i+1]
-			}
-		case strings.HasPrefix(a, "--state-dir=") || strings.HasPrefix(a, "-state-dir="):
-			stateDir = a[strings.IndexByte(a, '=')+1:]
-		}
-		out = append(out, a)
-	}
-	if !demo {
-		return args, nil
-	}
-	if stateDir == "" {
-		d, err := audit.DefaultStateDir()
-		if err != nil {
-			return nil, err
-		}
-		stateDir = d
-	}
-	return append(out, "--state-dir", ui.DemoStateDir(stateDir)), nil
 }
 
 // newStaffRemote makes the server client `shadow journal sync` pushes through, warning
@@ -242,7 +199,7 @@ func sshCommand(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "do not verify the server's TLS certificate (warned on every connection)")
 	fs.IntVar(&cfg.MaxPerKey, "max-per-key", sshserve.DefaultMaxPerKey, "connections one key may have at once")
 	fs.IntVar(&cfg.MaxTotal, "max-connections", sshserve.DefaultMaxTotal, "connections at once in all")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", sshserve.DefaultIdleTimeout, "end a connection (and its session) after this long without a key")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", sshserve.DefaultIdleTimeout, "end a connection (and its session) after this long without a keystroke")
 	positional, help, err := cmd.Parse(fs, args, stdout)
 	if help || err != nil {
 		return err
@@ -250,8 +207,15 @@ func sshCommand(args []string, stdout, stderr io.Writer) error {
 	if err := cmd.NoArgs(positional); err != nil {
 		return err
 	}
-	if cfg.Server == "" {
+	switch {
+	case cfg.Server == "":
 		return cmd.Usagef("give the API server with --server URL (or SHADOW_SERVER)")
+	case cfg.MaxPerKey < 1:
+		return cmd.Usagef("--max-per-key %d: give 1 or more", cfg.MaxPerKey)
+	case cfg.MaxTotal < 1:
+		return cmd.Usagef("--max-connections %d: give 1 or more", cfg.MaxTotal)
+	case cfg.IdleTimeout <= 0:
+		return cmd.Usagef("--idle-timeout %s: give a positive duration, e.g. 15m", cfg.IdleTimeout)
 	}
 	if cfg.StateDir == "" {
 		if cfg.StateDir, err = audit.DefaultStateDir(); err != nil {

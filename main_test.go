@@ -106,18 +106,6 @@ func TestCommandLineErrorsAreUsageErrors(t *testing.T) {
 }
 
 func TestJournalDemoFlag(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", "/state")
-	for _, c := range []struct{ in, want []string }{
-		{[]string{"list"}, []string{"list"}},
-		{[]string{"list", "--demo"}, []string{"list", "--state-dir", "/state/shadow/demo"}},
-		{[]string{"show", "--state-dir", "/x", "ses_1", "--demo"}, []string{"show", "--state-dir", "/x", "ses_1", "--state-dir", "/x/demo"}},
-		{[]string{"verify", "--state-dir=/y", "--demo"}, []string{"verify", "--state-dir=/y", "--state-dir", "/y/demo"}},
-	} {
-		got, err := demoJournalArgs(c.in)
-		if err != nil || strings.Join(got, " ") != strings.Join(c.want, " ") {
-			t.Errorf("%v: %v %v, want %v", c.in, got, err, c.want)
-		}
-	}
 	// And through the command: the demo's journals are read from the demo's directory.
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "demo", "journals"), 0o700); err != nil {
@@ -133,6 +121,12 @@ func TestJournalDemoFlag(t *testing.T) {
 	out.Reset()
 	if err := run([]string{"journal", "help"}, &out, &out); err != nil || !strings.Contains(out.String(), "--demo") {
 		t.Fatalf("journal help does not mention --demo: %v\n%s", err, out.String())
+	}
+	for _, cmd := range []string{"list", "show", "export", "verify", "sync"} {
+		out.Reset()
+		if err := run([]string{"journal", cmd, "--help"}, &out, &out); err != nil || !strings.Contains(out.String(), "-demo") {
+			t.Errorf("journal %s --help does not list --demo: %v\n%s", cmd, err, out.String())
+		}
 	}
 }
 
@@ -241,7 +235,12 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"journal", "help"}, 0},
 		{[]string{"journal", "list", "--state-dir", dir}, 0},
 		{[]string{"journal", "verify", filepath.Join(dir, "missing.db")}, 1},
-		{[]string{"journal", "sync", "--state-dir", dir}, 1}, // no server given
+		{[]string{"journal", "sync", "--state-dir", dir}, 2}, // no server given: alike everywhere
+		{[]string{"journal", "verify", "--server", "--state-dir", dir}, 2},
+		{[]string{"ssh"}, 2},
+		{[]string{"conform"}, 2},
+		{[]string{"version", "extra"}, 2},
+		{[]string{"journal", "sync", "--demo", "--state-dir", dir}, 2},
 		{[]string{"--bogus"}, 2},
 		{[]string{"frobnicate"}, 2},
 		{[]string{"serve", "--bogus"}, 2},
@@ -254,6 +253,12 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"journal", "show"}, 2},
 		{[]string{"ssh", "--bogus"}, 2},
 		{[]string{"ssh", "extra"}, 2},
+		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--max-per-key", "-1"}, 2},
+		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--max-connections", "0"}, 2},
+		{[]string{"ssh", "--server", "http://127.0.0.1:1", "--idle-timeout", "-5s"}, 2},
+		{[]string{"conform", "--server", "127.0.0.1:8080"}, 2},
+		{[]string{"serve", "--addr", "0.0.0.0:9999"}, 2},
+		{[]string{"serve", "--addr", "nocolon"}, 2},
 	} {
 		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")
@@ -367,5 +372,14 @@ func TestEveryPackageHasADocComment(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A non-loopback `serve --addr` names the flag that allows it.
+func TestServeNamesAllowRemote(t *testing.T) {
+	var out bytes.Buffer
+	err := run([]string{"serve", "--addr", "0.0.0.0:9999"}, &out, &out)
+	if !cli.IsUsage(err) || !strings.Contains(err.Error(), "--allow-remote") || !strings.Contains(err.Error(), "(see shadow serve --help)") {
+		t.Fatalf("serve --addr 0.0.0.0:9999: %v", err)
 	}
 }

@@ -60,13 +60,19 @@ Commands (offline unless said):
                                 every journal, or of FILE (a journal .db or a JSONL export)
   verify --server[=URL] [--key BASE64] [--ca-file FILE] [--insecure] [--timeout D]
                                 also compare every journal with the server's copy, and
-                                every session with what the server served it (network)
+                                every session with what the server served it (network);
+                                records the server lost that its own receipt covered are
+                                sent to it again, and said so: the one thing verify writes,
+                                never to a server whose key the journal did not pin
   sync [--server URL] [--ca-file FILE] [--insecure] [--timeout D]
                                 push unsynced records (network)
 
 sync, verify --server and show --server use SHADOW_SERVER and SHADOW_TOKEN; without a
 token they ask for an email and password on the terminal.
-Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow).
+Every command takes --state-dir DIR (default $XDG_STATE_HOME/shadow), and --demo: the
+demo's journals (under <state dir>/demo), which sync while the demo runs.
+Every command exits 1 while any record is pending (not yet acknowledged by the server),
+or a journal is unreadable or unverified, and its last line says how many and why.
 `
 
 // journalCommand is `shadow journal` itself: its usage errors point at its help.
@@ -89,6 +95,10 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 	cmd := cli.Command{Name: "journal " + name, Help: fmt.Sprintf("usage: shadow journal %s [flags]\n", name), Interspersed: true}
 	fs := cmd.Flags()
 	stateDir := fs.String("state-dir", "", "state directory (default $XDG_STATE_HOME/shadow)")
+	demo := new(bool)
+	if env.DemoStateDir != nil {
+		fs.BoolVar(demo, "demo", false, "the demo's journals (under <state dir>/demo) instead of your own; they sync to the demo's server while the demo runs")
+	}
 	var (
 		format, session, out, key *string
 		remote                    RemoteOptions
@@ -145,11 +155,17 @@ func RunCommand(ctx context.Context, args []string, env CommandEnv) error {
 			return err
 		}
 	}
+	if *demo && name == "sync" {
+		return cmd.Usagef("the demo's journals sync to the demo's own server while the demo runs (`shadow` with no --server): there is no server to sync them to here")
+	}
 	dir := *stateDir
 	if dir == "" {
 		if dir, err = DefaultStateDir(); err != nil {
 			return err
 		}
+	}
+	if *demo {
+		dir = env.DemoStateDir(dir)
 	}
 	w := env.Stdout
 	switch name {
@@ -208,7 +224,7 @@ func cmdList(w io.Writer, env CommandEnv, dir string) error {
 					JournalsDir(demo), words.Count(len(d.Sessions()), "session", "sessions"))
 			}
 		}
-		return printArchiveNotes(w, a)
+		return printArchiveNotes(w, a, "list")
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tSTARTED (UTC)\tADMIN\tIMPERSONATED USER\tREASON\tRECORDS\tSYNC")
@@ -230,12 +246,12 @@ func cmdList(w io.Writer, env CommandEnv, dir string) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal list: %w", err)
 	}
-	return printArchiveNotes(w, a)
+	return printArchiveNotes(w, a, "list")
 }
 
 // printArchiveNotes ends list and show: the set-aside and unreadable journals, then the
 // counts, last.
-func printArchiveNotes(w io.Writer, a *Archive) error {
+func printArchiveNotes(w io.Writer, a *Archive, cmd string) error {
 	for _, p := range a.SetAside {
 		fmt.Fprintf(w, "note: damaged journal set aside (kept; `shadow journal verify` reports it): %s\n", p)
 	}
@@ -260,9 +276,43 @@ func printArchiveNotes(w io.Writer, a *Archive) error {
 		fmt.Fprintln(w)
 	}
 	if len(a.Unreadable) > 0 {
-		return fmt.Errorf("%s could not be read; run `shadow journal verify`", words.Count(len(a.Unreadable), "journal", "journals"))
+		return fmt.Errorf("journal %s: %s could not be read; run `shadow journal verify`", cmd, words.Count(len(a.Unreadable), "journal", "journals"))
 	}
-	return nil
+	return pendingError("journal "+cmd, a.Journals)
+}
+
+// pendingErr is a command's error for records pending: errors.Is(err, ErrUnsynced).
+type pendingErr string
+
+func (e pendingErr) Error() string { return string(e) }
+func (e pendingErr) Unwrap() error { return ErrUnsynced }
+
+// pendingError is the error of list, show and export when records of journals are
+// pending: how many, and why.
+func pendingError(cmd string, journals []*JournalData) error {
+	pending, live := 0, 0
+	for _, jd := range journals {
+		for _, e := range jd.Entries {
+			if e.Synced {
+				continue
+			}
+			pending++
+			if jd.Live {
+				live++
+			}
+		}
+	}
+	if pending == 0 {
+		return nil
+	}
+	why := "not yet acknowledged by the server: `shadow journal sync` sends them"
+	switch {
+	case live == pending:
+		why = "in a journal a running shadow has open, which syncs it"
+	case live > 0:
+		why += fmt.Sprintf(" (%d of them are in a journal a running shadow has open, which syncs it)", live)
+	}
+	return pendingErr(fmt.Sprintf("%s: %s pending, %s", cmd, words.Count(pending, "record", "records"), why))
 }
 
 func cmdShow(w io.Writer, dir, id string) error {
@@ -272,13 +322,18 @@ func cmdShow(w io.Writer, dir, id string) error {
 	}
 	jd, entries, err := a.Select(id)
 	if err != nil {
-		return err
+		return fmt.Errorf("journal show: %w", err)
 	}
 	if err := showRecords(w, jd, entries); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, showCounts(entries))
-	return nil
+	return selectionPending(jd, entries)
+}
+
+// selectionPending is show's error when records it showed are pending.
+func selectionPending(jd *JournalData, entries []Entry) error {
+	return pendingError("journal show", []*JournalData{{ID: jd.ID, Live: jd.Live, Entries: entries}})
 }
 
 // cmdShowOnline is show --server: the records, then the server's side of each session
@@ -291,7 +346,7 @@ func cmdShowOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, id str
 	}
 	jd, entries, err := a.Select(id)
 	if err != nil {
-		return err
+		return fmt.Errorf("journal show: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -328,7 +383,7 @@ func cmdShowOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, id str
 	case len(problems) > 0:
 		return fmt.Errorf("journal show: %s", problems[0])
 	}
-	return nil
+	return selectionPending(jd, entries)
 }
 
 // showRecords prints the heading and the table of show.
@@ -403,6 +458,16 @@ func cmdExport(w, stderr io.Writer, dir, format, session, out string) (err error
 	if len(a.Unreadable) > 0 {
 		return fmt.Errorf("journal export: %s unreadable, left out of the export: %w",
 			words.Count(len(a.Unreadable), "journal", "journals"), errors.Join(a.Unreadable...))
+	}
+	if pending > 0 {
+		// Exactly the records exported: a selection by session keeps its own.
+		picked := a.Journals
+		if session != "" {
+			if jd, entries, err := a.Select(session); err == nil {
+				picked = []*JournalData{{ID: jd.ID, Live: jd.Live, Entries: entries}}
+			}
+		}
+		return pendingError("journal export", picked)
 	}
 	return nil
 }

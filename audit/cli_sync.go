@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/term"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 )
@@ -49,7 +49,8 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 	terminal := env.Stdin != nil && term.IsTerminal(int(env.Stdin.Fd()))
 	switch {
 	case o.ServerURL == "":
-		return fail("give --server URL or set SHADOW_SERVER")
+		c := cli.Command{Name: "journal " + cmd}
+		return nil, api.UserRef{}, c.Usagef("give the API server with --server URL (or SHADOW_SERVER)")
 	case o.Token == "" && !terminal:
 		return fail("SHADOW_TOKEN is not set and standard input is not a terminal to sign in on: set SHADOW_TOKEN to an admin token (it is never taken on the command line)")
 	case env.NewRemote == nil:
@@ -66,7 +67,17 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 		}
 		me, err := who.Me(ctx)
 		if err != nil {
-			return fail("the server at %s does not accept SHADOW_TOKEN: %w", o.ServerURL, err)
+			// Only a server that answered can have refused the token.
+			switch classify(err) {
+			case failSignIn, failRefused:
+				return fail("the server at %s does not accept SHADOW_TOKEN: %w", o.ServerURL, err)
+			case failCertificate:
+				return fail("the server at %s: %w", o.ServerURL, err)
+			}
+			if answered(err) {
+				return fail("the server at %s failed to say who SHADOW_TOKEN is: %w", o.ServerURL, err)
+			}
+			return fail("%w", err) // the client's words: it could not reach the server, and why
 		}
 		if me.Impersonating {
 			return fail("SHADOW_TOKEN is an impersonation token; journals sync with the admin's own token")
@@ -104,6 +115,13 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 		}
 		return fail("sign in: %w", err)
 	}
+}
+
+// answered reports whether err is a reply of the server's (an error status), not a
+// failure to reach it.
+func answered(err error) bool {
+	var status interface{ StatusCode() int }
+	return errors.As(err, &api.ErrorBody{}) || (errors.As(err, &status) && status.StatusCode() > 0)
 }
 
 func cmdSync(ctx context.Context, w io.Writer, env CommandEnv, dir string, o RemoteOptions, timeout time.Duration) error {
@@ -216,6 +234,17 @@ func (o *onlineResult) blocking() int {
 
 func (o *onlineResult) summary() string {
 	s := fmt.Sprintf("%s compared, %s", words.Count(o.compared, "journal", "journals"), words.Count(o.blocking(), "difference", "differences"))
+	resent := 0
+	for _, fs := range o.findings {
+		for _, f := range fs {
+			if f.Resent {
+				resent++
+			}
+		}
+	}
+	if resent > 0 {
+		s += fmt.Sprintf(" (%s the server lost sent to it again: the one thing verify writes)", words.Count(resent, "record", "records"))
+	}
 	if len(o.problems) > 0 {
 		s += fmt.Sprintf(", %d not compared", len(o.problems))
 	}
@@ -228,8 +257,9 @@ func (o *onlineResult) summary() string {
 }
 
 // cmdVerifyOnline is verify --server: the offline checks, then every journal compared
-// with the server's copy. Records the server lost are sent again (nothing is written
-// here: they are ones its receipt covered).
+// with the server's copy. The one thing it writes: records the server lost, that its
+// own receipt covered, are sent to it again (said per record; never to a server whose
+// key the journal did not pin). Nothing local is written.
 func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key string, o RemoteOptions, timeout time.Duration) error {
 	opts, err := verifyOptions(key)
 	if err != nil {
@@ -259,6 +289,11 @@ func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key 
 			continue
 		}
 		fs, err := verifyOnline(ctx, remote, r, key0, 30*time.Second)
+		var other elsewhereError
+		if errors.As(err, &other) {
+			online.problems = append(online.problems, other.f.String())
+			continue
+		}
 		if err != nil {
 			online.problems = append(online.problems, fmt.Sprintf("journal %s not compared: %v", r.JournalID, err))
 			if k := classify(err); k == failSignIn || k == failCertificate || ctx.Err() != nil {
@@ -287,8 +322,15 @@ func cmdVerifyOnline(ctx context.Context, w io.Writer, env CommandEnv, dir, key 
 	return printReports(w, reports, online)
 }
 
-// verifyOnline compares one journal file with the server's copy and the pinned key
-// with the server's, and sends again the records the server lost.
+// elsewhereError says a journal belongs to another server (its pinned key): it was
+// neither compared nor sent.
+type elsewhereError struct{ f Finding }
+
+func (e elsewhereError) Error() string { return e.f.String() }
+
+// verifyOnline compares one journal file with the server's copy, once its pinned key is
+// shown to be the server's, and sends again the records the server lost: the records
+// its receipt covered, so only to the server that signed for them.
 func verifyOnline(ctx context.Context, remote Remote, r Report, serverKey *api.AuditKey, timeout time.Duration) ([]Finding, error) {
 	v, err := openView(r.Source)
 	if err != nil {
@@ -299,21 +341,21 @@ func verifyOnline(ctx context.Context, remote Remote, r Report, serverKey *api.A
 	if err != nil {
 		return nil, err
 	}
-	var out []Finding
-	st, err := viewState(v)
-	if err == nil && st.Key != nil && serverKey != nil && !sameKey(*st.Key, *serverKey) {
-		out = append(out, Finding{JournalID: l.id, Kind: FindingDifferent, Message: fmt.Sprintf(
-			"the journal pinned the server key %q (%s), but the server's key is %q (%s): its receipts are another server's, or the key was replaced",
-			st.Key.KeyID, keyFingerprint(*st.Key), serverKey.KeyID, keyFingerprint(*serverKey))})
-	}
-	if l.head.Seq == 0 {
-		return out, nil
+	// Whose journal it is comes first: one pinned to another server's key is that
+	// server's, and comparing it here would call every record lost (and send it).
+	switch {
+	case serverKey == nil:
+		return nil, errors.New("the server's audit key is unknown, so whose journal this is cannot be told")
+	case l.key != nil && !sameKey(*l.key, *serverKey):
+		return nil, elsewhereError{elsewhere(l.id, *l.key)}
+	case l.head.Seq == 0:
+		return nil, nil
 	}
 	cmp, err := compareWithServer(ctx, remote, l, timeout)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	out = append(out, cmp.findings...)
+	out := cmp.findings
 	if cmp.resendFrom == 0 {
 		return out, nil
 	}
@@ -360,17 +402,6 @@ func resend(ctx context.Context, remote Remote, v *fileView, id string, from, to
 		next = acked + 1
 	}
 	return acked, nil
-}
-
-// viewState reads a view's meta.
-func viewState(v *fileView) (st fileState, err error) {
-	err = guard(v.path, func() error {
-		return v.db.View(func(tx *bolt.Tx) error {
-			st, err = readState(tx)
-			return err
-		})
-	})
-	return st, err
 }
 
 func sortedKeys[V any](m map[string]V) []string {

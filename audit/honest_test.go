@@ -225,7 +225,8 @@ func TestARestoredServersLostRecordsAreFoundAndSentAgain(t *testing.T) {
 	}
 	// verify --server reports each lost record, and sends it again.
 	vout, verr := verifyServerCLI(t, dir, fs.http.URL)
-	if !errors.Is(verr, ErrVerifyFailed) || strings.Count(vout, "missing on the server") != 5 || strings.Count(vout, "sent again") != 5 {
+	if !errors.Is(verr, ErrVerifyFailed) || strings.Count(vout, "missing on the server") != 5 || strings.Count(vout, "sent again") != 5 ||
+		!strings.Contains(vout, "5 records the server lost sent to it again: the one thing verify writes") {
 		t.Fatalf("verify --server did not report each lost record: %v\n%s", verr, vout)
 	}
 	checkServerHoldsExactly(t, adminRemote(t, fs.http.URL), j.Path())

@@ -32,7 +32,8 @@ type localJournal struct {
 	id     string
 	head   head
 	acked  Acknowledgement
-	hashes []api.Hash // hashes[i] is the stored hash of seq i+1, up to the head
+	key    *api.AuditKey // the server key the journal pinned; nil before its first sync
+	hashes []api.Hash    // hashes[i] is the stored hash of seq i+1, up to the head
 }
 
 // readLocal reads a journal's state and stored hashes in one read transaction.
@@ -44,7 +45,7 @@ func readLocal(db *bolt.DB, path string) (localJournal, error) {
 			if err != nil {
 				return err
 			}
-			l = localJournal{id: st.JournalID, head: st.Head, acked: st.Acked}
+			l = localJournal{id: st.JournalID, head: st.Head, acked: st.Acked, key: st.Key}
 			c := tx.Bucket(bucketRecords).Cursor()
 			for k, v := c.First(); k != nil; k, v = c.Next() {
 				seq, _ := keySeq(k)

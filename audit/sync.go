@@ -428,21 +428,8 @@ func refusal(journalID string, first uint64, err error) error {
 // checkKey fetches the server's audit key (once per run) and pins it in the journal,
 // or checks it against the pinned one.
 func (s *syncer) checkKey(t *target, st fileState) error {
-	if s.serverKey == nil {
-		ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
-		k, err := s.remote.AuditKey(ctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("fetch server audit key: %w", err)
-		}
-		if err := validKey(k); err != nil {
-			return err
-		}
-		if tk := s.opts.TrustedKey; tk != nil && !sameKey(*tk, k) {
-			return fmt.Errorf("%w: trusted key %q (%s), server offers %q (%s)",
-				ErrKeyChanged, tk.KeyID, keyFingerprint(*tk), k.KeyID, keyFingerprint(k))
-		}
-		s.serverKey = &k
+	if _, err := s.currentKey(); err != nil {
+		return err
 	}
 	if st.Key != nil {
 		if !sameKey(*st.Key, *s.serverKey) {
@@ -456,6 +443,35 @@ func (s *syncer) checkKey(t *target, st fileState) error {
 	o := newOp(opPin)
 	o.key = *s.serverKey
 	return t.file.w.do(o)
+}
+
+// currentKey is the server's audit key, fetched once per run (again after a failure).
+func (s *syncer) currentKey() (*api.AuditKey, error) {
+	if s.serverKey != nil {
+		return s.serverKey, nil
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.RequestTimeout)
+	k, err := s.remote.AuditKey(ctx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("fetch server audit key: %w", err)
+	}
+	if err := validKey(k); err != nil {
+		return nil, err
+	}
+	if tk := s.opts.TrustedKey; tk != nil && !sameKey(*tk, k) {
+		return nil, fmt.Errorf("%w: trusted key %q (%s), server offers %q (%s)",
+			ErrKeyChanged, tk.KeyID, keyFingerprint(*tk), k.KeyID, keyFingerprint(k))
+	}
+	s.serverKey = &k
+	return s.serverKey, nil
+}
+
+// elsewhere is the one finding about a journal pinned to another server's audit key:
+// it is not compared with this server, nor sent to it.
+func elsewhere(journalID string, pinned api.AuditKey) Finding {
+	return Finding{JournalID: journalID, Kind: FindingElsewhere, Message: fmt.Sprintf(
+		"it belongs to the server with key %q (%s), or its key was replaced; not compared, nothing sent to this one", pinned.KeyID, keyFingerprint(pinned))}
 }
 
 // keyFingerprint is a short, comparable name for a public key.
@@ -640,8 +656,7 @@ func (s *syncer) scanEndedRuns() {
 		if st.Key != nil && s.opts.TrustedKey != nil && !sameKey(*st.Key, *s.opts.TrustedKey) {
 			f.close() // belongs to another server's audit log
 			s.skip[path] = true
-			s.status.found(Finding{JournalID: st.JournalID, Kind: FindingElsewhere,
-				Message: fmt.Sprintf("pinned to another server's audit key (%s); left pending for it", keyFingerprint(*st.Key))})
+			s.status.found(elsewhere(st.JournalID, *st.Key))
 			continue
 		}
 		t := &target{file: f}
@@ -720,7 +735,24 @@ func (s *syncer) reconcile(t *target) (keep bool) {
 	if l.head.Seq == 0 {
 		return false
 	}
-	cmp, err := compareWithServer(s.ctx, s.remote, l, s.opts.RequestTimeout)
+	// A journal pinned to another server's key is that server's: it is recognised
+	// first, said once, and never compared with this one (every record would read as
+	// lost) nor sent to it.
+	k, err := s.currentKey()
+	if err == nil && l.key != nil && !sameKey(*l.key, *k) {
+		if !t.own {
+			s.status.found(elsewhere(l.id, *l.key))
+			s.skip[t.file.path] = true
+			if s.tracked(t.file.path) {
+				s.leave(t)
+			}
+		}
+		return false
+	}
+	var cmp comparison
+	if err == nil {
+		cmp, err = compareWithServer(s.ctx, s.remote, l, s.opts.RequestTimeout)
+	}
 	if err != nil {
 		switch kind := classify(err); {
 		case s.ctx.Err() != nil:

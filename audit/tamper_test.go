@@ -261,7 +261,7 @@ func TestExportVerifiesOfflineAndTamperingShows(t *testing.T) {
 	export := filepath.Join(t.TempDir(), "export.jsonl")
 	var out bytes.Buffer
 	env := CommandEnv{Stdout: &out, Stderr: &out}
-	if err := RunCommand(context.Background(), []string{"export", "--state-dir", sj.dir, "--out", export}, env); err != nil {
+	if err := RunCommand(context.Background(), []string{"export", "--state-dir", sj.dir, "--out", export}, env); unsyncedOK(err) != nil {
 		t.Fatal(err)
 	}
 	reports, err := VerifyFile(export, VerifyOptions{ServerKey: &sj.key})
@@ -311,7 +311,7 @@ func TestVerifyKnowsAnExportByItsContent(t *testing.T) {
 	sj := newSignedJournal(t)
 	var out bytes.Buffer
 	export := filepath.Join(t.TempDir(), "export.jsonl")
-	if err := RunCommand(context.Background(), []string{"export", "--state-dir", sj.dir, "--out", export}, CommandEnv{Stdout: &out, Stderr: &out}); err != nil {
+	if err := RunCommand(context.Background(), []string{"export", "--state-dir", sj.dir, "--out", export}, CommandEnv{Stdout: &out, Stderr: &out}); unsyncedOK(err) != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(export)

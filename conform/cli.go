@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -80,9 +81,14 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 		OtherAdmin: creds(getenv, "OTHER_ADMIN"), OptedOutUser: getenv("SHADOW_CONFORM_OPTED_OUT_USER"),
 		WebhookSecret: getenv("SHADOW_CONFORM_WEBHOOK_SECRET"),
 	}
+	if err := halfGiven(getenv); err != nil {
+		return cmd.Usagef("%v", err)
+	}
 	switch {
 	case cfg.Server == "":
 		return cmd.Usagef("no server: give --server URL (or SHADOW_SERVER)")
+	case !baseURL(cfg.Server):
+		return cmd.Usagef("--server %q is not a URL: give it with http:// or https://, e.g. https://shadow.example.com", cfg.Server)
 	case !cfg.Admin.given():
 		return cmd.Usagef("no admin: set SHADOW_CONFORM_ADMIN_TOKEN, or SHADOW_CONFORM_ADMIN_EMAIL and SHADOW_CONFORM_ADMIN_PASSWORD")
 	case cfg.WebhookListen != "" && cfg.WebhookSecret == "":
@@ -115,8 +121,55 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("conform: %w", err)
 	}
 	if !rep.OK {
+		if err := reachable(ctx, client, cfg.Server, rep); err != nil {
+			return err
+		}
 		return fmt.Errorf("conform: %w: %s", ErrNotConformant, verdict(rep))
 	}
+	return nil
+}
+
+// roles are the identities of the environment, by the middle of their variables' names.
+var roles = []string{"ADMIN", "USER", "USER_ADMIN", "OTHER_ADMIN"}
+
+// halfGiven refuses an identity given by email without a password, or the other way
+// round: it would fail to sign in, and the checks it unlocks would only be skipped.
+func halfGiven(getenv func(string) string) error {
+	for _, role := range roles {
+		c := creds(getenv, role)
+		p := "SHADOW_CONFORM_" + role + "_"
+		switch {
+		case c.Token != "":
+		case c.Email != "" && c.Password == "":
+			return fmt.Errorf("%sEMAIL is set but %sPASSWORD is not: set both, or %sTOKEN", p, p, p)
+		case c.Email == "" && c.Password != "":
+			return fmt.Errorf("%sPASSWORD is set but %sEMAIL is not: set both, or %sTOKEN", p, p, p)
+		}
+	}
+	return nil
+}
+
+// baseURL reports whether s is an http or https URL with a host.
+func baseURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// reachable tells a server that could not be reached from one that does not conform:
+// when the first check failed, one more request says which.
+func reachable(ctx context.Context, client *http.Client, server string, rep Report) error {
+	if len(rep.Checks) == 0 || rep.Checks[0].ID != "server.health" || rep.Checks[0].Status != Fail {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/healthz", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("conform: cannot reach the server at %s, so nothing could be checked: %w", safetext.Clean(server), err)
+	}
+	resp.Body.Close()
 	return nil
 }
 

@@ -68,8 +68,12 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"--nope"}, nil, "flag provided but not defined"},
 		{[]string{"stray"}, nil, "unexpected argument"},
 		{nil, nil, "no server"},
-		{[]string{"--server", "http://127.0.0.1:1"}, map[string]string{"SHADOW_CONFORM_ADMIN_EMAIL": ""}, "no admin"},
+		{[]string{"--server", "http://127.0.0.1:1"}, map[string]string{"SHADOW_CONFORM_ADMIN_EMAIL": "", "SHADOW_CONFORM_ADMIN_PASSWORD": ""}, "no admin"},
 		{[]string{"--server", "http://127.0.0.1:1", "--webhook-listen", "127.0.0.1:0"}, nil, "SHADOW_CONFORM_WEBHOOK_SECRET"},
+		{[]string{"--server", "http://127.0.0.1:1"}, map[string]string{"SHADOW_CONFORM_ADMIN_PASSWORD": ""}, "SHADOW_CONFORM_ADMIN_EMAIL is set but SHADOW_CONFORM_ADMIN_PASSWORD is not"},
+		{[]string{"--server", "http://127.0.0.1:1"}, map[string]string{"SHADOW_CONFORM_OTHER_ADMIN_PASSWORD": "x"}, "SHADOW_CONFORM_OTHER_ADMIN_PASSWORD is set but SHADOW_CONFORM_OTHER_ADMIN_EMAIL is not"},
+		{[]string{"--server", "127.0.0.1:8080"}, nil, "is not a URL: give it with http:// or https://"},
+		{[]string{"--server", "localhost:8080"}, nil, "is not a URL"},
 	} {
 		env := demoEnv(c.env)
 		err := runCLI(context.Background(), c.args, env, &out, &out, http.DefaultClient)
@@ -90,11 +94,13 @@ func TestCLIUsage(t *testing.T) {
 	}
 }
 
-// TestAServerThatIsDownIsAnError: nothing to report on, and it says so.
+// TestAServerThatIsDownIsAnError: nothing to report on, and it says so: it could not
+// be reached, not merely "does not conform".
 func TestAServerThatIsDownIsAnError(t *testing.T) {
 	var out bytes.Buffer
 	err := runCLI(context.Background(), []string{"--server", "http://127.0.0.1:1"}, demoEnv(nil), &out, &out, http.DefaultClient)
-	if !errors.Is(err, ErrNotConformant) || !strings.Contains(out.String(), "FAIL  server.health") {
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the server at http://127.0.0.1:1") || cli.IsUsage(err) ||
+		!strings.Contains(out.String(), "FAIL  server.health") {
 		t.Errorf("%v\n%s", err, out.String())
 	}
 }

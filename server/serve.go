@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -59,6 +60,13 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	}
 	if err := cmd.NoArgs(positional); err != nil {
 		return err
+	}
+	// A non-loopback --addr without --allow-remote is a command line to mend: say how.
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		return cmd.Usagef("--addr %q: %v", *addr, err)
+	}
+	if err := (&Server{}).checkListenAddr(*addr); err != nil && !*remote {
+		return cmd.Usagef("--addr %s is not a loopback address: the server speaks plain HTTP and the demo password is public, so it listens there only with --allow-remote (put TLS in front)", *addr)
 	}
 	if *users > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(generatedMemoryLimit)

@@ -322,10 +322,10 @@ func TestDemo(t *testing.T) {
 	b := startShadow(t, bin, home)
 	b.waitFor(t, "the demo again", "DEMO", "Pick a user to shadow")
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(shadowOut(t, bin, home, 0, "journal", "list", "--demo"), "ses_planted") ||
-		strings.Contains(shadowOut(t, bin, home, 0, "journal", "list", "--demo"), "pending") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the next demo run did not sync the earlier journal:\n%s", shadowOut(t, bin, home, 0, "journal", "list", "--demo"))
+	// list exits 1 while anything is pending, 0 once all is synced.
+	for out, code := shadowRun(t, bin, home, "journal", "list", "--demo"); code != 0 || !strings.Contains(out, "ses_planted"); out, code = shadowRun(t, bin, home, "journal", "list", "--demo") {
+		if time.Now().After(deadline) || (code == 1) != strings.Contains(out, "pending") {
+			t.Fatalf("the next demo run did not sync the earlier journal (exit %d):\n%s", code, out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -380,6 +380,16 @@ func TestDemo(t *testing.T) {
 // code must be code.
 func shadowOut(t *testing.T, bin, home string, code int, args ...string) string {
 	t.Helper()
+	out, got := shadowRun(t, bin, home, args...)
+	if got != code {
+		t.Fatalf("shadow %s exited with %d, want %d:\n%s", strings.Join(args, " "), got, code, out)
+	}
+	return out
+}
+
+// shadowRun runs a shadow command with home's state: its output and exit code.
+func shadowRun(t *testing.T, bin, home string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
 	out, err := cmd.CombinedOutput()
@@ -389,10 +399,7 @@ func shadowOut(t *testing.T, bin, home string, code int, args ...string) string 
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	if got != code {
-		t.Fatalf("shadow %s exited with %d, want %d:\n%s", strings.Join(args, " "), got, code, out)
-	}
-	return string(out)
+	return string(out), got
 }
 
 // TestStoppedBySignal sends SIGTERM to shadow in the middle of a session: it must end

@@ -75,7 +75,7 @@ type Config struct {
 	Version  string
 	// MaxPerKey and MaxTotal bound the connections at once (their defaults when 0).
 	MaxPerKey, MaxTotal int
-	// IdleTimeout ends a connection after that long without a key (its default when 0).
+	// IdleTimeout ends a connection after that long without a keystroke (its default when 0).
 	IdleTimeout time.Duration
 	// Log receives a line per connection, refusal and disconnection.
 	Log io.Writer
@@ -169,14 +169,28 @@ func New(cfg Config) (*Server, error) {
 			srv.SessionRequestCallback = func(sess ssh.Session, requestType string) bool {
 				if requestType != "shell" {
 					s.logf("refused %s request from %s (%s)", requestType, sess.RemoteAddr(), fingerprint(sess.PublicKey()))
+					// Said on the channel's stderr before the refusal: the client shows
+					// it (OpenSSH prints it above "exec request failed").
+					what := "commands are"
+					if requestType == "subsystem" {
+						what = "subsystems (SFTP) are"
+					}
+					fmt.Fprintf(sess.Stderr(), "shadow: %s not served here: connect with ssh -t and no command\r\n", what)
 					return false
 				}
 				return true
 			}
 			// No port forwarding either way: no channel or request handler but the
-			// session's, and the forwarding callbacks refuse.
+			// session's and the refusals, and the forwarding callbacks refuse. Each
+			// refusal is logged, and its reason (which clients print) says why.
 			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": ssh.DefaultSessionHandler}
+			for _, kind := range []string{"direct-tcpip", "direct-streamlocal@openssh.com"} {
+				srv.ChannelHandlers[kind] = s.refuseChannel
+			}
 			srv.RequestHandlers = map[string]ssh.RequestHandler{}
+			for _, kind := range []string{"tcpip-forward", "streamlocal-forward@openssh.com"} {
+				srv.RequestHandlers[kind] = s.refuseRequest
+			}
 			srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 			srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 			// A backstop for a client that vanished without closing: the program's own
@@ -190,6 +204,21 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
 	return s, nil
+}
+
+// forwardingRefused is what a client is told when it asks to forward anything.
+const forwardingRefused = "shadow: port forwarding is not served here"
+
+// refuseChannel refuses a forwarding channel (ssh -L, -W), logging it.
+func (s *Server) refuseChannel(_ *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
+	s.logf("refused %s channel from %s (%s)", ch.ChannelType(), conn.RemoteAddr(), contextKey(ctx))
+	_ = ch.Reject(gossh.Prohibited, forwardingRefused)
+}
+
+// refuseRequest refuses a remote forwarding request (ssh -R), logging it.
+func (s *Server) refuseRequest(ctx ssh.Context, _ *ssh.Server, req *gossh.Request) (bool, []byte) {
+	s.logf("refused %s request from %s (%s)", req.Type, ctx.RemoteAddr(), contextKey(ctx))
+	return false, []byte(forwardingRefused)
 }
 
 func (s *Server) logf(format string, a ...any) {
@@ -243,6 +272,12 @@ func readAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
 		return nil, fmt.Errorf("authorized keys %s lists no key", path)
 	}
 	return keys, nil
+}
+
+// contextKey is the fingerprint of the key a connection signed in with.
+func contextKey(ctx ssh.Context) string {
+	key, _ := ctx.Value(ssh.ContextKeyPublicKey).(ssh.PublicKey)
+	return fingerprint(key)
 }
 
 func fingerprint(key gossh.PublicKey) string {
@@ -387,7 +422,8 @@ func (s *Server) session(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer release()
-		s.logf("connected %s (%s), %dx%d", addr, key, pty.Window.Width, pty.Window.Height)
+		width, height := windowSize(pty.Window)
+		s.logf("connected %s (%s), %dx%d", addr, key, width, height)
 		code := s.run(sess, pty, windows, key, addr)
 		s.logf("disconnected %s (%s)", addr, key)
 		// The connection no longer counts once its program has ended, before the client

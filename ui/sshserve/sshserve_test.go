@@ -470,30 +470,45 @@ func TestRefused(t *testing.T) {
 		t.Errorf("a shell without a PTY: %v, %q", err, stderr.String())
 	}
 
-	// exec, even with a PTY, and a subsystem.
-	sess, err = conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
+	// exec, even with a PTY, and a subsystem: refused, and the client told why on the
+	// channel's stderr (which OpenSSH prints; this client's Run drops it, so it is read
+	// from the channel itself).
+	refusedSaying := func(what, want string, request func(*gossh.Session) error) {
+		t.Helper()
+		sess, err := conn.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		errPipe, err := sess.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		said := make(chan string, 1)
+		go func() { b, _ := io.ReadAll(errPipe); said <- string(b) }()
+		if err := request(sess); err == nil {
+			t.Errorf("%s was granted", what)
+		}
+		sess.Close()
+		if got := <-said; !strings.Contains(got, want) {
+			t.Errorf("%s: the client was told %q, want %q", what, got, want)
+		}
 	}
-	if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := sess.CombinedOutput("cat /etc/passwd"); err == nil {
-		t.Errorf("a command ran: %q", out)
-	}
-	sess, err = conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.RequestSubsystem("sftp"); err == nil {
-		t.Error("the sftp subsystem was granted")
-	}
-	sess.Close()
+	refusedSaying("a command", "shadow: commands are not served here: connect with ssh -t and no command", func(s *gossh.Session) error {
+		if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+			t.Fatal(err)
+		}
+		return s.Start("cat /etc/passwd")
+	})
+	refusedSaying("the sftp subsystem", "shadow: subsystems (SFTP) are not served here", func(s *gossh.Session) error {
+		return s.RequestSubsystem("sftp")
+	})
 
 	// Port forwarding, local and remote.
 	if c, err := conn.Dial("tcp", b.api.Listener.Addr().String()); err == nil {
 		c.Close()
 		t.Error("a local port forward was opened")
+	} else if !strings.Contains(err.Error(), "port forwarding is not served here") {
+		t.Errorf("a local port forward was refused without saying why: %v", err)
 	}
 	if l, err := conn.Listen("tcp", "127.0.0.1:0"); err == nil {
 		l.Close()
@@ -558,7 +573,8 @@ func TestRefused(t *testing.T) {
 	default:
 	}
 	log := b.log.String()
-	for _, want := range []string{"is not authorized", "no terminal", "refused exec request", "refused subsystem request", "this key has its 1 connections already"} {
+	for _, want := range []string{"is not authorized", "no terminal", "refused exec request", "refused subsystem request", "this key has its 1 connections already",
+		"refused direct-tcpip channel from", "refused tcpip-forward request from"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the server's log does not say %q:\n%s", want, log)
 		}
@@ -644,6 +660,9 @@ func TestNoWindowSize(t *testing.T) {
 	screen.WaitFor(t, "the login screen", "Sign in to", "Password:")
 	if lines := strings.Split(screen.Text(), "\n"); len(lines) != 24 || !strings.Contains(lines[23], "ctrl+c") {
 		t.Fatalf("not drawn for 80×24:\n%s", screen.Text())
+	}
+	if log := b.log.String(); !strings.Contains(log, "), 80x24\n") || strings.Contains(log, "0x0") {
+		t.Errorf("the log does not say the size used:\n%s", log)
 	}
 }
 
