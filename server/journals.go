@@ -212,27 +212,23 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 // judged by it too (migrateJournalTrust).
 func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiError) {
 	s.mu.RLock()
-	claimedActor := s.org.User(b.Actor.ID)
-	var named *org.User
-	if b.User != nil {
-		named = s.org.User(b.User.ID)
-	}
+	actorKnown := s.org.User(b.Actor.ID) != nil
 	s.mu.RUnlock()
 	upRef := up.Ref()
+	// The user stays the client's word until the server's own session proves it (the
+	// verified branch below replaces it): filling in names and e-mails from the
+	// directory for a record nobody vouches for would let any uploader look up any
+	// tenant's people by id.
 	ev := store.Event{AuditEvent: api.AuditEvent{
 		Time: b.Time, Kind: api.EventJournalRecord, Actor: upRef, User: b.User, SessionID: b.SessionID,
 		Reason: b.Reason, Details: b.Details, Action: b.Action, SyncedBy: &upRef,
 	}}
-	if named != nil { // names from the directory, not from the client
-		ref := named.Ref()
-		ev.User = &ref
-	}
 	var notes []string
 	if b.Actor.ID != up.ID {
-		if claimedActor != nil {
+		if actorKnown { // the refusal names no one: it must not read out the directory either
 			return ev, errorf(api.CodeJournalActorMismatch,
-				"the record's actor is %s (%s), not you (%s): a journal holds the records of the identity that uploads it",
-				claimedActor.Name, claimedActor.ID, up.Name)
+				"the record's actor (%s) is another identity than you (%s): a journal holds the records of the identity that uploads it",
+				truncate(b.Actor.ID, 64), up.ID)
 		}
 		claimed := b.Actor
 		ev.ClaimedActor = &claimed
@@ -244,13 +240,13 @@ func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiE
 		if len(notes) > 0 {
 			ev.Verification = api.RecordUnverified
 		}
-		ev.VerificationNote = strings.Join(notes, "; ")
+		ev.VerificationNote = strings.Join(append(notes, claimedUser(b.User)...), "; ")
 		return ev, nil
 	}
 	sess, known := s.storedSession(b.SessionID)
 	if !known {
 		notes = append(notes, fmt.Sprintf("this server holds no session %s (one started before a restore from backup, or before a restart without --data)", truncate(b.SessionID, 64)))
-		ev.Verification, ev.VerificationNote = api.RecordUnverified, strings.Join(notes, "; ")
+		ev.Verification, ev.VerificationNote = api.RecordUnverified, strings.Join(append(notes, claimedUser(b.User)...), "; ")
 		return ev, nil
 	}
 	if sess.Impersonator.ID != up.ID {
@@ -279,6 +275,15 @@ func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiE
 		ev.Companies = append(ev.Companies, up.CompanyID)
 	}
 	return ev, nil
+}
+
+// claimedUser is the note of a record whose user no session of the server vouches
+// for: it is kept as the client sent it, and said to be the client's word.
+func claimedUser(u *api.UserRef) []string {
+	if u == nil {
+		return nil
+	}
+	return []string{fmt.Sprintf("its user (%q) is as the record claims it, not checked by the server", truncate(u.ID, 64))}
 }
 
 // storedSession is the server's record of a session, without recording a due expiry.
