@@ -384,6 +384,12 @@ func TestTenantIsolation(t *testing.T) {
 			if !sameOrg {
 				t.Fatalf("%s (%q) reads an unverified record uploaded by %s (%q): %+v", reader.email, reader.company, ev.SyncedBy.ID, upCompany, ev)
 			}
+			// Within the staff, a narrow scope reads only the records of a session of a
+			// company it covers, and its own.
+			if s, ok := sessionByID[ev.SessionID]; reader.company == "" && reader.scope != nil && ev.SyncedBy.ID != reader.id &&
+				(!ok || !slices.Contains(reader.scope, s.company)) {
+				t.Fatalf("%s (scope %v) reads another's unverified record of no company of its scope: %+v", reader.email, reader.scope, ev)
+			}
 		}
 	}
 	// And each uploader reads every record it stored.

@@ -255,8 +255,12 @@ func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiE
 	if b.User != nil && b.User.ID != sess.User.ID {
 		return ev, errorf(api.CodeJournalUserMismatch, "the record's user (%s) is not the user session %s impersonates", truncate(b.User.ID, 64), sess.ID)
 	}
-	user := sess.User
-	ev.User = &user
+	// An unverified record of a known session concerns that session's company: within
+	// its organisation it is read only by those who may support that company.
+	ev.Companies = []string{}
+	if sess.CompanyID != "" {
+		ev.Companies = append(ev.Companies, sess.CompanyID)
+	}
 	from, to := sess.StartedAt.Add(-s.skew), sess.ExpiresAt.Add(s.skew)
 	if b.Time.Before(from) || b.Time.After(to) {
 		notes = append(notes, fmt.Sprintf("its time %s is outside the session's life (%s to %s, give or take %s)",
@@ -266,11 +270,9 @@ func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiE
 		ev.Verification, ev.VerificationNote = api.RecordUnverified, strings.Join(notes, "; ")
 		return ev, nil
 	}
+	user := sess.User // the server's session proves it: the user as the server holds it
+	ev.User = &user
 	ev.Verification, ev.Realm = api.RecordVerified, ""
-	ev.Companies = []string{}
-	if sess.CompanyID != "" {
-		ev.Companies = append(ev.Companies, sess.CompanyID)
-	}
 	if up.CompanyID != "" && up.CompanyID != sess.CompanyID {
 		ev.Companies = append(ev.Companies, up.CompanyID)
 	}

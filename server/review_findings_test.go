@@ -1,8 +1,11 @@
 package server
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shadowview/shadow/api"
 )
@@ -54,6 +57,63 @@ func TestIngestIsNoDirectoryLookup(t *testing.T) {
 	for _, ev := range e.events(ada, "kind="+api.EventJournalRefused) {
 		if strings.Contains(ev.Details, "Jordan") {
 			t.Errorf("the audited refusal names the claimed actor: %q", ev.Details)
+		}
+	}
+}
+
+// Finding 2 (medium-high): the Bluebird-only agent read the unverified and no_session
+// records of every staff member, whatever company they concerned: a genuine record
+// from a laptop whose clock was off showed him what Sam read of Acme. Within the staff,
+// a record the server could not verify is read by those whose scope covers the
+// company of its session; one naming no company known to the server, by vendor-wide
+// staff and its uploader only.
+func TestNarrowScopeReadsOnlyItsCompaniesUnverifiedRecords(t *testing.T) {
+	e := newEnv(t)
+	sam := e.login(DemoSupportEmail)
+	alex := e.login(DemoAgentEmail) // vendor-wide
+	jordan := e.login(DemoNarrowAgentEmail)
+	acme := e.impersonate(sam, DemoFleetManagerEmail)
+	blue := e.impersonate(sam, "ben@bluebird.demo")
+	fast := testEpoch.Add(-10 * time.Minute) // a laptop clock 10 minutes off: unverified
+	const jid = "sam-laptop.journal"
+	e.do("PUT", journalPath(jid), sam, api.PutRecordsRequest{Records: records(t, jid, 1, api.ZeroHash,
+		api.RecordBody{Action: api.ActionView, Time: fast, SessionID: acme.Session.ID, Actor: api.UserRef{ID: "u-staff-sam"},
+			Details: "dashboard d-acme-nora-north: North region revenue 1.2M"},
+		api.RecordBody{Action: api.ActionView, Time: fast, SessionID: blue.Session.ID, Actor: api.UserRef{ID: "u-staff-sam"},
+			Details: "dashboard d-bluebird-fleet: Fleet overview"},
+		api.RecordBody{Action: api.ActionError, Time: testEpoch, Actor: api.UserRef{ID: "u-staff-sam"}, Details: "a journal notice"},
+		api.RecordBody{Action: api.ActionView, Time: testEpoch, SessionID: "ses_from_before_a_restore", Actor: api.UserRef{ID: "u-staff-sam"},
+			Details: "dashboard d-acme-fleet: Fleet overview"})}).decode(t, 200, nil)
+	const jj = "jordan.journal"
+	e.do("PUT", journalPath(jj), jordan, api.PutRecordsRequest{Records: records(t, jj, 1, api.ZeroHash,
+		api.RecordBody{Action: api.ActionError, Time: testEpoch, Actor: api.UserRef{ID: "u-staff-jordan"}, Details: "his own notice"})}).decode(t, 200, nil)
+
+	seen := func(token string) map[string]bool {
+		out := map[string]bool{}
+		for _, ev := range e.events(token, "kind=journal.record") {
+			out[fmt.Sprintf("%s/%d", ev.JournalID, ev.Seq)] = true
+		}
+		return out
+	}
+	all := []string{jid + "/1", jid + "/2", jid + "/3", jid + "/4", jj + "/1"}
+	for who, c := range map[string]struct {
+		token string
+		want  []string
+	}{
+		"Sam (the uploader)":     {sam, all},
+		"Alex (vendor-wide)":     {alex, all},
+		"Jordan (Bluebird only)": {jordan, []string{jid + "/2", jj + "/1"}},
+	} {
+		got := seen(c.token)
+		for _, k := range all {
+			if got[k] != slices.Contains(c.want, k) {
+				t.Errorf("%s reads record %s: %v, want %v", who, k, got[k], !got[k])
+			}
+		}
+	}
+	for _, path := range []string{"/api/v1/audit/sessions/" + acme.Session.ID, "/api/v1/impersonation/sessions/" + acme.Session.ID} {
+		if r := e.do("GET", path, jordan, nil); r.status == 200 {
+			t.Errorf("Jordan reads %s: %s", path, r.body)
 		}
 	}
 }

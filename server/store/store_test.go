@@ -480,7 +480,7 @@ func (s *Store) mustAll(t *testing.T) []api.AuditEvent {
 // TestReaderMay: who reads which event.
 func TestReaderMay(t *testing.T) {
 	acme, blue := &Reader{Company: "c-acme"}, &Reader{Company: "c-blue"}
-	staff, narrow := &Reader{Staff: true}, &Reader{Staff: true, Scope: []string{"c-blue"}}
+	staff, narrow := &Reader{Staff: true}, &Reader{ID: "u-narrow", Staff: true, Scope: []string{"c-blue"}}
 	for _, c := range []struct {
 		ev   Event
 		want [4]bool // acme, blue, staff, narrow
@@ -489,7 +489,10 @@ func TestReaderMay(t *testing.T) {
 		{Event{Companies: []string{"c-acme", "c-blue"}}, [4]bool{true, true, true, true}},
 		{Event{}, [4]bool{false, false, true, true}},
 		{Event{Realm: CompanyRealm("c-acme"), Companies: []string{"c-blue"}}, [4]bool{true, false, false, false}},
-		{Event{Realm: RealmStaff, Companies: []string{"c-acme"}}, [4]bool{false, false, true, true}},
+		{Event{Realm: RealmStaff, Companies: []string{"c-acme"}}, [4]bool{false, false, true, false}},
+		{Event{Realm: RealmStaff, Companies: []string{"c-blue"}}, [4]bool{false, false, true, true}},
+		{Event{Realm: RealmStaff}, [4]bool{false, false, true, false}},
+		{Event{Realm: RealmStaff, Companies: []string{"c-acme"}, AuditEvent: api.AuditEvent{SyncedBy: &api.UserRef{ID: "u-narrow"}}}, [4]bool{false, false, true, true}},
 	} {
 		for i, r := range []*Reader{acme, blue, staff, narrow} {
 			if got := r.May(&c.ev); got != c.want[i] {
