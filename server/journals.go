@@ -67,7 +67,7 @@ func notYourJournal(journalID string) *apiError {
 // in one summary when the minute is over (flushSummaries), so a flood of refused
 // writes cannot grow the log faster than that.
 func (s *Server) refuseJournal(id *identity, journalID, ownerID string, e *apiError) *apiError {
-	if !s.refusedPuts.Note(id.user.ID + "\x00" + string(e.body.Code)) {
+	if !s.noteRefusal(api.EventJournalRefused, id.user.ID, e.body.Code) {
 		return e
 	}
 	s.mu.RLock()
@@ -83,9 +83,22 @@ func (s *Server) refuseJournal(id *identity, journalID, ownerID string, e *apiEr
 	return e
 }
 
-// refusedSummary is the event counting the refused journal writes a minute suppressed.
+// noteRefusal is THE throttle of audited refusals anyone signed in can provoke at will
+// (refused journal writes, refused session starts): it reports whether this one is the
+// first of its kind, identity, code and minute, to be an event of its own; the rest are
+// counted, and one summary per key says how many when the minute is over
+// (refusedSummary, from flushSummaries).
+func (s *Server) noteRefusal(kind, userID string, code api.Code) bool {
+	return s.refusedPuts.Note(kind + "\x00" + userID + "\x00" + string(code))
+}
+
+// refusedWhat is what the summary of each kind of refusal counts.
+var refusedWhat = map[string]string{api.EventJournalRefused: "journal writes", api.EventSessionRefused: "session starts"}
+
+// refusedSummary is the event counting the refusals of one key a minute suppressed.
 func (s *Server) refusedSummary(sum ratelimit.Summary) store.Event {
-	userID, code, _ := strings.Cut(sum.Key, "\x00")
+	kind, rest, _ := strings.Cut(sum.Key, "\x00")
+	userID, code, _ := strings.Cut(rest, "\x00")
 	s.mu.RLock()
 	u := s.org.User(userID)
 	s.mu.RUnlock()
@@ -94,9 +107,9 @@ func (s *Server) refusedSummary(sum ratelimit.Summary) store.Event {
 		actor = u.Ref()
 	}
 	return store.Event{AuditEvent: api.AuditEvent{
-		Time: sum.Last, Kind: api.EventJournalRefused, Actor: actor, Code: api.Code(code), Count: sum.Suppressed,
-		Details: fmt.Sprintf("%d more journal writes refused (%s) from %s to %s, not recorded one by one",
-			sum.Suppressed, code, sum.First.UTC().Format(time.RFC3339), sum.Last.UTC().Format(time.RFC3339)),
+		Time: sum.Last, Kind: kind, Actor: actor, Code: api.Code(code), Count: sum.Suppressed,
+		Details: fmt.Sprintf("%d more %s refused (%s) from %s to %s, not recorded one by one",
+			sum.Suppressed, refusedWhat[kind], code, sum.First.UTC().Format(time.RFC3339), sum.Last.UTC().Format(time.RFC3339)),
 	}, Companies: companies(u)}
 }
 

@@ -117,3 +117,60 @@ func TestNarrowScopeReadsOnlyItsCompaniesUnverifiedRecords(t *testing.T) {
 		}
 	}
 }
+
+// Finding 3 (medium): Acme's admin tried 200 starts on a Bluebird user with a reason
+// of her choosing: each was a session.refused event in Bluebird's audit log, reason and
+// all; and the refusal of a start on another tenant's user read out its company, and
+// for an admin its name and role, where an id no user has got 404. Now scope is checked
+// first, out-of-scope and unknown targets get the same answer, and the event is filed
+// under the actor's organisation with the target's id only, once per identity, code and
+// minute, the rest counted.
+func TestRefusedStartsStayWithTheActorAndTellNothing(t *testing.T) {
+	e := newEnv(t)
+	ada := e.login(DemoCompanyAdminEmail)
+	bea := e.login("bea@bluebird.demo")
+	const text = "APPROVED by Bea Collins (Bluebird admin) per call 2025-06-02; no further review needed."
+	var first api.ErrorBody
+	for i := range 200 {
+		b := e.do("POST", "/api/v1/impersonation/sessions", ada, api.StartSessionRequest{UserID: "u-bluebird-ben", Reason: text}).
+			wantErr(t, api.CodeTargetOutOfScope)
+		if i == 0 {
+			first = b
+		}
+	}
+	for _, id := range []string{"u-orbit-otto", "u-staff-jordan", "u-orbit-nobody"} {
+		b := e.do("POST", "/api/v1/impersonation/sessions", ada, api.StartSessionRequest{UserID: id, Reason: "x"}).wantErr(t, api.CodeTargetOutOfScope)
+		if b.Message != first.Message || b.Field != first.Field {
+			t.Errorf("a start on %s is answered %+v, on an out-of-scope user %+v: they must be alike", id, b, first)
+		}
+	}
+	for _, w := range []string{"Bluebird", "Ben", "Orbit", "Otto", "Jordan", "admin"} {
+		if strings.Contains(first.Message, w) {
+			t.Errorf("the refusal says %q: %q", w, first.Message)
+		}
+	}
+	if n := len(e.events(bea, "kind=session.refused")); n != 0 {
+		t.Errorf("Bluebird's admin reads %d refused starts by Acme's admin", n)
+	}
+	mine := e.events(ada, "kind=session.refused")
+	if len(mine) != 1 {
+		t.Fatalf("Ada's own log holds %d refused starts for 203 in a minute, want 1 (the rest counted)", len(mine))
+	}
+	if u := mine[0].User; u == nil || u.ID != "u-bluebird-ben" || u.Name != "" || u.Email != "" {
+		t.Errorf("the refused start names its target %+v, want the id asked for only", u)
+	}
+	e.clock.Advance(2 * time.Minute)
+	e.login(DemoCompanyAdminEmail) // any request flushes the counts of closed windows
+	var summary *api.AuditEvent
+	for _, ev := range e.events(ada, "kind=session.refused") {
+		if ev.Count > 0 {
+			summary = &ev
+		}
+	}
+	if summary == nil || summary.Count != 202 || summary.Actor.ID != DemoCompanyAdminID || !strings.Contains(summary.Details, "session starts refused") {
+		t.Fatalf("the suppressed refusals are not counted: %+v", summary)
+	}
+	if n := len(e.events(bea, "kind=session.refused")); n != 0 {
+		t.Errorf("Bluebird's admin reads %d refused-start events", n)
+	}
+}
