@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/store"
 )
 
 // The regression tests of the security review of main (after issue 8), one per
@@ -172,5 +173,61 @@ func TestRefusedStartsStayWithTheActorAndTellNothing(t *testing.T) {
 	}
 	if n := len(e.events(bea, "kind=session.refused")); n != 0 {
 		t.Errorf("Bluebird's admin reads %d refused-start events", n)
+	}
+}
+
+// Finding 4 (medium): GET /me/impersonations read every request event of the whole log
+// since the oldest session of its page, however many were other tenants': one old
+// session made each call walk the log. Each session's events are now read by the
+// per-session index, within a bound over the page; a session with more than the bound
+// is listed truncated rather than read on and on.
+func TestImpersonationsReadEachSessionsOwnEventsBounded(t *testing.T) {
+	const bound = 500
+	e := newEnv(t, func(o *Options) { o.impersonationEvents = bound })
+	sam := e.login(DemoSupportEmail)
+	ada := e.login(DemoCompanyAdminEmail)
+	busy := e.impersonate(sam, DemoFleetManagerEmail) // the older: its page reads it last
+	e.clock.Advance(time.Minute)
+	quiet := e.impersonate(sam, DemoTechnicianEmail)
+	e.do("GET", "/api/v1/dashboards", quiet.Token, nil).decode(t, 200, nil)
+	e.do("DELETE", "/api/v1/impersonation/sessions/"+quiet.Session.ID, sam, nil).decode(t, 204, nil)
+	req := func(sid string, user *api.UserRef, company string) store.Event {
+		return store.Event{AuditEvent: api.AuditEvent{Time: e.clock.Now(), Kind: api.EventRequest, Actor: busy.Session.Impersonator,
+			User: user, SessionID: sid, Method: "GET", Path: "/api/v1/dashboards", Status: 200}, Companies: []string{company}}
+	}
+	var flood []store.Event
+	ben := &api.UserRef{ID: "u-bluebird-ben"}
+	for range 5 * bound { // other tenants' traffic
+		flood = append(flood, req("ses_other_tenant", ben, "c-bluebird"))
+	}
+	for range bound { // more than what is left of the bound for it
+		flood = append(flood, req(busy.Session.ID, &busy.Session.User, "c-acme"))
+	}
+	if err := e.srv.store.AppendEvents(flood...); err != nil {
+		t.Fatal(err)
+	}
+
+	var raw struct {
+		Impersonations []struct {
+			Session   api.Session      `json:"session"`
+			Viewed    []api.ViewedItem `json:"viewed"`
+			Truncated *bool            `json:"truncated"`
+		} `json:"impersonations"`
+	}
+	e.do("GET", "/api/v1/me/impersonations?limit=50", ada, nil).decode(t, 200, &raw)
+	if len(raw.Impersonations) != 2 {
+		t.Fatalf("%d sessions listed, want 2", len(raw.Impersonations))
+	}
+	for _, imp := range raw.Impersonations {
+		switch imp.Session.ID {
+		case busy.Session.ID:
+			if imp.Truncated == nil || !*imp.Truncated || len(imp.Viewed) != 1 || imp.Viewed[0].Count >= bound {
+				t.Errorf("the session with more requests than the bound: truncated %v, viewed %+v", imp.Truncated, imp.Viewed)
+			}
+		case quiet.Session.ID:
+			if imp.Truncated != nil || len(imp.Viewed) != 1 || imp.Viewed[0].Count != 1 {
+				t.Errorf("the quiet session amid other tenants' traffic: truncated %v, viewed %+v", imp.Truncated, imp.Viewed)
+			}
+		}
 	}
 }

@@ -129,6 +129,10 @@ type Options struct {
 	// JournalRecordsPerMinute negative: no cap).
 	JournalRecordsPerMinute int
 	JournalRecordBurst      int
+
+	// impersonationEvents bounds the events one GET /me/impersonations reads (0:
+	// maxImpersonationEvents); tests lower it.
+	impersonationEvents int
 }
 
 // Server is the reference API server.
@@ -166,6 +170,8 @@ type Server struct {
 	refusedPuts      *ratelimit.Suppressor
 	journalQuota     *ratelimit.Bucket // nil: no cap
 	journalPerMinute int
+	// impersonationEvents bounds the events one GET /me/impersonations reads.
+	impersonationEvents int
 
 	notifier *notify.Notifier
 
@@ -251,6 +257,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.skew = cmp.Or(opts.ClockSkew, DefaultClockSkew)
 	s.maxOpen = cmp.Or(opts.MaxOpenSessions, DefaultMaxOpenSessions)
+	s.impersonationEvents = cmp.Or(opts.impersonationEvents, maxImpersonationEvents)
 	if s.journalPerMinute = cmp.Or(opts.JournalRecordsPerMinute, DefaultJournalRecordsPerMinute); s.journalPerMinute > 0 {
 		s.journalQuota = ratelimit.NewBucket(s.journalPerMinute, cmp.Or(opts.JournalRecordBurst, DefaultJournalRecordBurst), s.now)
 	}
