@@ -27,7 +27,7 @@ func TestEveryRecordTheClientWritesSyncs(t *testing.T) {
 		{Action: api.ActionJournalRecovered, Time: t1, Actor: api.UserRef{ID: "shadow", Name: "shadow"}, Details: "journal x set aside"},
 		{Action: api.ActionSessionRefused, Time: t1, Actor: sam, User: &olga, Reason: "TICKET-1", Details: "target_out_of_scope: Orbit Freight is outside …"},
 		{Action: api.ActionError, Time: t1, Actor: sam, User: &olga, Details: "start a session: server unreachable"},
-		{Action: api.ActionSessionStart, Time: t1.Add(time.Second), SessionID: sid, Actor: sam, User: &nora, Reason: "TICKET-1234"},
+		{Action: api.ActionSessionStart, Time: t1.Add(time.Second), SessionID: sid, Actor: sam, User: &nora, Reason: start.Session.Reason},
 		{Action: api.ActionView, Time: t1.Add(2 * time.Second), SessionID: sid, Actor: sam, User: &nora, Details: "dashboards: the list (7)"},
 		{Action: api.ActionExplain, Time: t1.Add(3 * time.Second), SessionID: sid, Actor: sam, User: &nora, Details: "explain edit on vehicle:acme-n1 (Truck N1): allow"},
 		{Action: api.ActionError, Time: t1.Add(4 * time.Second), SessionID: sid, Actor: sam, User: &nora, Details: "dashboard d-x: not found"},

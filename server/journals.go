@@ -25,8 +25,11 @@ import (
 //     that session's (journal_user_mismatch). A genuine client never sends one;
 //   - anything else is stored, since a refusal would block the journal's every later
 //     record for ever: verified when it names a session the uploader started, for the
-//     user it names, at a time inside the session's life (with the clock skew); else
-//     flagged unverified, or no_session, and shown to the uploader's organisation only.
+//     user it names, at a time inside the session's life (from its start to its end,
+//     or its expiry if it has not ended, with the clock skew), a session.start giving
+//     the session's own reason; else flagged unverified, or no_session, and shown to
+//     the uploader's organisation only (within the staff, to those whose scope covers
+//     the session's company).
 //     Who may see a record follows from the server's session, never from its words;
 //   - a record is listed under its uploader's name, whatever its body says (the body's
 //     actor, when it is not the uploader's id, is kept as claimed_actor).
@@ -274,10 +277,21 @@ func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiE
 	if sess.CompanyID != "" {
 		ev.Companies = append(ev.Companies, sess.CompanyID)
 	}
-	from, to := sess.StartedAt.Add(-s.skew), sess.ExpiresAt.Add(s.skew)
+	// The session's life ends when it ended (ended, expired or revoked), else when it
+	// expires: nothing is read with a dead token, so a record dated later is no read.
+	end := sess.ExpiresAt
+	if sess.EndedAt != nil && sess.EndedAt.Before(end) {
+		end = *sess.EndedAt
+	}
+	from, to := sess.StartedAt.Add(-s.skew), end.Add(s.skew)
 	if b.Time.Before(from) || b.Time.After(to) {
 		notes = append(notes, fmt.Sprintf("its time %s is outside the session's life (%s to %s, give or take %s)",
-			b.Time.UTC().Format(time.RFC3339), sess.StartedAt.UTC().Format(time.RFC3339), sess.ExpiresAt.UTC().Format(time.RFC3339), s.skew))
+			b.Time.UTC().Format(time.RFC3339), sess.StartedAt.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.skew))
+	}
+	// A session's reason is the server's word (the client writes what it sent, which
+	// the server stored trimmed): a start record giving another is not the session's.
+	if b.Action == api.ActionSessionStart && strings.TrimSpace(b.Reason) != sess.Reason {
+		notes = append(notes, fmt.Sprintf("its reason %q is not the reason the session was started with", truncate(b.Reason, 64)))
 	}
 	if len(notes) > 0 {
 		ev.Verification, ev.VerificationNote = api.RecordUnverified, strings.Join(notes, "; ")

@@ -231,3 +231,43 @@ func TestImpersonationsReadEachSessionsOwnEventsBounded(t *testing.T) {
 		}
 	}
 }
+
+// Finding 5 (low): a record dated 20 minutes after its session ended was verified, since
+// the session's life was taken to run to its expiry; and a session.start record could
+// give any reason and still be verified. A session's life ends when it ended, and a
+// start record must give the reason the server holds.
+func TestRecordsOutsideWhatTheSessionWasAreUnverified(t *testing.T) {
+	e := newEnv(t)
+	sam := e.login(DemoSupportEmail)
+	s := e.impersonate(sam, DemoFleetManagerEmail) // reason "TICKET-1234: dashboard looks empty"
+	e.clock.Advance(time.Minute)
+	e.do("DELETE", "/api/v1/impersonation/sessions/"+s.Session.ID, sam, nil).decode(t, 204, nil)
+	e.clock.Advance(20 * time.Minute)
+	user := s.Session.User
+	body := func(action string, at time.Duration, reason string) api.RecordBody {
+		return api.RecordBody{Action: action, SessionID: s.Session.ID, Time: testEpoch.Add(at), Actor: api.UserRef{ID: "u-staff-sam"},
+			User: &user, Reason: reason, Details: "dashboard d-acme-nora-north: North"}
+	}
+	const jid = "sam-after.journal"
+	e.do("PUT", journalPath(jid), sam, api.PutRecordsRequest{Records: records(t, jid, 1, api.ZeroHash,
+		body(api.ActionSessionStart, 0, " "+s.Session.Reason+"\n"), // as the client typed it: verified
+		body(api.ActionView, 30*time.Second, ""),                   // during the session: verified
+		body(api.ActionView, 25*time.Minute, ""),                   // after it ended, before it would have expired
+		body(api.ActionSessionStart, time.Second, "TICKET-9999: approved by the customer"))}).decode(t, 200, nil)
+	want := map[uint64]string{1: api.RecordVerified, 2: api.RecordVerified, 3: api.RecordUnverified, 4: api.RecordUnverified}
+	got := e.events(e.login(DemoCompanyAdminEmail), "session="+s.Session.ID+"&kind=journal.record")
+	got = append(got, e.events(sam, "session="+s.Session.ID+"&kind=journal.record")...)
+	seen := map[uint64]bool{}
+	for _, ev := range got {
+		if seen[ev.Seq] {
+			continue
+		}
+		seen[ev.Seq] = true
+		if ev.Verification != want[ev.Seq] {
+			t.Errorf("record %d: %s (%q), want %s", ev.Seq, ev.Verification, ev.VerificationNote, want[ev.Seq])
+		}
+	}
+	if len(seen) != 4 {
+		t.Fatalf("%d of the 4 records listed", len(seen))
+	}
+}
