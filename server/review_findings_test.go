@@ -271,3 +271,28 @@ func TestRecordsOutsideWhatTheSessionWasAreUnverified(t *testing.T) {
 		t.Fatalf("%d of the 4 records listed", len(seen))
 	}
 }
+
+// Finding 6 (low): a journal's first record, unverified and dated 2999, made the
+// verified record after it sort at 2999 too: Acme's admin, asking for the hour around
+// the session, did not see it. Only a verified record's time carries over to the
+// records after it in the log's order.
+func TestAFarFutureRecordHidesNoVerifiedOne(t *testing.T) {
+	e := newEnv(t)
+	sam := e.login(DemoSupportEmail)
+	ada := e.login(DemoCompanyAdminEmail)
+	s := e.impersonate(sam, DemoFleetManagerEmail)
+	user := s.Session.User
+	const jid = "sam-far.journal"
+	e.do("PUT", journalPath(jid), sam, api.PutRecordsRequest{Records: records(t, jid, 1, api.ZeroHash,
+		api.RecordBody{Action: api.ActionError, Time: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), Actor: api.UserRef{ID: "u-staff-sam"}, Details: "notice"},
+		api.RecordBody{Action: api.ActionView, SessionID: s.Session.ID, Time: testEpoch.Add(time.Minute), Actor: api.UserRef{ID: "u-staff-sam"},
+			User: &user, Details: "dashboard d-acme-nora-north: North"})}).decode(t, 200, nil)
+	window := "since=" + testEpoch.Add(-time.Hour).Format(time.RFC3339) + "&until=" + testEpoch.Add(time.Hour).Format(time.RFC3339)
+	found := false
+	for _, ev := range e.events(ada, window+"&kind=journal.record") {
+		found = found || (ev.JournalID == jid && ev.Seq == 2 && ev.Verification == api.RecordVerified)
+	}
+	if !found {
+		t.Fatal("Acme's admin's window around the session misses its verified record")
+	}
+}
