@@ -173,23 +173,13 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 		ev.JournalID, ev.Seq = jid, rec.Seq
 		events[i] = ev
 	}
-	fresh := len(req.Records) // the records beyond the server's head are what the cap counts: a resend costs nothing
-	if s.journalQuota != nil && fresh > 0 {
-		head, err := s.store.JournalHead(jid)
-		if err != nil {
-			s.log.Error("journal head", "journal", jid, "err", err)
-			return errorf(api.CodeUnavailable, "the journal could not be read; retry")
-		}
-		if last := req.Records[fresh-1].Seq; last <= head.Seq {
-			fresh = 0
-		} else {
-			fresh = int(min(last-head.Seq, uint64(fresh)))
-		}
+	fresh, started, qerr := s.journalFresh(jid, req.Records)
+	if qerr != nil {
+		return qerr
 	}
-	if wait := s.journalQuota.Take(jid, fresh); wait > 0 {
-		e := errorf(api.CodeRateLimited, "journal %s takes at most %d new records a minute beyond a burst; send the rest later", jid, s.journalPerMinute)
-		e.retry = wait
-		return e
+	give, qerr := s.takeJournalQuota(id.user.ID, jid, fresh, started)
+	if qerr != nil {
+		return qerr
 	}
 	first := uint64(0)
 	if len(req.Records) > 0 {
@@ -198,7 +188,7 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 	out, err := s.store.AppendJournal(jid, uploaderOf(id.user), req.Records, func(rec api.WireRecord) store.Event {
 		return events[rec.Seq-first]
 	})
-	s.journalQuota.Give(jid, fresh-out.Accepted)
+	give(out.Accepted)
 	if err != nil {
 		s.log.Error("append journal", "journal", jid, "err", err)
 		return errorf(api.CodeUnavailable, "the records could not be stored; retry")
@@ -220,6 +210,61 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 	writeJSON(w, r, http.StatusOK, api.PutRecordsResponse{JournalID: jid, Head: out.Head,
 		Accepted: out.Accepted, Duplicates: out.Duplicates, Receipt: receipt})
 	return nil
+}
+
+// journalFresh counts the records of a range beyond the server's head (what the caps
+// count: a resend costs nothing), and whether they would start the journal.
+func (s *Server) journalFresh(jid string, recs []api.WireRecord) (fresh int, starts bool, e *apiError) {
+	fresh = len(recs)
+	if fresh == 0 || (s.journalQuota == nil && s.uploaderQuota == nil && s.newJournals == nil) {
+		return fresh, false, nil
+	}
+	head, err := s.store.JournalHead(jid)
+	if err != nil {
+		s.log.Error("journal head", "journal", jid, "err", err)
+		return 0, false, errorf(api.CodeUnavailable, "the journal could not be read; retry")
+	}
+	last := recs[fresh-1].Seq
+	if last <= head.Seq {
+		return 0, false, nil
+	}
+	return int(min(last-head.Seq, uint64(fresh))), head.Seq == 0, nil
+}
+
+// takeJournalQuota takes what a range of fresh new records costs: from the journal's
+// bucket, the uploader's across all its journals, and, for a range that starts a
+// journal, one of the journals the uploader may start an hour. So new journal ids do
+// not multiply the per-journal cap. It takes all or nothing, and give hands back what
+// the append did not use (accepted: the records stored).
+func (s *Server) takeJournalQuota(uploaderID, jid string, fresh int, starts bool) (give func(accepted int), e *apiError) {
+	limited := func(wait time.Duration, format string, args ...any) *apiError {
+		e := errorf(api.CodeRateLimited, format, args...)
+		e.retry = wait
+		return e
+	}
+	if wait := s.journalQuota.Take(jid, fresh); wait > 0 {
+		return nil, limited(wait, "journal %s takes at most %d new records a minute beyond a burst; send the rest later", jid, s.journalPerMinute)
+	}
+	if wait := s.uploaderQuota.Take(uploaderID, fresh); wait > 0 {
+		s.journalQuota.Give(jid, fresh)
+		return nil, limited(wait, "one identity uploads at most %d new records a minute across its journals beyond a burst; send the rest later", s.uploaderPerMin)
+	}
+	started := 0
+	if starts {
+		started = 1
+	}
+	if wait := s.newJournals.Take(uploaderID, started); wait > 0 {
+		s.journalQuota.Give(jid, fresh)
+		s.uploaderQuota.Give(uploaderID, fresh)
+		return nil, limited(wait, "one identity starts at most %d new journals an hour; append to one it holds, or start this one later", s.newJournalsPerH)
+	}
+	return func(accepted int) {
+		s.journalQuota.Give(jid, fresh-accepted)
+		s.uploaderQuota.Give(uploaderID, fresh-accepted)
+		if accepted == 0 {
+			s.newJournals.Give(uploaderID, started)
+		}
+	}, nil
 }
 
 // checkRecord decides one record of uploader up: a refusal when the server can prove

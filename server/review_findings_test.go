@@ -296,3 +296,59 @@ func TestAFarFutureRecordHidesNoVerifiedOne(t *testing.T) {
 		t.Fatal("Acme's admin's window around the session misses its verified record")
 	}
 }
+
+// Finding 7 (low): the per-journal record cap was keyed by journal id alone: an
+// identity past it went on at full speed with fresh journal ids (100 records in a
+// minute against a cap of 5). An identity's records are now capped across all its
+// journals too, and so are the journals it starts an hour.
+func TestJournalCapsHoldAcrossNewJournalIDs(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.JournalRecordsPerMinute, o.JournalRecordBurst = 1, 5
+		o.UploaderRecordsPerMinute, o.UploaderRecordBurst = 1, 8
+		o.NewJournalsPerHour = 3
+	})
+	omar := e.login(DemoOpsLeadEmail)
+	note := func(n int) []api.RecordBody {
+		out := make([]api.RecordBody, n)
+		for i := range out {
+			out[i] = api.RecordBody{Action: api.ActionError, Time: testEpoch, Actor: api.UserRef{ID: "u-acme-omar"}, Details: "notice"}
+		}
+		return out
+	}
+	put := func(jid string, n int) reply {
+		return e.do("PUT", journalPath(jid), omar, api.PutRecordsRequest{Records: records(t, jid, 1, api.ZeroHash, note(n)...)})
+	}
+	accepted := 0
+	for j := range 20 {
+		jid := fmt.Sprintf("cap-%02d", j)
+		switch r := put(jid, 2); r.status {
+		case 200:
+			accepted += 2
+		case 429:
+			r.wantErr(t, api.CodeRateLimited)
+			if r.header.Get("Retry-After") == "" {
+				t.Fatalf("%s: 429 without Retry-After", jid)
+			}
+		default:
+			t.Fatalf("%s: %d %s", jid, r.status, r.body)
+		}
+	}
+	if accepted != 6 {
+		t.Fatalf("20 fresh journals took %d records within the minute: want 6 (3 new journals an hour)", accepted)
+	}
+	// Within its journals, the identity's own bucket (8) binds before the journals' (5 each).
+	e.clock.Advance(time.Hour) // the buckets are full again
+	sum := 0
+	for j := range 3 {
+		jid := fmt.Sprintf("more-%d", j)
+		if r := put(jid, 5); r.status == 200 {
+			sum += 5
+		}
+	}
+	if sum != 5 {
+		t.Fatalf("3 journals of 5 records each: %d stored within the minute, want 5 (the identity's burst is 8)", sum)
+	}
+	// A refused range costs nothing: the journal that was not started is not counted.
+	e.clock.Advance(time.Hour)
+	put("later", 3).decode(t, 200, nil)
+}
