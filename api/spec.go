@@ -45,7 +45,7 @@ var Specs = map[string]RouteSpec{
 		Codes: []Code{CodeImpersonationForbidden, CodeNestedImpersonation}},
 	RouteStartSession: {Summary: "Start a read-only impersonation session", Request: StartSessionRequest{}, Response: StartSessionResponse{},
 		Status: http.StatusCreated,
-		Codes: []Code{CodeNestedImpersonation, CodeImpersonationForbidden, CodeUserNotFound, CodeSelfImpersonation, CodeTargetPrivileged,
+		Codes: []Code{CodeNestedImpersonation, CodeImpersonationForbidden, CodeSelfImpersonation, CodeTargetPrivileged,
 			CodeTargetOutOfScope, CodeImpersonationDisabled, CodeReasonRequired, CodeValidation, CodeRateLimited}},
 	RouteGetSession: {Summary: "A session's state", Response: Session{}, Status: http.StatusOK},
 	RouteEndSession: {Summary: "End a session; its token is dead at once", Status: http.StatusNoContent},

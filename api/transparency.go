@@ -43,6 +43,9 @@ type Impersonation struct {
 	// Refused counts the session's requests the server refused (writes, reads of things
 	// the user may not see, requests after the session ended).
 	Refused int `json:"refused"`
+	// Truncated is set when the session made more requests than one listing reads
+	// (docs/API.md, limits): Viewed and Refused then count the first of them only.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // ViewedItem is one thing a session read.

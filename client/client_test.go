@@ -242,7 +242,7 @@ func TestStartSessionRefusals(t *testing.T) {
 		{"company opted out", server.DemoOptedOutID, "r", ErrNotAllowed, api.CodeImpersonationDisabled},
 		{"self", admin.ID, "r", ErrNotAllowed, api.CodeSelfImpersonation},
 		{"no reason", server.DemoTechnicianID, "", ErrValidation, api.CodeReasonRequired},
-		{"unknown user", "u-nobody", "r", ErrNotFound, api.CodeUserNotFound},
+		{"unknown user", "u-nobody", "r", ErrNotAllowed, api.CodeTargetOutOfScope}, // answered as one outside the scope
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := ts.arrived.Load()

@@ -43,7 +43,7 @@ var checks = []check{
 	{"rules.self", "impersonating oneself is 403 self_impersonation", true, []string{"identity.admin"}, (*run).ruleSelf},
 	{"rules.reason_required", "a start without a reason is 422 reason_required", true, []string{"identity.admin", "session.start"}, (*run).ruleReasonRequired},
 	{"rules.reason_too_long", "a reason over 500 characters is 422 validation_failed on field reason", true, []string{"identity.admin", "session.start"}, (*run).ruleReasonTooLong},
-	{"rules.user_not_found", "a start on an unknown user is 404 user_not_found", true, []string{"identity.admin"}, (*run).ruleUserNotFound},
+	{"rules.unknown_user", "a start on an unknown user is refused as one outside the caller's scope: 403 target_out_of_scope", true, []string{"identity.admin"}, (*run).ruleUnknownUser},
 	{"rules.directory_agrees", "each user the directory says may not be impersonated is refused with the code it gives", true, []string{"identity.admin"}, (*run).ruleDirectoryAgrees},
 	{"rules.opted_out", "a user of a company that switched impersonation off is 403 impersonation_disabled", false, []string{"identity.admin"}, (*run).ruleOptedOut},
 	{"rules.out_of_scope", "another company's admin gets 403 target_out_of_scope, and 404 for the session", false, []string{"session.start", "identity.others"}, (*run).ruleOutOfScope},

@@ -229,8 +229,10 @@ func (r *run) ruleReasonTooLong() outcome {
 	return pass("refused, field reason")
 }
 
-func (r *run) ruleUserNotFound() outcome {
-	if err := r.refuse(r.admin.token, api.StartSessionRequest{UserID: "conform-no-such-user-" + r.id, Reason: r.reason()}, api.CodeUserNotFound); err != nil {
+// ruleUnknownUser: an id no user has is answered as a user outside the caller's scope,
+// so a refusal never tells whether someone exists beyond it (API.md, rule 4).
+func (r *run) ruleUnknownUser() outcome {
+	if err := r.refuse(r.admin.token, api.StartSessionRequest{UserID: "conform-no-such-user-" + r.id, Reason: r.reason()}, api.CodeTargetOutOfScope); err != nil {
 		return fail("%v", err)
 	}
 	return pass("refused")

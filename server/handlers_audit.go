@@ -51,9 +51,9 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, id *identit
 // readerOf is who u reads the audit log as.
 func readerOf(u *org.User) *store.Reader {
 	if u.Staff() {
-		return &store.Reader{Staff: true, Scope: u.SupportScope}
+		return &store.Reader{ID: u.ID, Staff: true, Scope: u.SupportScope}
 	}
-	return &store.Reader{Company: u.CompanyID}
+	return &store.Reader{ID: u.ID, Company: u.CompanyID}
 }
 
 func (s *Server) auditKey(w http.ResponseWriter, r *http.Request, _ *identity) *apiError {

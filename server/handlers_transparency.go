@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,50 +43,52 @@ func (s *Server) myImpersonations(w http.ResponseWriter, r *http.Request, id *id
 		return errorf(api.CodeBadRequest, "%s", err).field("cursor")
 	}
 	out := api.ImpersonationsPage{Scope: caller.Scope(), Impersonations: make([]api.Impersonation, 0, len(page)), NextCursor: next}
-	requests, rerr := s.sessionRequests(page)
+	requests, truncated, rerr := s.sessionRequests(page)
 	if rerr != nil {
 		s.log.Error("read the sessions' requests", "err", rerr)
 		return errorf(api.CodeUnavailable, "the audit log could not be read; retry")
 	}
 	now := s.now()
 	for _, sess := range page {
-		out.Impersonations = append(out.Impersonations, transparency.Summarise(sess, s.impersonator(sess.Impersonator.ID), requests[sess.ID], now, s.describeRead))
+		imp := transparency.Summarise(sess, s.impersonator(sess.Impersonator.ID), requests[sess.ID], now, s.describeRead)
+		imp.Truncated = truncated[sess.ID]
+		out.Impersonations = append(out.Impersonations, imp)
 	}
 	writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
-// sessionRequests reads the request events of the page's sessions from the audit log in
-// one pass from the oldest start on (requests made after a session ended, with its dead
-// token, count too), grouped by session.
-func (s *Server) sessionRequests(page []transparency.Session) (map[string][]api.AuditEvent, error) {
-	out := map[string][]api.AuditEvent{}
-	if len(page) == 0 {
-		return out, nil
-	}
-	oldest := page[0].StartedAt
+// maxImpersonationEvents bounds the events one GET /me/impersonations reads, over all
+// the sessions of its page; each session reads at most maxSessionAuditEvents of them.
+// A session whose events were cut is listed truncated.
+const maxImpersonationEvents = 50_000
+
+// sessionRequests reads the request events of the page's sessions, each session's by
+// the store's per-session index (requests made after a session ended, with its dead
+// token, count too), so the cost follows the page's sessions, not the size of the log
+// since the oldest of them. truncated names the sessions whose events did not all fit
+// the bounds.
+func (s *Server) sessionRequests(page []transparency.Session) (out map[string][]api.AuditEvent, truncated map[string]bool, err error) {
+	out, truncated = map[string][]api.AuditEvent{}, map[string]bool{}
+	budget := s.impersonationEvents
 	for _, sess := range page {
-		out[sess.ID] = nil
-		if sess.StartedAt.Before(oldest) {
-			oldest = sess.StartedAt
+		if budget <= 0 {
+			truncated[sess.ID] = true
+			continue
 		}
-	}
-	f := store.EventFilter{Kind: api.EventRequest, Since: oldest.Add(-time.Second), Limit: api.MaxPageLimit}
-	for {
-		evs, next, err := s.store.Events(f)
+		evs, complete, err := s.store.SessionEvents(sess.ID, min(budget, maxSessionAuditEvents))
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("events of session %s: %w", sess.ID, err)
 		}
+		budget -= len(evs)
+		truncated[sess.ID] = !complete
 		for _, ev := range evs {
-			if list, ok := out[ev.SessionID]; ok {
-				out[ev.SessionID] = append(list, ev)
+			if ev.Kind == api.EventRequest {
+				out[sess.ID] = append(out[sess.ID], ev.AuditEvent)
 			}
 		}
-		if next == "" {
-			return out, nil
-		}
-		f.Cursor = next
 	}
+	return out, truncated, nil
 }
 
 func (s *Server) impersonator(userID string) transparency.Impersonator {

@@ -27,7 +27,7 @@ func TestEveryRecordTheClientWritesSyncs(t *testing.T) {
 		{Action: api.ActionJournalRecovered, Time: t1, Actor: api.UserRef{ID: "shadow", Name: "shadow"}, Details: "journal x set aside"},
 		{Action: api.ActionSessionRefused, Time: t1, Actor: sam, User: &olga, Reason: "TICKET-1", Details: "target_out_of_scope: Orbit Freight is outside …"},
 		{Action: api.ActionError, Time: t1, Actor: sam, User: &olga, Details: "start a session: server unreachable"},
-		{Action: api.ActionSessionStart, Time: t1.Add(time.Second), SessionID: sid, Actor: sam, User: &nora, Reason: "TICKET-1234"},
+		{Action: api.ActionSessionStart, Time: t1.Add(time.Second), SessionID: sid, Actor: sam, User: &nora, Reason: start.Session.Reason},
 		{Action: api.ActionView, Time: t1.Add(2 * time.Second), SessionID: sid, Actor: sam, User: &nora, Details: "dashboards: the list (7)"},
 		{Action: api.ActionExplain, Time: t1.Add(3 * time.Second), SessionID: sid, Actor: sam, User: &nora, Details: "explain edit on vehicle:acme-n1 (Truck N1): allow"},
 		{Action: api.ActionError, Time: t1.Add(4 * time.Second), SessionID: sid, Actor: sam, User: &nora, Details: "dashboard d-x: not found"},
@@ -383,6 +383,12 @@ func TestTenantIsolation(t *testing.T) {
 			}
 			if !sameOrg {
 				t.Fatalf("%s (%q) reads an unverified record uploaded by %s (%q): %+v", reader.email, reader.company, ev.SyncedBy.ID, upCompany, ev)
+			}
+			// Within the staff, a narrow scope reads only the records of a session of a
+			// company it covers, and its own.
+			if s, ok := sessionByID[ev.SessionID]; reader.company == "" && reader.scope != nil && ev.SyncedBy.ID != reader.id &&
+				(!ok || !slices.Contains(reader.scope, s.company)) {
+				t.Fatalf("%s (scope %v) reads another's unverified record of no company of its scope: %+v", reader.email, reader.scope, ev)
 			}
 		}
 	}

@@ -25,8 +25,11 @@ import (
 //     that session's (journal_user_mismatch). A genuine client never sends one;
 //   - anything else is stored, since a refusal would block the journal's every later
 //     record for ever: verified when it names a session the uploader started, for the
-//     user it names, at a time inside the session's life (with the clock skew); else
-//     flagged unverified, or no_session, and shown to the uploader's organisation only.
+//     user it names, at a time inside the session's life (from its start to its end,
+//     or its expiry if it has not ended, with the clock skew), a session.start giving
+//     the session's own reason; else flagged unverified, or no_session, and shown to
+//     the uploader's organisation only (within the staff, to those whose scope covers
+//     the session's company).
 //     Who may see a record follows from the server's session, never from its words;
 //   - a record is listed under its uploader's name, whatever its body says (the body's
 //     actor, when it is not the uploader's id, is kept as claimed_actor).
@@ -67,7 +70,7 @@ func notYourJournal(journalID string) *apiError {
 // in one summary when the minute is over (flushSummaries), so a flood of refused
 // writes cannot grow the log faster than that.
 func (s *Server) refuseJournal(id *identity, journalID, ownerID string, e *apiError) *apiError {
-	if !s.refusedPuts.Note(id.user.ID + "\x00" + string(e.body.Code)) {
+	if !s.noteRefusal(api.EventJournalRefused, id.user.ID, e.body.Code) {
 		return e
 	}
 	s.mu.RLock()
@@ -83,9 +86,22 @@ func (s *Server) refuseJournal(id *identity, journalID, ownerID string, e *apiEr
 	return e
 }
 
-// refusedSummary is the event counting the refused journal writes a minute suppressed.
+// noteRefusal is THE throttle of audited refusals anyone signed in can provoke at will
+// (refused journal writes, refused session starts): it reports whether this one is the
+// first of its kind, identity, code and minute, to be an event of its own; the rest are
+// counted, and one summary per key says how many when the minute is over
+// (refusedSummary, from flushSummaries).
+func (s *Server) noteRefusal(kind, userID string, code api.Code) bool {
+	return s.refusedPuts.Note(kind + "\x00" + userID + "\x00" + string(code))
+}
+
+// refusedWhat is what the summary of each kind of refusal counts.
+var refusedWhat = map[string]string{api.EventJournalRefused: "journal writes", api.EventSessionRefused: "session starts"}
+
+// refusedSummary is the event counting the refusals of one key a minute suppressed.
 func (s *Server) refusedSummary(sum ratelimit.Summary) store.Event {
-	userID, code, _ := strings.Cut(sum.Key, "\x00")
+	kind, rest, _ := strings.Cut(sum.Key, "\x00")
+	userID, code, _ := strings.Cut(rest, "\x00")
 	s.mu.RLock()
 	u := s.org.User(userID)
 	s.mu.RUnlock()
@@ -94,9 +110,9 @@ func (s *Server) refusedSummary(sum ratelimit.Summary) store.Event {
 		actor = u.Ref()
 	}
 	return store.Event{AuditEvent: api.AuditEvent{
-		Time: sum.Last, Kind: api.EventJournalRefused, Actor: actor, Code: api.Code(code), Count: sum.Suppressed,
-		Details: fmt.Sprintf("%d more journal writes refused (%s) from %s to %s, not recorded one by one",
-			sum.Suppressed, code, sum.First.UTC().Format(time.RFC3339), sum.Last.UTC().Format(time.RFC3339)),
+		Time: sum.Last, Kind: kind, Actor: actor, Code: api.Code(code), Count: sum.Suppressed,
+		Details: fmt.Sprintf("%d more %s refused (%s) from %s to %s, not recorded one by one",
+			sum.Suppressed, refusedWhat[kind], code, sum.First.UTC().Format(time.RFC3339), sum.Last.UTC().Format(time.RFC3339)),
 	}, Companies: companies(u)}
 }
 
@@ -157,23 +173,13 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 		ev.JournalID, ev.Seq = jid, rec.Seq
 		events[i] = ev
 	}
-	fresh := len(req.Records) // the records beyond the server's head are what the cap counts: a resend costs nothing
-	if s.journalQuota != nil && fresh > 0 {
-		head, err := s.store.JournalHead(jid)
-		if err != nil {
-			s.log.Error("journal head", "journal", jid, "err", err)
-			return errorf(api.CodeUnavailable, "the journal could not be read; retry")
-		}
-		if last := req.Records[fresh-1].Seq; last <= head.Seq {
-			fresh = 0
-		} else {
-			fresh = int(min(last-head.Seq, uint64(fresh)))
-		}
+	fresh, started, qerr := s.journalFresh(jid, req.Records)
+	if qerr != nil {
+		return qerr
 	}
-	if wait := s.journalQuota.Take(jid, fresh); wait > 0 {
-		e := errorf(api.CodeRateLimited, "journal %s takes at most %d new records a minute beyond a burst; send the rest later", jid, s.journalPerMinute)
-		e.retry = wait
-		return e
+	give, qerr := s.takeJournalQuota(id.user.ID, jid, fresh, started)
+	if qerr != nil {
+		return qerr
 	}
 	first := uint64(0)
 	if len(req.Records) > 0 {
@@ -182,7 +188,7 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 	out, err := s.store.AppendJournal(jid, uploaderOf(id.user), req.Records, func(rec api.WireRecord) store.Event {
 		return events[rec.Seq-first]
 	})
-	s.journalQuota.Give(jid, fresh-out.Accepted)
+	give(out.Accepted)
 	if err != nil {
 		s.log.Error("append journal", "journal", jid, "err", err)
 		return errorf(api.CodeUnavailable, "the records could not be stored; retry")
@@ -206,33 +212,84 @@ func (s *Server) putJournal(w http.ResponseWriter, r *http.Request, id *identity
 	return nil
 }
 
+// journalFresh counts the records of a range beyond the server's head (what the caps
+// count: a resend costs nothing), and whether they would start the journal.
+func (s *Server) journalFresh(jid string, recs []api.WireRecord) (fresh int, starts bool, e *apiError) {
+	fresh = len(recs)
+	if fresh == 0 || (s.journalQuota == nil && s.uploaderQuota == nil && s.newJournals == nil) {
+		return fresh, false, nil
+	}
+	head, err := s.store.JournalHead(jid)
+	if err != nil {
+		s.log.Error("journal head", "journal", jid, "err", err)
+		return 0, false, errorf(api.CodeUnavailable, "the journal could not be read; retry")
+	}
+	last := recs[fresh-1].Seq
+	if last <= head.Seq {
+		return 0, false, nil
+	}
+	return int(min(last-head.Seq, uint64(fresh))), head.Seq == 0, nil
+}
+
+// takeJournalQuota takes what a range of fresh new records costs: from the journal's
+// bucket, the uploader's across all its journals, and, for a range that starts a
+// journal, one of the journals the uploader may start an hour. So new journal ids do
+// not multiply the per-journal cap. It takes all or nothing, and give hands back what
+// the append did not use (accepted: the records stored).
+func (s *Server) takeJournalQuota(uploaderID, jid string, fresh int, starts bool) (give func(accepted int), e *apiError) {
+	limited := func(wait time.Duration, format string, args ...any) *apiError {
+		e := errorf(api.CodeRateLimited, format, args...)
+		e.retry = wait
+		return e
+	}
+	if wait := s.journalQuota.Take(jid, fresh); wait > 0 {
+		return nil, limited(wait, "journal %s takes at most %d new records a minute beyond a burst; send the rest later", jid, s.journalPerMinute)
+	}
+	if wait := s.uploaderQuota.Take(uploaderID, fresh); wait > 0 {
+		s.journalQuota.Give(jid, fresh)
+		return nil, limited(wait, "one identity uploads at most %d new records a minute across its journals beyond a burst; send the rest later", s.uploaderPerMin)
+	}
+	started := 0
+	if starts {
+		started = 1
+	}
+	if wait := s.newJournals.Take(uploaderID, started); wait > 0 {
+		s.journalQuota.Give(jid, fresh)
+		s.uploaderQuota.Give(uploaderID, fresh)
+		return nil, limited(wait, "one identity starts at most %d new journals an hour; append to one it holds, or start this one later", s.newJournalsPerH)
+	}
+	return func(accepted int) {
+		s.journalQuota.Give(jid, fresh-accepted)
+		s.uploaderQuota.Give(uploaderID, fresh-accepted)
+		if accepted == 0 {
+			s.newJournals.Give(uploaderID, started)
+		}
+	}, nil
+}
+
 // checkRecord decides one record of uploader up: a refusal when the server can prove
 // it forged, else its audit event, with what the server could verify and who may read
 // it. It is the one statement of the record rules; stored records from before them are
 // judged by it too (migrateJournalTrust).
 func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiError) {
 	s.mu.RLock()
-	claimedActor := s.org.User(b.Actor.ID)
-	var named *org.User
-	if b.User != nil {
-		named = s.org.User(b.User.ID)
-	}
+	actorKnown := s.org.User(b.Actor.ID) != nil
 	s.mu.RUnlock()
 	upRef := up.Ref()
+	// The user stays the client's word until the server's own session proves it (the
+	// verified branch below replaces it): filling in names and e-mails from the
+	// directory for a record nobody vouches for would let any uploader look up any
+	// tenant's people by id.
 	ev := store.Event{AuditEvent: api.AuditEvent{
 		Time: b.Time, Kind: api.EventJournalRecord, Actor: upRef, User: b.User, SessionID: b.SessionID,
 		Reason: b.Reason, Details: b.Details, Action: b.Action, SyncedBy: &upRef,
 	}}
-	if named != nil { // names from the directory, not from the client
-		ref := named.Ref()
-		ev.User = &ref
-	}
 	var notes []string
 	if b.Actor.ID != up.ID {
-		if claimedActor != nil {
+		if actorKnown { // the refusal names no one: it must not read out the directory either
 			return ev, errorf(api.CodeJournalActorMismatch,
-				"the record's actor is %s (%s), not you (%s): a journal holds the records of the identity that uploads it",
-				claimedActor.Name, claimedActor.ID, up.Name)
+				"the record's actor (%s) is another identity than you (%s): a journal holds the records of the identity that uploads it",
+				truncate(b.Actor.ID, 64), up.ID)
 		}
 		claimed := b.Actor
 		ev.ClaimedActor = &claimed
@@ -244,13 +301,13 @@ func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiE
 		if len(notes) > 0 {
 			ev.Verification = api.RecordUnverified
 		}
-		ev.VerificationNote = strings.Join(notes, "; ")
+		ev.VerificationNote = strings.Join(append(notes, claimedUser(b.User)...), "; ")
 		return ev, nil
 	}
 	sess, known := s.storedSession(b.SessionID)
 	if !known {
 		notes = append(notes, fmt.Sprintf("this server holds no session %s (one started before a restore from backup, or before a restart without --data)", truncate(b.SessionID, 64)))
-		ev.Verification, ev.VerificationNote = api.RecordUnverified, strings.Join(notes, "; ")
+		ev.Verification, ev.VerificationNote = api.RecordUnverified, strings.Join(append(notes, claimedUser(b.User)...), "; ")
 		return ev, nil
 	}
 	if sess.Impersonator.ID != up.ID {
@@ -259,26 +316,48 @@ func (s *Server) checkRecord(up *org.User, b api.RecordBody) (store.Event, *apiE
 	if b.User != nil && b.User.ID != sess.User.ID {
 		return ev, errorf(api.CodeJournalUserMismatch, "the record's user (%s) is not the user session %s impersonates", truncate(b.User.ID, 64), sess.ID)
 	}
-	user := sess.User
-	ev.User = &user
-	from, to := sess.StartedAt.Add(-s.skew), sess.ExpiresAt.Add(s.skew)
+	// An unverified record of a known session concerns that session's company: within
+	// its organisation it is read only by those who may support that company.
+	ev.Companies = []string{}
+	if sess.CompanyID != "" {
+		ev.Companies = append(ev.Companies, sess.CompanyID)
+	}
+	// The session's life ends when it ended (ended, expired or revoked), else when it
+	// expires: nothing is read with a dead token, so a record dated later is no read.
+	end := sess.ExpiresAt
+	if sess.EndedAt != nil && sess.EndedAt.Before(end) {
+		end = *sess.EndedAt
+	}
+	from, to := sess.StartedAt.Add(-s.skew), end.Add(s.skew)
 	if b.Time.Before(from) || b.Time.After(to) {
 		notes = append(notes, fmt.Sprintf("its time %s is outside the session's life (%s to %s, give or take %s)",
-			b.Time.UTC().Format(time.RFC3339), sess.StartedAt.UTC().Format(time.RFC3339), sess.ExpiresAt.UTC().Format(time.RFC3339), s.skew))
+			b.Time.UTC().Format(time.RFC3339), sess.StartedAt.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), s.skew))
+	}
+	// A session's reason is the server's word (the client writes what it sent, which
+	// the server stored trimmed): a start record giving another is not the session's.
+	if b.Action == api.ActionSessionStart && strings.TrimSpace(b.Reason) != sess.Reason {
+		notes = append(notes, fmt.Sprintf("its reason %q is not the reason the session was started with", truncate(b.Reason, 64)))
 	}
 	if len(notes) > 0 {
 		ev.Verification, ev.VerificationNote = api.RecordUnverified, strings.Join(notes, "; ")
 		return ev, nil
 	}
+	user := sess.User // the server's session proves it: the user as the server holds it
+	ev.User = &user
 	ev.Verification, ev.Realm = api.RecordVerified, ""
-	ev.Companies = []string{}
-	if sess.CompanyID != "" {
-		ev.Companies = append(ev.Companies, sess.CompanyID)
-	}
 	if up.CompanyID != "" && up.CompanyID != sess.CompanyID {
 		ev.Companies = append(ev.Companies, up.CompanyID)
 	}
 	return ev, nil
+}
+
+// claimedUser is the note of a record whose user no session of the server vouches
+// for: it is kept as the client sent it, and said to be the client's word.
+func claimedUser(u *api.UserRef) []string {
+	if u == nil {
+		return nil
+	}
+	return []string{fmt.Sprintf("its user (%q) is as the record claims it, not checked by the server", truncate(u.ID, 64))}
 }
 
 // storedSession is the server's record of a session, without recording a due expiry.

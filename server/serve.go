@@ -52,6 +52,9 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	maxOpen := fs.Int("max-open-sessions", DefaultMaxOpenSessions, "impersonation sessions one identity may have open at once (-1: no cap)")
 	journalRate := fs.Int("journal-records-per-minute", DefaultJournalRecordsPerMinute,
 		fmt.Sprintf("new records one journal may take a minute, beyond a burst of %d (-1: no cap)", DefaultJournalRecordBurst))
+	uploaderRate := fs.Int("uploader-records-per-minute", DefaultUploaderRecordsPerMinute,
+		fmt.Sprintf("new records one identity may upload a minute across all its journals, beyond a burst of %d (-1: no cap)", DefaultUploaderRecordBurst))
+	newJournals := fs.Int("new-journals-per-hour", DefaultNewJournalsPerHour, "journals one identity may start an hour, beyond a burst of as many (-1: no cap)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	webhooks := fs.String("webhooks", "", "JSON file of company id -> {url, secret}: signed notifications of session start and end (mode 0600)")
 	positional, help, err := cmd.Parse(fs, args, stdout)
@@ -83,15 +86,17 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 		}
 	}
 	srv, err := New(Options{
-		DataDir:                 *data,
-		Seed:                    Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
-		Logger:                  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-		AllowRemote:             *remote,
-		Version:                 version,
-		Webhooks:                hooks,
-		AllowedHosts:            hosts,
-		MaxOpenSessions:         *maxOpen,
-		JournalRecordsPerMinute: *journalRate,
+		DataDir:                  *data,
+		Seed:                     Seed{Demo: true, GenerateUsers: *users, GenerateResources: *resources, Hostile: *hostile},
+		Logger:                   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		AllowRemote:              *remote,
+		Version:                  version,
+		Webhooks:                 hooks,
+		AllowedHosts:             hosts,
+		MaxOpenSessions:          *maxOpen,
+		JournalRecordsPerMinute:  *journalRate,
+		UploaderRecordsPerMinute: *uploaderRate,
+		NewJournalsPerHour:       *newJournals,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -80,6 +80,14 @@ const (
 	// one burst (shadow's benchmark drains 20,000 records at once).
 	DefaultJournalRecordsPerMinute = 1_000
 	DefaultJournalRecordBurst      = 25_000
+	// DefaultUploaderRecordsPerMinute and DefaultUploaderRecordBurst cap the new records
+	// one identity uploads across all its journals, so new journal ids do not multiply
+	// the per-journal cap: two journals' worth. DefaultNewJournalsPerHour caps the
+	// journals one identity starts (shadow keeps one per machine, and starts another
+	// only when it sets a damaged one aside).
+	DefaultUploaderRecordsPerMinute = 2_000
+	DefaultUploaderRecordBurst      = 50_000
+	DefaultNewJournalsPerHour       = 60
 )
 
 // Options configure a Server.
@@ -129,6 +137,18 @@ type Options struct {
 	// JournalRecordsPerMinute negative: no cap).
 	JournalRecordsPerMinute int
 	JournalRecordBurst      int
+	// UploaderRecordsPerMinute and UploaderRecordBurst cap the new records one identity
+	// uploads across all its journals, the same way (0: the defaults; negative: no cap).
+	UploaderRecordsPerMinute int
+	UploaderRecordBurst      int
+	// NewJournalsPerHour caps the journals one identity starts (its first records) an
+	// hour, beyond a burst of as many; the next is 429 rate_limited with Retry-After
+	// (0: DefaultNewJournalsPerHour; negative: no cap).
+	NewJournalsPerHour int
+
+	// impersonationEvents bounds the events one GET /me/impersonations reads (0:
+	// maxImpersonationEvents); tests lower it.
+	impersonationEvents int
 }
 
 // Server is the reference API server.
@@ -167,6 +187,12 @@ type Server struct {
 	refusedPuts      *ratelimit.Suppressor
 	journalQuota     *ratelimit.Bucket // nil: no cap
 	journalPerMinute int
+	uploaderQuota    *ratelimit.Bucket // records per identity, across its journals; nil: no cap
+	uploaderPerMin   int
+	newJournals      *ratelimit.Bucket // journals started per identity; nil: no cap
+	newJournalsPerH  int
+	// impersonationEvents bounds the events one GET /me/impersonations reads.
+	impersonationEvents int
 
 	notifier *notify.Notifier
 
@@ -252,8 +278,15 @@ func New(opts Options) (*Server, error) {
 	}
 	s.skew = cmp.Or(opts.ClockSkew, DefaultClockSkew)
 	s.maxOpen = cmp.Or(opts.MaxOpenSessions, DefaultMaxOpenSessions)
+	s.impersonationEvents = cmp.Or(opts.impersonationEvents, maxImpersonationEvents)
 	if s.journalPerMinute = cmp.Or(opts.JournalRecordsPerMinute, DefaultJournalRecordsPerMinute); s.journalPerMinute > 0 {
 		s.journalQuota = ratelimit.NewBucket(s.journalPerMinute, cmp.Or(opts.JournalRecordBurst, DefaultJournalRecordBurst), s.now)
+	}
+	if s.uploaderPerMin = cmp.Or(opts.UploaderRecordsPerMinute, DefaultUploaderRecordsPerMinute); s.uploaderPerMin > 0 {
+		s.uploaderQuota = ratelimit.NewBucket(s.uploaderPerMin, cmp.Or(opts.UploaderRecordBurst, DefaultUploaderRecordBurst), s.now)
+	}
+	if s.newJournalsPerH = cmp.Or(opts.NewJournalsPerHour, DefaultNewJournalsPerHour); s.newJournalsPerH > 0 {
+		s.newJournals = ratelimit.NewBucketPer(s.newJournalsPerH, time.Hour, s.newJournalsPerH, s.now)
 	}
 
 	if err := s.openDir(opts.DataDir); err != nil {

@@ -161,38 +161,33 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, id *identi
 	pol := policy.For(s.org, actor, nil)
 	target := s.org.User(req.UserID)
 	s.mu.RUnlock()
+	targetID := truncate(req.UserID, 100)
 	if d := pol.Actor(); !d.Allowed() {
-		var ref *api.UserRef
-		if target != nil {
-			r := target.Ref()
-			ref = &r
-		}
-		return s.refuseStart(actor, ref, req.Reason, d)
+		return s.refuseStart(actor, targetID, req.Reason, d)
 	}
 	if strings.TrimSpace(req.UserID) == "" {
-		return s.refuseStart(actor, nil, req.Reason, policy.Decision{Code: api.CodeValidation, Field: "user_id", Reason: "user_id is required"})
+		return s.refuseStart(actor, "", req.Reason, policy.Decision{Code: api.CodeValidation, Field: "user_id", Reason: "user_id is required"})
 	}
 	if target == nil {
-		return s.refuseStart(actor, &api.UserRef{ID: truncate(req.UserID, 100)}, req.Reason,
-			policy.Decision{Code: api.CodeUserNotFound, Field: "user_id", Reason: fmt.Sprintf("No user has the id %q.", truncate(req.UserID, 100))})
+		return s.refuseStart(actor, targetID, req.Reason, policy.Unknown())
 	}
 	ref := target.Ref()
 	if d := pol.Target(target); !d.Allowed() {
-		return s.refuseStart(actor, &ref, req.Reason, d)
+		return s.refuseStart(actor, targetID, req.Reason, d)
 	}
 	if d := policy.Reason(req.Reason); !d.Allowed() {
-		return s.refuseStart(actor, &ref, req.Reason, d)
+		return s.refuseStart(actor, targetID, req.Reason, d)
 	}
 	release, wait := s.reserveOpenSession(actor.ID)
 	if wait > 0 {
-		e := s.refuseStart(actor, &ref, req.Reason, policy.Decision{Code: api.CodeRateLimited,
+		e := s.refuseStart(actor, targetID, req.Reason, policy.Decision{Code: api.CodeRateLimited,
 			Reason: fmt.Sprintf("You have %d impersonation sessions open, the most one identity may have at once; end one first.", s.maxOpen)})
 		e.retry = wait
 		return e
 	}
 	defer release()
 	if req.TTLSeconds < 0 {
-		return s.refuseStart(actor, &ref, req.Reason, policy.Decision{Code: api.CodeValidation, Field: "ttl_seconds", Reason: "ttl_seconds must not be negative"})
+		return s.refuseStart(actor, targetID, req.Reason, policy.Decision{Code: api.CodeValidation, Field: "ttl_seconds", Reason: "ttl_seconds must not be negative"})
 	}
 	ttl := s.sessionTTL
 	// Compared in seconds: a huge ttl_seconds times time.Second would overflow and wrap
@@ -265,27 +260,30 @@ func (s *Server) reserveOpenSession(actorID string) (release func(), wait time.D
 	}, 0
 }
 
-// refuseStart audits a refused start and returns the refusal.
-func (s *Server) refuseStart(actor *org.User, target *api.UserRef, reason string, d policy.Decision) *apiError {
-	cs := companies(actor)
-	if target != nil {
-		s.mu.RLock()
-		if u := s.org.User(target.ID); u != nil {
-			cs = companies(u, actor)
-		}
-		s.mu.RUnlock()
+// refuseStart audits a refused start and returns the refusal. The event is filed under
+// the actor's organisation alone, naming the target by the id asked for only: a start
+// anyone may attempt on any id must not write their words into another tenant's log,
+// nor read out the directory. Like refused journal writes, only the first per identity,
+// code and minute is an event of its own (noteRefusal); the rest are counted.
+func (s *Server) refuseStart(actor *org.User, targetID, reason string, d policy.Decision) *apiError {
+	e := errorf(d.Code, "%s", d.Reason)
+	if d.Field != "" {
+		e = e.field(d.Field)
+	}
+	if !s.noteRefusal(api.EventSessionRefused, actor.ID, d.Code) {
+		return e
+	}
+	var target *api.UserRef
+	if targetID != "" {
+		target = &api.UserRef{ID: targetID}
 	}
 	ev := store.Event{AuditEvent: api.AuditEvent{
 		Time: s.now(), Kind: api.EventSessionRefused, Actor: actor.Ref(), User: target,
 		Code: d.Code, Reason: truncate(reason, api.MaxReasonLength), Details: d.Reason,
-	}, Companies: cs}
+	}, Companies: companies(actor)}
 	if err := s.store.AppendEvents(ev); err != nil {
 		s.log.Error("audit refused session", "err", err)
 		return errorf(api.CodeUnavailable, "the refusal could not be audited; retry shortly")
-	}
-	e := errorf(d.Code, "%s", d.Reason)
-	if d.Field != "" {
-		e = e.field(d.Field)
 	}
 	return e
 }

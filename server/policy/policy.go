@@ -7,9 +7,13 @@
 //  1. a request that already impersonates cannot start another (nested_impersonation);
 //  2. the actor must hold the impersonate permission (impersonation_forbidden);
 //  3. never yourself (self_impersonation);
-//  4. never an admin or staff account (target_privileged);
-//  5. only users of companies the actor may support (target_out_of_scope): staff, the
-//     supported companies of their scope; a customer, their own company;
+//  4. only users of companies the actor may support (target_out_of_scope): staff, the
+//     supported companies of their scope; a customer, their own company. It is checked
+//     before anything is said about the target, and answered as for an id no user has
+//     (Unknown): a refusal must not tell who, or whether anyone, is outside one's
+//     scope. Staff asking about staff are told the next rule instead: the vendor's
+//     staff are no other tenant's;
+//  5. never an admin or staff account (target_privileged);
 //  6. never in a company that switched impersonation off (impersonation_disabled);
 //  7. only targets whose rank is strictly below the actor's (target_privileged);
 //  8. for a customer's impersonator (not vendor staff, whose scope is contractual):
@@ -100,21 +104,17 @@ func (p *Policy) Target(t *org.User) Decision {
 	if !p.can.Allowed() {
 		return p.can
 	}
-	switch {
-	case t.ID == p.actor.ID:
+	if t.ID == p.actor.ID {
 		return refuse(api.CodeSelfImpersonation, "You cannot impersonate yourself.")
-	case t.Staff():
-		return refuse(api.CodeTargetPrivileged, "%s is support staff; staff accounts are never impersonated.", t.Name)
-	case t.Admin():
-		return refuse(api.CodeTargetPrivileged, "%s is a company admin; admin accounts are never impersonated.", t.Name)
 	}
 	company := p.org.Company(t.CompanyID)
-	if company == nil || !p.scope[company.ID] {
-		name := p.org.CompanyName(t.CompanyID)
-		if name == "" {
-			name = "Their company"
-		}
-		return refuse(api.CodeTargetOutOfScope, "%s is outside the companies you may support.", name)
+	switch {
+	case t.Staff() && p.actor.Staff():
+		return refuse(api.CodeTargetPrivileged, "%s is support staff; staff accounts are never impersonated.", t.Name)
+	case company == nil || !p.scope[company.ID]:
+		return Unknown()
+	case t.Admin():
+		return refuse(api.CodeTargetPrivileged, "%s is a company admin; admin accounts are never impersonated.", t.Name)
 	}
 	if !company.ImpersonationEnabled {
 		return refuse(api.CodeImpersonationDisabled, "%s has switched impersonation off for its users.", company.Name)
@@ -139,6 +139,13 @@ func (p *Policy) Target(t *org.User) Decision {
 		}
 	}
 	return Decision{}
+}
+
+// Unknown is the answer for a target outside the actor's scope and for an id no user
+// has, alike: the same code and words, naming no one.
+func Unknown() Decision {
+	return Decision{Code: api.CodeTargetOutOfScope, Field: "user_id",
+		Reason: "The user is outside the companies you may support, or there is no such user."}
 }
 
 func quoted(s string) string { return "\u201c" + s + "\u201d" }

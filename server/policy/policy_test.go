@@ -57,13 +57,13 @@ func TestRules(t *testing.T) {
 		{org.DemoAgentEmail, org.DemoSupportEmail, api.CodeTargetPrivileged, "support staff"},
 		{org.DemoSupportEmail, "aaron@acme.demo", api.CodeTargetPrivileged, "company admin"},
 		{org.DemoCompanyAdminEmail, "aaron@acme.demo", api.CodeTargetPrivileged, "company admin"},
-		{org.DemoSupportEmail, "otto@orbit.demo", api.CodeTargetPrivileged, "company admin"}, // admin before scope
+		{org.DemoSupportEmail, "otto@orbit.demo", api.CodeTargetOutOfScope, "outside the companies you may support, or there is no such user"}, // scope first: nothing is said of who is outside it
 		{org.DemoOpsLeadEmail, org.DemoPeerOpsLeadEmail, api.CodeTargetPrivileged, "equal to or above yours (Operations Lead)"},
-		{org.DemoOpsLeadEmail, org.DemoSupportEmail, api.CodeTargetPrivileged, "support staff"},
-		{org.DemoSupportEmail, org.DemoOutOfScopeEmail, api.CodeTargetOutOfScope, "Orbit Freight is outside"},
-		{org.DemoNarrowAgentEmail, org.DemoFleetManagerEmail, api.CodeTargetOutOfScope, "Acme Logistics is outside"},
+		{org.DemoOpsLeadEmail, org.DemoSupportEmail, api.CodeTargetOutOfScope, "outside the companies you may support, or there is no such user"}, // the vendor's staff are outside a customer's scope
+		{org.DemoSupportEmail, org.DemoOutOfScopeEmail, api.CodeTargetOutOfScope, "outside the companies you may support, or there is no such user"},
+		{org.DemoNarrowAgentEmail, org.DemoFleetManagerEmail, api.CodeTargetOutOfScope, "outside the companies you may support, or there is no such user"},
 		{org.DemoNarrowAgentEmail, "ben@bluebird.demo", "", ""},
-		{org.DemoCompanyAdminEmail, "ben@bluebird.demo", api.CodeTargetOutOfScope, "Bluebird Couriers is outside"},
+		{org.DemoCompanyAdminEmail, "ben@bluebird.demo", api.CodeTargetOutOfScope, "outside the companies you may support, or there is no such user"},
 		{org.DemoSupportEmail, org.DemoOptedOutEmail, api.CodeImpersonationDisabled, "Polar Haulage has switched impersonation off"},
 	}
 	for _, c := range cases {

@@ -181,13 +181,19 @@ type bucketState struct {
 // NewBucket returns a bucket limiter (burst <= 0: a minute's worth); now is the clock
 // (nil for time.Now).
 func NewBucket(perMinute, burst int, now func() time.Time) *Bucket {
+	return NewBucketPer(perMinute, time.Minute, burst, now)
+}
+
+// NewBucketPer returns a bucket limiter refilled at n tokens per period (an hour, say;
+// burst <= 0: a period's worth); now is the clock (nil for time.Now).
+func NewBucketPer(n int, per time.Duration, burst int, now func() time.Time) *Bucket {
 	if now == nil {
 		now = time.Now
 	}
 	if burst <= 0 {
-		burst = perMinute
+		burst = n
 	}
-	return &Bucket{perMinute: float64(perMinute), burst: float64(burst), now: now,
+	return &Bucket{perMinute: float64(n) * float64(time.Minute) / float64(per), burst: float64(burst), now: now,
 		maxKeys: defaultMaxKeys, keys: map[string]*bucketState{}}
 }
 

@@ -113,6 +113,13 @@ func TestBucket(t *testing.T) {
 	if w := b.Take("j", 1000); w <= 0 {
 		t.Fatal("more than the burst went through")
 	}
+	hourly := NewBucketPer(6, time.Hour, 0, c.now) // six an hour, bursts of six
+	if hourly.Take("u", 6) != 0 {
+		t.Fatal("an hour's worth must go at once")
+	}
+	if w := hourly.Take("u", 1); w < 9*time.Minute || w > 11*time.Minute {
+		t.Fatalf("the next must wait about 10 min, got %v", w)
+	}
 	var off *Bucket
 	if off.Take("j", 1<<30) != 0 || NewBucket(0, 0, c.now).Take("j", 1<<30) != 0 {
 		t.Fatal("an unset bucket refused")

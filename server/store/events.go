@@ -52,6 +52,8 @@ func Realm(staff bool, companyID string) string {
 
 // Reader is who lists the audit log.
 type Reader struct {
+	// ID is the reader's identity: an uploader always reads its own journal records.
+	ID    string
 	Staff bool
 	// Scope, for staff, lists the companies of their support scope; nil is vendor-wide.
 	Scope []string
@@ -61,26 +63,33 @@ type Reader struct {
 
 // May is THE rule of who reads which audit event, and its only statement:
 //   - an event with a Realm (a journal record the server could not check against a
-//     session of its own, or that names none) is read by that organisation alone;
+//     session of its own, or that names none) is read by that organisation alone, and
+//     within the staff by those whose scope covers a company it concerns (a record
+//     naming no company: vendor-wide staff only); its uploader always reads it;
 //   - any other event is the server's own word: staff read it if it concerns a company
 //     of their scope or no company at all (vendor-wide staff read all of it), and a
 //     company's identities read it if it concerns their company.
 func (r Reader) May(ev *Event) bool {
 	if ev.Realm != "" {
-		return ev.Realm == Realm(r.Staff, r.Company)
+		if ev.Realm != Realm(r.Staff, r.Company) {
+			return false
+		}
+		mine := r.ID != "" && ev.SyncedBy != nil && ev.SyncedBy.ID == r.ID
+		return !r.Staff || r.Scope == nil || mine || r.inScope(ev.Companies)
 	}
 	if r.Staff {
-		if r.Scope == nil || len(ev.Companies) == 0 {
-			return true
-		}
-		for _, c := range ev.Companies {
-			if slices.Contains(r.Scope, c) {
-				return true
-			}
-		}
-		return false
+		return r.Scope == nil || len(ev.Companies) == 0 || r.inScope(ev.Companies)
 	}
 	return r.Company != "" && slices.Contains(ev.Companies, r.Company)
+}
+
+func (r Reader) inScope(companies []string) bool {
+	for _, c := range companies {
+		if slices.Contains(r.Scope, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Bounds on the strings of an audit event, in bytes; longer values are cut (on a rune

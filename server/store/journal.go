@@ -118,9 +118,11 @@ func readHead(jb *bolt.Bucket) (uint64, api.Hash) {
 //     and its prev_hash the head's hash (else journal_conflict: the chains forked).
 //
 // New records and their audit events (from events) are committed together before it
-// returns. A record's event sorts at its own time, or at the time of the record before
-// it in the journal if that is later, so the audit log lists a journal's records in
-// seq order however the client's clock stamped them.
+// returns. A record's event sorts at its own time, or at the time of the latest verified
+// record before it in the journal if that is later, so the audit log lists a journal's
+// verified records in seq order however the client's clock stamped them; an unverified
+// record's time (a claim no session vouches for: 2999, say) carries over to no later
+// record, so it cannot push them out of a since/until window.
 func (s *Store) AppendJournal(journalID string, u Uploader, recs []api.WireRecord, events func(api.WireRecord) Event) (JournalOutcome, error) {
 	var out JournalOutcome
 	err := s.update(func(tx *bolt.Tx) error {
@@ -214,7 +216,7 @@ func (s *Store) AppendJournal(journalID string, u Uploader, recs []api.WireRecor
 				ev := events(r)
 				if ns := keyNanos(ev.Time); ns < order {
 					ev.sortTime = time.Unix(0, order)
-				} else {
+				} else if ev.Verification == api.RecordVerified { // a time no session vouches for moves no later record
 					order = ns
 				}
 				evs = append(evs, ev)

@@ -373,7 +373,8 @@ func TestJournalRecordsListInSeqOrder(t *testing.T) {
 	recs := records(t, "j", 1, 6, api.ZeroHash, "a")
 	times := []time.Duration{5, 3, 9, 1, 9, 2} // seconds after t0
 	ev := func(r api.WireRecord) Event {
-		return Event{AuditEvent: api.AuditEvent{Time: t0.Add(times[r.Seq-1] * time.Second), Kind: api.EventJournalRecord, JournalID: "j", Seq: r.Seq}}
+		return Event{AuditEvent: api.AuditEvent{Time: t0.Add(times[r.Seq-1] * time.Second), Kind: api.EventJournalRecord, JournalID: "j", Seq: r.Seq,
+			Verification: api.RecordVerified}}
 	}
 	s.AppendJournal("j", sam, recs[:3], ev)
 	s.AppendJournal("j", sam, recs[3:], ev)
@@ -393,6 +394,25 @@ func TestJournalRecordsListInSeqOrder(t *testing.T) {
 	}
 	if got := strings.Join(order, " "); got != "r 1 2 3 4 5 6 r" {
 		t.Fatalf("listed %s, want r 1 2 3 4 5 6 r", got)
+	}
+
+	// An unverified record's time carries over to no later record: one dated 2999
+	// cannot push the verified record after it out of a window around its own time.
+	far := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.AppendJournal("k", sam, records(t, "k", 1, 2, api.ZeroHash, "b"), func(r api.WireRecord) Event {
+		e := Event{AuditEvent: api.AuditEvent{Time: far, Kind: api.EventJournalRecord, JournalID: "k", Seq: r.Seq, Verification: api.RecordUnverified}}
+		if r.Seq == 2 {
+			e.Time, e.Verification = t0.Add(3*time.Second), api.RecordVerified
+		}
+		return e
+	})
+	window, _, _ := s.Events(EventFilter{Kind: api.EventJournalRecord, Since: t0, Until: t0.Add(10 * time.Second), Limit: 100})
+	found := false
+	for _, e := range window {
+		found = found || (e.JournalID == "k" && e.Seq == 2)
+	}
+	if !found {
+		t.Fatal("a far-future unverified record hides the verified record after it from a since/until window")
 	}
 }
 
@@ -492,7 +512,7 @@ func (s *Store) mustAll(t *testing.T) []api.AuditEvent {
 // TestReaderMay: who reads which event.
 func TestReaderMay(t *testing.T) {
 	acme, blue := &Reader{Company: "c-acme"}, &Reader{Company: "c-blue"}
-	staff, narrow := &Reader{Staff: true}, &Reader{Staff: true, Scope: []string{"c-blue"}}
+	staff, narrow := &Reader{Staff: true}, &Reader{ID: "u-narrow", Staff: true, Scope: []string{"c-blue"}}
 	for _, c := range []struct {
 		ev   Event
 		want [4]bool // acme, blue, staff, narrow
@@ -501,7 +521,10 @@ func TestReaderMay(t *testing.T) {
 		{Event{Companies: []string{"c-acme", "c-blue"}}, [4]bool{true, true, true, true}},
 		{Event{}, [4]bool{false, false, true, true}},
 		{Event{Realm: CompanyRealm("c-acme"), Companies: []string{"c-blue"}}, [4]bool{true, false, false, false}},
-		{Event{Realm: RealmStaff, Companies: []string{"c-acme"}}, [4]bool{false, false, true, true}},
+		{Event{Realm: RealmStaff, Companies: []string{"c-acme"}}, [4]bool{false, false, true, false}},
+		{Event{Realm: RealmStaff, Companies: []string{"c-blue"}}, [4]bool{false, false, true, true}},
+		{Event{Realm: RealmStaff}, [4]bool{false, false, true, false}},
+		{Event{Realm: RealmStaff, Companies: []string{"c-acme"}, AuditEvent: api.AuditEvent{SyncedBy: &api.UserRef{ID: "u-narrow"}}}, [4]bool{false, false, true, true}},
 	} {
 		for i, r := range []*Reader{acme, blue, staff, narrow} {
 			if got := r.May(&c.ev); got != c.want[i] {
