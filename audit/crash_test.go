@@ -146,7 +146,18 @@ func checkCrashRound(t *testing.T, round int, dir string, lines []string) int {
 	}
 	for seq, hash := range durable {
 		if stored[seq] != hash {
-			t.Fatalf("round %d: record %d was reported durable but the journal holds %q", round, seq, stored[seq])
+			ents, _ := os.ReadDir(JournalsDir(dir))
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			var around []string
+			for _, e := range jd.Entries {
+				if e.Seq+3 >= seq && e.Seq <= seq+3 {
+					around = append(around, fmt.Sprintf("%d %s %.120s", e.Seq, e.Hash, string(e.Body)))
+				}
+			}
+			t.Fatalf("round %d: record %d was reported durable (%s) but the journal %s holds %q\nfiles: %v\naround: %s\nlines: %q", round, seq, hash, path, stored[seq], names, strings.Join(around, "\n"), lines)
 		}
 	}
 	return len(durable)
