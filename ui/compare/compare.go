@@ -8,6 +8,8 @@
 // request. It must never call the server or the journal itself, and never start or end
 // a session: the root starts the second read-only session (the server decides whether
 // the admin may impersonate that user), journals it and ends it when Closed comes.
+//
+// Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package compare
 
 import (

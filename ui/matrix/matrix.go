@@ -91,7 +91,7 @@ func DefaultKeyMap() KeyMap {
 		Explain:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "explain cell")),
 		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close explanation")),
 		Reload:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
-		Compare:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare user")),
+		Compare:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare")),
 		EndFilter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 		ClearInput: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 	}
