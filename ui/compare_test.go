@@ -226,3 +226,26 @@ func TestCompareOnATinyTerminal(t *testing.T) {
 		t.Fatalf("a 1x1 terminal crashed the compare: %v", d.m.crash.value)
 	}
 }
+
+func TestShutdownEndsTheComparesSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := compareDriver(t, e, colorprofile.ASCII, 100, 30)
+	pickToCompare(d, server.DemoTechnicianEmail)
+	if d.m.sess.second == nil {
+		t.Fatalf("no second session:\n%s", d.view())
+	}
+	first, second := d.m.SessionID(), d.m.sess.second.id
+	var out strings.Builder
+	if err := d.m.Shutdown(&out); err != nil {
+		t.Fatalf("Shutdown: %v (%s)", err, out.String())
+	}
+	for _, id := range []string{first, second} {
+		if st := serverState(t, e, id); st != api.SessionEnded {
+			t.Errorf("session %s is %q on the server after shadow was stopped", id, st)
+		}
+		if got := actions(t, e, id); got[len(got)-1] != api.ActionSessionEnd {
+			t.Errorf("session %s's journal ends with %v", id, got)
+		}
+	}
+}
