@@ -33,7 +33,7 @@
 //     the terminal Title.
 //   - grid: the generic virtualised table every list uses.
 //   - chart: bars, sparklines and braille line charts as text.
-//   - login, picker, reason, dashboards, matrix, journalview, shadowed: the pages.
+//   - login, picker, reason, dashboards, matrix, journalview, shadowed, compare: the pages.
 //   - chrome: tab bar, status line, help overlay, dialogs.
 //
 // The root model owns: the Context (it sets Width/Height on tea.WindowSizeMsg and
@@ -60,6 +60,10 @@
 //	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
 //	shadowed.Requested{Tag, Cursor}            → shadowed.Loaded{Tag, Cursor, Page, Err}
 //	shadowed.Closed{}                          → back to the picker
+//	matrix.CompareRequested{Resource, Action}  → open the compare view over the session's tabs
+//	picker.Picked{User} (in the compare view)  → start a second session, explain the cell for
+//	                                             both: compare.Loaded{Tag, User, First, Second, Err}
+//	compare.Closed{}                           → end the second session (comparing.go)
 //
 // Rules for the root:
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/compare"
 	"github.com/shadowview/shadow/ui/journalview"
 	"github.com/shadowview/shadow/ui/picker"
 	"github.com/shadowview/shadow/ui/reason"
@@ -88,16 +89,29 @@ func (m *Model) poll(s *session) tea.Cmd {
 func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
 	c, j, base := m.opts.Client, m.journal, m.opts.Context
 	rec := m.record(action, s.id, &s.user, why)
+	// A compare's second session ends with the session it was opened from.
+	second := s.second
+	var secondRec api.RecordBody
+	if second != nil {
+		s.second, s.info.User = nil, s.name
+		secondRec = m.record(api.ActionSessionEnd, second.id, &second.user, why+" (the compare's session)")
+		second.cancel()
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, m.opts.RequestTimeout)
 		defer cancel()
+		var secondJournalErr error
+		if second != nil {
+			_ = c.EndSession(ctx, second.id) // if not told, it runs out by its expiry
+			secondJournalErr = appendDurably(j, secondRec)
+		}
 		serverErr := c.EndSession(ctx, s.id)
 		if base.Err() != nil {
 			// The program was stopped meanwhile: Shutdown ends the session (still
 			// m.ending) on a context of its own and journals why, once.
 			return nil
 		}
-		journalErr := appendDurably(j, rec)
+		journalErr := errors.Join(secondJournalErr, appendDurably(j, rec))
 		return sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr}
 	}
 }
@@ -218,16 +232,35 @@ func inPlainWords(err error, timeout time.Duration) error {
 // startSession asks the server for a session and journals the outcome before the
 // admin sees it: a refusal with the server's code, or the start with the reason.
 func (m *Model) startSession(req reason.Submitted) tea.Cmd {
-	c, j, parent := m.opts.Client, m.journal, m.opts.Context
-	user := req.User.Ref()
-	base := m.record("", "", &user, "")
+	open := m.openSession(req.User, req.Reason)
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(parent, m.opts.RequestTimeout)
+		view, s, err, jerr := open()
+		switch {
+		case jerr != nil:
+			return journalFailed{Tag: req.Tag, err: jerr}
+		case err != nil:
+			return reason.Refused{Tag: req.Tag, Err: err}
+		}
+		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User}
+	}
+}
+
+// openSession gives the call (to run in a tea.Cmd) that asks the server for a
+// read-only session on u and journals the outcome before anyone sees it: a refusal
+// with the server's code (err), or the start with the reason. A start the journal
+// cannot hold is ended at once (jerr).
+func (m *Model) openSession(u api.User, why string) func() (*client.View, api.Session, error, error) {
+	c, j, parent := m.opts.Client, m.journal, m.opts.Context
+	user := u.Ref()
+	base := m.record("", "", &user, "")
+	timeout := m.opts.RequestTimeout
+	return func() (*client.View, api.Session, error, error) {
+		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
-		view, s, err := c.StartSession(ctx, req.User.ID, req.Reason)
+		view, s, err := c.StartSession(ctx, u.ID, why)
 		if err != nil {
 			rec := base
-			rec.Reason = req.Reason
+			rec.Reason = why
 			var body api.ErrorBody
 			if errors.As(err, &body) && body.Code.ImpersonationRefusal() {
 				rec.Action, rec.Details = api.ActionSessionRefused, string(body.Code)+": "+body.Message
@@ -235,21 +268,103 @@ func (m *Model) startSession(req reason.Submitted) tea.Cmd {
 				rec.Action, rec.Details = api.ActionError, "start a session: "+err.Error()
 			}
 			if jerr := appendDurably(j, rec); jerr != nil {
-				return journalFailed{Tag: req.Tag, err: jerr}
+				return nil, api.Session{}, err, jerr
 			}
-			return reason.Refused{Tag: req.Tag, Err: err}
+			return nil, api.Session{}, err, nil
 		}
 		rec := base
-		rec.Action, rec.SessionID, rec.Reason = api.ActionSessionStart, s.ID, req.Reason
+		rec.Action, rec.SessionID, rec.Reason = api.ActionSessionStart, s.ID, why
 		rec.Details = "read-only until " + s.ExpiresAt.UTC().Format(time.RFC3339)
 		if jerr := appendDurably(j, rec); jerr != nil {
 			// Nothing may be shown of a session the journal does not hold: end it now.
-			endCtx, endCancel := context.WithTimeout(context.WithoutCancel(parent), m.opts.RequestTimeout)
+			endCtx, endCancel := context.WithTimeout(context.WithoutCancel(parent), timeout)
 			defer endCancel()
 			_ = c.EndSession(endCtx, s.ID)
-			return journalFailed{Tag: req.Tag, err: fmt.Errorf("%w (the session was ended at once)", jerr)}
+			return nil, api.Session{}, nil, fmt.Errorf("%w (the session was ended at once)", jerr)
 		}
-		return sessionStarted{Tag: req.Tag, view: view, session: s, user: req.User}
+		return view, s, nil, nil
+	}
+}
+
+// compareStarted is the reply to startCompare: the second session (nil when none was
+// started) and the compare view's reply.
+type compareStarted struct {
+	of     *session // the session the compare was asked from
+	second *session
+	reply  compare.Loaded
+	jerr   error // the journal failed: fail closed
+}
+
+// compareEnded says the second session of a compare is ended and journaled.
+type compareEnded struct {
+	id  string
+	err error
+}
+
+// startCompare starts the second read-only session of a compare on u, with the
+// session's reason, and explains the same cell for both users: each read journaled
+// (explain) before it is shown, as view does.
+func (m *Model) startCompare(s *session, tag common.Tag, u api.User, res api.Resource, action string) tea.Cmd {
+	open := m.openSession(u, s.reason)
+	j, timeout, admin, now := m.journal, m.opts.RequestTimeout, m.admin.Name, m.ctx.Now()
+	first := m.record(api.ActionExplain, s.id, &s.user, "")
+	secondRec := m.record(api.ActionExplain, "", nil, "")
+	parent, ctx := m.opts.Context, m.ctx
+	explain := func(sess *session, rec api.RecordBody) (*api.Explanation, error, error) {
+		c, cancel := context.WithTimeout(sess.ctx, timeout)
+		defer cancel()
+		e, err := sess.view.Explain(c, res.ID, action)
+		err = inPlainWords(err, timeout)
+		what := "explain " + action + " on " + res.ID
+		if err != nil {
+			rec.Action, rec.Details = api.ActionError, what+" (compare): "+err.Error()
+		} else {
+			rec.Details = what + " (" + e.Resource.Name + ", compare): " + e.Effect
+		}
+		if jerr := appendDurably(j, rec); jerr != nil {
+			return nil, nil, jerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sess.info.User, err), nil
+		}
+		return &e, nil, nil
+	}
+	return func() tea.Msg {
+		reply := compareStarted{of: s, reply: compare.Loaded{Tag: tag, User: u}}
+		view, started, err, jerr := open()
+		if jerr != nil || err != nil {
+			reply.jerr, reply.reply.Err = jerr, err
+			return reply
+		}
+		second := newSession(parent, ctx, view, started, u, admin, now)
+		reply.second = second
+		a, err, jerr := explain(s, first)
+		if err == nil && jerr == nil {
+			rec := secondRec
+			rec.SessionID, rec.User = second.id, &second.user
+			reply.reply.Second, err, jerr = explain(second, rec)
+		}
+		reply.reply.First, reply.jerr = a, jerr
+		if err != nil || jerr != nil {
+			reply.reply.Err, reply.reply.Second = err, nil
+		}
+		return reply
+	}
+}
+
+// endCompare ends the second session of a compare on the server and journals it.
+func (m *Model) endCompare(second *session, why string) tea.Cmd {
+	c, j, base, timeout := m.opts.Client, m.journal, m.opts.Context, m.opts.RequestTimeout
+	rec := m.record(api.ActionSessionEnd, second.id, &second.user, why)
+	second.cancel()
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(base), timeout)
+		defer cancel()
+		err := c.EndSession(ctx, second.id)
+		if jerr := appendDurably(j, rec); jerr != nil {
+			return journalFailed{err: jerr}
+		}
+		return compareEnded{id: second.id, err: inPlainWords(err, timeout)}
 	}
 }
 

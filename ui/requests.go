@@ -21,6 +21,9 @@ import (
 
 // requests performs what the pages ask for.
 func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
+	if cmd, ok := m.comparison(msg); ok {
+		return cmd, true
+	}
 	switch msg := msg.(type) {
 	case login.Submitted:
 		return m.signIn(msg.Tag, msg.Email, msg.Password, msg.Token), true

@@ -165,7 +165,7 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 	if m.crash != nil {
 		ended = "ended: " + m.crash.why()
 	}
-	for _, s := range []*session{m.sess, m.ending} {
+	for _, s := range []*session{secondOf(m.sess), secondOf(m.ending), m.sess, m.ending} {
 		if s == nil {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/compare"
 	"github.com/shadowview/shadow/ui/dashboards"
 	"github.com/shadowview/shadow/ui/journalview"
 	"github.com/shadowview/shadow/ui/matrix"
@@ -26,6 +27,14 @@ type session struct {
 	user api.UserRef // the impersonated user
 	// reason is the reason given for the session (the server's record of it), cleaned.
 	reason string
+
+	// name is the impersonated user's name: info.User names a compare's second user too
+	// while its session is open.
+	name string
+	// compare is the compare view, shown over the tabs while open; second is its
+	// session on the second user, once started (comparing.go).
+	compare *compare.Model
+	second  *session
 
 	// ctx is cancelled when the session ends, so its requests still on their way stop.
 	ctx    context.Context
@@ -132,7 +141,7 @@ func newSession(parent context.Context, ctx *common.Context, v *client.View, s a
 		// The countdown runs on this machine's clock from the session's length, as the
 		// client's own deadline does, so clock skew cannot stretch it.
 		info: banner.Info{User: name, Admin: admin, ExpiresAt: now.Add(length)},
-		ctx:  sctx, cancel: cancel, reason: safetext.Clean(s.Reason),
+		name: name, ctx: sctx, cancel: cancel, reason: safetext.Clean(s.Reason),
 		dash: dashboards.New(ctx), perms: matrix.New(ctx), journal: journalview.New(ctx),
 	}
 	// The order is TabDashboards, TabPermissions, TabJournal.
@@ -144,7 +153,12 @@ func newSession(parent context.Context, ctx *common.Context, v *client.View, s a
 	return sess
 }
 
-func (s *session) page() common.Component { return s.tabs[s.tab].page }
+func (s *session) page() common.Component {
+	if s.compare != nil {
+		return s.compare
+	}
+	return s.tabs[s.tab].page
+}
 
 func (s *session) titles() []string {
 	titles := make([]string, len(s.tabs))
@@ -158,9 +172,12 @@ func (s *session) setSize(w, h int) {
 	for _, t := range s.tabs {
 		t.page.SetSize(w, h)
 	}
+	if s.compare != nil {
+		s.compare.SetSize(w, h)
+	}
 }
 
-func (s *session) loading() bool { return s.pending > 0 }
+func (s *session) loading() bool { return s.pending > 0 || (s.compare != nil && s.compare.Busy()) }
 
 // expired reports whether the countdown has run out, or the client closed the view
 // (its own deadline passed, or the server said the session is over).

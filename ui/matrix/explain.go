@@ -48,13 +48,18 @@ func (m *Model) panelBody() (lines []string, decisive int) {
 	case p.exp == nil:
 		return []string{st.Muted.Apply("Asking the server…")}, 0
 	}
-	return m.steps(p.exp, common.BoxInner(m.width))
+	return Chain(m.ctx.Styles, p.exp, common.BoxInner(m.width), -1)
 }
 
-// steps draws the outcome and each step of the chain, the decisive one marked, and says
-// on which line the decisive step starts.
-func (m *Model) steps(e *api.Explanation, width int) (lines []string, decisive int) {
-	st := m.ctx.Styles
+// differsMark points at the step where two users' chains part (the compare view);
+// "(differs)" says it in words too.
+const differsMark = "!"
+
+// Chain draws the outcome and each step of an explanation's chain in width cells, the
+// decisive one marked, and step number differs (from 0; -1 for none) marked as the
+// first that differs from another user's chain; it says on which line the decisive
+// step starts.
+func Chain(st *common.Styles, e *api.Explanation, width, differs int) (lines []string, decisive int) {
 	var outcome string
 	switch e.Effect {
 	case api.EffectNameAllow:
@@ -74,11 +79,17 @@ func (m *Model) steps(e *api.Explanation, width int) (lines []string, decisive i
 		if s.Decisive {
 			mark = decisiveMark
 		}
+		if i == differs {
+			mark = differsMark
+		}
 		prefix := mark + " " + strconv.Itoa(i+1) + ". " + safetext.Pad(s.Kind, kindW) + " "
 		text := safetext.Clean(s.Text)
 		if s.Decisive {
 			text = "(decisive) " + text // first, so it is never what a cut loses
 			decisive = len(lines)
+		}
+		if i == differs {
+			text = "(differs) " + text
 		}
 		switch s.Effect {
 		case api.EffectNameAllow:
@@ -93,7 +104,10 @@ func (m *Model) steps(e *api.Explanation, width int) (lines []string, decisive i
 			if j > 0 {
 				lead = strings.Repeat(" ", indent)
 			}
-			if s.Decisive {
+			switch {
+			case i == differs:
+				w = st.Warn.Apply(w)
+			case s.Decisive:
 				w = st.Bold.Apply(w)
 			}
 			lines = append(lines, lead+w)

@@ -54,6 +54,13 @@ type ExplainLoaded struct {
 	Err         error
 }
 
+// CompareRequested asks the root to compare the cell under the cursor with a second
+// user's (the c key): the root opens the compare view, which picks the user.
+type CompareRequested struct {
+	Resource api.Resource
+	Action   string
+}
+
 // Glyphs of the three effects: single-cell and not East Asian ambiguous, so they line
 // up in any terminal and read without colour.
 const (
@@ -70,6 +77,7 @@ type KeyMap struct {
 	Explain    key.Binding
 	Close      key.Binding
 	Reload     key.Binding
+	Compare    key.Binding
 	EndFilter  key.Binding
 	ClearInput key.Binding
 }
@@ -83,6 +91,7 @@ func DefaultKeyMap() KeyMap {
 		Explain:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "explain cell")),
 		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close explanation")),
 		Reload:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
+		Compare:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare")),
 		EndFilter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 		ClearInput: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 	}
@@ -252,6 +261,10 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, m.keys.Reload):
 		return m.Reload()
+	case key.Matches(msg, m.keys.Compare):
+		if res, action, ok := m.current(); ok {
+			return common.Emit(CompareRequested{Resource: res, Action: action})
+		}
 	case key.Matches(msg, m.keys.Explain):
 		res, action, ok := m.current()
 		if !ok {
@@ -639,7 +652,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.filtering {
 		return []key.Binding{m.keys.EndFilter, m.keys.ClearInput}
 	}
-	hs := []key.Binding{m.keys.Explain, m.keys.Filter, m.keys.DenyOnly}
+	hs := []key.Binding{m.keys.Explain, m.keys.Compare, m.keys.Filter, m.keys.DenyOnly}
 	if m.panel != nil {
 		hs = append(hs, m.keys.Close)
 	}
@@ -651,6 +664,6 @@ func (m *Model) FullHelp() [][]key.Binding {
 	g := m.keys.Grid
 	return [][]key.Binding{
 		{g.Up, g.Down, g.Left, g.Right, g.PageUp, g.PageDown, g.Top, g.Bottom},
-		{m.keys.Explain, m.keys.Close, m.keys.Filter, m.keys.DenyOnly, m.keys.Reload},
+		{m.keys.Explain, m.keys.Compare, m.keys.Close, m.keys.Filter, m.keys.DenyOnly, m.keys.Reload},
 	}
 }

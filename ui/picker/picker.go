@@ -164,6 +164,10 @@ func New(ctx *common.Context) *Model {
 	return m
 }
 
+// SetPickHelp says what enter does with the user, in the hints ("shadow user" unless
+// told): the compare view picks a user to compare with.
+func (m *Model) SetPickHelp(desc string) { m.keys.Pick.SetHelp("enter", desc) }
+
 // Init asks for the first page of the whole directory.
 func (m *Model) Init() tea.Cmd {
 	tag := m.search.Issue(m.ctx.Session)
