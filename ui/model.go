@@ -680,7 +680,9 @@ func (m *Model) header() string {
 func (m *Model) whoAndWhere() string {
 	st := m.ctx.Styles
 	where := safetext.Clean(m.opts.Client.BaseURL())
-	if m.admin.ID == "" {
+	// On the login screen the sign-in is lost or not made yet: m.admin is kept only to
+	// prefill the email, so the header must not say signed in.
+	if m.admin.ID == "" || m.screen == ScreenLogin {
 		return st.Title.Apply("shadow") + st.Muted.Apply(" · "+where)
 	}
 	return st.Title.Apply("shadow") + " · signed in as " + st.Bold.Apply(safetext.Clean(m.admin.Name)) +

@@ -721,6 +721,9 @@ func TestSignInAgainAfterTheServerForgetsIt(t *testing.T) {
 	if d.m.Screen() != ScreenLogin || !strings.Contains(d.view(), "no longer accepts your sign-in") {
 		t.Fatalf("the lost sign-in is not asked again: %q\n%s", d.m.Screen(), d.view())
 	}
+	if strings.Contains(d.view(), "signed in as") {
+		t.Fatalf("the sign-in screen says signed in while asking to sign in:\n%s", d.view())
+	}
 	d.typeText(server.DemoSupportPassword)
 	d.press("enter")
 	if d.m.Screen() != ScreenPicker {
