@@ -603,12 +603,16 @@ func (m *Model) detail() []string {
 	}
 	e, src := m.effect(row, m.colIndex())
 	where := st.Bold.Apply(safetext.Fit(res.Name, m.width/2)) + " " + st.Muted.Apply(safetext.Fit("("+res.ID+")", m.width/3)) + " · " + st.Accent.Apply(safetext.Fit(action, 20))
+	// The source is cut with an ellipsis so a cut name never reads as a whole one.
+	by := func(said string) string {
+		return said + " by " + safetext.Fit(m.source(src), m.width-common.Width(said)-len(" by "))
+	}
 	var what string
 	switch e {
 	case api.EffectAllow:
-		what = st.Allow.Apply(GlyphAllow+" allowed") + " by " + m.source(src)
+		what = by(st.Allow.Apply(GlyphAllow + " allowed"))
 	case api.EffectDeny:
-		what = st.Deny.Apply(GlyphDeny+" denied") + " by " + m.source(src)
+		what = by(st.Deny.Apply(GlyphDeny + " denied"))
 	case api.EffectNone:
 		what = st.None.Apply(GlyphNone+" not granted") + ": nothing grants it"
 	default:

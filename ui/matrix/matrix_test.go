@@ -446,3 +446,25 @@ func TestExplainPanelFollowsTheCursor(t *testing.T) {
 		t.Fatal("the old cell's chain was drawn for the new one")
 	}
 }
+
+// A source too long for the detail line is cut with an ellipsis, not mid-word.
+func TestDetailCutsTheSourceWithAnEllipsis(t *testing.T) {
+	pm := uitest.Matrix(50, 6)
+	for i := range pm.Sources {
+		pm.Sources[i].Name = "a very long source name that cannot fit in forty cells"
+	}
+	m := loaded(t, uitest.Profiles[0], 40, 12, pm)
+	found := false
+	for _, line := range uitest.AssertFrame(t, m.View(), 40, 12) {
+		plain := strings.TrimRight(ansi.Strip(line), " ")
+		if strings.Contains(plain, " by ") {
+			found = true
+			if !strings.HasSuffix(plain, "…") {
+				t.Fatalf("the detail line is cut without an ellipsis: %q", plain)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no detail line saying what decided the cell")
+	}
+}
