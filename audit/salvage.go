@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/internal/words"
 )
 
 // Recovering a damaged journal.
@@ -67,19 +68,12 @@ func (r Recovery) Summary() string {
 		s += fmt.Sprintf("; the server held seqs 1-%d", r.Acked)
 	}
 	if r.Carried > 0 {
-		s += fmt.Sprintf("; %d intact %s carried into journal %s to sync", r.Carried, plural(r.Carried, "record", "records"), r.Into)
+		s += fmt.Sprintf("; %d intact %s carried into journal %s to sync", r.Carried, words.Plural(r.Carried, "record", "records"), r.Into)
 	}
 	if r.Damaged != "" {
 		s += "; lost (damaged or missing): seqs " + r.Damaged
 	}
 	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // salvagedRecord is one record read from a damaged journal.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/shadowview/shadow/internal/words"
 )
 
 // SyncState summarises where a journal's records are.
@@ -175,7 +177,7 @@ func (h *statusHub) resent(journalID string, through uint64) {
 			h.cur.Findings = out
 			h.cur.Notices = append(slices.Clip(h.cur.Notices), fmt.Sprintf(
 				"journal %s: %d %s the server had lost %s sent again; the server holds %s now",
-				journalID, n, plural(n, "record", "records"), plural(n, "was", "were"), plural(n, "it", "them")))
+				journalID, n, words.Plural(n, "record", "records"), words.Plural(n, "was", "were"), words.Plural(n, "it", "them")))
 		}
 	})
 }

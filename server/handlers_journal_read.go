@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -30,15 +29,9 @@ func (s *Server) journalRecords(w http.ResponseWriter, r *http.Request, id *iden
 		}
 		after = n
 	}
-	limit := api.MaxJournalRecordsPage
-	if v := q.Get("limit"); v != "" {
-		switch n, err := strconv.Atoi(v); {
-		case err == nil && n >= 1:
-			limit = min(n, api.MaxJournalRecordsPage)
-		case isRangeError(err) && v[0] != '-': // absurdly large: capped like any large value
-		default:
-			return errorf(api.CodeBadRequest, "limit must be a positive integer (got %q)", truncate(v, 30)).field("limit")
-		}
+	limit, lerr := limitParam(r, api.MaxJournalRecordsPage, api.MaxJournalRecordsPage)
+	if lerr != nil {
+		return lerr
 	}
 	head, recs, err := s.store.JournalDigests(jid, after, limit)
 	if err != nil {
@@ -54,9 +47,4 @@ func (s *Server) journalRecords(w http.ResponseWriter, r *http.Request, id *iden
 	}
 	writeJSON(w, r, http.StatusOK, page)
 	return nil
-}
-
-func isRangeError(err error) bool {
-	var ne *strconv.NumError
-	return errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange)
 }

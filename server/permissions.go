@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/server/authz"
@@ -20,16 +19,9 @@ func (s *Server) permissions(w http.ResponseWriter, r *http.Request, id *identit
 		writeJSON(w, r, http.StatusOK, m)
 		return nil
 	}
-	limit := api.DefaultMatrixPage
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if errors.Is(err, strconv.ErrRange) && raw[0] != '-' {
-			n, err = api.MaxMatrixPage, nil // absurdly large: capped like any other large value
-		}
-		if err != nil || n < 1 {
-			return errorf(api.CodeBadRequest, "limit must be a positive integer of rows (got %q)", truncate(raw, 30)).field("limit")
-		}
-		limit = min(n, api.MaxMatrixPage)
+	limit, lerr := limitParam(r, api.DefaultMatrixPage, api.MaxMatrixPage)
+	if lerr != nil {
+		return lerr
 	}
 	s.mu.RLock()
 	m, err := authz.Compile(s.org, id.user).MatrixPage(q.Get("cursor"), limit)

@@ -214,21 +214,27 @@ func decodeError(err error) *apiError {
 // pageLimit parses ?limit=: absent means api.DefaultPageLimit, more than
 // api.MaxPageLimit is capped, anything not a positive integer is refused.
 func pageLimit(r *http.Request) (int, *apiError) {
+	return limitParam(r, api.DefaultPageLimit, api.MaxPageLimit)
+}
+
+// limitParam reads ?limit= for a route whose pages default to def rows and hold at most
+// most: a positive integer, larger ones (even absurdly large) capped, anything else 400.
+func limitParam(r *http.Request, def, most int) (int, *apiError) {
 	raw := r.URL.Query().Get("limit")
 	if raw == "" {
-		return api.DefaultPageLimit, nil
+		return def, nil
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil {
 		if ne := (*strconv.NumError)(nil); errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && !strings.HasPrefix(raw, "-") {
-			return api.MaxPageLimit, nil // absurdly large: capped like any other large value
+			return most, nil // absurdly large: capped like any other large value
 		}
 		return 0, errorf(api.CodeBadRequest, "limit must be a positive integer (got %q)", truncate(raw, 30)).field("limit")
 	}
 	if n < 1 {
 		return 0, errorf(api.CodeBadRequest, "limit must be a positive integer (got %d)", n).field("limit")
 	}
-	return min(n, api.MaxPageLimit), nil
+	return min(n, most), nil
 }
 
 func truncate(s string, n int) string { return store.Truncate(s, n) }
