@@ -1,34 +1,60 @@
-// Package compare is the compare view: "why can she do this and he cannot?" — one cell
-// of the permission matrix (a resource × an action) explained for the impersonated user
-// and for a second user side by side, the first step where their chains part marked.
+// Package compare is the compare view: "why can she do this and he cannot?" — the
+// impersonated user's whole permission matrix set against a second user's, showing only
+// what differs (the cells decided otherwise, and the resources one of them does not see
+// at all), with the two explain chains of the cell under the cursor side by side and the
+// first step where they part marked.
 //
-// It owns the picking of the second user (with the picker component) and the drawing of
-// the two chains. It asks the root for everything with messages (Picked reaches the
-// root as picker.Picked; Closed) and takes the reply (Loaded) only for its newest
-// request. It must never call the server or the journal itself, and never start or end
-// a session: the root starts the second read-only session (the server decides whether
-// the admin may impersonate that user), journals it and ends it when Closed comes.
+// It owns the picking of the second user (with the picker component), the list of
+// differences (Compute makes it; a virtualised grid draws only its visible rows) and the
+// drawing of the two chains. It asks the root for everything with messages (Picked
+// reaches the root as picker.Picked; ExplainRequested; Closed) and takes the replies
+// (Loaded, ExplainLoaded) only for its newest request. It must never call the server or
+// the journal itself, and never start or end a session: the root starts the second
+// read-only session (the server decides whether the admin may impersonate that user),
+// reads both matrices and every explain through the two sessions, journals each read,
+// polls the second session and ends it when Closed comes.
 //
 // Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package compare
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/internal/words"
+	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/grid"
 	"github.com/shadowview/shadow/ui/matrix"
 	"github.com/shadowview/shadow/ui/picker"
 )
 
-// Loaded is the root's reply once the second session is started and both cells are
-// explained (or why not): Err is the server's refusal to start it, or what failed.
+// Loaded is the root's reply once the second session is started and both matrices are
+// read and set side by side (or why not): Err is the server's refusal to start it, or
+// what failed.
 type Loaded struct {
 	common.Tag
-	User          api.User
+	User api.User
+	Diff *Diff
+	Err  error
+}
+
+// ExplainRequested asks the root to explain one cell for both users (each through its
+// own session, each read journaled) and reply with ExplainLoaded carrying the same Tag.
+type ExplainRequested struct {
+	common.Tag
+	Resource api.Resource
+	Action   string
+}
+
+// ExplainLoaded is the reply to ExplainRequested.
+type ExplainLoaded struct {
+	common.Tag
 	First, Second *api.Explanation
 	Err           error
 }
@@ -41,44 +67,68 @@ type Closed struct{}
 // it one is drawn above the other.
 const SideBySide = 100
 
+// FollowDelay is the pause after the cursor stops before the chains of the row under it
+// are asked for, as on the matrix: holding a key down asks (and journals) once.
+const FollowDelay = matrix.FollowDelay
+
 type state int
 
 const (
 	picking  state = iota // the picker is shown
-	starting              // the second session is being started and both cells explained
-	shown                 // the two chains are shown
+	starting              // the second session is being started and both matrices read
+	shown                 // the differences are shown
 )
 
 // KeyMap is the view's own keys (the picker's are its own).
 type KeyMap struct {
+	Grid  grid.KeyMap
 	Close key.Binding
 }
 
 // Model is the compare view. Create it with New; it is a common.Component and a
 // common.Capturer (while the picker's search has the keyboard).
 type Model struct {
+	// Follow is the pause before the chains of the row under the cursor are asked for
+	// (FollowDelay; tests shorten it).
+	Follow time.Duration
+
 	ctx      *common.Context
 	keys     KeyMap
 	picker   *picker.Model
-	resource api.Resource
+	resource api.Resource // the cell c was pressed on: the cursor starts there
 	action   string
 	first    string // the impersonated user's name
 
 	st     state
 	second api.User
-	a, b   *api.Explanation
+	diff   *Diff
 	err    error
 	load   common.Latest
+	grid   *grid.Model[int]
+
+	explain common.Latest
+	panel   *panel
+	lost    []string // while the second session does not answer: why nothing is shown
 
 	width, height int
 }
 
-// New makes the compare view of action on resource for first (the impersonated user).
+// panel is the chains of one row: asked for, shown, or why not.
+type panel struct {
+	row  int
+	a, b *api.Explanation
+	err  error
+}
+
+// New makes the compare view for first (the impersonated user), opened on action on
+// resource (the list's cursor starts on that cell when it differs).
 func New(ctx *common.Context, resource api.Resource, action, first string) *Model {
 	p := picker.New(ctx)
 	p.SetPickHelp("compare with")
-	return &Model{ctx: ctx, picker: p, resource: resource, action: action, first: first,
-		keys: KeyMap{Close: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close compare"))}}
+	m := &Model{ctx: ctx, picker: p, resource: resource, action: action, first: first, Follow: FollowDelay,
+		keys: KeyMap{Grid: grid.DefaultKeyMap(), Close: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close compare"))}}
+	m.grid = grid.New(ctx.Styles, nil, m.cell)
+	return m
 }
 
 // Init asks for the directory, to pick the second user from.
@@ -92,14 +142,36 @@ func (m *Model) Starting(u api.User) common.Tag {
 	return m.load.Issue(m.ctx.Session)
 }
 
-// Cell is the resource and action compared.
+// Cell is the resource and action the view was opened on.
 func (m *Model) Cell() (api.Resource, string) { return m.resource, m.action }
 
-// Busy reports whether the second session is being started.
-func (m *Model) Busy() bool { return m.st == starting || (m.st == picking && m.picker.Waiting()) }
+// Diff is the differences shown, nil until they are.
+func (m *Model) Diff() *Diff { return m.diff }
+
+// Busy reports whether anything the view asked for is on its way: the second session's
+// start, a page of the directory, the chains of the row under the cursor.
+func (m *Model) Busy() bool {
+	switch m.st {
+	case starting:
+		return true
+	case picking:
+		return m.picker.Waiting()
+	}
+	return m.waiting()
+}
+
+// waiting reports whether the chains of the row under the cursor are still to come.
+func (m *Model) waiting() bool {
+	p := m.panel
+	return p != nil && m.diff.Rows[p.row].Kind == Differs && p.a == nil && p.err == nil
+}
 
 // Picking reports whether the picker is shown (a picked user is for this view).
 func (m *Model) Picking() bool { return m.st == picking }
+
+// SetLost says the second session's server has stopped answering (lines: why, for
+// people; nil once it answers again): meanwhile nothing of the compare is shown.
+func (m *Model) SetLost(lines []string) { m.lost = lines }
 
 // Capturing implements common.Capturer.
 func (m *Model) Capturing() bool { return m.st == picking && m.picker.Capturing() }
@@ -108,6 +180,8 @@ func (m *Model) Capturing() bool { return m.st == picking && m.picker.Capturing(
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
 	m.picker.SetSize(width, max(1, height-m.headLines()))
+	m.layoutColumns()
+	m.grid.SetSize(width, m.gridHeight())
 }
 
 // headLines is what the picking view spends above the picker.
@@ -118,50 +192,195 @@ func (m *Model) headLines() int {
 	return 2
 }
 
+// gridHeight is the list's share of the height (its header included): two fifths, at
+// least four lines, no more than its rows need; the chains of the row take the rest.
+func (m *Model) gridHeight() int {
+	rest := m.height - 2
+	if m.diff == nil || rest < 1 {
+		return 1
+	}
+	want := len(m.diff.Rows) + 1
+	if rest < 10 {
+		return max(1, min(want, rest)) // too short for both: the list alone
+	}
+	return min(want, max(4, rest*2/5))
+}
+
+// Column widths of the list: the action and the two decisions; the resource takes the rest.
+const (
+	actionW   = 12
+	decisionW = 16
+)
+
+func (m *Model) layoutColumns() {
+	if m.diff == nil {
+		return
+	}
+	names := func(s string) string { return safetext.Clean(s) }
+	m.grid.SetColumns([]grid.Column{
+		{Key: "resource", Title: "Resource", Width: 10, Flex: 1},
+		{Key: "action", Title: "Action", Width: actionW},
+		{Key: "a", Title: names(m.first), Width: decisionW},
+		{Key: "b", Title: names(m.second.Name), Width: decisionW},
+	})
+}
+
+// The words of a decision in the list, readable without colour.
+func (m *Model) decision(e byte) grid.Cell {
+	st := m.ctx.Styles
+	switch e {
+	case api.EffectAllow:
+		return grid.Cell{Text: matrix.GlyphAllow + " allow", Paint: st.Allow}
+	case api.EffectDeny:
+		return grid.Cell{Text: matrix.GlyphDeny + " deny", Paint: st.Deny}
+	case api.EffectNone:
+		return grid.Cell{Text: matrix.GlyphNone + " not granted", Paint: st.None}
+	}
+	return grid.Cell{Text: "? " + string(e), Paint: st.Warn}
+}
+
+// Listed and NotListed are what the list says of a resource one matrix lists and the
+// other does not: never "denied", which would say a rule refused it.
+const (
+	Listed    = "in matrix"
+	NotListed = "not in matrix"
+)
+
+func (m *Model) cell(i, col int) grid.Cell {
+	r := m.diff.Rows[i]
+	st := m.ctx.Styles
+	switch m.grid.Column(col).Key {
+	case "resource":
+		return grid.Cell{Text: r.Resource.Name}
+	case "action":
+		if r.Kind != Differs {
+			return grid.Cell{Text: "(any)", Paint: st.Muted}
+		}
+		return grid.Cell{Text: r.Action}
+	case "a":
+		switch r.Kind {
+		case OnlyFirst:
+			return grid.Cell{Text: Listed}
+		case OnlySecond:
+			return grid.Cell{Text: NotListed, Paint: st.Warn}
+		}
+		return m.decision(r.A)
+	}
+	switch r.Kind {
+	case OnlyFirst:
+		return grid.Cell{Text: NotListed, Paint: st.Warn}
+	case OnlySecond:
+		return grid.Cell{Text: Listed}
+	}
+	return m.decision(r.B)
+}
+
 // Update implements common.Component.
 func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
-		if m.Capturing() {
-			_, cmd := m.picker.Update(msg)
-			return m, cmd
-		}
-		if key.Matches(msg, m.keys.Close) {
-			if m.st == starting {
-				return m, nil
-			}
-			return m, common.Emit(Closed{})
-		}
-		if m.st == picking {
-			_, cmd := m.picker.Update(msg)
-			return m, cmd
-		}
-		return m, nil
+		return m, m.key(msg)
 	case Loaded:
 		if !m.load.Current(msg) {
 			return m, nil
 		}
-		m.a, m.b, m.err = msg.First, msg.Second, msg.Err
-		m.st = shown
-		if msg.Second == nil {
+		m.err = msg.Err
+		if msg.Diff == nil {
 			m.st = picking // refused, or failed: pick another, or esc
+			m.SetSize(m.width, m.height)
+			return m, nil
 		}
+		m.st, m.diff = shown, msg.Diff
+		m.grid.SetRows(indexes(len(m.diff.Rows)))
 		m.SetSize(m.width, m.height)
+		if at := m.diff.Index(m.resource.ID, m.action); at >= 0 {
+			m.grid.SetCursor(at, 0)
+		}
+		return m, m.follow(0)
+	case explainDue:
+		if !m.explain.Current(msg) {
+			return m, nil
+		}
+		return m, common.Emit(ExplainRequested{Tag: msg.Tag, Resource: msg.resource, Action: msg.action})
+	case ExplainLoaded:
+		if m.panel == nil || !m.explain.Current(msg) {
+			return m, nil
+		}
+		m.panel.a, m.panel.b, m.panel.err = msg.First, msg.Second, msg.Err
 		return m, nil
 	}
 	_, cmd := m.picker.Update(msg)
 	return m, cmd
 }
 
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if m.Capturing() {
+		_, cmd := m.picker.Update(msg)
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, m.keys.Close):
+		if m.st == starting {
+			return nil
+		}
+		return common.Emit(Closed{})
+	case m.st == picking:
+		_, cmd := m.picker.Update(msg)
+		return cmd
+	case m.st == shown && m.lost == nil && m.grid.Update(msg):
+		return m.follow(m.Follow)
+	}
+	return nil
+}
+
+// explainDue fires Follow after the cursor moved; only the newest (by its tag) asks.
+type explainDue struct {
+	common.Tag
+	resource api.Resource
+	action   string
+}
+
+// follow keeps the chains on the row under the cursor: they never describe a row the
+// cursor has left; a differing cell's chains are asked for after wait (at once for 0).
+func (m *Model) follow(wait time.Duration) tea.Cmd {
+	row, ok := m.grid.Selected()
+	if !ok {
+		m.panel = nil
+		return nil
+	}
+	if m.panel != nil && m.panel.row == row {
+		return nil
+	}
+	m.panel = &panel{row: row}
+	r := m.diff.Rows[row]
+	if r.Kind != Differs {
+		m.explain.Forget() // nothing to ask: one of them does not see the resource
+		return nil
+	}
+	tag := m.explain.Issue(m.ctx.Session)
+	if wait <= 0 {
+		return common.Emit(ExplainRequested{Tag: tag, Resource: r.Resource, Action: r.Action})
+	}
+	return tea.Tick(wait, func(time.Time) tea.Msg { return explainDue{Tag: tag, resource: r.Resource, action: r.Action} })
+}
+
 func (m *Model) problem() []string {
 	return m.ctx.Styles.Problem("Could not compare with "+safetext.Clean(m.second.Name)+":", m.err, max(1, m.width), "")
 }
 
-// title names the cell and the two users.
+// title names the two users.
 func (m *Model) title() string {
-	t := "Compare " + safetext.Clean(m.action) + " on " + safetext.Clean(m.resource.Name) + " · " + safetext.Clean(m.first)
+	t := "Compare " + safetext.Clean(m.first) + "'s permissions"
 	if m.st != picking {
-		t += " vs " + safetext.Clean(m.second.Name)
+		t += " with " + safetext.Clean(m.second.Name) + "'s"
 	}
 	return m.ctx.Styles.Title.Apply(safetext.Fit(t, max(1, m.width)))
 }
@@ -173,28 +392,82 @@ func (m *Model) View() string {
 	}
 	st := m.ctx.Styles
 	lines := []string{m.title()}
-	switch m.st {
-	case picking:
+	switch {
+	case m.lost != nil:
+		for _, l := range m.lost {
+			lines = append(lines, safetext.Wrap(l, m.width, 0)...)
+		}
+	case m.st == picking:
 		lines = append(lines, st.Muted.Apply(safetext.Fit("Pick the user to compare with (enter); esc goes back.", m.width)))
 		if m.err != nil {
 			lines = append(lines, m.problem()...)
 		}
 		lines = append(lines, strings.Split(m.picker.View(), "\n")...)
-	case starting:
-		lines = append(lines, st.Muted.Apply(safetext.Fit("Starting a read-only session on "+safetext.Clean(m.second.Name)+" and asking the server why…", m.width)))
-	case shown:
-		lines = append(lines, m.chains()...)
+	case m.st == starting:
+		lines = append(lines, st.Muted.Apply(safetext.Fit("Starting a read-only session on "+safetext.Clean(m.second.Name)+" and reading both permission matrices…", m.width)))
+	case m.diff.Same():
+		for _, l := range safetext.Wrap(m.sameWords(), m.width, 0) {
+			lines = append(lines, st.OK.Apply(l))
+		}
+	default:
+		lines = append(lines, m.summary())
+		lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.gridHeight())...)
+		if rest := m.height - len(lines); rest > 0 {
+			lines = append(lines, m.chains(rest)...)
+		}
 	}
 	return common.Join(common.FitLines(lines, m.width, m.height))
 }
 
-// chains draws both explanations, side by side when there is room, else one above the
-// other, each in its box.
-func (m *Model) chains() []string {
+func num(n int) string { return chart.Number(float64(n)) }
+
+// sameWords says that nothing differs, and how much was compared.
+func (m *Model) sameWords() string {
+	d := m.diff
+	return fmt.Sprintf("No cell differs: both may do the same %s on %s (%s compared).",
+		words.Plural(d.Allowed, num(d.Allowed)+" action", num(d.Allowed)+" actions"),
+		words.Plural(d.Both, num(d.Both)+" resource", num(d.Both)+" resources"),
+		words.Plural(d.Cells, num(d.Cells)+" cell", num(d.Cells)+" cells"))
+}
+
+// summary says where the cursor is in the list and what the list holds.
+func (m *Model) summary() string {
+	d := m.diff
+	r, _ := m.grid.Cursor()
+	parts := []string{"row " + num(r+1) + " of " + num(len(d.Rows))}
+	if d.Differing > 0 {
+		parts = append(parts, words.Plural(d.Differing, num(d.Differing)+" cell differs", num(d.Differing)+" cells differ"))
+	}
+	if d.OnlyFirst > 0 {
+		parts = append(parts, words.Plural(d.OnlyFirst, "1 resource", num(d.OnlyFirst)+" resources")+" only "+safetext.Clean(m.first)+" sees")
+	}
+	if d.OnlySecond > 0 {
+		parts = append(parts, words.Plural(d.OnlySecond, "1 resource", num(d.OnlySecond)+" resources")+" only "+safetext.Clean(m.second.Name)+" sees")
+	}
+	parts = append(parts, "of "+num(d.Both)+" resources both see × "+num(len(d.Actions))+" actions")
+	return common.FitLine(safetext.Fit(strings.Join(parts, " · "), m.width), m.width)
+}
+
+// chains draws what the row under the cursor says, in h lines: both chains, side by
+// side when there is room, else one above the other, each in its box; or, for a
+// resource one of them does not see, that one's decisions.
+func (m *Model) chains(h int) []string {
 	st := m.ctx.Styles
-	d := FirstDifference(m.a, m.b)
-	h := m.height - 1
-	head := st.Muted.Apply(safetext.Fit("Both users are decided alike.", m.width))
+	p := m.panel
+	if p == nil || h < 1 {
+		return nil
+	}
+	r := m.diff.Rows[p.row]
+	switch {
+	case r.Kind != Differs:
+		return m.onlyOne(r, h)
+	case p.err != nil:
+		return st.Problem("Could not explain "+safetext.Clean(r.Action)+" on "+safetext.Clean(r.Resource.Name)+":", p.err, m.width, "")
+	case p.a == nil || p.b == nil:
+		return []string{st.Muted.Apply(safetext.Fit("Asking the server why, for both users…", m.width))}
+	}
+	d := FirstDifference(p.a, p.b)
+	head := st.Muted.Apply(safetext.Fit("Both chains read alike.", m.width))
 	if d >= 0 {
 		head = st.Warn.Apply(safetext.Fit("! marks the first step where the two chains part (differs).", m.width))
 	}
@@ -205,17 +478,36 @@ func (m *Model) chains() []string {
 	}
 	if m.width >= SideBySide {
 		w := (m.width - 1) / 2
-		a, b := chain(m.a, w), chain(m.b, m.width-1-w)
+		a, b := chain(p.a, w), chain(p.b, m.width-1-w)
 		bh := min(h, max(len(a), len(b))+2) // as tall as the longer chain, where it fits
 		left := m.box(m.first, a, w, bh)
 		right := m.box(m.second.Name, b, m.width-1-w, bh)
 		return append([]string{head}, common.JoinColumns(" ", left, right)...)
 	}
-	a, b := chain(m.a, m.width), chain(m.b, m.width)
+	a, b := chain(p.a, m.width), chain(p.b, m.width)
 	top := min(len(a)+2, max(h/2, h-len(b)-2))
 	out := []string{head}
 	out = append(out, m.box(m.first, a, m.width, top)...)
 	return append(out, m.box(m.second.Name, b, m.width, min(len(b)+2, h-top))...)
+}
+
+// onlyOne says of a resource one matrix lists that the other user does not see it (so
+// there is no chain of theirs to set beside), and what the one who sees it may do.
+func (m *Model) onlyOne(r Row, h int) []string {
+	sees, not := m.first, m.second.Name
+	if r.Kind == OnlySecond {
+		sees, not = not, sees
+	}
+	sees, not = safetext.Clean(sees), safetext.Clean(not)
+	lines := safetext.Wrap(safetext.Clean(r.Resource.Name)+" is in "+sees+"'s matrix only: the server does not list it for "+
+		not+" at all (not a deny: "+not+" does not see it), so there is no chain of "+not+"'s to set beside.", common.BoxInner(m.width), 0)
+	var did []string
+	for i, a := range m.diff.Actions {
+		c := m.decision(effectAt(r.Effects, i))
+		did = append(did, safetext.Clean(a)+" "+c.Paint.Apply(c.Text))
+	}
+	lines = append(lines, "", sees+": "+strings.Join(did, " · "))
+	return m.box(r.Resource.Name, lines, m.width, min(h, len(lines)+2))
 }
 
 func (m *Model) box(name string, lines []string, w, h int) []string {
@@ -254,16 +546,23 @@ func FirstDifference(a, b *api.Explanation) int {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.st == picking {
+	switch {
+	case m.st == picking:
 		return append(m.picker.ShortHelp(), m.keys.Close)
+	case m.st == shown && m.lost == nil && !m.diff.Same():
+		return []key.Binding{m.keys.Grid.Down, m.keys.Close}
 	}
 	return []key.Binding{m.keys.Close}
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
-	if m.st == picking {
+	switch {
+	case m.st == picking:
 		return append(m.picker.FullHelp(), []key.Binding{m.keys.Close})
+	case m.st == shown && m.lost == nil && !m.diff.Same():
+		g := m.keys.Grid
+		return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom}, {m.keys.Close}}
 	}
 	return [][]key.Binding{{m.keys.Close}}
 }
