@@ -113,6 +113,16 @@ func TestCompareShowsWhyOneMayAndTheOtherMayNot(t *testing.T) {
 	if !contains(v, "ALLOWED: Nora Lindqvist · share · Fuel & distance", "NOT GRANTED: "+tech+" · share · Fuel & distance", "(differs)") {
 		t.Fatalf("the two decisions and the differing step are not shown:\n%s", v)
 	}
+	// The list is every cell decided otherwise, and nothing else: set against the two
+	// matrices as the server serves them, compared cell by cell here.
+	want := differingCells(t, e, server.DemoFleetManagerEmail, server.DemoTechnicianEmail)
+	diff := s.compare.Diff()
+	if diff.Differing != want || diff.OnlyFirst+diff.OnlySecond != 0 || want == 0 {
+		t.Fatalf("the diff lists %d differing cells (%d, %d only one sees); the server's matrices differ in %d", diff.Differing, diff.OnlyFirst, diff.OnlySecond, want)
+	}
+	if !contains(v, fmt.Sprintf("of %d · %d cells differ", want, want), "Nora Lindqvist's permissions with "+tech) {
+		t.Fatalf("the list does not say where the cursor is and how much differs:\n%s", v)
+	}
 	if b := d.m.Banner().User; !strings.Contains(b, "Nora Lindqvist") || !strings.Contains(b, tech) ||
 		!strings.Contains(strings.SplitN(v, "\n", 2)[0], "Nora Lindqvist and "+tech) {
 		t.Fatalf("the banner does not name both users (%q):\n%s", b, v)
@@ -130,10 +140,10 @@ func TestCompareShowsWhyOneMayAndTheOtherMayNot(t *testing.T) {
 	if b := d.m.Banner().User; b != "Nora Lindqvist" || strings.Contains(d.view(), tech) {
 		t.Fatalf("the banner still names %q after the compare closed:\n%s", b, d.view())
 	}
-	if got := strings.Join(actions(t, e, second), ","); got != "session.start,explain,session.end" {
+	if got := strings.Join(actions(t, e, second), ","); got != "session.start,view,explain,session.end" {
 		t.Fatalf("the second session's journal: %s", got)
 	}
-	if got := strings.Join(actions(t, e, first), ","); !strings.Contains(got, "session.start,") || !strings.Contains(got, "explain") {
+	if got := strings.Join(actions(t, e, first), ","); !strings.Contains(got, "session.start,") || !strings.Contains(got, "view,explain") {
 		t.Fatalf("the first session's journal: %s", got)
 	}
 }
@@ -154,7 +164,7 @@ func TestCompareEndsWithTheSession(t *testing.T) {
 	if st := serverState(t, e, second); st != api.SessionEnded {
 		t.Fatalf("the second session is %q on the server after the main one ended", st)
 	}
-	if got := strings.Join(actions(t, e, second), ","); got != "session.start,explain,session.end" {
+	if got := strings.Join(actions(t, e, second), ","); got != "session.start,view,explain,session.end" {
 		t.Fatalf("the second session's journal: %s", got)
 	}
 }
@@ -247,5 +257,234 @@ func TestShutdownEndsTheComparesSession(t *testing.T) {
 		if got := actions(t, e, id); got[len(got)-1] != api.ActionSessionEnd {
 			t.Errorf("session %s's journal ends with %v", id, got)
 		}
+	}
+}
+
+// differingCells signs in as the two users themselves and counts the cells of their
+// matrices decided otherwise, one by one.
+func differingCells(t *testing.T, e *testEnv, first, second string) int {
+	t.Helper()
+	read := func(email string) map[string]string {
+		pm, err := e.staff(t, email).Permissions(context.Background())
+		if err != nil {
+			t.Fatalf("%s's matrix: %v", email, err)
+		}
+		out := map[string]string{}
+		for _, r := range pm.Rows {
+			for i, a := range pm.Actions {
+				out[r.Resource.ID+" "+a] = string(r.Effects[i])
+			}
+		}
+		return out
+	}
+	a, b := read(first), read(second)
+	n := 0
+	for cell, x := range a {
+		if y, ok := b[cell]; ok && x != y {
+			n++
+		}
+	}
+	return n
+}
+
+// isExplainDue is the compare view's pause after the cursor moves.
+func isExplainDue(msg tea.Msg) bool { return fmt.Sprintf("%T", msg) == "compare.explainDue" }
+
+func count(list []string, what string) int {
+	n := 0
+	for _, a := range list {
+		if a == what {
+			n++
+		}
+	}
+	return n
+}
+
+// The list's cursor moves with j/k, g/G, and the chains follow it once it rests: a
+// held key (every pause still running when the next key comes) explains once, in each
+// session's journal; both sessions then reconcile clean with the server's audit.
+func TestCompareListFollowsTheCursorAndReconciles(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := compareDriver(t, e, colorprofile.ASCII, 120, 40)
+	pickToCompare(d, server.DemoTechnicianEmail)
+	s := d.m.sess
+	if s.second == nil {
+		t.Fatalf("no second session:\n%s", d.view())
+	}
+	first, second := s.id, s.second.id
+	n := s.compare.Diff().Differing
+	before := count(actions(t, e, second), api.ActionExplain)
+	d.hold = isExplainDue
+	d.press("j", "j", "j")
+	d.hold = nil
+	held := d.held
+	d.held = nil
+	for _, msg := range held {
+		d.send(msg)
+	}
+	if got := count(actions(t, e, second), api.ActionExplain) - before; got != 1 {
+		t.Fatalf("a held key explained %d times in the second session's journal, want 1", got)
+	}
+	d.settle()
+	v := d.view()
+	row := s.compare.Diff().Rows[s.compare.Diff().Index(compareResourceID(t, d), compareAction)+3]
+	if !contains(v, fmt.Sprintf("row %d of %d", d.m.sess.compare.Diff().Index(compareResourceID(t, d), compareAction)+4, n), "· "+row.Action+" · "+row.Resource.Name) {
+		t.Fatalf("the chains are not of the row the cursor rests on (%s on %s):\n%s", row.Action, row.Resource.Name, v)
+	}
+	d.press("G")
+	if !contains(d.view(), fmt.Sprintf("row %d of %d", n, n)) {
+		t.Fatalf("G does not reach the last row:\n%s", d.view())
+	}
+	d.press("g")
+	if !contains(d.view(), fmt.Sprintf("row 1 of %d", n)) {
+		t.Fatalf("g does not go back to the first row:\n%s", d.view())
+	}
+	d.press("esc")
+	d.settle()
+	for _, id := range []string{first, second} {
+		a, err := e.client.SessionAudit(context.Background(), id)
+		if err != nil {
+			t.Fatalf("the server's audit of %s: %v", id, err)
+		}
+		if sum := a.Summary; !sum.Consistent || sum.Unjournaled != 0 || sum.Unserved != 0 || sum.Unrecognised != 0 || sum.Matched == 0 {
+			t.Fatalf("session %s does not reconcile clean: %+v\nunjournaled: %+v", id, sum, a.Unjournaled)
+		}
+	}
+}
+
+// compareResourceID is the id of the resource the compare was opened on.
+func compareResourceID(t *testing.T, d *driver) string {
+	t.Helper()
+	res, _ := d.m.sess.compare.Cell()
+	return res.ID
+}
+
+// comparing is a compare of the fleet manager with the technician, shown.
+func comparing(t *testing.T, e *testEnv) (d *driver, first, second string) {
+	t.Helper()
+	d = compareDriver(t, e, colorprofile.ASCII, 100, 30)
+	pickToCompare(d, server.DemoTechnicianEmail)
+	if d.m.sess.second == nil {
+		t.Fatalf("no second session:\n%s", d.view())
+	}
+	return d, d.m.sess.id, d.m.sess.second.id
+}
+
+// assertCompareEnded checks the compare is closed with the server's words said, the
+// banner back to the one user and the main session going on, and the second session's
+// journal ending with its expiry.
+func assertCompareEnded(t *testing.T, e *testEnv, d *driver, first, second string, words ...string) {
+	t.Helper()
+	v := d.view()
+	if d.m.sess == nil || d.m.SessionID() != first || d.m.sess.compare != nil || d.m.sess.second != nil {
+		t.Fatalf("the compare did not end (or the session ended with it):\n%s", v)
+	}
+	if d.m.Dialog() != "Compare ended" || !contains(v, words...) {
+		t.Fatalf("the end is not said with %q:\n%s", words, v)
+	}
+	if b := d.m.Banner().User; b != "Nora Lindqvist" {
+		t.Fatalf("the banner names %q after the compare ended", b)
+	}
+	got := actions(t, e, second)
+	if got[len(got)-1] != api.ActionSessionExpire {
+		t.Fatalf("the second session's journal ends with %v", got)
+	}
+}
+
+// The second session is polled: when the company's admin ends it, the next poll ends
+// the compare with the server's word, and the session goes on alone.
+func TestCompareEndsWhenTheServerEndsItsSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d, first, second := comparing(t, e)
+	if err := e.staff(t, server.DemoCompanyAdminEmail).EndSession(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	d.send(secondPollDue{id: second})
+	assertCompareEnded(t, e, d, first, second, "compare's session on Tomás", "ended elsewhere", "So the compare is over")
+	if st := serverState(t, e, first); st != api.SessionActive {
+		t.Fatalf("the main session is %q after its compare's session was ended", st)
+	}
+}
+
+// A poll of the second session the server refuses (401: it no longer takes the
+// sign-in, as after a restart) ends the compare at once with the server's reason.
+func TestCompareEndsWhenTheServerRefusesItsPoll(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d, first, second := comparing(t, e)
+	e.faults.signOutEveryone()
+	d.send(secondPollDue{id: second})
+	assertCompareEnded(t, e, d, first, second, "The server refused to say whether the compare's session on Tomás", "token is not valid")
+}
+
+// A read of the second session the server refuses ends the compare too.
+func TestCompareEndsWhenTheServerRefusesItsRead(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d, first, second := comparing(t, e)
+	if err := e.staff(t, server.DemoCompanyAdminEmail).EndSession(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	d.press("j")
+	assertCompareEnded(t, e, d, first, second, "compare's session on Tomás", "is over")
+}
+
+// LostAfter polls of the second session unanswered hide the compare (CONNECTION LOST,
+// in the banner and the view) until the server answers again.
+func TestCompareShowsConnectionLostForItsSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d, _, second := comparing(t, e)
+	e.stop(t)
+	for range LostAfter {
+		d.send(secondPollDue{id: second})
+	}
+	v := d.view()
+	if !contains(v, "CONNECTION LOST to the compare's session on Tomás", "esc closes the compare") || strings.Contains(v, "not granted") || strings.Contains(v, "ALLOWED") {
+		t.Fatalf("the lost compare is not said, or its data is still shown:\n%s", v)
+	}
+	if b := d.m.Banner().User; !strings.Contains(b, "CONNECTION LOST") {
+		t.Fatalf("the banner does not say the compare's session is lost: %q", b)
+	}
+	e.start(t)
+	d.send(secondPollDue{id: second})
+	v = d.view()
+	if strings.Contains(v, "CONNECTION LOST") || !contains(v, "cells differ") {
+		t.Fatalf("the compare does not come back once the server answers:\n%s", v)
+	}
+}
+
+// Under the compare view tab and the number keys switch nothing behind it, and the
+// hints (status line and help) do not offer them.
+func TestTabKeysDoNothingUnderTheCompare(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	d := compareDriver(t, e, colorprofile.ASCII, 120, 40)
+	for _, picked := range []bool{false, true} {
+		if picked {
+			pickToCompare(d, server.DemoTechnicianEmail)
+		}
+		d.press("tab", "1", "3", "shift+tab")
+		if d.m.Tab() != TabPermissions || d.m.sess.compare == nil {
+			t.Fatalf("a tab key switched the tab (%d) or closed the compare:\n%s", d.m.Tab(), d.view())
+		}
+		if status := d.view()[strings.LastIndex(d.view(), "\n"):]; strings.Contains(status, "next tab") {
+			t.Fatalf("the status line offers tab under the compare: %q", status)
+		}
+		d.press("?")
+		if v := d.view(); strings.Contains(v, "next tab") || strings.Contains(v, "dashboards") {
+			t.Fatalf("the help offers the tab keys under the compare:\n%s", v)
+		}
+		d.press("tab")
+		if d.m.Tab() != TabPermissions {
+			t.Fatal("tab over the help switched the tab under the compare")
+		}
+		d.press("esc")
+	}
+	d.press("esc", "tab")
+	if d.m.Tab() != TabJournal {
+		t.Fatalf("tab does not switch tabs once the compare is closed: %d", d.m.Tab())
 	}
 }

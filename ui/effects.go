@@ -293,6 +293,17 @@ type compareStarted struct {
 	second *session
 	reply  compare.Loaded
 	jerr   error // the journal failed: fail closed
+	// firstGone and secondGone are a read the server refused (or found over) for
+	// the session, or for the second one.
+	firstGone, secondGone error
+}
+
+// compareExplained is the reply to compareExplain.
+type compareExplained struct {
+	of, second            *session
+	reply                 compare.ExplainLoaded
+	jerr                  error
+	firstGone, secondGone error
 }
 
 // compareEnded says the second session of a compare is ended and journaled.
@@ -301,33 +312,54 @@ type compareEnded struct {
 	err error
 }
 
+// readAs reads as sess and journals the read before anything of it is shown, as view
+// does for a tab: rec with details by describe, or the failure as an error record
+// (what: its subject, in the journal's grammar). err is the read's, in words; gone is
+// the server refusing it or saying the session is over; jerr the journal's.
+func readAs[T any](j *audit.Journal, sess *session, rec api.RecordBody, timeout time.Duration, what string,
+	fetch func(context.Context, *client.View) (T, error), describe func(T) string) (data *T, err, gone, jerr error) {
+	ctx, cancel := context.WithTimeout(sess.ctx, timeout)
+	defer cancel()
+	v, err := fetch(ctx, sess.view)
+	if sess.ctx.Err() != nil {
+		return nil, errCompareLeft, nil, nil // the session ended meanwhile: nothing to show or record
+	}
+	err = inPlainWords(err, timeout)
+	if errors.Is(err, client.ErrSessionExpired) || refused(err) {
+		return nil, err, err, nil
+	}
+	if err != nil {
+		rec.Action, rec.Details = api.ActionError, what+": "+err.Error()
+	} else {
+		rec.Details = describe(v)
+	}
+	if jerr := appendDurably(j, rec); jerr != nil {
+		return nil, nil, nil, jerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sess.name, err), nil, nil
+	}
+	return &v, nil, nil, nil
+}
+
+// errCompareLeft is a compare read whose session ended before it came.
+var errCompareLeft = errors.New("the session ended before the server answered")
+
 // startCompare starts the second read-only session of a compare on u, with the
-// session's reason, and explains the same cell for both users: each read journaled
-// (explain) before it is shown, as view does.
-func (m *Model) startCompare(s *session, tag common.Tag, u api.User, res api.Resource, action string) tea.Cmd {
+// session's reason, and reads both users' whole permission matrices (each through its
+// own session, each journaled before it is shown), then sets them side by side.
+func (m *Model) startCompare(s *session, tag common.Tag, u api.User) tea.Cmd {
 	open := m.openSession(u, s.reason)
 	j, timeout, admin, now := m.journal, m.opts.RequestTimeout, m.admin.Name, m.ctx.Now()
-	first := m.record(api.ActionExplain, s.id, &s.user, "")
-	secondRec := m.record(api.ActionExplain, "", nil, "")
+	first := m.record(api.ActionView, s.id, &s.user, "")
+	secondRec := m.record(api.ActionView, "", nil, "")
 	parent, ctx := m.opts.Context, m.ctx
-	explain := func(sess *session, rec api.RecordBody) (*api.Explanation, error, error) {
-		c, cancel := context.WithTimeout(sess.ctx, timeout)
-		defer cancel()
-		e, err := sess.view.Explain(c, res.ID, action)
-		err = inPlainWords(err, timeout)
-		what := "explain " + action + " on " + res.ID
-		if err != nil {
-			rec.Action, rec.Details = api.ActionError, what+" (compare): "+err.Error()
-		} else {
-			rec.Details = what + " (" + e.Resource.Name + ", compare): " + e.Effect
-		}
-		if jerr := appendDurably(j, rec); jerr != nil {
-			return nil, nil, jerr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sess.info.User, err), nil
-		}
-		return &e, nil, nil
+	read := func(sess *session, rec api.RecordBody, with string) (*api.PermissionMatrix, error, error, error) {
+		return readAs(j, sess, rec, timeout, "permissions",
+			func(c context.Context, v *client.View) (api.PermissionMatrix, error) { return v.Permissions(c) },
+			func(p api.PermissionMatrix) string {
+				return fmt.Sprintf("permissions: %d resources × %d actions (compared with %s)", len(p.Rows), len(p.Actions), with)
+			})
 	}
 	return func() tea.Msg {
 		reply := compareStarted{of: s, reply: compare.Loaded{Tag: tag, User: u}}
@@ -338,29 +370,74 @@ func (m *Model) startCompare(s *session, tag common.Tag, u api.User, res api.Res
 		}
 		second := newSession(parent, ctx, view, started, u, admin, now)
 		reply.second = second
-		a, err, jerr := explain(s, first)
+		secondRec.SessionID, secondRec.User = second.id, &second.user
+		a, err, gone, jerr := read(s, first, second.name)
+		reply.firstGone = gone
+		var b *api.PermissionMatrix
 		if err == nil && jerr == nil {
-			rec := secondRec
-			rec.SessionID, rec.User = second.id, &second.user
-			reply.reply.Second, err, jerr = explain(second, rec)
+			b, err, reply.secondGone, jerr = read(second, secondRec, s.name)
 		}
-		reply.reply.First, reply.jerr = a, jerr
+		reply.jerr = jerr
 		if err != nil || jerr != nil {
-			reply.reply.Err, reply.reply.Second = err, nil
+			reply.reply.Err = err
+			return reply
 		}
+		reply.reply.Diff = compare.Compute(a, b)
 		return reply
 	}
 }
 
-// endCompare ends the second session of a compare on the server and journals it.
-func (m *Model) endCompare(second *session, why string) tea.Cmd {
+// compareExplain explains one cell for both users of a compare, each through its own
+// session and journaled (explain) before it is shown.
+func (m *Model) compareExplain(s *session, req compare.ExplainRequested) tea.Cmd {
+	second := s.second
+	if second == nil || req.Session != s.id {
+		return nil
+	}
+	j, timeout := m.journal, m.opts.RequestTimeout
+	first := m.record(api.ActionExplain, s.id, &s.user, "")
+	secondRec := m.record(api.ActionExplain, second.id, &second.user, "")
+	what := "explain " + req.Action + " on " + req.Resource.ID
+	explain := func(sess *session, rec api.RecordBody, with string) (*api.Explanation, error, error, error) {
+		return readAs(j, sess, rec, timeout, what,
+			func(c context.Context, v *client.View) (api.Explanation, error) {
+				return v.Explain(c, req.Resource.ID, req.Action)
+			},
+			func(e api.Explanation) string {
+				return what + " (" + e.Resource.Name + ", compared with " + with + "): " + e.Effect
+			})
+	}
+	return func() tea.Msg {
+		reply := compareExplained{of: s, second: second, reply: compare.ExplainLoaded{Tag: req.Tag}}
+		a, err, gone, jerr := explain(s, first, second.name)
+		reply.firstGone = gone
+		var b *api.Explanation
+		if err == nil && jerr == nil {
+			b, err, reply.secondGone, jerr = explain(second, secondRec, s.name)
+		}
+		reply.jerr = jerr
+		if err != nil || jerr != nil {
+			reply.reply.Err = err
+			return reply
+		}
+		reply.reply.First, reply.reply.Second = a, b
+		return reply
+	}
+}
+
+// endCompare ends the second session of a compare on the server and journals it
+// (action: session.end, or session.expire when the server had ended it).
+func (m *Model) endCompare(second *session, action, why string) tea.Cmd {
 	c, j, base, timeout := m.opts.Client, m.journal, m.opts.Context, m.opts.RequestTimeout
-	rec := m.record(api.ActionSessionEnd, second.id, &second.user, why)
+	rec := m.record(action, second.id, &second.user, why)
 	second.cancel()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(base), timeout)
 		defer cancel()
 		err := c.EndSession(ctx, second.id)
+		if action == api.ActionSessionExpire {
+			err = nil // the server had ended it already: telling it again is a courtesy
+		}
 		if jerr := appendDurably(j, rec); jerr != nil {
 			return journalFailed{err: jerr}
 		}

@@ -248,7 +248,7 @@ func settled(m *Model) bool {
 // session's tick and poll and the spinners (a test sends those itself when it means to).
 func isTimer(msg tea.Msg) bool {
 	switch msg.(type) {
-	case tick, pollDue, spinner.TickMsg:
+	case tick, pollDue, secondPollDue, spinner.TickMsg:
 		return true
 	}
 	return false

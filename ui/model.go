@@ -443,13 +443,16 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, g.End):
 			m.show(overlay{kind: overlayConfirm, title: "End the session?"})
 			return nil
+		case m.sess.compare != nil:
+			// The compare view covers the tabs: tab and the digits switch nothing behind
+			// it (the hints offer none); esc closes it first.
 		case key.Matches(msg, g.NextTab):
 			return m.showTab((m.sess.tab + 1) % len(m.sess.tabs))
 		case key.Matches(msg, g.PrevTab):
 			return m.showTab((m.sess.tab + len(m.sess.tabs) - 1) % len(m.sess.tabs))
 		}
 		for i, b := range g.TabKeys() {
-			if i < len(m.sess.tabs) && key.Matches(msg, b) {
+			if m.sess.compare == nil && i < len(m.sess.tabs) && key.Matches(msg, b) {
 				return m.showTab(i)
 			}
 		}
@@ -526,7 +529,7 @@ func (m *Model) Frame() string {
 		keys = quitKeys{ctx.Keys.End, ctx.Keys.Quit}
 	case m.screen == ScreenSession:
 		p := m.sess.page()
-		body, keys = p.View(), sessionKeys{p, ctx.Keys}
+		body, keys = p.View(), sessionKeys{p, ctx.Keys, m.sess.compare == nil}
 		if capturing(p) {
 			keys = common.KeyMaps{p, quitKeys{ctx.Keys.Quit}} // q, tab and digits are text now
 		}
@@ -616,21 +619,35 @@ func (m *Model) rootKey(msg tea.KeyPressMsg) bool {
 	if m.sess == nil {
 		return key.Matches(msg, m.keys.quit)
 	}
+	if m.sess.compare != nil {
+		return key.Matches(msg, g.End) // the tab keys do nothing under the compare view
+	}
 	return key.Matches(msg, append(g.TabKeys(), g.End, g.NextTab, g.PrevTab)...)
 }
 
 // sessionKeys are the hints of a session's page: q end session first, so the way out is
 // never the hint a narrow status line cuts, then the page's, then the other global keys.
+// Without tabs (under the compare view) the tab keys are not offered: they do nothing.
 type sessionKeys struct {
 	page help.KeyMap
 	g    common.GlobalKeys
+	tabs bool
 }
 
 func (k sessionKeys) ShortHelp() []key.Binding {
-	return append(append([]key.Binding{k.g.End}, k.page.ShortHelp()...), k.g.Help, k.g.NextTab)
+	hs := append(append([]key.Binding{k.g.End}, k.page.ShortHelp()...), k.g.Help)
+	if k.tabs {
+		hs = append(hs, k.g.NextTab)
+	}
+	return hs
 }
 
-func (k sessionKeys) FullHelp() [][]key.Binding { return append(k.page.FullHelp(), k.g.FullHelp()...) }
+func (k sessionKeys) FullHelp() [][]key.Binding {
+	if !k.tabs {
+		return append(k.page.FullHelp(), []key.Binding{k.g.Help, k.g.End, k.g.Quit})
+	}
+	return append(k.page.FullHelp(), k.g.FullHelp()...)
+}
 
 // quitKeys are hints the root gives for itself: outside a session, over the help and
 // in dialogs.
