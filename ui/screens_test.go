@@ -3,6 +3,7 @@ package ui_test
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/shadowview/shadow/ui/banner"
 	"github.com/shadowview/shadow/ui/chrome"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/compare"
 	"github.com/shadowview/shadow/ui/dashboards"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 	"github.com/shadowview/shadow/ui/journalview"
@@ -157,6 +159,27 @@ var screens = []screen{
 		m.Update(matrix.ExplainLoaded{Tag: er.Tag, Explanation: d.explain})
 		return m.View(), common.KeyMaps{m, ctx.Keys}
 	}},
+	{"compare-diff", 1, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
+		other := *d.matrix
+		other.Subject = api.UserRef{ID: "u-2", Name: d.users[2].Name}
+		other.Rows = slices.Clone(d.matrix.Rows[1:]) // the first resource only the first user sees
+		for i := 0; i < len(other.Rows); i += 7 {
+			e := []byte(other.Rows[i].Effects)
+			switch e[0] {
+			case api.EffectAllow:
+				e[0] = api.EffectDeny
+			default:
+				e[0] = api.EffectAllow
+			}
+			other.Rows[i].Effects = string(e)
+		}
+		return compareView(ctx, d, &other, w, h)
+	}},
+	{"compare-same", 1, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
+		other := *d.matrix
+		other.Subject = api.UserRef{ID: "u-2", Name: d.users[2].Name}
+		return compareView(ctx, d, &other, w, h)
+	}},
 	{"journal", 2, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
 		m := journalview.New(ctx)
 		m.SetSize(w, h)
@@ -173,6 +196,19 @@ var screens = []screen{
 	{"expired", 0, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
 		return chrome.Dialog(ctx, "Session ended", []string{"The server ended the session: " + d.users[5].NotImpersonableReason, "", "enter to return to the picker"}, w, h), common.KeyMaps{ctx.Keys}
 	}},
+}
+
+// compareView is the compare view of d's matrix against other, the chains of its first
+// row answered with d's explanation for both.
+func compareView(ctx *common.Context, d data, other *api.PermissionMatrix, w, h int) (string, common.KeyMaps) {
+	m := compare.New(ctx, api.Resource{}, "", d.matrix.Subject.Name)
+	m.SetSize(w, h)
+	u := api.User{ID: other.Subject.ID, Name: other.Subject.Name}
+	_, cmd := m.Update(compare.Loaded{Tag: m.Starting(u), User: u, Diff: compare.Compute(d.matrix, other)})
+	if req, ok := uitest.Find[compare.ExplainRequested](uitest.Msgs(cmd)); ok {
+		m.Update(compare.ExplainLoaded{Tag: req.Tag, First: d.explain, Second: d.explain})
+	}
+	return m.View(), common.KeyMaps{m, ctx.Keys}
 }
 
 // draw renders a screen on a terminal of w × h cells as the root will.

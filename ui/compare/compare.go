@@ -504,9 +504,10 @@ func (m *Model) onlyOne(r Row, h int) []string {
 	var did []string
 	for i, a := range m.diff.Actions {
 		c := m.decision(effectAt(r.Effects, i))
-		did = append(did, safetext.Clean(a)+" "+c.Paint.Apply(c.Text))
+		did = append(did, safetext.Clean(a)+" "+c.Text) // wrapped below: words only
 	}
-	lines = append(lines, "", sees+": "+strings.Join(did, " · "))
+	lines = append(lines, "")
+	lines = append(lines, safetext.Wrap(sees+": "+strings.Join(did, " · "), common.BoxInner(m.width), 0)...)
 	return m.box(r.Resource.Name, lines, m.width, min(h, len(lines)+2))
 }
 
