@@ -61,8 +61,10 @@
 //	shadowed.Requested{Tag, Cursor}            → shadowed.Loaded{Tag, Cursor, Page, Err}
 //	shadowed.Closed{}                          → back to the picker
 //	matrix.CompareRequested{Resource, Action}  → open the compare view over the session's tabs
-//	picker.Picked{User} (in the compare view)  → start a second session, explain the cell for
-//	                                             both: compare.Loaded{Tag, User, First, Second, Err}
+//	picker.Picked{User} (in the compare view)  → start a second session, read both matrices
+//	                                             and set them side by side: compare.Loaded{Tag, User, Diff, Err}
+//	compare.ExplainRequested{Tag, Resource, Action} → explain the cell for both users:
+//	                                             compare.ExplainLoaded{Tag, First, Second, Err}
 //	compare.Closed{}                           → end the second session (comparing.go)
 //
 // Rules for the root:
