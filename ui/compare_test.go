@@ -488,3 +488,28 @@ func TestTabKeysDoNothingUnderTheCompare(t *testing.T) {
 		t.Fatalf("tab does not switch tabs once the compare is closed: %d", d.m.Tab())
 	}
 }
+
+// The two ops leads are granted alike: the compare says in words that nothing differs.
+func TestCompareGoldenNothingDiffers(t *testing.T) {
+	for _, p := range uitest.Profiles {
+		for _, sz := range uitest.Sizes {
+			t.Run(fmt.Sprintf("%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				e := newTestEnv(t, server.DemoSeed)
+				d := newDriver(t, New(e.options(p.Profile)), sz.W, sz.H)
+				d.startSession(server.DemoOpsLeadEmail, "TICKET-8")
+				d.press("2", "c")
+				if d.m.sess.compare == nil {
+					t.Fatalf("c does not open the compare view:\n%s", d.view())
+				}
+				pickToCompare(d, server.DemoPeerOpsLeadEmail)
+				d.settle()
+				if d.m.sess.second == nil || !strings.Contains(d.view(), "No cell differs: both may do the same") {
+					t.Fatalf("nothing differing is not said:\n%s", d.view())
+				}
+				f := d.m.Frame()
+				uitest.AssertFrame(t, f, sz.W, sz.H)
+				uitest.Golden(t, f)
+			})
+		}
+	}
+}
