@@ -42,7 +42,7 @@ func permissionsPageRequest(cursor string, limit int, out *api.PermissionMatrix)
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
-	return request{op: "read the permissions (a page)", route: api.RoutePermissions, query: q, out: out, bulk: true}
+	return request{op: "read a page of the permissions", route: api.RoutePermissions, query: q, out: out, bulk: true}
 }
 
 func explainRequest(resource, action string, out *api.Explanation) request {

@@ -12,7 +12,6 @@
 package matrix
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -615,7 +614,7 @@ const (
 func (m *Model) cell(row, col int) grid.Cell {
 	if row == pending {
 		if m.grid.Column(col).Key == colResource {
-			return grid.Cell{Text: m.pendingWords(), Paint: m.ctx.Styles.Muted}
+			return grid.Cell{Text: m.pendingLine(), Paint: m.ctx.Styles.Muted}
 		}
 		return grid.Cell{}
 	}
@@ -689,7 +688,7 @@ func (m *Model) View() string {
 	case l.bar:
 		lines = append(lines, m.legend())
 	}
-	lines = append(lines, common.Fill(m.grid.Lines(), m.width, max(1, l.grid))...)
+	lines = append(lines, common.Fill(m.gridLines(), m.width, max(1, l.grid))...)
 	if l.detail {
 		lines = append(lines, m.detail()...)
 	}
@@ -697,6 +696,27 @@ func (m *Model) View() string {
 		lines = append(lines, m.panelView(l.panel)...)
 	}
 	return common.Join(common.Fill(lines, m.width, m.height))
+}
+
+// gridLines are the grid's lines, the placeholder row (if in view) drawn across the
+// whole width: what it says is longer than the resource column.
+func (m *Model) gridLines() []string {
+	lines := m.grid.Lines()
+	first, end := m.grid.VisibleRows()
+	last := m.grid.Len() - 1
+	if m.complete() || last < first || last >= end || 1+last-first >= len(lines) {
+		return lines
+	}
+	mark := common.Spaces(grid.Gutter)
+	if at, _ := m.grid.Cursor(); at == last {
+		mark = grid.CursorMark
+	}
+	paint := m.ctx.Styles.Muted
+	if !m.more {
+		paint = m.ctx.Styles.Warn
+	}
+	lines[1+last-first] = common.FitLine(mark+paint.Apply(safetext.Fit(m.pendingLine(), m.width-grid.Gutter)), m.width)
+	return lines
 }
 
 // summary names whose matrix it is and how much of it is shown.
@@ -715,14 +735,16 @@ func (m *Model) summary() string {
 		row = " · row " + n(at+1)
 	}
 	// Of what: the whole matrix, or the rows loaded of the total the server counted.
-	of := n(len(pm.Rows))
-	if !m.complete() {
-		of = "rows 1–" + n(len(pm.Rows)) + " of " + n(m.total)
-	}
-	if shown == len(pm.Rows) {
-		s += fmt.Sprintf("%s of %s resources × %s actions", row, of, n(len(pm.Actions)))
-	} else {
-		s += fmt.Sprintf("%s of %s shown · %s of %s resources × %s actions", row, n(shown), n(shown), of, n(len(pm.Actions)))
+	size := " resources × " + n(len(pm.Actions)) + " actions"
+	switch {
+	case m.complete() && shown == len(pm.Rows):
+		s += row + " of " + n(len(pm.Rows)) + size
+	case m.complete():
+		s += row + " of " + n(shown) + " shown · " + n(shown) + " of " + n(len(pm.Rows)) + size
+	case shown == len(pm.Rows):
+		s += row + " · rows 1–" + n(len(pm.Rows)) + " of " + n(m.total) + size
+	default:
+		s += row + " of " + n(shown) + " shown · from rows 1–" + n(len(pm.Rows)) + " of " + n(m.total) + size
 	}
 	switch {
 	case m.more:
@@ -754,7 +776,8 @@ func (m *Model) detail() []string {
 	st := m.ctx.Styles
 	row, ok := m.grid.Selected()
 	if ok && row == pending {
-		return common.FitLines([]string{st.Muted.Apply(m.pendingWords())}, m.width, 2)
+		what, why := m.pendingWords()
+		return common.FitLines([]string{st.Muted.Apply(what), why}, m.width, 2)
 	}
 	res, action, okc := m.current()
 	if !ok || !okc {
@@ -780,17 +803,26 @@ func (m *Model) detail() []string {
 	return []string{common.FitLine(where, m.width), common.FitLine(what, m.width)}
 }
 
-// pendingWords say what the placeholder row waits for: the rows on their way, or why
-// they did not come and how to try again.
-func (m *Model) pendingWords() string {
+// pendingWords say what the placeholder row waits for: the rows on their way, or which
+// did not come, how to try again, and why.
+func (m *Model) pendingWords() (what, why string) {
 	if m.more {
-		return "… loading " + m.rowsAfter(MorePage) + " (esc stops)"
+		return "… loading " + m.rowsAfter(MorePage) + " (esc stops)", ""
 	}
-	why := "stopped"
+	why = "stopped"
 	if m.moreErr != nil {
 		why = safetext.Clean(m.moreErr.Error())
 	}
-	return m.rowsAfter(m.total) + " not loaded: " + why + " · r reloads"
+	return m.rowsAfter(m.total) + " not loaded · r reloads", why
+}
+
+// pendingLine is pendingWords on one line.
+func (m *Model) pendingLine() string {
+	what, why := m.pendingWords()
+	if why != "" {
+		what += ": " + why
+	}
+	return what
 }
 
 // colIndex is the action under the cursor (an index of Actions; below 0 for none).
