@@ -750,7 +750,7 @@ func (m *Model) summary() string {
 	case m.more:
 		s += st.Muted.Apply(" · loading " + n(min(MorePage, m.total-len(pm.Rows))) + " more…")
 	case !m.complete():
-		s += st.Warn.Apply(" · the rest did not load")
+		s += st.Warn.Apply(" · rest not loaded")
 	}
 	if m.loading {
 		s += st.Muted.Apply(" · reloading…")
