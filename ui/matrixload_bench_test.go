@@ -99,7 +99,9 @@ func openMatrix(b *testing.B, d *driver, mode string) string {
 		func(ctx context.Context, v *client.View) (api.PermissionMatrix, error) { return v.Permissions(ctx) },
 		func(p api.PermissionMatrix) string { return describeMatrix(p, matrix.MorePage) },
 		"permissions", "the permission matrix",
-		func(p *api.PermissionMatrix, err error) tea.Msg { return matrix.Loaded{Tag: req.Tag, Matrix: p, Err: err} }))
+		func(p *api.PermissionMatrix, err error) tea.Msg {
+			return matrix.Loaded{Tag: req.Tag, Matrix: p, Err: err}
+		}))
 	return d.m.Frame()
 }
 
