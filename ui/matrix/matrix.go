@@ -4,9 +4,16 @@
 // only" toggle, the source of the cell under the cursor, and an explain panel showing the
 // chain that decided a cell, with the decisive step marked.
 //
-// It asks for data with messages (Requested, ExplainRequested) and takes the replies
-// (Loaded, ExplainLoaded) only when they answer its newest request. It must never call
-// the API, journal, or draw server text without safetext.
+// It asks for data with messages (Requested, MoreRequested, ExplainRequested) and takes
+// the replies (Loaded, MoreLoaded, ExplainLoaded) only when they answer its newest
+// request. The matrix comes in pages: the first (a few screens) is shown at once, the
+// rest are asked for one after another in the background; the summary says the rows
+// loaded of the total the server counted, a placeholder row past them says which load
+// (or which did not, and why: what loaded stays). Memory: every row loaded is held once
+// (a page's rows are taken as they come and the page let go; its sources merged into one
+// table), so the whole matrix is held once it is all in; nothing else keeps a copy (the
+// client does not memoise pages). It must never call the API, journal, or draw server
+// text without safetext.
 //
 // Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package matrix
