@@ -43,6 +43,15 @@ func (d *driver) more() {
 	d.send(held[0])
 }
 
+// waitSynced waits (up to 10 s) until the journal has no record pending.
+func waitSynced(j *audit.Journal) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for j.Status().Pending > 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // viewRecords are the session's view and explain records' details.
 func viewRecords(t *testing.T, j *audit.Journal, id string) (views []string, errs []string) {
 	t.Helper()
@@ -116,11 +125,7 @@ func TestMatrixLoadsInPages(t *testing.T) {
 
 	synced := func() {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for j.Status().Pending > 0 && ctx.Err() == nil {
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitSynced(j)
 		d.feed(d.m.readRecords())
 	}
 	synced()
@@ -190,12 +195,8 @@ func TestMatrixFailedPageKeepsWhatLoaded(t *testing.T) {
 	if d.m.SessionID() != id || d.m.Tab() != TabPermissions {
 		t.Fatal("a failed page ended more than its load")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for e.journal.Status().Pending > 0 && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
-	a, err := e.staff(t, server.DemoSupportEmail).SessionAudit(ctx, id)
+	waitSynced(e.journal)
+	a, err := e.staff(t, server.DemoSupportEmail).SessionAudit(context.Background(), id)
 	if err != nil || !a.Summary.Consistent {
 		t.Fatalf("the reconciliation after a failed page: %v %+v", err, a.Summary)
 	}
