@@ -442,6 +442,15 @@ func (m *Model) askMore(tag common.Tag) tea.Cmd {
 	return common.Emit(MoreRequested{Tag: tag, Cursor: m.next, Limit: MorePage, From: len(m.matrix.Rows), Total: m.total})
 }
 
+// totalWords is the whole matrix's rows while it loads: the server's count, or "more"
+// when rows came beyond it.
+func (m *Model) totalWords() string {
+	if m.total <= len(m.matrix.Rows) {
+		return "more"
+	}
+	return chart.Number(float64(m.total))
+}
+
 // complete reports whether every row of the matrix is loaded.
 func (m *Model) complete() bool { return m.matrix != nil && m.next == "" }
 
@@ -449,10 +458,15 @@ func (m *Model) complete() bool { return m.matrix != nil && m.next == "" }
 // (or failed to come): the cursor may rest on it, and the page arriving takes its place.
 const pending = -1
 
-// rowsAfter names the rows after those loaded, up to n of them: "rows 101–5,100 of 50,000".
+// rowsAfter names the rows after those loaded, up to n of them: "rows 101–5,100 of
+// 50,000"; "rows after 5,100" when the server's count is behind what came (rows were
+// added since it counted), so no total is claimed that is not known.
 func (m *Model) rowsAfter(n int) string {
 	from := len(m.matrix.Rows)
-	return "rows " + chart.Number(float64(from+1)) + "–" + chart.Number(float64(max(from+1, min(m.total, from+n)))) +
+	if m.total <= from {
+		return "rows after " + chart.Number(float64(from))
+	}
+	return "rows " + chart.Number(float64(from+1)) + "–" + chart.Number(float64(min(m.total, from+n))) +
 		" of " + chart.Number(float64(m.total))
 }
 
@@ -749,13 +763,15 @@ func (m *Model) summary() string {
 	case m.complete():
 		s += row + " of " + n(shown) + " shown · " + n(shown) + " of " + n(len(pm.Rows)) + size
 	case shown == len(pm.Rows):
-		s += row + " · rows 1–" + n(len(pm.Rows)) + " of " + n(m.total) + size
+		s += row + " · rows 1–" + n(len(pm.Rows)) + " of " + m.totalWords() + size
 	default:
-		s += row + " of " + n(shown) + " shown · from rows 1–" + n(len(pm.Rows)) + " of " + n(m.total) + size
+		s += row + " of " + n(shown) + " shown · from rows 1–" + n(len(pm.Rows)) + " of " + m.totalWords() + size
 	}
 	switch {
-	case m.more:
+	case m.more && m.total > len(pm.Rows):
 		s += st.Muted.Apply(" · loading " + n(min(MorePage, m.total-len(pm.Rows))) + " more…")
+	case m.more:
+		s += st.Muted.Apply(" · loading more…")
 	case !m.complete():
 		s += st.Warn.Apply(" · rest not loaded")
 	}

@@ -171,3 +171,33 @@ func TestPageSourceOutsideItsTableIsUnknown(t *testing.T) {
 		t.Fatalf("an index outside the page's table is not said as unknown:\n%s", v)
 	}
 }
+
+// Rows added between pages, beyond the server's first count: the page says "more",
+// never a total it does not know, until the last page says the whole.
+func TestMorePagesThanCountedClaimNoTotal(t *testing.T) {
+	ps := pages(uitest.Matrix(300, 6), 100, 100)
+	for _, p := range ps {
+		p.TotalRows = 150 // counted before 150 rows more were added
+	}
+	m, more := firstPage(t, uitest.Profiles[0], 120, 30, ps)
+	_, cmd := m.Update(matrix.MoreLoaded{Tag: more.Tag, Page: ps[1]})
+	more, _ = uitest.Find[matrix.MoreRequested](uitest.Msgs(cmd))
+	uitest.Press(m, "G")
+	v := uitest.Plain(m.View())
+	if !contains(v, "rows 1–200 of more resources", "loading more…", "loading rows after 200") || strings.Contains(v, "of 150") {
+		t.Fatalf("a total the server's count is behind is claimed:\n%s", v)
+	}
+	m.Update(matrix.MoreLoaded{Tag: more.Tag, Page: ps[2]})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "of 300 resources × 6 actions") {
+		t.Fatalf("the whole is not said once it is in:\n%s", v)
+	}
+}
+
+func contains(s string, words ...string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
