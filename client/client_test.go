@@ -288,7 +288,7 @@ func TestNestedStartIsRefusedBeforeSending(t *testing.T) {
 func TestViewExposesReadMethodsAlone(t *testing.T) {
 	t.Parallel()
 	reads := map[string]bool{"Me": true, "GetSession": true, "Dashboards": true, "Dashboard": true,
-		"Permissions": true, "Explain": true, "Session": true, "Remaining": true, "Closed": true,
+		"Permissions": true, "PermissionsPage": true, "Explain": true, "Session": true, "Remaining": true, "Closed": true,
 		"String": true, "GoString": true}
 	typ := reflect.TypeOf(&View{})
 	for i := range typ.NumMethod() {

@@ -32,6 +32,13 @@ func (c *Client) Permissions(ctx context.Context) (api.PermissionMatrix, error) 
 	return out, err
 }
 
+// PermissionsPage is one page of the own matrix (see View.PermissionsPage).
+func (c *Client) PermissionsPage(ctx context.Context, cursor string, limit int) (api.PermissionMatrix, error) {
+	var out api.PermissionMatrix
+	err := c.own(ctx, permissionsPageRequest(cursor, limit, &out))
+	return out, err
+}
+
 // Explain is the chain of rules that decided one cell of the own matrix.
 func (c *Client) Explain(ctx context.Context, resource, action string) (api.Explanation, error) {
 	var out api.Explanation

@@ -2,6 +2,7 @@ package client
 
 import (
 	"net/url"
+	"strconv"
 
 	"github.com/shadowview/shadow/api"
 )
@@ -29,6 +30,19 @@ func dashboardRequest(id string, out *api.Dashboard) request {
 
 func permissionsRequest(out *api.PermissionMatrix) request {
 	return request{op: "read the permissions", route: api.RoutePermissions, out: out}
+}
+
+// permissionsPageRequest asks for one page of the matrix: up to limit rows after cursor
+// ("" for the first page). Its reply may be large (up to api.MaxMatrixPage rows), and the
+// caller keeps the rows it takes, so it is not memoised (bulk): a second decoded copy
+// of every page would live in memory beside the caller's. The disk cache keeps each page
+// under its own URL and ETag as it does any reply.
+func permissionsPageRequest(cursor string, limit int, out *api.PermissionMatrix) request {
+	q := url.Values{"limit": {strconv.Itoa(max(1, limit))}}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	return request{op: "read a page of the permissions", route: api.RoutePermissions, query: q, out: out, bulk: true}
 }
 
 func explainRequest(resource, action string, out *api.Explanation) request {

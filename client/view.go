@@ -116,6 +116,17 @@ func (v *View) Permissions(ctx context.Context) (api.PermissionMatrix, error) {
 	return out, err
 }
 
+// PermissionsPage is one page of the matrix (GET /permissions?limit=&cursor=): up to
+// limit rows (the server caps it at api.MaxMatrixPage) after cursor, "" for the first
+// page; NextCursor names the following page ("" on the last) and TotalRows the rows of
+// the whole matrix. Each page's Sources is the table its own rows' indexes point into.
+// Each page is an ordinary read through the same guarded path as every View read.
+func (v *View) PermissionsPage(ctx context.Context, cursor string, limit int) (api.PermissionMatrix, error) {
+	var out api.PermissionMatrix
+	err := v.read(ctx, permissionsPageRequest(cursor, limit, &out))
+	return out, err
+}
+
 // Explain is the chain of rules that decided one cell of the matrix.
 func (v *View) Explain(ctx context.Context, resource, action string) (api.Explanation, error) {
 	var out api.Explanation
@@ -142,7 +153,10 @@ func (v *View) read(ctx context.Context, rq request) error {
 	if closed {
 		return newError(&Error{Op: rq.op, Kind: ErrSessionExpired, Local: true})
 	}
-	rq.token, rq.scope, rq.memo = token, scope, memo
+	rq.token, rq.scope = token, scope
+	if !rq.bulk {
+		rq.memo = memo
+	}
 	err := v.owner.w.call(ctx, rq)
 	if errors.Is(err, ErrSessionExpired) {
 		// The server says the session is over; nothing it showed may linger here.

@@ -71,6 +71,9 @@ type request struct {
 	scope  *cache.Scope
 	memo   *memo // decoded values of scope's entries; nil keeps none
 	out    any   // pointer to decode a 2xx reply into; nil ignores the body
+	// bulk marks a reply the caller keeps and may be large (a page of the matrix): the
+	// View gives it no memo, so it is decoded for the caller alone.
+	bulk bool
 }
 
 // cacheableRoutes are the reads worth keeping: the directory and the impersonated

@@ -41,7 +41,8 @@ func (s *Server) sessionAudit(w http.ResponseWriter, r *http.Request, id *identi
 		switch {
 		case ev.Kind == api.EventRequest:
 			out.Requests = append(out.Requests, ev.AuditEvent)
-			reqs = append(reqs, reconcile.Request{Time: ev.Time, Subject: requestSubject(ev), Served: ev.Status > 0 && ev.Status < 400})
+			reqs = append(reqs, reconcile.Request{Time: ev.Time, Subject: requestSubject(ev), Served: ev.Status > 0 && ev.Status < 400,
+				Page: laterPage(ev)})
 		case ev.Kind != api.EventJournalRecord || ev.SyncedBy == nil || ev.SyncedBy.ID != sess.Impersonator.ID:
 		case reader.May(&ev):
 			recEvents = append(recEvents, ev.AuditEvent)
@@ -117,4 +118,15 @@ func requestSubject(ev store.Event) string {
 		route = ""
 	}
 	return reconcile.RequestSubject(route, id, q.Get("resource"), q.Get("action"))
+}
+
+// laterPage reports whether a stored request event asked for a page after the first of
+// a paged read: its query (kept in its details after " ?") carries a cursor.
+func laterPage(ev store.Event) bool {
+	_, query, ok := strings.Cut(ev.Details, " ?")
+	if !ok {
+		return false
+	}
+	q, _ := url.ParseQuery(query)
+	return q.Get("cursor") != ""
 }

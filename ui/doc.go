@@ -54,7 +54,8 @@
 //	reason.Cancelled{User}                     → back to the picker
 //	dashboards.ListRequested{Tag}              → dashboards.ListLoaded{Tag, List, Err}
 //	dashboards.Requested{Tag, ID}              → dashboards.Loaded{Tag, Dashboard, Err}
-//	matrix.Requested{Tag}                      → matrix.Loaded{Tag, Matrix, Err}
+//	matrix.Requested{Tag, First}               → matrix.Loaded{Tag, Matrix, Err} (its first page)
+//	matrix.MoreRequested{Tag, Cursor, Limit, …} → matrix.MoreLoaded{Tag, Page, Err} (matrixload.go)
 //	matrix.ExplainRequested{Tag, Resource, Action} → matrix.ExplainLoaded{Tag, Explanation, Err}
 //	(journal changes)                          → journalview.Updated{Entries}
 //	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
@@ -76,6 +77,9 @@
 //   - Journal every view BEFORE forwarding its Loaded/ListLoaded/ExplainLoaded to the
 //     page; if the journal cannot write, send the page the reply with Err set (or stop
 //     the session) instead of the data: the pages never show data they were not given.
+//     The matrix is one view however many pages it comes in: its one record, written
+//     before the first page is shown, names them; a later page is journaled only when
+//     it fails (matrixload.go).
 //   - While a page's Capturing() is true (common.Capturer: picker and matrix filters,
 //     the reason prompt), send it every key; keep only ctrl+c.
 //   - Build pages with New(ctx) and call SetSize(ctx.Width, BodyHeight(ctx, info)) on

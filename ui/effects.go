@@ -157,7 +157,9 @@ type viewReply struct {
 // may show it: the reply message carries the data only after the view record is
 // durable. A failed read is journaled too (as an error) before the page is told. If
 // the journal cannot write, the page gets nothing and the session stops (fail closed);
-// if the server says the session is over, it ends.
+// if the server says the session is over, it ends. describe nil is a read an earlier
+// record already names (a later page of the matrix, see matrixload.go): only its
+// failure is journaled.
 func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, *client.View) (T, error),
 	describe func(T) string, what, label string, reply func(*T, error) tea.Msg) tea.Cmd {
 	s := m.sess
@@ -189,11 +191,13 @@ func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, 
 		rec := base
 		if err != nil {
 			rec.Action, rec.Details = api.ActionError, what+": "+err.Error()
-		} else {
+		} else if describe != nil {
 			rec.Details = describe(data)
 		}
-		if jerr := appendDurably(j, rec); jerr != nil {
-			return viewReply{Tag: tag, reply: journalFailed{Tag: tag, err: jerr}}
+		if err != nil || describe != nil {
+			if jerr := appendDurably(j, rec); jerr != nil {
+				return viewReply{Tag: tag, reply: journalFailed{Tag: tag, err: jerr}}
+			}
 		}
 		if err != nil {
 			return viewReply{Tag: tag, reply: reply(nil, err), page: page, err: err}

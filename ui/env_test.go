@@ -53,6 +53,9 @@ type faults struct {
 	// receives each such request as it arrives, and gaveUp when its context ends.
 	stallPermissions atomic.Bool
 	stalled, gaveUp  chan struct{}
+	// failPage, when above 0, makes that page of a paged GET /permissions (counted in
+	// pagesSeen, the requests with a limit: 1 is a view's first page) answer 503.
+	failPage, pagesSeen atomic.Int64
 
 	mu            sync.Mutex
 	seen, revoked map[string]bool // Authorization headers that came; those now refused
@@ -75,7 +78,9 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 			f.gaveUp <- struct{}{}
 			return
 		}
-		if f.failPermissions.Load() && strings.HasPrefix(r.URL.Path, api.Prefix+"/permissions") {
+		failPage := r.URL.Path == api.Prefix+"/permissions" && r.URL.Query().Has("limit") &&
+			f.pagesSeen.Add(1) == f.failPage.Load()
+		if failPage || f.failPermissions.Load() && strings.HasPrefix(r.URL.Path, api.Prefix+"/permissions") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(`{"error":{"code":"unavailable","message":"the permission service is down for maintenance"}}`))

@@ -73,15 +73,9 @@ func (m *Model) requests(msg tea.Msg) (tea.Cmd, bool) {
 				return dashboards.Loaded{Tag: msg.Tag, Dashboard: d, Err: err}
 			}), true
 	case matrix.Requested:
-		return view(m, TabPermissions, msg.Tag,
-			func(ctx context.Context, v *client.View) (api.PermissionMatrix, error) { return v.Permissions(ctx) },
-			func(p api.PermissionMatrix) string {
-				return fmt.Sprintf("permissions: %d resources × %d actions", len(p.Rows), len(p.Actions))
-			},
-			"permissions", "the permission matrix",
-			func(p *api.PermissionMatrix, err error) tea.Msg {
-				return matrix.Loaded{Tag: msg.Tag, Matrix: p, Err: err}
-			}), true
+		return m.matrixView(msg), true
+	case matrix.MoreRequested:
+		return m.matrixPage(msg), true
 	case journalview.AuditRequested:
 		return m.sessionAudit(msg.Tag), true
 	case matrix.ExplainRequested:

@@ -9,12 +9,19 @@
 // allowed); further records of a subject already served are the client's cache at
 // work; a record of a subject never served was never read from this server.
 //
+// A view read in pages (the permission matrix) is one record for many requests: its
+// details name how many pages it comes in ("… in 11 pages …", RecordPages), and it
+// accounts for its first request as any record does and, besides, for up to that many
+// less one of the requests of its subject for a later page (Request.Page) made after
+// that first request and before the subject's next first request.
+//
 // It owns the matching only: no HTTP, no storage.
 package reconcile
 
 import (
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,6 +86,24 @@ type Request struct {
 	// Served is true when the server answered with data (a status below 400; a 304
 	// counts: the client showed what it held).
 	Served bool
+	// Page is true for a page after the first of a paged read (the request carried a
+	// cursor): a paged view's record may account for it (RecordPages).
+	Page bool
+}
+
+// RecordPages is how many pages a record's details say its view was read in: N from
+// "in N pages", 1 when they say nothing of pages.
+func RecordPages(details string) int {
+	f := strings.Fields(details)
+	for i := 0; i+2 < len(f); i++ {
+		if f[i] != "in" || strings.TrimRight(f[i+2], ",;:.)") != "pages" {
+			continue
+		}
+		if n, err := strconv.Atoi(f[i+1]); err == nil && n > 1 {
+			return n
+		}
+	}
+	return 1
 }
 
 // Record is one journal record naming the session.
@@ -96,6 +121,46 @@ type Outcome struct {
 	Record  []int // per request: the record accounting for it, -1 for none
 }
 
+// claimPages lets each paged view's record (RecordPages > 1) that accounts for a first
+// request account, besides, for the served later-page requests of its subject that
+// follow that request, up to the next first request of the subject (the next view's):
+// at most its pages less one. Request times alone order them, all on the server's
+// clock. record[q] is set for each request claimed.
+func claimPages(reqs []Request, recs []Record, request, record []int) {
+	owner := map[int]int{} // first request -> the paged record accounting for it
+	for r, q := range request {
+		if q >= 0 && RecordPages(recs[r].Details) > 1 {
+			owner[q] = r
+		}
+	}
+	if len(owner) == 0 {
+		return
+	}
+	bySubject := map[string][]int{}
+	for i, q := range reqs {
+		if q.Served {
+			bySubject[q.Subject] = append(bySubject[q.Subject], i)
+		}
+	}
+	for _, list := range bySubject {
+		sort.SliceStable(list, func(a, b int) bool { return reqs[list[a]].Time.Before(reqs[list[b]].Time) })
+		rec, left := -1, 0
+		for _, q := range list {
+			if !reqs[q].Page {
+				rec, left = -1, 0
+				if r, ok := owner[q]; ok {
+					rec, left = r, RecordPages(recs[r].Details)-1
+				}
+				continue
+			}
+			if rec >= 0 && left > 0 && record[q] < 0 {
+				record[q] = rec
+				left--
+			}
+		}
+	}
+}
+
 // Match sets records against requests. skew is how much earlier than its request a
 // record's time may be (the client's clock against the server's).
 func Match(reqs []Request, recs []Record, skew time.Duration) Outcome {
@@ -111,6 +176,9 @@ func Match(reqs []Request, recs []Record, skew time.Duration) Outcome {
 	bySubject := map[string][]item{}
 	failedBySubject := map[string][]item{}
 	for i, q := range reqs {
+		if q.Page && q.Served {
+			continue // a later page of a paged read: its view's record may claim it (claimPages)
+		}
 		it := item{at: q.Time, i: i, req: true}
 		if q.Served {
 			bySubject[q.Subject] = append(bySubject[q.Subject], it)
@@ -194,6 +262,7 @@ func Match(reqs []Request, recs []Record, skew time.Duration) Outcome {
 			return open
 		})
 	}
+	claimPages(reqs, recs, out.Request, out.Record)
 	// A record of a failed read accounts for a refused request, or for a served one no
 	// read accounts for (the reply came, but the client could not use it).
 	for i, q := range reqs {

@@ -66,8 +66,10 @@ const (
 // Gutter is the width of the cursor marker column at the left of every line.
 const Gutter = 2
 
+// CursorMark marks the cursor's row in the gutter.
+const CursorMark = "❯ "
+
 const (
-	cursorMark  = "❯ "
 	hiddenLeft  = "‹"
 	hiddenRight = "›"
 )
@@ -404,7 +406,7 @@ func (m *Model[T]) drawRow(b *strings.Builder, r int, cols []int) {
 	row := m.rows[r]
 	onCursor := r == m.row && !m.NoCursor
 	if onCursor {
-		b.WriteString(cursorMark)
+		b.WriteString(CursorMark)
 	} else {
 		b.WriteString(common.Spaces(Gutter))
 	}

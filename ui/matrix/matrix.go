@@ -4,15 +4,21 @@
 // only" toggle, the source of the cell under the cursor, and an explain panel showing the
 // chain that decided a cell, with the decisive step marked.
 //
-// It asks for data with messages (Requested, ExplainRequested) and takes the replies
-// (Loaded, ExplainLoaded) only when they answer its newest request. It must never call
-// the API, journal, or draw server text without safetext.
+// It asks for data with messages (Requested, MoreRequested, ExplainRequested) and takes
+// the replies (Loaded, MoreLoaded, ExplainLoaded) only when they answer its newest
+// request. The matrix comes in pages: the first (a few screens) is shown at once, the
+// rest are asked for one after another in the background; the summary says the rows
+// loaded of the total the server counted, a placeholder row past them says which load
+// (or which did not, and why: what loaded stays). Memory: every row loaded is held once
+// (a page's rows are taken as they come and the page let go; its sources merged into one
+// table), so the whole matrix is held once it is all in; nothing else keeps a copy (the
+// client does not memoise pages). It must never call the API, journal, or draw server
+// text without safetext.
 //
 // Imports: never client, audit, cache, server/... or ui (the root): it gets what it shows in messages.
 package matrix
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -27,16 +33,50 @@ import (
 	"github.com/shadowview/shadow/ui/grid"
 )
 
-// Requested asks the root to fetch the matrix (GET /permissions) and reply with Loaded
-// carrying the same Tag.
-type Requested struct{ common.Tag }
+// Requested asks the root for the matrix's first page (GET /permissions?limit=First) and
+// a reply with Loaded carrying the same Tag. First is a screen's rows and a margin, so
+// the first frame comes at once whatever the matrix's size; the rest follows in pages
+// of MorePage rows (MoreRequested), in the background.
+type Requested struct {
+	common.Tag
+	First int
+}
 
-// Loaded is the reply to Requested. The root journals the view before sending it.
+// Loaded is the reply to Requested: the first page (the whole matrix from a server that
+// does not page, or when it fits). The root journals the view before sending it: one
+// record for the whole matrix, naming its rows and how many pages it comes in; the
+// pages after it are part of that view and are journaled only if one fails.
 type Loaded struct {
 	common.Tag
 	Matrix *api.PermissionMatrix
 	Err    error
 }
+
+// MoreRequested asks the root for the page after Cursor (GET
+// /permissions?cursor=&limit=Limit) of the view Loaded began, and a reply with
+// MoreLoaded carrying the same Tag. From is the rows loaded so far and Total the whole
+// matrix's, to say which rows load.
+type MoreRequested struct {
+	common.Tag
+	Cursor      string
+	Limit       int
+	From, Total int
+}
+
+// MoreLoaded is the reply to MoreRequested. Its rows' source indexes point into its own
+// Sources table; the page merges them into one table.
+type MoreLoaded struct {
+	common.Tag
+	Page *api.PermissionMatrix
+	Err  error
+}
+
+// Page sizes: the first page is at least MinFirstPage rows (three screens at a tall
+// terminal), the following ones MorePage, the most the server gives at once.
+const (
+	MinFirstPage = 100
+	MorePage     = api.MaxMatrixPage
+)
 
 // ExplainRequested asks the root to fetch the explanation of one cell
 // (GET /permissions/explain) and reply with ExplainLoaded carrying the same Tag.
@@ -111,7 +151,18 @@ type Model struct {
 	loading       bool
 	loadErr       error
 
+	// The matrix is loaded in pages: matrix holds every row loaded so far, once (each
+	// page is merged in and let go), with one Sources table that every row's indexes
+	// point into (sourceAt finds a source's index in it). next is the cursor of the page
+	// to come ("" when all is loaded); total is the rows of the whole matrix as the
+	// server counted them; more is set while a page is on its way, moreErr when the last
+	// one failed (what loaded stays).
 	matrix   *api.PermissionMatrix
+	sourceAt map[api.PermissionSource]int
+	next     string
+	total    int
+	more     bool
+	moreErr  error
 	haystack []string // per row: lower-cased name, type and id, for the filter
 	glyphs   []drawnGlyphs
 	grid     *grid.Model[int]
@@ -166,10 +217,11 @@ func New(ctx *common.Context) *Model {
 // Init asks for the matrix.
 func (m *Model) Init() tea.Cmd { return m.Reload() }
 
-// Reload asks for the matrix again; any reply still on its way is dropped.
+// Reload asks for the matrix again, from its first page; any reply still on its way,
+// page or not, is dropped.
 func (m *Model) Reload() tea.Cmd {
 	m.loading = true
-	return common.Emit(Requested{Tag: m.load.Issue(m.ctx.Session)})
+	return common.Emit(Requested{Tag: m.load.Issue(m.ctx.Session), First: max(MinFirstPage, 3*m.height)})
 }
 
 // Capturing reports whether the filter input has the keyboard.
@@ -194,7 +246,20 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		m.loadErr = msg.Err
 		if msg.Err == nil && msg.Matrix != nil {
 			m.setMatrix(msg.Matrix)
+			return m, m.askMore(msg.Tag)
 		}
+	case MoreLoaded:
+		if !m.load.Current(msg) || !m.more {
+			return m, nil
+		}
+		m.more = false
+		if msg.Err != nil || msg.Page == nil {
+			m.moreErr = msg.Err
+			m.applyFilter() // the placeholder row now says why the rest is missing
+			return m, nil
+		}
+		m.addPage(msg.Page)
+		return m, m.askMore(msg.Tag)
 	case explainDue:
 		if m.panel == nil || !m.explain.Current(msg) {
 			return m, nil
@@ -308,13 +373,43 @@ const (
 	maxAction = 11
 )
 
-// setMatrix takes a new matrix: the filter index built and the names measured once.
-func (m *Model) setMatrix(pm *api.PermissionMatrix) {
-	m.matrix = pm
-	m.haystack = make([]string, len(pm.Rows))
+// setMatrix takes a new matrix's first page (or the whole matrix): what was loaded
+// before is let go, and the page is taken as addPage takes any.
+func (m *Model) setMatrix(first *api.PermissionMatrix) {
+	m.matrix = &api.PermissionMatrix{Subject: first.Subject, Actions: first.Actions}
+	m.sourceAt = map[api.PermissionSource]int{}
+	m.haystack, m.glyphs = nil, nil // the columns are laid out for this matrix
 	m.nameW, m.typeW = len("Resource"), len("Type")
-	for i, r := range pm.Rows {
-		m.haystack[i] = strings.ToLower(r.Resource.Name + "\x00" + r.Resource.Type + "\x00" + r.Resource.ID)
+	m.total, m.next, m.more, m.moreErr = 0, "", false, nil
+	m.addPage(first)
+}
+
+// addPage merges a page into the matrix: its rows appended (the page's own slice, not a
+// copy), their source indexes remapped from the page's table into the matrix's one, so
+// the source of any cell reads the same whichever page brought it; the filter index
+// built and the names measured for the new rows only.
+func (m *Model) addPage(page *api.PermissionMatrix) {
+	pm := m.matrix
+	remap := make([]int, len(page.Sources))
+	for i, src := range page.Sources {
+		at, ok := m.sourceAt[src]
+		if !ok {
+			at = len(pm.Sources)
+			pm.Sources = append(pm.Sources, src)
+			m.sourceAt[src] = at
+		}
+		remap[i] = at
+	}
+	widths := [2]int{m.nameW, m.typeW}
+	for _, r := range page.Rows {
+		for a, i := range r.Sources {
+			if i >= 0 && i < len(remap) {
+				r.Sources[a] = remap[i]
+			} else if i >= 0 {
+				r.Sources[a] = unknownSource // outside the page's table: said as unknown
+			}
+		}
+		m.haystack = append(m.haystack, strings.ToLower(r.Resource.Name+"\x00"+r.Resource.Type+"\x00"+r.Resource.ID))
 		if m.nameW < maxName {
 			m.nameW = min(maxName, max(m.nameW, safetext.Width(r.Resource.Name)))
 		}
@@ -322,8 +417,57 @@ func (m *Model) setMatrix(pm *api.PermissionMatrix) {
 			m.typeW = min(maxType, max(m.typeW, safetext.Width(r.Resource.Type)))
 		}
 	}
-	m.layoutColumns()
+	pm.Rows = append(pm.Rows, page.Rows...)
+	m.next = page.NextCursor
+	m.total = max(page.TotalRows, len(pm.Rows))
+	if m.next == "" {
+		m.total = len(pm.Rows) // all of it is here: what is held is the total
+	}
+	if widths != [2]int{m.nameW, m.typeW} || len(m.glyphs) == 0 {
+		m.layoutColumns()
+	}
 	m.applyFilter()
+}
+
+// unknownSource is the index a cell's source gets when its page's table has no such
+// entry: beyond any table, so it is said as "an unknown source".
+const unknownSource = 1 << 30
+
+// askMore asks for the page after the rows loaded, if there is one.
+func (m *Model) askMore(tag common.Tag) tea.Cmd {
+	if m.next == "" {
+		return nil
+	}
+	m.more, m.moreErr = true, nil
+	return common.Emit(MoreRequested{Tag: tag, Cursor: m.next, Limit: MorePage, From: len(m.matrix.Rows), Total: m.total})
+}
+
+// totalWords is the whole matrix's rows while it loads: the server's count, or "more"
+// when rows came beyond it.
+func (m *Model) totalWords() string {
+	if m.total <= len(m.matrix.Rows) {
+		return "more"
+	}
+	return chart.Number(float64(m.total))
+}
+
+// complete reports whether every row of the matrix is loaded.
+func (m *Model) complete() bool { return m.matrix != nil && m.next == "" }
+
+// pending is the placeholder row under the rows loaded while the rest is on its way
+// (or failed to come): the cursor may rest on it, and the page arriving takes its place.
+const pending = -1
+
+// rowsAfter names the rows after those loaded, up to n of them: "rows 101–5,100 of
+// 50,000"; "rows after 5,100" when the server's count is behind what came (rows were
+// added since it counted), so no total is claimed that is not known.
+func (m *Model) rowsAfter(n int) string {
+	from := len(m.matrix.Rows)
+	if m.total <= from {
+		return "rows after " + chart.Number(float64(from))
+	}
+	return "rows " + chart.Number(float64(from+1)) + "–" + chart.Number(float64(min(m.total, from+n))) +
+		" of " + chart.Number(float64(m.total))
 }
 
 // layoutColumns sizes the columns to the matrix and the width: the resource's name,
@@ -388,11 +532,11 @@ func (m *Model) applyFilter() {
 	if m.matrix == nil {
 		return
 	}
-	keep := -1
+	keep := -2
+	cursor, col := m.grid.Cursor()
 	if r, ok := m.grid.Selected(); ok {
 		keep = r
 	}
-	_, col := m.grid.Cursor()
 	needle := strings.ToLower(strings.TrimSpace(m.filter.Value()))
 	rows := make([]int, 0, len(m.matrix.Rows))
 	at := 0
@@ -407,6 +551,13 @@ func (m *Model) applyFilter() {
 			at = len(rows)
 		}
 		rows = append(rows, i)
+	}
+	if !m.complete() {
+		if keep == pending {
+			// Waiting on the placeholder: the rows the page brought take its place.
+			at = min(cursor, len(rows))
+		}
+		rows = append(rows, pending)
 	}
 	m.grid.SetRows(rows)
 	m.grid.SetCursor(at, col)
@@ -459,8 +610,11 @@ func boolLines(on bool, n int) int {
 
 // effect returns the effect byte and source index of a cell, tolerating a short row.
 func (m *Model) effect(row, action int) (byte, int) {
-	r := m.matrix.Rows[row]
 	e, src := api.EffectNone, -1
+	if row < 0 {
+		return e, src
+	}
+	r := m.matrix.Rows[row]
 	if action < len(r.Effects) {
 		e = r.Effects[action]
 	}
@@ -479,6 +633,12 @@ const (
 )
 
 func (m *Model) cell(row, col int) grid.Cell {
+	if row == pending {
+		if m.grid.Column(col).Key == colResource {
+			return grid.Cell{Text: m.pendingLine(), Paint: m.ctx.Styles.Muted}
+		}
+		return grid.Cell{}
+	}
 	r := m.matrix.Rows[row]
 	switch m.grid.Column(col).Key {
 	case colResource:
@@ -520,7 +680,7 @@ func (m *Model) drawGlyphs(actions []grid.Column) {
 func (m *Model) current() (api.Resource, string, bool) {
 	row, ok := m.grid.Selected()
 	a := m.colIndex()
-	if !ok || m.matrix == nil || a < 0 || a >= len(m.matrix.Actions) {
+	if !ok || row < 0 || m.matrix == nil || a < 0 || a >= len(m.matrix.Actions) {
 		return api.Resource{}, "", false
 	}
 	return m.matrix.Rows[row].Resource, m.matrix.Actions[a], true
@@ -549,7 +709,7 @@ func (m *Model) View() string {
 	case l.bar:
 		lines = append(lines, m.legend())
 	}
-	lines = append(lines, common.Fill(m.grid.Lines(), m.width, max(1, l.grid))...)
+	lines = append(lines, common.Fill(m.gridLines(), m.width, max(1, l.grid))...)
 	if l.detail {
 		lines = append(lines, m.detail()...)
 	}
@@ -559,20 +719,61 @@ func (m *Model) View() string {
 	return common.Join(common.Fill(lines, m.width, m.height))
 }
 
+// gridLines are the grid's lines, the placeholder row (if in view) drawn across the
+// whole width: what it says is longer than the resource column.
+func (m *Model) gridLines() []string {
+	lines := m.grid.Lines()
+	first, end := m.grid.VisibleRows()
+	last := m.grid.Len() - 1
+	if m.complete() || last < first || last >= end || 1+last-first >= len(lines) {
+		return lines
+	}
+	mark := common.Spaces(grid.Gutter)
+	if at, _ := m.grid.Cursor(); at == last {
+		mark = grid.CursorMark
+	}
+	paint := m.ctx.Styles.Muted
+	if !m.more {
+		paint = m.ctx.Styles.Warn
+	}
+	lines[1+last-first] = common.FitLine(mark+paint.Apply(safetext.Fit(m.pendingLine(), m.width-grid.Gutter)), m.width)
+	return lines
+}
+
 // summary names whose matrix it is and how much of it is shown.
 func (m *Model) summary() string {
 	st := m.ctx.Styles
 	pm := m.matrix
 	s := st.Title.Apply(safetext.Fit(pm.Subject.Name, max(8, m.width/3)))
 	n := func(v int) string { return chart.Number(float64(v)) }
-	row := ""
-	if r, _ := m.grid.Cursor(); m.grid.Len() > 0 {
-		row = " · row " + n(r+1)
+	shown := m.grid.Len()
+	if !m.complete() {
+		shown-- // the placeholder row
 	}
-	if shown := m.grid.Len(); shown == len(pm.Rows) {
-		s += fmt.Sprintf("%s of %s resources × %s actions", row, n(len(pm.Rows)), n(len(pm.Actions)))
-	} else {
-		s += fmt.Sprintf("%s of %s shown · %s of %s resources × %s actions", row, n(shown), n(shown), n(len(pm.Rows)), n(len(pm.Actions)))
+	row := ""
+	if r, ok := m.grid.Selected(); ok && r != pending {
+		at, _ := m.grid.Cursor()
+		row = " · row " + n(at+1)
+	}
+	// Of what: the whole matrix, or the rows loaded of the total the server counted.
+	size := " resources × " + n(len(pm.Actions)) + " actions"
+	switch {
+	case m.complete() && shown == len(pm.Rows):
+		s += row + " of " + n(len(pm.Rows)) + size
+	case m.complete():
+		s += row + " of " + n(shown) + " shown · " + n(shown) + " of " + n(len(pm.Rows)) + size
+	case shown == len(pm.Rows):
+		s += row + " · rows 1–" + n(len(pm.Rows)) + " of " + m.totalWords() + size
+	default:
+		s += row + " of " + n(shown) + " shown · from rows 1–" + n(len(pm.Rows)) + " of " + m.totalWords() + size
+	}
+	switch {
+	case m.more && m.total > len(pm.Rows):
+		s += st.Muted.Apply(" · loading " + n(min(MorePage, m.total-len(pm.Rows))) + " more…")
+	case m.more:
+		s += st.Muted.Apply(" · loading more…")
+	case !m.complete():
+		s += st.Warn.Apply(" · rest not loaded")
 	}
 	if m.loading {
 		s += st.Muted.Apply(" · reloading…")
@@ -597,6 +798,10 @@ func (m *Model) legend() string {
 func (m *Model) detail() []string {
 	st := m.ctx.Styles
 	row, ok := m.grid.Selected()
+	if ok && row == pending {
+		what, why := m.pendingWords()
+		return common.FitLines([]string{st.Muted.Apply(what), why}, m.width, 2)
+	}
 	res, action, okc := m.current()
 	if !ok || !okc {
 		return common.FitLines(nil, m.width, 2)
@@ -619,6 +824,28 @@ func (m *Model) detail() []string {
 		what = st.Warn.Apply("? unknown effect " + safetext.Clean(string(e)))
 	}
 	return []string{common.FitLine(where, m.width), common.FitLine(what, m.width)}
+}
+
+// pendingWords say what the placeholder row waits for: the rows on their way, or which
+// did not come, how to try again, and why.
+func (m *Model) pendingWords() (what, why string) {
+	if m.more {
+		return "… loading " + m.rowsAfter(MorePage) + " (esc stops)", ""
+	}
+	why = "stopped"
+	if m.moreErr != nil {
+		why = safetext.Clean(m.moreErr.Error())
+	}
+	return m.rowsAfter(m.total) + " not loaded · r reloads", why
+}
+
+// pendingLine is pendingWords on one line.
+func (m *Model) pendingLine() string {
+	what, why := m.pendingWords()
+	if why != "" {
+		what += ": " + why
+	}
+	return what
 }
 
 // colIndex is the action under the cursor (an index of Actions; below 0 for none).

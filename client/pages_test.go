@@ -1,0 +1,95 @@
+package client
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shadowview/shadow/api"
+)
+
+// The matrix read in pages through the View, against the real server with a real
+// cache: the pages hold the whole matrix's rows in its order, each cell's source
+// resolved through its own page's table is the whole matrix's; each page is cached
+// under its own URL and ETag (a fresh revisit asks nothing, a stale one is a 304), and
+// none is memoised, so the caller's rows are the only decoded copy.
+func TestMatrixPagesCachedPerPageNotMemoised(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	clk := newTestClock()
+	c := cachedStaff(t, ts, openCache(t, t.TempDir(), clk))
+	v, _ := startNora(t, c)
+	ctx := ctxT(t)
+	whole, err := v.Permissions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 20
+	if len(whole.Rows) <= 2*limit {
+		t.Fatalf("the demo matrix has %d rows: too few for three pages", len(whole.Rows))
+	}
+	type cell struct {
+		effect byte
+		source api.PermissionSource
+	}
+	resolve := func(pm api.PermissionMatrix, r api.PermissionRow) []cell {
+		out := make([]cell, len(pm.Actions))
+		for a := range pm.Actions {
+			out[a].effect = r.Effects[a]
+			if i := r.Sources[a]; i >= 0 {
+				out[a].source = pm.Sources[i]
+			}
+		}
+		return out
+	}
+	var cursors []string
+	row := 0
+	for cursor := ""; ; {
+		page, err := v.PermissionsPage(ctx, cursor, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cursors = append(cursors, cursor)
+		if page.TotalRows != len(whole.Rows) || len(page.Rows) > limit {
+			t.Fatalf("page %d: %d rows of %d (whole: %d)", len(cursors), len(page.Rows), page.TotalRows, len(whole.Rows))
+		}
+		for _, r := range page.Rows {
+			w := whole.Rows[row]
+			if r.Resource != w.Resource || !reflect.DeepEqual(resolve(page, r), resolve(whole, w)) {
+				t.Fatalf("row %d differs: page %+v, whole %+v", row, r, w)
+			}
+			row++
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if row != len(whole.Rows) || len(cursors) != 3 {
+		t.Fatalf("%d rows in %d pages, want %d in 3", row, len(cursors), len(whole.Rows))
+	}
+
+	v.mu.RLock()
+	for key := range v.memo.entries {
+		if strings.Contains(key, "limit=") {
+			t.Errorf("a page of the matrix is memoised: %s", key)
+		}
+	}
+	v.mu.RUnlock()
+
+	before := ts.reached.Load()
+	second, err := v.PermissionsPage(ctx, cursors[1], limit)
+	if err != nil || ts.reached.Load() != before || len(second.Rows) != limit {
+		t.Fatalf("a fresh revisit of page 2 went to the server or came back short: %v", err)
+	}
+	clk.Advance(2 * time.Hour)
+	again, err := v.PermissionsPage(ctx, cursors[1], limit)
+	if err != nil || !reflect.DeepEqual(second, again) {
+		t.Fatalf("revalidated page 2 differs: %v", err)
+	}
+	reqs := ts.requests()
+	last := reqs[len(reqs)-1]
+	if ts.reached.Load() != before+1 || last.IfNoneMatch == "" || last.Status != 304 {
+		t.Fatalf("want one conditional request for page 2 answered 304, got %+v", last)
+	}
+}
