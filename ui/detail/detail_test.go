@@ -56,10 +56,9 @@ func TestValuesAreWholeNeverCut(t *testing.T) {
 		m := open(uitest.Profiles[0], w, 200)
 		lines := uitest.AssertFrame(t, m.View(), w, 200)
 		text := strings.Join(lines, " ")
-		for _, word := range strings.Fields(long) {
-			if !strings.Contains(text, word) {
-				t.Fatalf("at %d columns %q is missing:\n%s", w, word, strings.Join(lines, "\n"))
-			}
+		// Lines may break at a hyphen: without the spaces the value reads through.
+		if !strings.Contains(strings.ReplaceAll(text, " ", ""), strings.ReplaceAll(long, " ", "")) {
+			t.Fatalf("at %d columns the value is not whole:\n%s", w, strings.Join(lines, "\n"))
 		}
 		if strings.Contains(text, "…") {
 			t.Fatalf("at %d columns a value was cut:\n%s", w, strings.Join(lines, "\n"))
