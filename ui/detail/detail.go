@@ -4,10 +4,11 @@
 // a journal record all open in it, so a row too wide for its columns can always be read
 // whole in the same way.
 //
-// A field may be copyable (ids, emails): Y on it asks the root, with CopyRequested, to
-// put the value on the terminal's clipboard. Copying is the root's to allow (it is off
-// unless the admin opted in) and to say; this package never writes to the terminal
-// itself, and a View never carries an OSC sequence.
+// A field may be copyable (ids, emails): Y on it puts the value on the terminal's
+// clipboard with Bubble Tea's OSC 52 command (tea.SetClipboard), which the program
+// writes to the terminal itself: a View never carries an OSC sequence. Copying is off
+// unless the admin opted in (Context.Clipboard); the view's top line says what Y did —
+// "sent", since a terminal never says whether it took the text.
 //
 // It draws server text only through safetext. It must never fetch, journal or hold
 // styles of its own (they are the Context's).
@@ -41,13 +42,6 @@ type Field struct {
 	// cleaned (safetext.Clean: one line, no control or escape), so a paste cannot run
 	// anything.
 	Copy bool
-}
-
-// CopyRequested asks the root to put Text on the terminal's clipboard (OSC 52); What
-// names it for the status line ("the user id").
-type CopyRequested struct {
-	What string
-	Text string
 }
 
 // KeyMap is the view's keys.
@@ -286,7 +280,11 @@ func (m *Model) focusTop() {
 	}
 }
 
-// copy asks for the focused field's value on the clipboard, or says why not.
+// Sent is what the view says after a copy: what was copied and how far it is known to
+// have gone.
+const Sent = ": sent to the terminal's clipboard (OSC 52)"
+
+// copy puts the focused field's value on the terminal's clipboard, or says why not.
 func (m *Model) copy() tea.Cmd {
 	f, ok := m.Focused()
 	switch {
@@ -299,7 +297,15 @@ func (m *Model) copy() tea.Cmd {
 		m.note = "no " + safetext.Clean(f.Label) + " to copy"
 		return nil
 	}
-	return common.Emit(CopyRequested{What: "the " + lower(safetext.Clean(f.Label)), Text: safetext.Clean(f.Value)})
+	if !m.ctx.Clipboard.On {
+		m.note = "copying is off"
+		if how := m.ctx.Clipboard.TurnOn; how != "" {
+			m.note += ": " + how
+		}
+		return nil
+	}
+	m.note = "copied the " + lower(safetext.Clean(f.Label)) + Sent
+	return tea.SetClipboard(safetext.Clean(f.Value))
 }
 
 // lower makes a label's first letter small, for "copied the user id".
@@ -325,7 +331,7 @@ func (m *Model) View() string {
 	}
 	switch f, ok := m.Focused(); {
 	case m.note != "":
-		head += " · " + st.Warn.Apply(m.note)
+		head = st.Warn.Apply(m.note) // the answer to the last key, the whole line for it
 	case ok && f.Copy && safetext.Clean(f.Value) != "":
 		head += st.Muted.Apply(" · Y copy " + lower(safetext.Clean(f.Label)))
 	}
@@ -344,7 +350,7 @@ func (m *Model) View() string {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
-	return []key.Binding{m.keys.Down, m.keys.Copy, m.keys.Close}
+	return []key.Binding{m.keys.Close, m.keys.Copy, m.keys.Down}
 }
 
 // FullHelp implements help.KeyMap.

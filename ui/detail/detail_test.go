@@ -2,9 +2,11 @@ package detail_test
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/detail"
 	"github.com/shadowview/shadow/ui/internal/uitest"
@@ -97,26 +99,62 @@ func TestScrollsToEveryLine(t *testing.T) {
 	}
 }
 
-// TestCopyAsksForTheFocusedValue: Y on an id asks the root to copy it, cleaned; on a
-// field that is not copied it says so and asks nothing.
-func TestCopyAsksForTheFocusedValue(t *testing.T) {
-	m := open(uitest.Profiles[0], 80, 24)
-	if _, ok := uitest.Find[detail.CopyRequested](uitest.Press(m, "Y")); ok {
-		t.Fatal("the name is not copyable, yet Y asked to copy it")
+// clipboard is the text of the set-clipboard messages among msgs (Bubble Tea's type is
+// unexported: the program writes it to the terminal as OSC 52).
+func clipboard(msgs []tea.Msg) []string {
+	var out []string
+	for _, msg := range msgs {
+		if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" {
+			out = append(out, reflect.ValueOf(msg).String())
+		}
+	}
+	return out
+}
+
+// TestCopySendsTheFocusedValue: with copying on, Y on an id sends it, cleaned, and the
+// view says it was sent (not that it landed); on a field that is not copied it says so
+// and sends nothing; with copying off it sends nothing and says how to turn it on.
+func TestCopySendsTheFocusedValue(t *testing.T) {
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 80, 24)
+	ctx.Clipboard.On = true
+	m := detail.New(ctx, "User", fields())
+	m.SetSize(80, 24)
+	if sent := clipboard(uitest.Press(m, "Y")); len(sent) != 0 {
+		t.Fatalf("the name is not copyable, yet Y sent %q", sent)
 	}
 	if v := uitest.Plain(m.View()); !strings.Contains(v, "Name is not copied; ids are") {
 		t.Fatalf("Y on the name says nothing:\n%s", v)
 	}
-	req, ok := uitest.Find[detail.CopyRequested](uitest.Press(m, "down", "Y"))
-	if !ok || req.Text != "usr_000417_7f3a9e0c1d2e" || req.What != "the user id" {
-		t.Fatalf("Y on the id asked %+v (%v)", req, ok)
+	if sent := clipboard(uitest.Press(m, "down", "Y")); len(sent) != 1 || sent[0] != "usr_000417_7f3a9e0c1d2e" {
+		t.Fatalf("Y on the id sent %q", sent)
 	}
+	v := m.View()
+	if !strings.Contains(uitest.Plain(v), "copied the user id: sent to the terminal's clipboard (OSC 52)") {
+		t.Fatalf("the view does not say what was sent:\n%s", v)
+	}
+	uitest.AssertFrame(t, v, 80, 24) // no OSC in the frame: the program writes it
+	uitest.Press(m, "down")
+	if strings.Contains(uitest.Plain(m.View()), "copied") {
+		t.Fatal("the word on the copy outlives the next key")
+	}
+
 	h := hostile.List()
-	m = detail.New(uitest.Context(uitest.Profiles[0].Profile, 80, 24), "x", []detail.Field{{Label: "Id", Value: "usr_1" + h[0] + "\n; rm -rf ~", Copy: true}})
+	m = detail.New(ctx, "x", []detail.Field{{Label: "Id", Value: "usr_1" + h[0] + "\n; rm -rf ~", Copy: true}})
 	m.SetSize(80, 24)
-	req, _ = uitest.Find[detail.CopyRequested](uitest.Press(m, "Y"))
-	if strings.ContainsAny(req.Text, "\x1b\n\r\a") {
-		t.Fatalf("the copied text carries a control: %q", req.Text)
+	sent := clipboard(uitest.Press(m, "Y"))
+	if len(sent) != 1 || strings.ContainsAny(sent[0], "\x1b\n\r\a") {
+		t.Fatalf("the copied text carries a control: %q", sent)
+	}
+
+	off := uitest.Context(uitest.Profiles[0].Profile, 80, 24)
+	off.Clipboard.TurnOn = "start shadow with --osc52"
+	m = detail.New(off, "User", fields())
+	m.SetSize(80, 24)
+	if sent := clipboard(uitest.Press(m, "down", "Y")); len(sent) != 0 {
+		t.Fatalf("copying is off, yet Y sent %q", sent)
+	}
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "copying is off: start shadow with --osc52") {
+		t.Fatalf("Y with copying off says nothing:\n%s", v)
 	}
 }
 
