@@ -324,19 +324,23 @@ func (m *Model) View() string {
 	}
 	st := m.ctx.Styles
 	body := m.bodyHeight()
-	head := st.Title.Apply(safetext.Clean(m.title))
+	// The title is the one thing cut (with an ellipsis: the fields below say it whole),
+	// so where the view is and what Y does stay in view.
+	tail := ""
 	if len(m.lines) > body && body > 0 {
 		last := min(len(m.lines), m.top+body)
-		head += st.Muted.Apply(" · lines " + strconv.Itoa(m.top+1) + "–" + strconv.Itoa(last) + " of " + strconv.Itoa(len(m.lines)))
+		tail += " · lines " + strconv.Itoa(m.top+1) + "–" + strconv.Itoa(last) + " of " + strconv.Itoa(len(m.lines))
 	}
-	switch f, ok := m.Focused(); {
-	case m.note != "":
-		head = st.Warn.Apply(m.note) // the answer to the last key, the whole line for it
-	case ok && f.Copy && safetext.Clean(f.Value) != "":
-		head += st.Muted.Apply(" · Y copy " + lower(safetext.Clean(f.Label)))
+	if f, ok := m.Focused(); ok && f.Copy && safetext.Clean(f.Value) != "" {
+		tail += " · Y copy " + lower(safetext.Clean(f.Label))
+	}
+	tail += " · esc close"
+	head := st.Title.Apply(safetext.Fit(m.title, max(12, m.width-common.Width(tail)))) + st.Muted.Apply(tail)
+	if m.note != "" {
+		head = st.Warn.Apply(m.note) + st.Muted.Apply(" · esc close") // the answer to the last key
 	}
 	lines := make([]string, 0, m.height)
-	lines = append(lines, common.FitLine(head+st.Muted.Apply(" · esc close"), m.width))
+	lines = append(lines, common.FitLine(head, m.width))
 	end := min(len(m.lines), m.top+body)
 	for i := m.top; i < end; i++ {
 		l := m.lines[i]

@@ -62,7 +62,7 @@ func TestValuesAreWholeNeverCut(t *testing.T) {
 		if !strings.Contains(strings.ReplaceAll(text, " ", ""), strings.ReplaceAll(long, " ", "")) {
 			t.Fatalf("at %d columns the value is not whole:\n%s", w, strings.Join(lines, "\n"))
 		}
-		if strings.Contains(text, "…") {
+		if strings.Contains(strings.Join(lines[1:], " "), "…") { // the title may be cut; a value never
 			t.Fatalf("at %d columns a value was cut:\n%s", w, strings.Join(lines, "\n"))
 		}
 		if !strings.Contains(text, "(none)") {
