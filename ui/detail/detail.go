@@ -291,7 +291,7 @@ func (m *Model) copy() tea.Cmd {
 	case !ok:
 		return nil
 	case !f.Copy:
-		m.note = safetext.Clean(f.Label) + " is not copied; ids are"
+		m.note = safetext.Clean(f.Label) + " is not one to copy"
 		return nil
 	case safetext.Clean(f.Value) == "":
 		m.note = "no " + safetext.Clean(f.Label) + " to copy"

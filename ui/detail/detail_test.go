@@ -122,7 +122,7 @@ func TestCopySendsTheFocusedValue(t *testing.T) {
 	if sent := clipboard(uitest.Press(m, "Y")); len(sent) != 0 {
 		t.Fatalf("the name is not copyable, yet Y sent %q", sent)
 	}
-	if v := uitest.Plain(m.View()); !strings.Contains(v, "Name is not copied; ids are") {
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "Name is not one to copy") {
 		t.Fatalf("Y on the name says nothing:\n%s", v)
 	}
 	if sent := clipboard(uitest.Press(m, "down", "Y")); len(sent) != 1 || sent[0] != "usr_000417_7f3a9e0c1d2e" {
