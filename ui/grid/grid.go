@@ -42,9 +42,10 @@ type Column struct {
 	Flex  int
 	Align Align
 	// Fit sizes the column from the rows on screen: as wide as its widest visible cell
-	// (and its title), at least Width; when the fitted columns do not all fit, the widest
-	// are narrowed first, so a short column is never cut to make room for a long one.
-	// What is left of the width is shared by Flex as before.
+	// (and its title), at least Width. When the columns do not all fit, each is capped at
+	// one width scaled by its Flex (1 when none), the largest that fits: the widest are
+	// narrowed first, so a short column is never cut to make room for a long one, and a
+	// column with more Flex keeps more. What is left of the width is shared by Flex.
 	Fit bool
 	// Middle cuts a cell too long for the column in the middle (safetext.FitMiddle),
 	// for ids and names whose end tells them apart ("Ava Eri…00417").
@@ -323,8 +324,9 @@ func (m *Model[T]) spread(spare, flex int) {
 }
 
 // fit sizes the Fit columns from the rows on screen (see Column.Fit): each wants its
-// widest visible cell; if they do not all fit, every column is capped at one width,
-// the largest that fits, so only the widest are cut; the rest of the width goes by Flex.
+// widest visible cell; if they do not all fit, every column is capped at one limit
+// scaled by its Flex, the largest that fits, so only the widest are cut; the rest of the
+// width goes by Flex.
 func (m *Model[T]) fit() {
 	if !m.fits || m.width < 1 {
 		return
@@ -346,16 +348,19 @@ func (m *Model[T]) fit() {
 		widest = max(widest, want[i])
 		flex += c.Flex
 	}
+	// A column's cap for a limit: limit × its weight (its Flex, at least 1) ÷ weightUnit.
+	const weightUnit = 4
+	capOf := func(c Column, limit int) int { return limit * max(1, c.Flex) / weightUnit }
 	capped := func(limit int) int {
 		sum := 0
 		for i, c := range m.cols {
-			sum += max(max(1, c.Width), min(want[i], limit))
+			sum += max(max(1, c.Width), min(want[i], capOf(c, limit)))
 		}
 		return sum
 	}
-	limit := widest
+	limit := widest * weightUnit
 	if need > room {
-		lo, hi := 0, widest // the largest cap that fits: capped is monotonic in it
+		lo, hi := 0, widest*weightUnit // the largest limit that fits: capped is monotonic in it
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
 			if capped(mid) <= room {
@@ -368,7 +373,7 @@ func (m *Model[T]) fit() {
 	}
 	used := 0
 	for i, c := range m.cols {
-		m.widths[i] = max(max(1, c.Width), min(want[i], limit))
+		m.widths[i] = max(max(1, c.Width), min(want[i], capOf(c, limit)))
 		used += m.widths[i]
 	}
 	if spare := room - used; spare > 0 && need > room {

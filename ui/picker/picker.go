@@ -247,14 +247,14 @@ func (m *Model) extraLines() int {
 // columns are the directory's columns for a width: a note column with the reason a
 // user cannot be picked when there is room for it. Their widths follow the rows on
 // screen (grid.Column.Fit), so a name is cut only when the row has no room for it, and
-// then in the middle, where it tells least ("Ava Eri…00417").
+// then in the middle, where it tells least ("Ava Eri…00417"); the team gives way first.
 func columns(width int) []grid.Column {
 	cols := []grid.Column{
 		{Key: colMark, Title: "", Width: 1},
 		{Key: colName, Title: "Name", Width: 8, Flex: 2, Fit: true, Middle: true},
-		{Key: colEmail, Title: "Email", Width: 10, Flex: 3, Fit: true, Middle: true},
+		{Key: colEmail, Title: "Email", Width: 10, Flex: 3, Fit: true},
 		{Key: colCompany, Title: "Company", Width: 8, Flex: 2, Fit: true, Middle: true},
-		{Key: colTeam, Title: "Team", Width: 6, Flex: 2, Fit: true},
+		{Key: colTeam, Title: "Team", Width: 6, Flex: 1, Fit: true}, // the first to give way
 		{Key: colRole, Title: "Role", Width: 6, Flex: 2, Fit: true}, // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
