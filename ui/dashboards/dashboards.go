@@ -304,7 +304,8 @@ func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
 				}
 			}
 		}
-		cols[c] = grid.Column{Title: tc.Title, Width: min(max(w, 4), 28)}
+		// The key column (frozen) is cut in the middle: a row's id is told apart at its end.
+		cols[c] = grid.Column{Title: tc.Title, Width: min(max(w, 4), 28), Middle: c == 0}
 		if tc.Numeric {
 			cols[c].Align = grid.Right
 		}

@@ -66,3 +66,15 @@ func TestRowAtTinySizes(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyColumnIsCutInTheMiddle: a zoomed table's key column keeps a long id's end.
+func TestKeyColumnIsCutInTheMiddle(t *testing.T) {
+	d := uitest.Dashboard()
+	table := d.Widgets[len(d.Widgets)-1].Table
+	table.Rows[0].Cells[0].Value = "TRIP-2025-03-14-NORTH-EAST-DEPOT-000417"
+	m := zoomedRow(t, uitest.Profiles[0], 80, 24, d)
+	view := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n")
+	if !strings.Contains(view, "TRIP-2025-03-1…-DEPOT-000417 ") {
+		t.Fatalf("the id's end is lost:\n%s", view)
+	}
+}

@@ -63,3 +63,15 @@ func TestInfoAtTinySizes(t *testing.T) {
 		}
 	}
 }
+
+// TestLongNamesAreCutInTheMiddle: a resource name too long for its column keeps its end,
+// where resources are told apart.
+func TestLongNamesAreCutInTheMiddle(t *testing.T) {
+	pm := uitest.Matrix(20, 6)
+	pm.Rows[0].Resource.Name = "Refrigerated articulated delivery vehicle of the northern depot 000417"
+	m := loaded(t, uitest.Profiles[0], 80, 24, pm)
+	view := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n")
+	if !strings.Contains(view, "Refrigerated …depot 000417 ") {
+		t.Fatalf("the name's end is lost:\n%s", view)
+	}
+}

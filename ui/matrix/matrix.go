@@ -384,7 +384,8 @@ func (m *Model) layoutColumns() {
 			break
 		}
 	}
-	cols := []grid.Column{{Key: colResource, Title: "Resource", Width: name}}
+	// A name cut keeps its end too ("Vehicle…00417"): resources are told apart there.
+	cols := []grid.Column{{Key: colResource, Title: "Resource", Width: name, Middle: true}}
 	if showType {
 		cols = append(cols, grid.Column{Key: colType, Title: "Type", Width: m.typeW})
 	}
