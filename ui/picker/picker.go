@@ -509,7 +509,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.typed()
 	case key.Matches(msg, m.keys.Info):
 		if u, ok := m.grid.Selected(); ok {
-			m.info = detail.New(m.ctx, "User "+safetext.Clean(u.Name), UserFields(u))
+			m.info = detail.New(m.ctx, "User "+safetext.Clean(u.Name), userFields(u))
 			m.info.SetSize(m.width, m.height)
 		}
 		return nil
@@ -721,9 +721,9 @@ func (m *Model) FullHelp() [][]key.Binding {
 	}
 }
 
-// UserFields are a directory entry's fields for the detail view: who, where, their ids
+// userFields are a directory entry's fields for the detail view: who, where, their ids
 // (copyable) and whether they may be shadowed, with the server's reason when not.
-func UserFields(u api.User) []detail.Field {
+func userFields(u api.User) []detail.Field {
 	may := "yes"
 	if !u.Impersonable {
 		may = "no: " + reason(u)
