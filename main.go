@@ -54,6 +54,8 @@ Flags:
   --no-cache        keep no response cache on disk
   --state-dir DIR   journal directory root (default $XDG_STATE_HOME/shadow); the demo
                     keeps its own under DIR/demo
+  --osc52           let Y in a detail view (i) copy an id to your terminal's clipboard
+                    with OSC 52 (default $SHADOW_OSC52; off: it writes outside shadow)
   --version         print the version
   -h, --help        this help
 
@@ -61,6 +63,7 @@ Environment:
   SHADOW_SERVER     the API server, when --server is not given
   SHADOW_TOKEN      your own API token for that server; without it a login screen asks
                     for email and password (never stored). Never an impersonation token.
+  SHADOW_OSC52      1, true, yes or on: as --osc52
   NO_COLOR          any value: draw without colour (the banner keeps its words and frame)
   XDG_STATE_HOME    default journal location ($HOME/.local/state when unset)
   XDG_CACHE_HOME    default cache location ($HOME/.cache when unset)
@@ -107,6 +110,7 @@ func uiCommand(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "")
 	fs.BoolVar(&cfg.NoCache, "no-cache", false, "")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "")
+	fs.BoolVar(&cfg.OSC52, "osc52", cli.EnvOn(os.Environ(), "SHADOW_OSC52"), "")
 	showVersion := fs.Bool("version", false, "")
 	positional, help, err := cmd.Parse(fs, args, stdout)
 	if help || err != nil {

@@ -28,10 +28,14 @@
 //     profile, global keys, the clock, the active session id), the Component
 //     interface (tea.Model + help.KeyMap + SetSize), the Capturer interface, the
 //     request Tag convention, and line-layout helpers.
-//   - safetext: the only way server text reaches the screen (Clean, Fit, Pad, Wrap).
+//   - safetext: the only way server text reaches the screen (Clean, Fit, FitMiddle, Pad,
+//     Wrap).
 //   - banner: the banner's lines, Compose (banner on top, body clipped under it) and
 //     the terminal Title.
-//   - grid: the generic virtualised table every list uses.
+//   - grid: the generic virtualised table every list uses (columns fixed, flexed, or
+//     sized from the rows on screen).
+//   - detail: one row whole (a picker user, a matrix cell, a table row, a journal
+//     record), scrollable; Y copies an id over OSC 52 when the admin opted in.
 //   - chart: bars, sparklines and braille line charts as text.
 //   - login, picker, reason, dashboards, matrix, journalview, shadowed, compare: the pages.
 //   - chrome: tab bar, status line, help overlay, dialogs.

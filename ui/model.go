@@ -167,6 +167,7 @@ func New(opts Options) *Model {
 	ctx := common.NewContext(opts.Profile)
 	ctx.Styles.ASCII = opts.ASCII
 	ctx.Now = opts.Now
+	ctx.Clipboard = clipboard(opts)
 	m := &Model{opts: opts, ctx: ctx, keys: defaultRootKeys(), started: time.Now()}
 	m.lastKey = m.started
 	m.status = chrome.NewStatus(ctx)

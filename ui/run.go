@@ -45,6 +45,8 @@ type Config struct {
 	Profile *colorprofile.Profile
 	// Inline draws in the terminal's main screen instead of the alternate one.
 	Inline bool
+	// OSC52 lets the admin copy ids to the terminal's clipboard (Options.OSC52).
+	OSC52 bool
 }
 
 // CloseTimeout is how long shadow waits, when it ends, for the journal's pending
@@ -118,7 +120,7 @@ func Run(ctx context.Context, cfg Config) error {
 	} else {
 		opts.Profile = common.DetectProfile()
 	}
-	opts.Inline = cfg.Inline
+	opts.Inline, opts.OSC52 = cfg.Inline, cfg.OSC52
 	opts.ASCII = common.NoLineDrawing(os.Environ())
 	// Every request derives from reqCtx: a signal, or the program ending, stops the
 	// calls on their way at once (Shutdown's own calls come after, on their own).

@@ -186,6 +186,41 @@ var screens = []screen{
 		m.Update(journalview.Updated{Entries: d.journal})
 		return m.View(), common.KeyMaps{m, ctx.Keys}
 	}},
+	// The detail views (ui/detail): a row of each list, whole.
+	{"picker-user", -1, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
+		m := picker.New(ctx)
+		m.SetSize(w, h)
+		req, _ := uitest.Find[picker.SearchRequested](uitest.Msgs(m.Init()))
+		m.Update(picker.PageLoaded{Tag: req.Tag, Page: &api.UsersPage{Users: d.users, Total: 100_000, NextCursor: "c200"}})
+		uitest.Press(m, "down", "down", "down", "down", "i", "down")
+		return m.View(), common.KeyMaps{m, ctx.Keys}
+	}},
+	{"matrix-cell", 1, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
+		m := matrix.New(ctx)
+		m.SetSize(w, h)
+		req, _ := uitest.Find[matrix.Requested](uitest.Msgs(m.Init()))
+		m.Update(matrix.Loaded{Tag: req.Tag, Matrix: d.matrix})
+		er, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "down", "right", "right", "i"))
+		m.Update(matrix.ExplainLoaded{Tag: er.Tag, Explanation: d.explain})
+		return m.View(), common.KeyMaps{m, ctx.Keys}
+	}},
+	{"table-row", 0, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
+		m := dashboards.New(ctx)
+		m.SetSize(w, h)
+		lr, _ := uitest.Find[dashboards.ListRequested](uitest.Msgs(m.Init()))
+		_, cmd := m.Update(dashboards.ListLoaded{Tag: lr.Tag, List: d.list})
+		req, _ := uitest.Find[dashboards.Requested](uitest.Msgs(cmd))
+		m.Update(dashboards.Loaded{Tag: req.Tag, Dashboard: d.dash})
+		uitest.Press(m, "enter", "G", "enter", "down", "enter")
+		return m.View(), common.KeyMaps{m, ctx.Keys}
+	}},
+	{"journal-record", 2, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
+		m := journalview.New(ctx)
+		m.SetSize(w, h)
+		m.Update(journalview.Updated{Entries: d.journal})
+		uitest.Press(m, "enter")
+		return m.View(), common.KeyMaps{m, ctx.Keys}
+	}},
 	{"help", 1, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
 		keys := common.KeyMaps{matrix.New(ctx), ctx.Keys}
 		return chrome.HelpView(ctx, keys, w, h), keys
@@ -324,5 +359,22 @@ func TestBodyHeightLeavesRoomForChrome(t *testing.T) {
 	ctx := uitest.Context(colorprofile.ASCII, 80, 24)
 	if ui.BodyHeight(ctx, nil) != 22 {
 		t.Error("without a session only the tabs and status line are taken")
+	}
+}
+
+// TestDetailViewsAtTinySizes draws the detail views, with normal and hostile data, on
+// the smallest terminals: a frame of the terminal's size, never a panic.
+func TestDetailViewsAtTinySizes(t *testing.T) {
+	for _, s := range screens {
+		if !slices.Contains([]string{"picker-user", "matrix-cell", "table-row", "journal-record"}, s.name) {
+			continue
+		}
+		for _, d := range []data{normal(), hostileData()} {
+			for _, sz := range []uitest.Size{{W: 20, H: 6}, {W: 15, H: 4}, {W: 1, H: 1}} {
+				for _, p := range uitest.Profiles {
+					uitest.AssertFrame(t, draw(t, s, p.Profile, d, sz.W, sz.H), sz.W, sz.H)
+				}
+			}
+		}
 	}
 }

@@ -127,3 +127,23 @@ func hasFlags(fs *flag.FlagSet) bool {
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	return n > 0
 }
+
+// EnvOn reports whether the environment environ ("NAME=value" entries, the last one of a
+// name winning, as os.Environ or an SSH client's sent environment gives them) turns the
+// switch name on: 1, true, yes or on, in any case. Anything else, or unset, is off, so a
+// switch that reaches outside the program (SHADOW_OSC52 writes the clipboard) is never
+// on by accident.
+func EnvOn(environ []string, name string) bool {
+	on := false
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "1", "true", "yes", "on":
+				on = true
+			default:
+				on = false
+			}
+		}
+	}
+	return on
+}

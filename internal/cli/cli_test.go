@@ -46,3 +46,24 @@ func TestParse(t *testing.T) {
 		t.Fatal("exit codes")
 	}
 }
+
+func TestEnvOn(t *testing.T) {
+	for _, c := range []struct {
+		env  []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"SHADOW_OSC52=1"}, true},
+		{[]string{"SHADOW_OSC52=TRUE"}, true},
+		{[]string{"SHADOW_OSC52=yes"}, true},
+		{[]string{"SHADOW_OSC52=0"}, false},
+		{[]string{"SHADOW_OSC52="}, false},
+		{[]string{"SHADOW_OSC52=please"}, false},
+		{[]string{"SHADOW_OSC52X=1"}, false},
+		{[]string{"SHADOW_OSC52=1", "SHADOW_OSC52=0"}, false}, // the last one wins
+	} {
+		if got := EnvOn(c.env, "SHADOW_OSC52"); got != c.want {
+			t.Errorf("%q: %v, want %v", c.env, got, c.want)
+		}
+	}
+}

@@ -38,6 +38,11 @@ func FuzzSanitise(f *testing.F) {
 		if w := ansi.StringWidth(fit); w > width {
 			t.Fatalf("Fit(%q, %d) = %q is %d cells", in, width, fit, w)
 		}
+		mid := FitMiddle(in, width)
+		assertSafe(t, in, mid)
+		if w := ansi.StringWidth(mid); w > width {
+			t.Fatalf("FitMiddle(%q, %d) = %q is %d cells", in, width, mid, w)
+		}
 		for _, pad := range []func(string, int) string{Pad, PadLeft, Center} {
 			p := pad(in, width)
 			assertSafe(t, in, p)

@@ -3,10 +3,10 @@
 // measures and fits it in terminal cells.
 //
 // It owns the one rule for drawing untrusted text: every string that came from outside
-// the process passes through Clean, Fit, Pad or Wrap before it reaches a View. The output
-// never holds an escape sequence, a C0 or C1 control, a bidi override or isolate, or any
-// other invisible format character, is always valid UTF-8, is one line, and — for Fit,
-// Pad and Wrap — never wider than the cells asked for.
+// the process passes through Clean, Fit, FitMiddle, Pad or Wrap before it reaches a
+// View. The output never holds an escape sequence, a C0 or C1 control, a bidi override
+// or isolate, or any other invisible format character, is always valid UTF-8, is one
+// line, and — for Fit, FitMiddle, Pad and Wrap — never wider than the cells asked for.
 //
 // It must never style anything (styling is the caller's, added after fitting) and never
 // trust its input to be valid UTF-8.
@@ -151,6 +151,42 @@ func Fit(s string, width int) string {
 		return s[:width-1] + Ellipsis
 	}
 	return fitClean(Clean(s), width)
+}
+
+// FitMiddle is Fit for ids and names, whose ends both matter ("Ava Eriksen 000417",
+// "usr_7f3a…e9c1"): it cleans s and, when it is wider than width cells, keeps its start
+// and its end with an ellipsis between them ("Ava Eri…00417"), cutting between
+// graphemes (a wide character or a letter with its marks is kept whole or dropped
+// whole). The start gets the extra cell. A width below 1 gives "".
+func FitMiddle(s string, width int) string {
+	if width < 1 {
+		return ""
+	}
+	c := s
+	if !isPlainASCII(s) {
+		c = Clean(s)
+	}
+	total := widthOfClean(c)
+	if total <= width {
+		return c
+	}
+	if width < 3 {
+		return fitClean(c, width) // no room for both ends: the start, as Fit does
+	}
+	tail := max(1, (width-2)/2)
+	if isPlainASCII(c) {
+		return c[:width-1-tail] + Ellipsis + c[len(c)-tail:]
+	}
+	head := ansi.Truncate(c, width-1-tail, "")
+	// The end gets what the start left (a wide character at the cut leaves a cell).
+	tailW := width - 1 - ansi.StringWidth(head)
+	end := ansi.TruncateLeft(c, total-tailW, "")
+	for end != "" && ansi.StringWidth(end) > tailW {
+		// A wide character straddled the cut: drop it whole.
+		_, n := utf8.DecodeRuneInString(end)
+		end = trimJoiners(end[n:])
+	}
+	return trimJoiners(head) + Ellipsis + end
 }
 
 // fitClean cuts an already clean string to width cells.

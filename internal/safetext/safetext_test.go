@@ -187,3 +187,67 @@ func TestKeepColourKeepsOnlySGR(t *testing.T) {
 		t.Fatal("plain text changed")
 	}
 }
+
+func TestFitMiddleKeepsBothEnds(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"Ava Eriksen 000417", 13, "Ava Eri…00417"},
+		{"Ava Eriksen 000417", 18, "Ava Eriksen 000417"},
+		{"usr_7f3a9e0c1d2e9c1", 11, "usr_7f…e9c1"},
+		{"abcdef", 3, "a…f"},
+		{"abcdef", 2, "a…"},
+		{"abcdef", 0, ""},
+		{"陳大文陳大文 Chan", 9, "陳大…Chan"}, // the start's cut wide character gives its cell to the end
+		{"\x1b[31mAlice\x1b[0m Andersen-Smythe", 9, "Alice…the"},
+		{"Zoe\u0301 Ze\u0301phyrine", 6, "Zoe\u0301…ne"}, // the mark stays with its letter
+	} {
+		got := FitMiddle(c.in, c.width)
+		assertSafe(t, c.in, got)
+		if got != c.want {
+			t.Errorf("FitMiddle(%q, %d) = %q, want %q", c.in, c.width, got, c.want)
+		}
+	}
+}
+
+// TestFitMiddleProperties: for every hostile string and width, the result is safe, fits,
+// loses at most the cell a wide character at a cut costs, and is the cleaned text's
+// start, an ellipsis and its end (or the whole cleaned text when it fitted).
+func TestFitMiddleProperties(t *testing.T) {
+	inputs := append([]string{"陳大文陳大文陳大文", "👩‍💻👩‍💻👩‍💻👩‍💻", "e\u0301e\u0301e\u0301e\u0301e\u0301e\u0301", "Ava Eriksen 000417"}, hostile.List()...)
+	for _, in := range inputs {
+		clean := Clean(in)
+		for width := 0; width <= ansi.StringWidth(clean)+2; width++ {
+			got := FitMiddle(in, width)
+			assertSafe(t, in, got)
+			w := ansi.StringWidth(got)
+			if w > width {
+				t.Fatalf("FitMiddle(%q, %d) = %q is %d cells", in, width, got, w)
+			}
+			if ansi.StringWidth(clean) <= width {
+				if got != clean {
+					t.Fatalf("FitMiddle(%q, %d) = %q, want the whole %q", in, width, got, clean)
+				}
+				continue
+			}
+			if width >= 3 && w < width-1 {
+				t.Fatalf("FitMiddle(%q, %d) = %q wastes room (%d cells)", in, width, got, w)
+			}
+			if width < 3 {
+				continue
+			}
+			head, tail, ok := strings.Cut(got, Ellipsis)
+			for ok && !strings.HasPrefix(clean, head) {
+				// the cleaned text may hold an ellipsis of its own: cut at the next one
+				var h2 string
+				h2, tail, ok = strings.Cut(tail, Ellipsis)
+				head += Ellipsis + h2
+			}
+			if !ok || !strings.HasPrefix(clean, head) || !strings.HasSuffix(clean, tail) {
+				t.Fatalf("FitMiddle(%q, %d) = %q is not a start, … and an end of %q", in, width, got, clean)
+			}
+		}
+	}
+}

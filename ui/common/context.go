@@ -36,6 +36,17 @@ type Context struct {
 	// Session is the active impersonation session's id, "" when there is none.
 	// Components stamp the requests they emit with it (see Tag).
 	Session string
+	// Clipboard says whether the admin opted in to copying to the terminal's clipboard
+	// (OSC 52), and how to, when not.
+	Clipboard Clipboard
+}
+
+// Clipboard is the admin's choice about OSC 52 copies: they write to a clipboard outside
+// the program (over SSH the client's), so they are off unless asked for.
+type Clipboard struct {
+	On bool
+	// TurnOn says how to turn copying on, for when it is off.
+	TurnOn string
 }
 
 // NewContext builds a context for a colour profile: colorprofile.ASCII for no colour

@@ -19,6 +19,7 @@ import (
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/detail"
 	"github.com/shadowview/shadow/ui/grid"
 )
 
@@ -55,6 +56,7 @@ const Redacted = "[redacted]"
 type KeyMap struct {
 	Grid   grid.KeyMap
 	Open   key.Binding
+	Info   key.Binding // a zoomed table's row, whole (as enter there)
 	Back   key.Binding
 	Reload key.Binding
 }
@@ -64,6 +66,7 @@ func DefaultKeyMap() KeyMap {
 	return KeyMap{
 		Grid:   grid.DefaultKeyMap(),
 		Open:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open / zoom")),
+		Info:   key.NewBinding(key.WithKeys("i", "enter"), key.WithHelp("enter/i", "whole row")),
 		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Reload: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
 	}
@@ -93,6 +96,7 @@ type Model struct {
 	loadingID string
 	tables    map[int]*grid.Model[api.TableRow] // a grid per table widget of current, sized as drawn
 
+	info   *detail.Model // a zoomed table's row, whole; nil when closed
 	focus  focus
 	widget int // the focused widget
 	scroll int // first line of the widget pane shown
@@ -145,6 +149,9 @@ func (m *Model) summaryTitle(id string) string {
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
 	m.listGrid.SetSize(m.listWidth(), height)
+	if m.info != nil {
+		m.info.SetSize(width, height)
+	}
 }
 
 // listWidth is the list pane's width; below 60 columns one pane is shown at a time.
@@ -196,7 +203,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		m.dashErr = msg.Err
 		if msg.Err == nil && msg.Dashboard != nil {
 			m.current, m.shownID = msg.Dashboard, id
-			m.widget, m.scroll = 0, 0
+			m.widget, m.scroll, m.info = 0, 0, nil
 			m.buildTables()
 		}
 	case tea.KeyPressMsg:
@@ -206,11 +213,18 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if cmd, ok := m.infoKey(msg); ok {
+		return cmd
+	}
 	g := m.keys.Grid
 	switch m.focus {
 	case onZoom:
-		if key.Matches(msg, m.keys.Back) {
+		switch {
+		case key.Matches(msg, m.keys.Back):
 			m.focus = onWidgets
+			return nil
+		case key.Matches(msg, m.keys.Info):
+			m.openRow()
 			return nil
 		}
 		if t := m.tables[m.widget]; t != nil {
@@ -290,7 +304,8 @@ func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
 				}
 			}
 		}
-		cols[c] = grid.Column{Title: tc.Title, Width: min(max(w, 4), 28)}
+		// The key column (frozen) is cut in the middle: a row's id is told apart at its end.
+		cols[c] = grid.Column{Title: tc.Title, Width: min(max(w, 4), 28), Middle: c == 0}
 		if tc.Numeric {
 			cols[c].Align = grid.Right
 		}
@@ -314,6 +329,9 @@ func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
 func (m *Model) View() string {
 	if m.width < 1 || m.height < 1 {
 		return ""
+	}
+	if m.info != nil && m.focus == onZoom {
+		return m.info.View()
 	}
 	if m.onePane() {
 		if m.focus == onList {
@@ -395,9 +413,12 @@ func (m *Model) paneView() []string {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
+	if m.info != nil {
+		return m.info.ShortHelp()
+	}
 	switch m.focus {
 	case onZoom:
-		return []key.Binding{m.keys.Grid.Down, m.keys.Grid.Right, m.keys.Back}
+		return []key.Binding{m.keys.Grid.Down, m.keys.Info, m.keys.Grid.Right, m.keys.Back}
 	case onWidgets:
 		return []key.Binding{m.keys.Grid.Down, m.keys.Open, m.keys.Back}
 	}
@@ -406,6 +427,9 @@ func (m *Model) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
+	if m.info != nil {
+		return m.info.FullHelp()
+	}
 	g := m.keys.Grid
-	return [][]key.Binding{{g.Up, g.Down, g.Left, g.Right, g.Top, g.Bottom}, {m.keys.Open, m.keys.Back, m.keys.Reload}}
+	return [][]key.Binding{{g.Up, g.Down, g.Left, g.Right, g.Top, g.Bottom}, {m.keys.Open, m.keys.Info, m.keys.Back, m.keys.Reload}}
 }

@@ -246,7 +246,7 @@ func (m *Model) zoomView(w, h int) []string {
 	row, _ := g.Cursor()
 	lines := []string{
 		common.FitLine(st.Bold.Apply(m.title(wd)), w),
-		common.FitLine(st.Muted.Apply(fmt.Sprintf("row %d of %d · %s · esc back", row+1, g.Len(), scopeText(wd.Table))), w),
+		common.FitLine(st.Muted.Apply(fmt.Sprintf("row %d of %d · %s · enter whole row · esc back", row+1, g.Len(), scopeText(wd.Table))), w),
 	}
 	return append(lines, common.Fill(g.Lines(), w, max(1, h-2))...)
 }

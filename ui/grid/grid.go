@@ -41,6 +41,15 @@ type Column struct {
 	Width int
 	Flex  int
 	Align Align
+	// Fit sizes the column from the rows on screen: as wide as its widest visible cell
+	// (and its title), at least Width. When the columns do not all fit, each is capped at
+	// one width scaled by its Flex (1 when none), the largest that fits: the widest are
+	// narrowed first, so a short column is never cut to make room for a long one, and a
+	// column with more Flex keeps more. What is left of the width is shared by Flex.
+	Fit bool
+	// Middle cuts a cell too long for the column in the middle (safetext.FitMiddle),
+	// for ids and names whose end tells them apart ("Ava Eri…00417").
+	Middle bool
 }
 
 // Cell is what a row shows in one column: text (untrusted, sanitised when drawn) and an
@@ -104,6 +113,7 @@ type Model[T any] struct {
 	st       *common.Styles
 	cols     []Column
 	widths   []int
+	fits     bool // a column is sized from the rows on screen (Column.Fit)
 	frozen   int
 	mode     Mode
 	rows     []T
@@ -288,18 +298,96 @@ func (m *Model[T]) layout() {
 		fixed += m.widths[i] + 1
 		flex += c.Flex
 	}
-	if spare := m.width - fixed + 1; spare > 0 && flex > 0 {
-		given := 0
-		last := -1
-		for i, c := range m.cols {
-			if c.Flex > 0 {
-				add := spare * c.Flex / flex
-				m.widths[i] += add
-				given += add
-				last = i
+	m.spread(m.width-fixed+1, flex)
+	m.fits = false
+	for _, c := range m.cols {
+		m.fits = m.fits || c.Fit
+	}
+	m.clamp()
+	m.fit()
+}
+
+// spread shares spare cells out among the Flex columns.
+func (m *Model[T]) spread(spare, flex int) {
+	if spare <= 0 || flex <= 0 {
+		return
+	}
+	given := 0
+	last := -1
+	for i, c := range m.cols {
+		if c.Flex > 0 {
+			add := spare * c.Flex / flex
+			m.widths[i] += add
+			given += add
+			last = i
+		}
+	}
+	m.widths[last] += spare - given
+}
+
+// fit sizes the Fit columns from the rows on screen (see Column.Fit): each wants its
+// widest visible cell; if they do not all fit, every column is capped at one limit
+// scaled by its Flex, the largest that fits, so only the widest are cut; the rest of the
+// width goes by Flex.
+func (m *Model[T]) fit() {
+	if !m.fits || m.width < 1 {
+		return
+	}
+	first, end := m.VisibleRows()
+	want := make([]int, len(m.cols))
+	room, flex := m.width-Gutter-(len(m.cols)-1), 0
+	need, widest := 0, 0
+	for i, c := range m.cols {
+		floor := max(1, c.Width)
+		want[i] = floor
+		if c.Fit {
+			want[i] = max(floor, safetext.Width(c.Title))
+			for r := first; r < end; r++ {
+				want[i] = max(want[i], safetext.Width(m.cell(m.rows[r], i).Text))
 			}
 		}
-		m.widths[last] += spare - given
+		need += want[i]
+		widest = max(widest, want[i])
+		flex += c.Flex
+	}
+	// A column's cap for a limit: limit × its weight (its Flex, at least 1) ÷ weightUnit.
+	const weightUnit = 4
+	capOf := func(c Column, limit int) int { return limit * max(1, c.Flex) / weightUnit }
+	capped := func(limit int) int {
+		sum := 0
+		for i, c := range m.cols {
+			sum += max(max(1, c.Width), min(want[i], capOf(c, limit)))
+		}
+		return sum
+	}
+	limit := widest * weightUnit
+	if need > room {
+		lo, hi := 0, widest*weightUnit // the largest limit that fits: capped is monotonic in it
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if capped(mid) <= room {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		limit = lo
+	}
+	used := 0
+	for i, c := range m.cols {
+		m.widths[i] = max(max(1, c.Width), min(want[i], capOf(c, limit)))
+		used += m.widths[i]
+	}
+	if spare := room - used; spare > 0 && need > room {
+		// The cap's remainder: a cell more for the cut columns, left to right.
+		for i := range m.cols {
+			if spare > 0 && m.widths[i] < want[i] {
+				m.widths[i]++
+				spare--
+			}
+		}
+	} else if need <= room {
+		m.spread(room-used, flex)
 	}
 	m.clamp()
 }
@@ -348,6 +436,7 @@ func (m *Model[T]) Lines() []string {
 	if m.width < 1 || m.height < 1 {
 		return nil
 	}
+	m.fit() // the rows on screen may have changed since the last frame
 	cols := m.VisibleColumns()
 	used := Gutter - 1
 	for _, c := range cols {
@@ -421,7 +510,7 @@ func (m *Model[T]) drawRow(b *strings.Builder, r int, cols []int) {
 			if i > 0 {
 				cells.WriteByte(' ')
 			}
-			cells.WriteString(align(m.cell(row, c).Text, m.widths[c], m.cols[c].Align))
+			cells.WriteString(m.align(c, m.cell(row, c).Text, m.widths[c]))
 		}
 		b.WriteString(m.st.Selected.Apply(cells.String()))
 		return
@@ -434,14 +523,14 @@ func (m *Model[T]) drawRow(b *strings.Builder, r int, cols []int) {
 		w := m.widths[c]
 		if onCursor && c == m.col && w >= 3 {
 			// Brackets mark the cursor cell where reverse video is lost (no colour).
-			b.WriteString(m.st.CursorCell.Apply("[" + align(cell.Text, w-2, Center) + "]"))
+			b.WriteString(m.st.CursorCell.Apply("[" + align(m.middle(c, cell.Text, w-2), w-2, Center) + "]"))
 			continue
 		}
 		if cell.Drawn != "" && !(onCursor && c == m.col) {
 			b.WriteString(cell.Drawn)
 			continue
 		}
-		text := align(cell.Text, w, m.cols[c].Align)
+		text := m.align(c, cell.Text, w)
 		switch {
 		case onCursor && c == m.col:
 			b.WriteString(m.st.CursorCell.Apply(text))
@@ -451,6 +540,20 @@ func (m *Model[T]) drawRow(b *strings.Builder, r int, cols []int) {
 			b.WriteString(rowPaint.Apply(text))
 		}
 	}
+}
+
+// align fits a cell's text to column c's width w and places it.
+func (m *Model[T]) align(c int, s string, w int) string {
+	return align(m.middle(c, s, w), w, m.cols[c].Align)
+}
+
+// middle cuts s in the middle for a Middle column; other columns are cut at the end by
+// align.
+func (m *Model[T]) middle(c int, s string, w int) string {
+	if m.cols[c].Middle {
+		return safetext.FitMiddle(s, w)
+	}
+	return s
 }
 
 func align(s string, w int, a Align) string {

@@ -183,3 +183,39 @@ func TestCellsByKey(t *testing.T) {
 		}
 	}
 }
+
+// TestFitColumnsFollowTheRowsOnScreen: fitted columns are as wide as the rows on screen
+// need, a short column is never cut for a long one, ids and names are cut in the middle,
+// and the widths follow the rows as the list scrolls.
+func TestFitColumnsFollowTheRowsOnScreen(t *testing.T) {
+	type row struct{ name, company string }
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 40, 4)
+	cols := []grid.Column{{Key: "name", Title: "Name", Width: 4, Fit: true, Middle: true}, {Key: "company", Title: "Company", Width: 4, Fit: true, Flex: 1}}
+	var g *grid.Model[row]
+	g = grid.New(ctx.Styles, cols, func(r row, col int) grid.Cell {
+		if g.Column(col).Key == "name" {
+			return grid.Cell{Text: r.name}
+		}
+		return grid.Cell{Text: r.company}
+	})
+	rows := []row{{"Ava Eriksen 000417", "Generated Company 42"}, {"Bo", "Acme"}, {"Cy", "Polar"},
+		{"Ava Eriksen 000418", "Nordwind"}, {"Ava Eriksen 000419 and then a much longer name", "Nordwind"}}
+	g.SetRows(rows)
+	g.SetSize(60, 4) // a header and three rows
+	lines := uitest.AssertFrame(t, g.View(), 60, 4)
+	if !strings.Contains(lines[1], "Ava Eriksen 000417 Generated Company 42") {
+		t.Fatalf("the rows on screen are cut with room to spare:\n%s", strings.Join(lines, "\n"))
+	}
+	g.SetSize(30, 4)
+	lines = uitest.AssertFrame(t, g.View(), 30, 4)
+	// 27 cells for both: the company's 20 and the name's 18 are capped alike at 13 and 14.
+	if !strings.Contains(lines[1], "Ava Eri…000417") || !strings.Contains(lines[1], "Generated Co…") {
+		t.Fatalf("not cut in the middle and alike:\n%s", strings.Join(lines, "\n"))
+	}
+	g.SetSize(60, 4)
+	g.SetCursor(4, 0) // the long name comes on screen: the name column grows to hold it
+	lines = uitest.AssertFrame(t, g.View(), 60, 4)
+	if !strings.Contains(lines[3], "Ava Eriksen 000419 and then a much longer name Nordwind") {
+		t.Fatalf("after scrolling:\n%s", strings.Join(lines, "\n"))
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/detail"
 	"github.com/shadowview/shadow/ui/grid"
 )
 
@@ -313,34 +314,20 @@ func shared(entries []Entry) (actor, user string) {
 }
 
 // recordView is the record under the cursor with every field whole, the details
-// wrapped.
+// wrapped, in the detail view every list opens (ui/detail). Its keys are the page's own
+// (esc back): nothing in it is copyable, so it offers no Y.
 func (m *Model) recordView() []string {
-	st := m.ctx.Styles
 	e, _ := m.grid.Selected()
-	w := m.width
-	field := func(name, value string) []string {
-		lines := safetext.Wrap(value, max(1, w-24), 50)
-		out := make([]string, 0, len(lines))
-		for i, l := range lines {
-			label := ""
-			if i == 0 {
-				label = name
-			}
-			out = append(out, common.FitLine(st.Muted.Apply(safetext.Pad(label, 23))+" "+l, w))
-		}
-		if len(out) == 0 {
-			out = append(out, common.FitLine(st.Muted.Apply(safetext.Pad(name, 23)), w))
-		}
-		return out
-	}
-	lines := []string{common.FitLine(st.Title.Apply(fmt.Sprintf("Journal record %d", e.Seq))+st.Muted.Apply(" · esc back"), w)}
-	lines = append(lines, field("Timestamp", e.Time.UTC().Format(time.RFC3339Nano))...)
-	lines = append(lines, field("Action", e.Action)...)
-	lines = append(lines, field("User performing action", e.Actor)...)
-	lines = append(lines, field("Impersonated user", e.User)...)
-	lines = append(lines, field("Sync", e.Sync.String())...)
-	lines = append(lines, field("Details", e.Details)...)
-	return lines
+	d := detail.New(m.ctx, fmt.Sprintf("Journal record %d", e.Seq), []detail.Field{
+		{Label: "Timestamp", Value: e.Time.UTC().Format(time.RFC3339Nano)},
+		{Label: "Action", Value: e.Action},
+		{Label: "User performing action", Value: e.Actor},
+		{Label: "Impersonated user", Value: e.User},
+		{Label: "Sync", Value: e.Sync.String()},
+		{Label: "Details", Value: e.Details},
+	})
+	d.SetSize(m.width, m.height)
+	return strings.Split(d.View(), "\n")
 }
 
 // View implements tea.Model.

@@ -104,7 +104,7 @@ func TestSessionJournalReadsAt80x24(t *testing.T) {
 	}
 	uitest.Press(m, "enter")
 	whole := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n")
-	if !strings.Contains(whole, "Journal record 12") || !strings.Contains(whole, "Fleet Manager via team North") || !strings.Contains(whole, "User performing action  Sam Support") || !strings.Contains(whole, "Impersonated user       Alice Andersen") {
+	if !strings.Contains(whole, "Journal record 12") || !strings.Contains(whole, "Fleet Manager via team North") || !strings.Contains(whole, "User performing action Sam Support") || !strings.Contains(whole, "Impersonated user      Alice Andersen") {
 		t.Fatalf("the record is not shown whole:\n%s", whole)
 	}
 	uitest.Press(m, "esc")

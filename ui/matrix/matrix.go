@@ -30,6 +30,7 @@ import (
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/detail"
 	"github.com/shadowview/shadow/ui/grid"
 )
 
@@ -118,6 +119,7 @@ type KeyMap struct {
 	Close      key.Binding
 	Reload     key.Binding
 	Compare    key.Binding
+	Info       key.Binding // the cell whole (info.go)
 	EndFilter  key.Binding
 	ClearInput key.Binding
 }
@@ -132,6 +134,7 @@ func DefaultKeyMap() KeyMap {
 		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close explanation")),
 		Reload:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
 		Compare:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare")),
+		Info:       key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "cell details")),
 		EndFilter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 		ClearInput: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 	}
@@ -175,6 +178,7 @@ type Model struct {
 	filtering bool
 	denyOnly  bool
 	panel     *panel
+	info      *detail.Model // the cell whole (i); nil when closed
 	width     int
 	height    int
 	layout    layout
@@ -233,6 +237,9 @@ func (m *Model) SetSize(width, height int) {
 	m.filter.SetWidth(max(1, width-ansi.StringWidth(m.filter.Prompt)-2))
 	m.layoutColumns()
 	m.relayout()
+	if m.info != nil {
+		m.info.SetSize(width, height)
+	}
 }
 
 // Update implements tea.Model.
@@ -271,6 +278,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		}
 		m.panel.exp, m.panel.err = msg.Explanation, msg.Err
 		m.relayout()
+		m.refreshInfo()
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	case tea.PasteMsg:
@@ -293,6 +301,9 @@ func (m *Model) edit(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if cmd, ok := m.infoKey(msg); ok {
+		return cmd
+	}
 	if m.filtering {
 		switch {
 		case key.Matches(msg, m.keys.EndFilter):
@@ -330,6 +341,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		if res, action, ok := m.current(); ok {
 			return common.Emit(CompareRequested{Resource: res, Action: action})
 		}
+	case key.Matches(msg, m.keys.Info):
+		return m.openInfo()
 	case key.Matches(msg, m.keys.Explain):
 		res, action, ok := m.current()
 		if !ok {
@@ -337,12 +350,17 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.panel = &panel{resource: res, action: action}
 		m.relayout()
-		return common.Emit(ExplainRequested{Tag: m.explain.Issue(m.ctx.Session), Resource: res, Action: action})
+		return m.explainNow(res, action)
 	default:
 		m.grid.Update(msg)
 		return m.follow()
 	}
 	return nil
+}
+
+// explainNow asks why for a cell at once (enter, i).
+func (m *Model) explainNow(res api.Resource, action string) tea.Cmd {
+	return common.Emit(ExplainRequested{Tag: m.explain.Issue(m.ctx.Session), Resource: res, Action: action})
 }
 
 // follow keeps the open panel on the cell under the cursor: it never describes a cell
@@ -510,7 +528,8 @@ func (m *Model) layoutColumns() {
 			break
 		}
 	}
-	cols := []grid.Column{{Key: colResource, Title: "Resource", Width: name}}
+	// A name cut keeps its end too ("Vehicle…00417"): resources are told apart there.
+	cols := []grid.Column{{Key: colResource, Title: "Resource", Width: name, Middle: true}}
 	if showType {
 		cols = append(cols, grid.Column{Key: colType, Title: "Type", Width: m.typeW})
 	}
@@ -697,6 +716,8 @@ func (m *Model) View() string {
 		return common.Join(common.FitLines(st.Problem("Could not load the permissions:", m.loadErr, m.width, "r to try again"), m.width, m.height))
 	case m.matrix == nil:
 		return common.FitLine(st.Muted.Apply("Loading permissions…"), m.width)
+	case m.info != nil:
+		return m.info.View()
 	}
 	l := m.layout
 	lines := make([]string, 0, m.height)
@@ -880,10 +901,13 @@ func (m *Model) source(i int) string {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
+	if short, _, ok := m.infoHelp(); ok {
+		return short
+	}
 	if m.filtering {
 		return []key.Binding{m.keys.EndFilter, m.keys.ClearInput}
 	}
-	hs := []key.Binding{m.keys.Explain, m.keys.Compare, m.keys.Filter, m.keys.DenyOnly}
+	hs := []key.Binding{m.keys.Explain, m.keys.Info, m.keys.Compare, m.keys.Filter, m.keys.DenyOnly}
 	if m.panel != nil {
 		hs = append(hs, m.keys.Close)
 	}
@@ -892,9 +916,12 @@ func (m *Model) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
+	if _, full, ok := m.infoHelp(); ok {
+		return full
+	}
 	g := m.keys.Grid
 	return [][]key.Binding{
 		{g.Up, g.Down, g.Left, g.Right, g.PageUp, g.PageDown, g.Top, g.Bottom},
-		{m.keys.Explain, m.keys.Compare, m.keys.Close, m.keys.Filter, m.keys.DenyOnly, m.keys.Reload},
+		{m.keys.Explain, m.keys.Info, m.keys.Compare, m.keys.Close, m.keys.Filter, m.keys.DenyOnly, m.keys.Reload},
 	}
 }

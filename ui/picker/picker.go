@@ -24,6 +24,7 @@ import (
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/detail"
 	"github.com/shadowview/shadow/ui/grid"
 )
 
@@ -87,6 +88,11 @@ type KeyMap struct {
 	Search     key.Binding
 	EndSearch  key.Binding
 	ClearInput key.Binding
+	// NewSearch and ClearSearch are / and esc while a search is kept (typed, then
+	// enter): / starts a new one, esc goes back to the whole directory.
+	NewSearch   key.Binding
+	ClearSearch key.Binding
+	Info        key.Binding // the user under the cursor, whole (enter starts the session)
 }
 
 // DefaultKeyMap is the picker's bindings.
@@ -94,11 +100,14 @@ func DefaultKeyMap() KeyMap {
 	g := grid.DefaultKeyMap()
 	g.Bottom.SetHelp("G/end", "last user")
 	return KeyMap{
-		Grid:       g,
-		Pick:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "shadow user")),
-		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
-		EndSearch:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
-		ClearInput: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+		Grid:        g,
+		Pick:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "shadow user")),
+		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		EndSearch:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
+		ClearInput:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+		NewSearch:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "new search")),
+		ClearSearch: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+		Info:        key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "user details")),
 	}
 }
 
@@ -140,6 +149,7 @@ type Model struct {
 	refused bool
 
 	grid      *grid.Model[api.User]
+	info      *detail.Model // the user under the cursor, whole (i); nil when closed
 	input     textinput.Model
 	searching bool
 	width     int
@@ -209,6 +219,9 @@ func (m *Model) SetSize(width, height int) {
 	m.input.SetWidth(max(1, width-ansi.StringWidth(m.input.Prompt)-1))
 	m.grid.SetColumns(columns(width))
 	m.grid.SetSize(width, max(1, height-m.extraLines()))
+	if m.info != nil {
+		m.info.SetSize(width, height)
+	}
 	if m.Prefetch == 0 {
 		m.Prefetch = max(10, height)
 	}
@@ -232,17 +245,20 @@ func (m *Model) extraLines() int {
 }
 
 // columns are the directory's columns for a width: a note column with the reason a
-// user cannot be picked when there is room for it.
+// user cannot be picked when there is room for it. Their widths follow the rows on
+// screen (grid.Column.Fit), so a name is cut only when the row has no room for it, and
+// then in the middle, where it tells least ("Ava Eri…00417"); the team gives way first.
 func columns(width int) []grid.Column {
 	cols := []grid.Column{
 		{Key: colMark, Title: "", Width: 1},
-		{Key: colName, Title: "Name", Width: 14, Flex: 2},
-		{Key: colEmail, Title: "Email", Width: 16, Flex: 3},
-		{Key: colCompany, Title: "Company", Width: 10, Flex: 2},
-		{Key: colTeam, Title: "Team", Width: 10, Flex: 2},
-		{Key: colRole, Title: "Role", Width: 10, Flex: 2}, // "Finance Analyst", "Company Admin"
+		{Key: colName, Title: "Name", Width: 8, Flex: 2, Fit: true, Middle: true},
+		{Key: colEmail, Title: "Email", Width: 10, Flex: 3, Fit: true},
+		{Key: colCompany, Title: "Company", Width: 8, Flex: 2, Fit: true, Middle: true},
+		{Key: colTeam, Title: "Team", Width: 6, Flex: 1, Fit: true}, // the first to give way
+		{Key: colRole, Title: "Role", Width: 6, Flex: 2, Fit: true}, // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
+		// The note takes what the others leave: the line under the list says it whole.
 		cols = append(cols, grid.Column{Key: colNote, Title: "Note", Width: 14, Flex: 3})
 	}
 	return cols
@@ -434,6 +450,13 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if m.info != nil {
+		_, cmd := m.info.Update(msg)
+		if m.info.Done() {
+			m.info = nil
+		}
+		return cmd
+	}
 	m.notice, m.refused = "", false
 	m.pickQueued = false // any key but another enter cancels a waiting pick
 	if m.searching {
@@ -473,7 +496,23 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		return m.Refresh()
 	case key.Matches(msg, m.keys.Search):
 		m.searching = true
-		return m.input.Focus()
+		focus := m.input.Focus()
+		if m.input.Value() != "" {
+			// A new search, not more words on the kept one: the box starts empty and the
+			// list goes back to everyone until something is typed.
+			m.input.SetValue("")
+			return tea.Batch(focus, m.typed())
+		}
+		return focus
+	case key.Matches(msg, m.keys.ClearSearch) && m.input.Value() != "":
+		m.input.SetValue("")
+		return m.typed()
+	case key.Matches(msg, m.keys.Info):
+		if u, ok := m.grid.Selected(); ok {
+			m.info = detail.New(m.ctx, "User "+safetext.Clean(u.Name), userFields(u))
+			m.info.SetSize(m.width, m.height)
+		}
+		return nil
 	case key.Matches(msg, m.keys.Pick):
 		if m.typing || m.waitingFirst {
 			m.pickQueued = true
@@ -527,14 +566,21 @@ func (m *Model) View() string {
 	if m.width < 1 || m.height < 1 {
 		return ""
 	}
+	if m.info != nil {
+		return m.info.View()
+	}
 	st := m.ctx.Styles
 	title := st.Title.Apply("Pick a user to shadow")
 	if c := m.counts(); c != "" {
 		title += st.Muted.Apply(" · " + c)
 	}
 	search := st.Muted.Apply("/ to search by name, email or company")
-	if m.searching || m.input.Value() != "" {
+	switch {
+	case m.searching:
 		search = st.InputView(m.input)
+	case m.input.Value() != "":
+		// A kept search says how to leave it (the input's own view pads to its width).
+		search = m.input.Prompt + safetext.Clean(m.input.Value()) + st.Muted.Apply(" · esc clears · / new search")
 	}
 	switch {
 	case m.waitingFirst && m.grid.Len() == 0:
@@ -652,17 +698,52 @@ func (m *Model) status() string {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.searching {
+	switch {
+	case m.info != nil:
+		return m.info.ShortHelp()
+	case m.searching:
 		return []key.Binding{m.keys.EndSearch, m.keys.ClearInput}
+	case m.input.Value() != "":
+		return []key.Binding{m.keys.Pick, m.keys.Info, m.keys.NewSearch, m.keys.ClearSearch}
 	}
-	return []key.Binding{m.keys.Pick, m.keys.Search}
+	return []key.Binding{m.keys.Pick, m.keys.Info, m.keys.Search}
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
+	if m.info != nil {
+		return m.info.FullHelp()
+	}
 	g := m.keys.Grid
 	return [][]key.Binding{
 		{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right},
-		{m.keys.Pick, m.keys.Search, m.keys.EndSearch, m.keys.ClearInput},
+		{m.keys.Pick, m.keys.Info, m.keys.Search, m.keys.EndSearch, m.keys.ClearInput},
 	}
+}
+
+// userFields are a directory entry's fields for the detail view: who, where, their ids
+// (copyable) and whether they may be shadowed, with the server's reason when not.
+func userFields(u api.User) []detail.Field {
+	may := "yes"
+	if !u.Impersonable {
+		may = "no: " + reason(u)
+	}
+	fs := []detail.Field{
+		{Label: "Name", Value: u.Name},
+		{Label: "Email", Value: u.Email, Copy: true},
+		{Label: "User id", Value: u.ID, Copy: true},
+		{Label: "Company", Value: u.Company},
+		{Label: "Company id", Value: u.CompanyID, Copy: true},
+		{Label: "Team", Value: u.Team},
+		{Label: "Role", Value: u.Role},
+		{Label: "Kind", Value: u.Kind},
+	}
+	if u.Phone != "" {
+		fs = append(fs, detail.Field{Label: "Phone", Value: u.Phone})
+	}
+	fs = append(fs, detail.Field{Label: "May be shadowed", Value: may})
+	if len(u.Redacted) > 0 {
+		fs = append(fs, detail.Field{Label: "Withheld", Value: strings.Join(u.Redacted, ", ")})
+	}
+	return fs
 }

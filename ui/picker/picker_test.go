@@ -401,7 +401,7 @@ func search(t *testing.T, m *picker.Model, q string, page *api.UsersPage, err er
 		t.Fatalf("no search for %q", q)
 	}
 	m.Update(picker.PageLoaded{Tag: req.Tag, Page: page, Err: err})
-	uitest.Press(m, "enter") // keep the search; the next one adds to it
+	uitest.Press(m, "enter") // keep the search; the next / starts a new one
 }
 
 // TestCountsReadRight checks the title's count in words: one user, a total still being
@@ -418,7 +418,7 @@ func TestCountsReadRight(t *testing.T) {
 		t.Errorf("one match: %q", got)
 	}
 	search(t, m, "a", &api.UsersPage{Users: users, Total: -1, NextCursor: "c50"}, nil)
-	if got := title(m); got != `Pick a user to shadow · row 1 of 50+ users matching "esthera"` {
+	if got := title(m); got != `Pick a user to shadow · row 1 of 50+ users matching "a"` { // / starts a new search
 		t.Errorf("total unknown: %q", got)
 	}
 	search(t, m, "x", nil, errors.New("server unreachable"))
@@ -567,4 +567,86 @@ func TestEscStopsTheWayToTheEnd(t *testing.T) {
 // title is the picker's first line, colour stripped.
 func title(m *picker.Model) string {
 	return strings.TrimSpace(strings.SplitN(uitest.Plain(m.View()), "\n", 2)[0])
+}
+
+// TestKeptSearchSaysHowToLeaveIt: a kept search says esc clears it and / starts a new
+// one, and both do: / empties the box (not more words on the old query) and esc goes
+// back to the whole directory.
+func TestKeptSearchSaysHowToLeaveIt(t *testing.T) {
+	users := uitest.Users(50)
+	m := started(t, uitest.Profiles[0], 80, 24, users)
+	search(t, m, "esther", &api.UsersPage{Users: users[4:5], Total: 1}, nil)
+	view := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n")
+	if !strings.Contains(view, "/ esther · esc clears · / new search") {
+		t.Fatalf("a kept search has no hint:\n%s", view)
+	}
+	hints := ""
+	for _, b := range m.ShortHelp() {
+		hints += b.Help().Key + " " + b.Help().Desc + " · "
+	}
+	if !strings.Contains(hints, "/ new search") || !strings.Contains(hints, "esc clear search") {
+		t.Fatalf("hints %q", hints)
+	}
+	// esc: back to everyone, said in the query the list answers.
+	msgs := uitest.Press(m, "esc")
+	if m.Query() != "" || len(msgs) == 0 {
+		t.Fatalf("esc left the query %q (%d messages)", m.Query(), len(msgs))
+	}
+	if _, cmd := m.Update(msgs[len(msgs)-1]); cmd == nil {
+		t.Fatal("esc's search was never sent")
+	}
+	search(t, m, "esther", &api.UsersPage{Users: users[4:5], Total: 1}, nil)
+	search(t, m, "bruno", &api.UsersPage{Users: users[1:2], Total: 1}, nil)
+	if m.Query() != "bruno" {
+		t.Fatalf("/ added to the kept search: %q", m.Query())
+	}
+}
+
+// TestInfoShowsTheUserWhole: i opens the user under the cursor with every field whole
+// (long names and reasons included) and its ids copyable; esc goes back to the list.
+func TestInfoShowsTheUserWhole(t *testing.T) {
+	users := uitest.Users(50)
+	users[0].Name = "Ava Eriksen-Lindqvist-Okonkwo-Vasquez 000417 of the Generated Company"
+	users[0].Impersonable, users[0].NotImpersonableCode = false, api.CodeImpersonationDisabled
+	users[0].NotImpersonableReason = "Generated Company 0042 has switched impersonation off for every one of its users; ask its admin"
+	m := started(t, uitest.Profiles[0], 80, 24, users)
+	uitest.Press(m, "i")
+	lines := uitest.AssertFrame(t, m.View(), 80, 24)
+	flat := strings.ReplaceAll(strings.Join(lines, ""), " ", "")
+	for _, want := range []string{users[0].Name, users[0].NotImpersonableReason + " (impersonation_disabled)", users[0].ID, users[0].CompanyID} {
+		if !strings.Contains(flat, strings.ReplaceAll(want, " ", "")) {
+			t.Fatalf("%q is not whole:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	if _, ok := uitest.Find[picker.Picked](uitest.Press(m, "enter")); ok {
+		t.Fatal("enter in the details picked the user")
+	}
+	uitest.Press(m, "esc")
+	if v := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n"); !strings.Contains(v, "Pick a user to shadow") {
+		t.Fatalf("esc does not go back to the list:\n%s", v)
+	}
+}
+
+// TestRefusalIsNeverCutMidWord: the line about a user who cannot be shadowed, at 100
+// columns and every height, either holds the whole reason with its code or ends with an
+// ellipsis — never a word cut short without one (the "(t" of a new user's pass).
+func TestRefusalIsNeverCutMidWord(t *testing.T) {
+	users := uitest.Users(50)
+	users[0].Impersonable, users[0].NotImpersonableCode = false, api.CodeTargetPrivileged
+	users[0].NotImpersonableReason = "Alice Andersen is a company admin; admin accounts are never impersonated."
+	for _, h := range []int{24, 7, 5} {
+		m := started(t, uitest.Profiles[0], 100, h, users)
+		uitest.Press(m, "enter")
+		lines := uitest.AssertFrame(t, m.View(), 100, h)
+		var said []string
+		for _, l := range lines {
+			if strings.Contains(l, "Cannot shadow") || len(said) > 0 {
+				said = append(said, strings.TrimSpace(l))
+			}
+		}
+		text := strings.Join(said, " ")
+		if !strings.Contains(text, "(target_privileged)") && !strings.HasSuffix(text, "…") {
+			t.Fatalf("height %d: the refusal is cut: %q", h, text)
+		}
+	}
 }

@@ -43,6 +43,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/shadowview/shadow/client"
+	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/internal/privdir"
 	"github.com/shadowview/shadow/ui"
 	"github.com/shadowview/shadow/ui/common"
@@ -466,6 +467,9 @@ func (s *Server) run(sess ssh.Session, pty ssh.Pty, windows <-chan ssh.Window, k
 		Client: c, StateDir: JournalDir(s.cfg.StateDir, sess.PublicKey()), Profile: profile,
 		Context: ctx, Remote: remote, IdleTimeout: s.cfg.IdleTimeout, TypedTokens: true,
 		ASCII: common.NoLineDrawing(environ),
+		// The clipboard is the SSH client's: its own environment opts in
+		// (ssh -o SetEnv=SHADOW_OSC52=1), as a local shadow's does.
+		OSC52: cli.EnvOn(environ, "SHADOW_OSC52"),
 	}
 	if w := c.Warning(); w != "" {
 		opts.Notices = append(opts.Notices, w)
