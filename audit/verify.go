@@ -384,6 +384,10 @@ func verifyDB(r *Report, db *bolt.DB, path string, opts VerifyOptions, pagesClea
 				r.problem("file %s holds journal %q", filepath.Base(path), st.JournalID)
 			}
 			r.JournalID = st.JournalID
+			cd, err := readCodec(tx)
+			if err != nil {
+				return err
+			}
 			c := newChain(r, st.JournalID, false, st.Acked.Seq)
 			cur := tx.Bucket(bucketRecords).Cursor()
 			for k, v := cur.First(); k != nil; k, v = cur.Next() {
@@ -392,9 +396,9 @@ func verifyDB(r *Report, db *bolt.DB, path string, opts VerifyOptions, pagesClea
 					r.problem("a record key of %d bytes is not a seq", len(k))
 					continue
 				}
-				prev, hash, body, ok := decodeRecord(v)
+				prev, hash, body, ok := cd.decode(v)
 				if !ok {
-					r.bad(seq, "stored value of %d bytes is too short to be a record", len(v))
+					r.bad(seq, "stored value of %d bytes cannot be read as a record of format %s", len(v), cd.format)
 					continue
 				}
 				c.add(seq, prev, hash, body)
