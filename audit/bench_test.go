@@ -142,12 +142,12 @@ func filledJournal(b *testing.B, n int) *Journal {
 	return j
 }
 
-// receiptedJournal is the file of a closed journal of n records whose head the server
-// acknowledged: a pinned key and a signed receipt, as a synced journal holds, so verify
-// checks the receipt too. fill packs its records' pages (recordsFill).
-func receiptedJournal(b *testing.B, n int, fill float64) string {
-	defer func(f float64) { recordsFill = f }(recordsFill)
-	recordsFill = fill
+// receiptedJournal is the file of a closed journal of n records in format, whose head
+// the server acknowledged: a pinned key and a signed receipt, as a synced journal holds,
+// so verify checks the receipt too.
+func receiptedJournal(b *testing.B, n int, format string) string {
+	defer func(f string) { newJournalFormat = f }(newJournalFormat)
+	newJournalFormat = format
 	j := filledJournal(b, n)
 	path, id := j.Path(), j.ID()
 	j.Close(context.Background()) // its error says the records are not synced: true, and meant
@@ -186,10 +186,10 @@ func dropCache(b *testing.B, path string) {
 }
 
 // BenchmarkVerify: the full offline check of one journal file of 10k and 100k records
-// (and 1M with SHADOW_BENCH_LARGE set: benchlat.Sizes)
-// (chain, contiguity, the receipt, bbolt consistency), warm (the file in the page
-// cache) and cold (its pages dropped before each run), for records packed as now and,
-// in the same run, as before (pages half full); with the file's bytes per record.
+// (and 1M with SHADOW_BENCH_LARGE set: benchlat.Sizes) (chain, contiguity, the receipt,
+// bbolt consistency), warm (the file in the page cache) and cold (a file written by an
+// earlier step, its pages dropped before each run), for records in format v2 and, in the
+// same run, as main wrote them (v1); with the file's bytes per record.
 func BenchmarkVerify(b *testing.B) {
 	for _, n := range benchlat.Sizes(10_000, 100_000, 1_000_000) {
 		b.Run(fmt.Sprintf("%d records", n), func(b *testing.B) { verifyBench(b, n) })
@@ -197,11 +197,8 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func verifyBench(b *testing.B, n int) {
-	for _, layout := range []struct {
-		name string
-		fill float64
-	}{{"packed", 1}, {"half-full pages (before)", bolt.DefaultFillPercent}} {
-		path := receiptedJournal(b, n, layout.fill)
+	for _, layout := range []struct{ name, format string }{{"v2", formatV2}, {"v1 (main)", formatV1}} {
+		path := receiptedJournal(b, n, layout.format)
 		fi, err := os.Stat(path)
 		if err != nil {
 			b.Fatal(err)

@@ -401,6 +401,7 @@ func (f *journalFile) readRange(from uint64, maxN, maxBytes int) ([]Record, erro
 			if err != nil {
 				return err
 			}
+			hasher := api.NewRecordHasher(f.id)
 			c := tx.Bucket(bucketRecords).Cursor()
 			size := 0
 			want := from
@@ -413,7 +414,7 @@ func (f *journalFile) readRange(from uint64, maxN, maxBytes int) ([]Record, erro
 				if len(out) > 0 && size+len(body) > maxBytes {
 					break
 				}
-				if len(out) > 0 && prev != out[len(out)-1].Hash || api.RecordHash(f.id, seq, prev, body) != hash {
+				if len(out) > 0 && prev != out[len(out)-1].Hash || hasher.Sum(seq, prev, body) != hash {
 					return fmt.Errorf("%w: journal %s at seq %d: run `shadow journal verify`", ErrDamaged, f.id, seq)
 				}
 				out = append(out, Record{JournalID: f.id, Seq: seq, PrevHash: prev, Hash: hash, Body: append([]byte(nil), body...)})
@@ -461,6 +462,7 @@ func (f *journalFile) checkChain(from uint64) error {
 				prevHash = h
 			}
 			want := from + 1
+			hasher := api.NewRecordHasher(f.id)
 			c := b.Cursor()
 			for k, v := c.Seek(seqKey(want)); k != nil; k, v = c.Next() {
 				seq, _ := keySeq(k)
@@ -470,7 +472,7 @@ func (f *journalFile) checkChain(from uint64) error {
 					return fmt.Errorf("%w: journal %s: seq %d is missing or unreadable", ErrDamaged, f.id, want)
 				case prev != prevHash:
 					return fmt.Errorf("%w: journal %s: seq %d does not chain to seq %d", ErrDamaged, f.id, seq, seq-1)
-				case api.RecordHash(f.id, seq, prev, body) != hash:
+				case hasher.Sum(seq, prev, body) != hash:
 					return fmt.Errorf("%w: journal %s: seq %d does not match its hash", ErrDamaged, f.id, seq)
 				}
 				prevHash = hash

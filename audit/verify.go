@@ -93,7 +93,8 @@ type chain struct {
 	partial bool
 	ackSeq  uint64
 
-	carry *carrying // records carried from a damaged journal, being checked
+	carry  *carrying // records carried from a damaged journal, being checked
+	hasher *api.RecordHasher
 
 	next     uint64 // the seq expected next (full journals)
 	last     uint64 // seq of the previous record fed
@@ -103,12 +104,12 @@ type chain struct {
 }
 
 func newChain(r *Report, journalID string, partial bool, ackSeq uint64) *chain {
-	return &chain{r: r, id: journalID, partial: partial, ackSeq: ackSeq, next: 1}
+	return &chain{r: r, id: journalID, partial: partial, ackSeq: ackSeq, next: 1, hasher: api.NewRecordHasher(journalID)}
 }
 
 func (c *chain) add(seq uint64, prev, hash api.Hash, body []byte) {
 	c.r.Records++
-	selfOK := api.RecordHash(c.id, seq, prev, body) == hash
+	selfOK := c.hasher.Sum(seq, prev, body) == hash
 	if !selfOK {
 		c.r.bad(seq, "hash does not match the record's contents (edited or corrupted)")
 	}

@@ -244,6 +244,7 @@ func (b batch) apply(tx *bolt.Tx) (fileState, error) {
 		return nil
 	}
 	meta := tx.Bucket(bucketMeta)
+	hasher := api.NewRecordHasher(b.journalID)
 	headMoved, ackMoved, keyPinned := false, false, false
 	for _, o := range b.ops {
 		switch o.kind {
@@ -253,7 +254,7 @@ func (b batch) apply(tx *bolt.Tx) (fileState, error) {
 			if records.Get(key) != nil { // immutability: never overwrite
 				return st, fmt.Errorf("%w: seq %d already written", ErrDamaged, next)
 			}
-			hash := api.RecordHash(b.journalID, next, st.Head.Hash, o.body)
+			hash := hasher.Sum(next, st.Head.Hash, o.body)
 			stored, err := b.codec.encode(o.body, intern)
 			if err != nil {
 				return st, fmt.Errorf("encode record %d: %w", next, err)
