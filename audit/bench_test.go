@@ -30,8 +30,8 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 // BenchmarkDurableAppendVsFdatasync measures, side by side in one loop, a single
-// durable journal append (submit → group commit → told), the floor it is compared
-// with (appending the same bytes to a plain file and fdatasync-ing it), and between
+// durable journal append (submit → group commit → told) in format v2 and in v1 (as main
+// writes it, a journal of its own), the floor it is compared with (appending the same bytes to a plain file and fdatasync-ing it), and between
 // them bbolt's own commit of the same bytes (one Put in one Update, on a scratch file
 // opened as the journal's are): what is left when the journal's work is taken away,
 // two fdatasyncs (the data pages, then the meta page that makes them visible).
@@ -42,6 +42,13 @@ func BenchmarkDurableAppendVsFdatasync(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer j.Close(context.Background())
+	newJournalFormat = formatV1
+	j1, _, err := Open(Options{StateDir: filepath.Join(dir, "v1"), Actor: testAdmin})
+	newJournalFormat = formatV2
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j1.Close(context.Background())
 	raw, err := os.OpenFile(filepath.Join(dir, "raw.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		b.Fatal(err)
@@ -54,13 +61,23 @@ func BenchmarkDurableAppendVsFdatasync(b *testing.B) {
 	defer db.Close()
 	line, _ := json.Marshal(sampleBody("s", 0))
 	line = append(line, '\n')
-	var journal, plain, bare []time.Duration
+	var journal, journalV1, plain, bare []time.Duration
 	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		t0 := time.Now()
+	appendTo := func(j *Journal, i int) time.Duration {
+		t := time.Now()
 		if _, err := j.Append(context.Background(), sampleBody("s", i)); err != nil {
 			b.Fatal(err)
 		}
+		return time.Since(t)
+	}
+	for i := 0; b.Loop(); i++ {
+		var d, dv1 time.Duration
+		if i%2 == 0 { // in turns, so neither format always follows the other's sync
+			d, dv1 = appendTo(j, i), appendTo(j1, i)
+		} else {
+			dv1, d = appendTo(j1, i), appendTo(j, i)
+		}
+		journalV1 = append(journalV1, dv1)
 		t1 := time.Now()
 		if _, err := raw.Write(line); err != nil {
 			b.Fatal(err)
@@ -80,12 +97,14 @@ func BenchmarkDurableAppendVsFdatasync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		journal, plain, bare = append(journal, t1.Sub(t0)), append(plain, t2.Sub(t1)), append(bare, time.Since(t2))
+		journal, plain, bare = append(journal, d), append(plain, t2.Sub(t1)), append(bare, time.Since(t2))
 	}
 	jp50, jp99 := percentile(journal, .50), percentile(journal, .99)
 	rp50, rp99 := percentile(plain, .50), percentile(plain, .99)
 	b.ReportMetric(float64(jp50.Microseconds()), "journal-p50-µs")
 	b.ReportMetric(float64(jp99.Microseconds()), "journal-p99-µs")
+	b.ReportMetric(float64(percentile(journalV1, .50).Microseconds()), "journal-v1-p50-µs")
+	b.ReportMetric(float64(percentile(journalV1, .99).Microseconds()), "journal-v1-p99-µs")
 	b.ReportMetric(float64(rp50.Microseconds()), "fdatasync-p50-µs")
 	b.ReportMetric(float64(rp99.Microseconds()), "fdatasync-p99-µs")
 	bp50 := percentile(bare, .50)
