@@ -250,14 +250,22 @@ func exports(t *testing.T, state string) map[string]string {
 }
 
 // The same records export byte for byte the same from a journal of either format, and
-// verify the same: the journals of both fixtures (hostile text, a failed read, a refused
-// start, receipts) stored as v2, and this build's journal stored as v1.
+// verify the same: the journals of every fixture (hostile text, a failed read, a refused
+// start, receipts) stored in the other format, and this build's journal stored as v1.
 func TestExportsAreTheSameInEitherFormat(t *testing.T) {
 	t.Parallel()
 	type pair struct{ name, from, to, format string }
 	var pairs []pair
-	for _, f := range fixtures(t) {
-		pairs = append(pairs, pair{f.dir, f.state, filepath.Join(t.TempDir(), "v2"), formatV2})
+	for _, f := range fixtures(t) { // each stored the other way
+		paths, _, _, err := journalFiles(JournalsDir(f.state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := formatV2
+		if formatOf(t, paths[0]) == formatV2 {
+			other = formatV1
+		}
+		pairs = append(pairs, pair{f.dir, f.state, filepath.Join(t.TempDir(), "other"), other})
 	}
 	dir, j := reviewFixture(t)
 	closeTest(t, j)
@@ -282,8 +290,8 @@ func TestExportsAreTheSameInEitherFormat(t *testing.T) {
 	}
 }
 
-// New journals are written in v2; a journal of an earlier build stays v1 when this
-// build writes to it (its receipt, or a record), and reads and verifies as before.
+// New journals are written in v2; a journal of an earlier build stays in its format when
+// this build writes to it (its receipt, or a record), and reads and verifies as before.
 func TestOldJournalsStayInTheirFormat(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -298,6 +306,7 @@ func TestOldJournalsStayInTheirFormat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		was := formatOf(t, paths[0])
 		jf, st, err := openJournal(paths[0], time.Second, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -311,7 +320,7 @@ func TestOldJournalsStayInTheirFormat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := formatOf(t, paths[0]); got != formatV1 || o.rec.Seq != st.Head.Seq+1 {
+		if got := formatOf(t, paths[0]); got != was || o.rec.Seq != st.Head.Seq+1 {
 			t.Errorf("%s: after an append the journal is %q, the record seq %d", f.dir, got, o.rec.Seq)
 		}
 		for _, r := range mustVerifyAll(t, f.state) {
