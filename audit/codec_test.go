@@ -384,3 +384,73 @@ func TestReopenedJournalReusesItsStrings(t *testing.T) {
 		t.Errorf("%d records", r[0].Records)
 	}
 }
+
+// verify's walk hashes records on other goroutines, in batches: its findings are the
+// ones a walk of one record at a time makes, in the same order, across batch borders.
+func TestVerifyWalkMatchesOneRecordAtATime(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	j := openTest(t, dir)
+	ps := make([]*Pending, 0, 3000)
+	for i := range 3000 {
+		ps = append(ps, j.Submit(sampleBody("s-1", i)))
+	}
+	for _, p := range ps {
+		if _, err := p.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeTest(t, j)
+	db, err := bolt.Open(j.Path(), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		records := tx.Bucket(bucketRecords)
+		prev, hash, body := storedRecord(t, records, 1100)
+		if err := records.Put(seqKey(1100), storedValue(t, records, prev, hash, bytes.Replace(body, []byte("d-1099"), []byte("d-9999"), 1))); err != nil {
+			return err
+		}
+		if err := records.Delete(seqKey(2050)); err != nil {
+			return err
+		}
+		if err := records.Put(seqKey(2500), []byte{1, 2, 3}); err != nil {
+			return err
+		}
+		return records.Put([]byte("odd"), []byte("key"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walked, oneByOne Report
+	db.View(func(tx *bolt.Tx) error {
+		cd, err := readCodec(tx)
+		if err != nil {
+			return err
+		}
+		newChain(&walked, j.ID(), false, 0).walk(tx.Bucket(bucketRecords), cd)
+		c := newChain(&oneByOne, j.ID(), false, 0)
+		cur := tx.Bucket(bucketRecords).Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			seq, ok := keySeq(k)
+			if !ok {
+				oneByOne.problem("a record key of %d bytes is not a seq", len(k))
+				continue
+			}
+			prev, hash, body, ok := cd.decode(v)
+			if !ok {
+				oneByOne.bad(seq, "stored value of %d bytes cannot be read as a record of format %s", len(v), cd.format)
+				continue
+			}
+			c.add(seq, prev, hash, body)
+		}
+		return nil
+	})
+	if walked.Records != 2998 || len(walked.Problems) < 4 || walked.FirstBad != 1100 {
+		t.Fatalf("walk: %d records, first bad %d, problems %q", walked.Records, walked.FirstBad, walked.Problems)
+	}
+	if fmt.Sprint(walked) != fmt.Sprint(oneByOne) {
+		t.Errorf("the walk reports\n  %+v\none record at a time\n  %+v", walked, oneByOne)
+	}
+}

@@ -238,7 +238,11 @@ func (b batch) apply(tx *bolt.Tx) (fileState, error) {
 		return st, err
 	}
 	intern := func(id uint64, s []byte) error {
-		if err := tx.Bucket(bucketStrings).Put(seqKey(id), s); err != nil {
+		strs := tx.Bucket(bucketStrings)
+		if strs.Get(seqKey(id)) != nil { // immutability, as for records
+			return fmt.Errorf("%w: string %d already written", ErrDamaged, id)
+		}
+		if err := strs.Put(seqKey(id), s); err != nil {
 			return fmt.Errorf("store string %d: %w", id, err)
 		}
 		return nil
