@@ -130,12 +130,7 @@ func TestTypicalRecordIsCompact(t *testing.T) {
 	j := openTest(t, dir)
 	appendN(t, j, "ses_01m98kme3zn3ve4kcys782gpxe", 500)
 	closeTest(t, j)
-	db, err := bolt.Open(j.Path(), 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
+	viewFile(t, j.Path(), func(tx *bolt.Tx) error {
 		s := tx.Bucket(bucketRecords).Stats()
 		body := 0
 		cd, err := readCodec(tx)
@@ -160,9 +155,6 @@ func TestTypicalRecordIsCompact(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // transcode writes the journals of state dir from into state dir to, in format, record
@@ -331,16 +323,23 @@ func TestOldJournalsStayInTheirFormat(t *testing.T) {
 	}
 }
 
-func formatOf(t *testing.T, path string) string {
+func formatOf(t *testing.T, path string) (f string) {
+	t.Helper()
+	viewFile(t, path, func(tx *bolt.Tx) error { f = string(tx.Bucket(bucketMeta).Get(keyFormat)); return nil })
+	return f
+}
+
+// viewFile runs fn in a read transaction of the bbolt file at path.
+func viewFile(t *testing.T, path string, fn func(*bolt.Tx) error) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var f string
-	db.View(func(tx *bolt.Tx) error { f = string(tx.Bucket(bucketMeta).Get(keyFormat)); return nil })
-	return f
+	if err := db.View(fn); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // The writer's strings survive a reopen: records appended by a later writer of the same
@@ -352,12 +351,7 @@ func TestReopenedJournalReusesItsStrings(t *testing.T) {
 	appendN(t, j, "s-1", 5)
 	closeTest(t, j)
 	count := func() (n int) {
-		db, err := bolt.Open(j.Path(), 0o600, &bolt.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketStrings).Stats().KeyN; return nil })
+		viewFile(t, j.Path(), func(tx *bolt.Tx) error { n = tx.Bucket(bucketStrings).Stats().KeyN; return nil })
 		return n
 	}
 	before := count()
