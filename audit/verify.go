@@ -456,6 +456,9 @@ const (
 )
 
 func (b *hashBatch) reset() {
+	if b.arena == nil { // sized once for a batch of typical records, not grown by doubling
+		b.arena = make([]byte, 0, walkBatch*400)
+	}
 	b.kind, b.seqs, b.prevs, b.hashes = b.kind[:0], b.seqs[:0], b.prevs[:0], b.hashes[:0]
 	b.ends, b.sizes, b.arena, b.ok = b.ends[:0], b.sizes[:0], b.arena[:0], b.ok[:0]
 	b.done = make(chan struct{})
