@@ -261,7 +261,9 @@ func (c *codec) encode(body []byte, intern func(id uint64, s []byte) error) ([]b
 		return nil, err
 	}
 	if out != nil {
-		if back, ok := c.rebuild(nil, out[1:]); ok && bytes.Equal(back, body) {
+		back, ok := c.rebuild(c.buf[:0], out[1:])
+		c.buf = back
+		if ok && bytes.Equal(back, body) {
 			return out, nil
 		}
 	}
@@ -321,16 +323,15 @@ func (c *codec) pieces(body []byte, intern func(uint64, []byte) error) ([]byte, 
 			lit(key)
 		}
 		name := key[1:]
+		id, isID := parseULID(val, string(name) == `"event_id":`)
+		ns, isTime := c.parseTime(val, string(name) == `"time":`)
 		switch {
-		case string(name) == `"event_id":` && isULID(val):
-			var id ulid.ULID
-			_ = id.UnmarshalText(val[1 : len(val)-1]) // isULID checked it
+		case isID:
 			out = append(out, pieceULID)
 			out = append(out, id[:]...)
-		case string(name) == `"time":` && isTime(val):
-			t, _ := time.Parse(time.RFC3339Nano, string(val[1:len(val)-1])) // isTime checked it
+		case isTime:
 			out = append(out, pieceTime)
-			out = binary.BigEndian.AppendUint64(out, uint64(t.UnixNano()))
+			out = binary.BigEndian.AppendUint64(out, uint64(ns))
 		case internedMembers[string(name)] && len(val) <= maxInternedValue:
 			if err := str(val); err != nil {
 				return nil, err
@@ -351,27 +352,32 @@ func (c *codec) pieces(body []byte, intern func(uint64, []byte) error) ([]byte, 
 	}
 }
 
-// isULID reports a quoted ULID in its canonical (upper-case) spelling.
-func isULID(v []byte) bool {
-	if len(v) != ulid.EncodedSize+2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return false
+// parseULID reads a quoted ULID (when want is set) spelled as a ULID piece rebuilds it
+// (upper case); any other spelling stays a literal.
+func parseULID(v []byte, want bool) (id ulid.ULID, ok bool) {
+	if !want || len(v) != ulid.EncodedSize+2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return id, false
 	}
-	id, err := ulid.ParseStrict(string(v[1 : len(v)-1]))
-	return err == nil && id.String() == string(v[1:len(v)-1])
+	var back [ulid.EncodedSize]byte
+	if id.UnmarshalText(v[1:len(v)-1]) != nil || id.MarshalTextTo(back[:]) != nil {
+		return id, false
+	}
+	return id, bytes.Equal(back[:], v[1:len(v)-1])
 }
 
-// isTime reports a quoted UTC time spelled as Go's encoding/json spells it, with Unix
-// nanoseconds that fit in 64 bits.
-func isTime(v []byte) bool {
-	if len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
-		return false
+// parseTime reads a quoted time (when want is set) spelled as a time piece rebuilds it
+// (RFC 3339 in UTC, as encoding/json writes it), its Unix nanoseconds within 64 bits; any
+// other time stays a literal.
+func (c *codec) parseTime(v []byte, want bool) (ns int64, ok bool) {
+	if !want || len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
+		return 0, false
 	}
-	s := string(v[1 : len(v)-1])
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, string(v[1:len(v)-1]))
 	if err != nil || t.Year() < 1678 || t.Year() > 2261 {
-		return false
+		return 0, false
 	}
-	return time.Unix(0, t.UnixNano()).UTC().Format(time.RFC3339Nano) == s
+	var scratch [40]byte
+	return t.UnixNano(), bytes.Equal(c.appendTime(scratch[:0], t.UnixNano()), v[1:len(v)-1])
 }
 
 // skipString returns the index just past the JSON string starting at b[i] ('"'), or -1.
