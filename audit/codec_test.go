@@ -466,3 +466,53 @@ func BenchmarkEncodeBody(b *testing.B) {
 		}
 	}
 }
+
+// A transaction that fails after interning strings takes them with it; the writer's
+// codec must not go on referring to them. commit marks it stale, and apply also checks
+// the strings bucket's count against it, which this test leans on alone: the failed
+// transaction here is not commit's, so nothing marks the codec stale.
+func TestStringsOfAFailedTransactionAreNotReferred(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	j := openTest(t, dir)
+	appendN(t, j, "s-1", 2)
+	closeTest(t, j)
+	jf, _, err := openJournal(j.Path(), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := func(session string) []byte {
+		b, _ := json.Marshal(sampleBody(session, 7))
+		return b
+	}
+	failed := newOp(opAppend)
+	failed.body = body("s-lost") // a session the journal has not seen: new strings
+	err = jf.db.Update(func(tx *bolt.Tx) error {
+		if _, err := (batch{journalID: jf.id, ops: []*op{failed}, codec: jf.w.codec}).apply(tx); err != nil {
+			return err
+		}
+		return fmt.Errorf("the disk went away")
+	})
+	if err == nil || len(jf.w.codec.strs) == 0 {
+		t.Fatal("the transaction did not fail")
+	}
+	ok := newOp(opAppend)
+	ok.body = body("s-lost")
+	if err := jf.w.do(ok); err != nil {
+		t.Fatal(err)
+	}
+	if err := jf.close(); err != nil {
+		t.Fatal(err)
+	}
+	rs := mustVerifyAll(t, dir)
+	if rs[0].Records != 3 {
+		t.Fatalf("%d records", rs[0].Records)
+	}
+	a, err := LoadArchive(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Journals[0].Entries[2].Body; !bytes.Equal(got, ok.body) {
+		t.Errorf("the record after the failed transaction reads back as %s", got)
+	}
+}
