@@ -160,6 +160,19 @@ func TestTamperingIsFoundAtTheExactSeq(t *testing.T) {
 				return records.Put(seqKey(5), storedValue(t, records, prev, hash, edited))
 			})
 		}},
+		// In format v2 the user's name is stored once, for every record that names them.
+		"edited string shared by every record": {1, func(t *testing.T, sj signedJournal) {
+			sj.update(t, func(records, _ *bolt.Bucket) error {
+				strs := records.Tx().Bucket(bucketStrings)
+				c := strs.Cursor()
+				for k, v := c.First(); k != nil; k, v = c.Next() {
+					if bytes.Contains(v, []byte("Bob User")) {
+						return strs.Put(bytes.Clone(k), bytes.Replace(v, []byte("Bob User"), []byte("Eve Other"), 1))
+					}
+				}
+				return errors.New("no string names the user")
+			})
+		}},
 		"edited field, hash recomputed": {8, func(t *testing.T, sj signedJournal) {
 			sj.update(t, func(records, meta *bolt.Bucket) error {
 				prev, _, body := storedRecord(t, records, 8)
