@@ -232,7 +232,7 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func verifyBench(b *testing.B, n int) {
-	for _, layout := range []struct{ name, format string }{{"v2", formatV2}, {"v1 (main)", formatV1}} {
+	for _, layout := range []struct{ name, format string }{{"v2", formatV2}, {"v1", formatV1}} {
 		path := receiptedJournal(b, n, layout.format)
 		fi, err := os.Stat(path)
 		if err != nil {
