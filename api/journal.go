@@ -79,7 +79,7 @@ func RecordHash(journalID string, seq uint64, prev Hash, body []byte) Hash {
 
 // RecordHasher computes RecordHash for the records of one journal, one after another,
 // without allocating: verifying a journal hashes every record, and a digest, the domain
-// and the journal id made anew for each were most of its garbage.
+// and the journal id made anew for each were most of its garbage. One goroutine at a time.
 type RecordHasher struct {
 	d   hash.Hash
 	buf []byte // domain ‖ len(journal_id) ‖ journal_id, then a record's seq ‖ prev_hash
