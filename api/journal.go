@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"time"
 )
@@ -73,19 +74,37 @@ const hashDomain = "shadow.journal.record.v1\x00"
 // RecordHash is SHA-256(domain ‖ len(journal_id) ‖ journal_id ‖ seq ‖ prev_hash ‖ body),
 // lengths and seq as big-endian uint64, body the exact stored bytes.
 func RecordHash(journalID string, seq uint64, prev Hash, body []byte) Hash {
-	h := sha256.New()
-	var n [8]byte
-	h.Write([]byte(hashDomain))
-	binary.BigEndian.PutUint64(n[:], uint64(len(journalID)))
-	h.Write(n[:])
-	h.Write([]byte(journalID))
-	binary.BigEndian.PutUint64(n[:], seq)
-	h.Write(n[:])
-	h.Write(prev[:])
-	h.Write(body)
-	var out Hash
-	h.Sum(out[:0])
-	return out
+	return NewRecordHasher(journalID).Sum(seq, prev, body)
+}
+
+// RecordHasher computes RecordHash for the records of one journal, one after another,
+// without allocating: verifying a journal hashes every record, and a digest, the domain
+// and the journal id made anew for each were most of its garbage. One goroutine at a time.
+type RecordHasher struct {
+	d   hash.Hash
+	buf []byte // domain ‖ len(journal_id) ‖ journal_id, then a record's seq ‖ prev_hash
+	n   int    // the journal's part of buf
+	out Hash
+}
+
+// NewRecordHasher returns a hasher for the records of journalID.
+func NewRecordHasher(journalID string) *RecordHasher {
+	buf := make([]byte, 0, len(hashDomain)+8+len(journalID)+8+HashSize)
+	buf = append(buf, hashDomain...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(len(journalID)))
+	buf = append(buf, journalID...)
+	return &RecordHasher{d: sha256.New(), buf: buf, n: len(buf)}
+}
+
+// Sum is RecordHash of the hasher's journal.
+func (h *RecordHasher) Sum(seq uint64, prev Hash, body []byte) Hash {
+	h.buf = binary.BigEndian.AppendUint64(h.buf[:h.n], seq)
+	h.buf = append(h.buf, prev[:]...)
+	h.d.Reset()
+	h.d.Write(h.buf)
+	h.d.Write(body)
+	h.d.Sum(h.out[:0])
+	return h.out
 }
 
 // JournalHead is the last record of a journal (seq 0 and ZeroHash when empty).

@@ -30,8 +30,8 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 // BenchmarkDurableAppendVsFdatasync measures, side by side in one loop, a single
-// durable journal append (submit → group commit → told), the floor it is compared
-// with (appending the same bytes to a plain file and fdatasync-ing it), and between
+// durable journal append (submit → group commit → told) in format v2 and in v1 (as main
+// writes it, a journal of its own), the floor it is compared with (appending the same bytes to a plain file and fdatasync-ing it), and between
 // them bbolt's own commit of the same bytes (one Put in one Update, on a scratch file
 // opened as the journal's are): what is left when the journal's work is taken away,
 // two fdatasyncs (the data pages, then the meta page that makes them visible).
@@ -42,6 +42,13 @@ func BenchmarkDurableAppendVsFdatasync(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer j.Close(context.Background())
+	newJournalFormat = formatV1
+	j1, _, err := Open(Options{StateDir: filepath.Join(dir, "v1"), Actor: testAdmin})
+	newJournalFormat = formatV2
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j1.Close(context.Background())
 	raw, err := os.OpenFile(filepath.Join(dir, "raw.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		b.Fatal(err)
@@ -54,13 +61,23 @@ func BenchmarkDurableAppendVsFdatasync(b *testing.B) {
 	defer db.Close()
 	line, _ := json.Marshal(sampleBody("s", 0))
 	line = append(line, '\n')
-	var journal, plain, bare []time.Duration
+	var journal, journalV1, plain, bare []time.Duration
 	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		t0 := time.Now()
+	appendTo := func(j *Journal, i int) time.Duration {
+		t := time.Now()
 		if _, err := j.Append(context.Background(), sampleBody("s", i)); err != nil {
 			b.Fatal(err)
 		}
+		return time.Since(t)
+	}
+	for i := 0; b.Loop(); i++ {
+		var d, dv1 time.Duration
+		if i%2 == 0 { // in turns, so neither format always follows the other's sync
+			d, dv1 = appendTo(j, i), appendTo(j1, i)
+		} else {
+			dv1, d = appendTo(j1, i), appendTo(j, i)
+		}
+		journalV1 = append(journalV1, dv1)
 		t1 := time.Now()
 		if _, err := raw.Write(line); err != nil {
 			b.Fatal(err)
@@ -80,12 +97,21 @@ func BenchmarkDurableAppendVsFdatasync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		journal, plain, bare = append(journal, t1.Sub(t0)), append(plain, t2.Sub(t1)), append(bare, time.Since(t2))
+		journal, plain, bare = append(journal, d), append(plain, t2.Sub(t1)), append(bare, time.Since(t2))
 	}
 	jp50, jp99 := percentile(journal, .50), percentile(journal, .99)
 	rp50, rp99 := percentile(plain, .50), percentile(plain, .99)
 	b.ReportMetric(float64(jp50.Microseconds()), "journal-p50-µs")
 	b.ReportMetric(float64(jp99.Microseconds()), "journal-p99-µs")
+	b.ReportMetric(float64(percentile(journalV1, .50).Microseconds()), "journal-v1-p50-µs")
+	b.ReportMetric(float64(percentile(journalV1, .99).Microseconds()), "journal-v1-p99-µs")
+	// The two appends of one iteration ran moments apart, under the same load: the median
+	// of their differences says what the format costs, free of the load's swings.
+	diffs := make([]time.Duration, len(journal))
+	for i := range journal {
+		diffs[i] = journal[i] - journalV1[i]
+	}
+	b.ReportMetric(float64(percentile(diffs, .50).Microseconds()), "v2-minus-v1-median-µs")
 	b.ReportMetric(float64(rp50.Microseconds()), "fdatasync-p50-µs")
 	b.ReportMetric(float64(rp99.Microseconds()), "fdatasync-p99-µs")
 	bp50 := percentile(bare, .50)
@@ -142,12 +168,12 @@ func filledJournal(b *testing.B, n int) *Journal {
 	return j
 }
 
-// receiptedJournal is the file of a closed journal of n records whose head the server
-// acknowledged: a pinned key and a signed receipt, as a synced journal holds, so verify
-// checks the receipt too. fill packs its records' pages (recordsFill).
-func receiptedJournal(b *testing.B, n int, fill float64) string {
-	defer func(f float64) { recordsFill = f }(recordsFill)
-	recordsFill = fill
+// receiptedJournal is the file of a closed journal of n records in format, whose head
+// the server acknowledged: a pinned key and a signed receipt, as a synced journal holds,
+// so verify checks the receipt too.
+func receiptedJournal(b *testing.B, n int, format string) string {
+	defer func(f string) { newJournalFormat = f }(newJournalFormat)
+	newJournalFormat = format
 	j := filledJournal(b, n)
 	path, id := j.Path(), j.ID()
 	j.Close(context.Background()) // its error says the records are not synced: true, and meant
@@ -172,6 +198,15 @@ func receiptedJournal(b *testing.B, n int, fill float64) string {
 	return path
 }
 
+// cpuTime is the CPU time this process has used, user and system, on every core.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // dropCache asks the kernel to forget the file's pages (they are clean: bbolt synced
 // them), so the next read comes from the disk: a cold file without root or a reboot.
 func dropCache(b *testing.B, path string) {
@@ -186,10 +221,10 @@ func dropCache(b *testing.B, path string) {
 }
 
 // BenchmarkVerify: the full offline check of one journal file of 10k and 100k records
-// (and 1M with SHADOW_BENCH_LARGE set: benchlat.Sizes)
-// (chain, contiguity, the receipt, bbolt consistency), warm (the file in the page
-// cache) and cold (its pages dropped before each run), for records packed as now and,
-// in the same run, as before (pages half full); with the file's bytes per record.
+// (and 1M with SHADOW_BENCH_LARGE set: benchlat.Sizes) (chain, contiguity, the receipt,
+// bbolt consistency), warm (the file in the page cache) and cold (a file written by an
+// earlier step, its pages dropped before each run), for records in format v2 and, in the
+// same run, as main wrote them (v1); with the file's bytes per record.
 func BenchmarkVerify(b *testing.B) {
 	for _, n := range benchlat.Sizes(10_000, 100_000, 1_000_000) {
 		b.Run(fmt.Sprintf("%d records", n), func(b *testing.B) { verifyBench(b, n) })
@@ -197,11 +232,8 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func verifyBench(b *testing.B, n int) {
-	for _, layout := range []struct {
-		name string
-		fill float64
-	}{{"packed", 1}, {"half-full pages (before)", bolt.DefaultFillPercent}} {
-		path := receiptedJournal(b, n, layout.fill)
+	for _, layout := range []struct{ name, format string }{{"v2", formatV2}, {"v1", formatV1}} {
+		path := receiptedJournal(b, n, layout.format)
 		fi, err := os.Stat(path)
 		if err != nil {
 			b.Fatal(err)
@@ -212,21 +244,23 @@ func verifyBench(b *testing.B, n int) {
 				name = layout.name + "/cold"
 			}
 			b.Run(name, func(b *testing.B) {
-				var took time.Duration
+				var took, cpu time.Duration
 				for b.Loop() {
 					if cold {
 						b.StopTimer()
 						dropCache(b, path)
 						b.StartTimer()
 					}
-					start := time.Now()
+					start, cpu0 := time.Now(), cpuTime(b)
 					rs, err := VerifyFile(path, VerifyOptions{})
-					took += time.Since(start)
+					took, cpu = took+time.Since(start), cpu+cpuTime(b)-cpu0
 					if err != nil || !rs[0].OK() || rs[0].Records != uint64(n) || rs[0].Acked != uint64(n) || rs[0].KeyID != "bench" {
 						b.Fatalf("%v %+v", err, rs)
 					}
 				}
 				b.ReportMetric(float64(n)*float64(b.N)/took.Seconds(), "records/s")
+				// CPU time (every core) per record: what the machine's load cannot change.
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(n)/float64(b.N), "cpu-ns/record")
 				b.ReportMetric(float64(fi.Size())/float64(n), "file-bytes/record")
 			})
 		}

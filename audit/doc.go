@@ -36,12 +36,14 @@
 //  1. bbolt's NoSync is never on: a commit is on disk when Update returns.
 //  2. Records are keyed by big-endian seq; seqs are contiguous from 1 (no gaps).
 //  3. Each record's prev_hash is the previous record's hash (ZeroHash for seq 1) and its
-//     hash is api.RecordHash(journal id, seq, prev_hash, exact stored body).
+//     hash is api.RecordHash(journal id, seq, prev_hash, exact body) — in format v2 the
+//     body rebuilt from its stored pieces, which the writer checks before it stores them.
 //  4. meta head {seq, hash} is the last record.
 //  5. acknowledged.seq <= head.seq, acknowledged.hash is the hash stored at that seq,
 //     and acknowledged.receipt verifies with the pinned server key for exactly that
 //     journal, seq and hash. Acknowledged never moves backwards.
-//  6. Records are immutable: a seq once written is never overwritten or removed.
+//  6. Records are immutable: a seq once written is never overwritten or removed; so are
+//     the strings of format v2 (codec.go), which records' bodies are rebuilt from.
 //  7. The pinned server key, once set, never changes.
 //
 // They are enforced in one place: batch.apply in writer.go, the function every write

@@ -46,7 +46,7 @@ type fixture struct {
 
 func fixtures(t *testing.T) []fixture {
 	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join("testdata", "v1-*"))
+	dirs, err := filepath.Glob(filepath.Join("testdata", "v[0-9]*-*"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no journal fixtures in testdata: %v", err)
 	}

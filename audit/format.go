@@ -10,12 +10,14 @@ import (
 	"github.com/shadowview/shadow/api"
 )
 
-// The on-disk layout of a journal file (format v1):
+// The on-disk layout of a journal file:
 //
-//	bucket "meta":    "format" → formatV1, "journal_id" → id, "created" → RFC 3339 time,
-//	                  "head" → seq(8, big-endian) ‖ hash(32),
+//	bucket "meta":    "format" → formatV1 or formatV2, "journal_id" → id,
+//	                  "created" → RFC 3339 time, "head" → seq(8, big-endian) ‖ hash(32),
 //	                  "acked" → JSON Acknowledgement, "server_key" → JSON api.AuditKey
-//	bucket "records": seq(8, big-endian) → prev_hash(32) ‖ hash(32) ‖ body
+//	bucket "records": seq(8, big-endian) → prev_hash(32) ‖ hash(32) ‖ body (v1) or the
+//	                  body's stored form (v2, see codec.go)
+//	bucket "strings": (v2) id(8, big-endian) → bytes a v2 body refers to
 const formatV1 = "shadow.journal.v1"
 
 var (

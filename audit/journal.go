@@ -292,9 +292,13 @@ func (j *Journal) SessionRecords(sessionID string) ([]Entry, error) {
 			if err != nil {
 				return err
 			}
+			cd, err := readCodec(tx)
+			if err != nil {
+				return err
+			}
 			c := tx.Bucket(bucketRecords).Cursor()
 			for k, v := c.First(); k != nil; k, v = c.Next() {
-				prev, hash, body, ok := decodeRecord(v)
+				prev, hash, body, ok := cd.decode(v)
 				seq, kok := keySeq(k)
 				if !ok || !kok {
 					return fmt.Errorf("%w: journal %s: unreadable record", ErrDamaged, j.file.id)

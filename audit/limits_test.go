@@ -134,15 +134,14 @@ func (rw rewrite) apply(t *testing.T, path string) string {
 		}
 		prev := api.ZeroHash
 		for s := uint64(1); s <= last; s++ {
-			p, h, body, _ := decodeRecord(recs.Get(seqKey(s)))
-			body = append([]byte(nil), body...)
+			p, h, body := storedRecord(t, recs, s)
 			if from > 0 && s >= from {
 				if rw.editFrom > 0 && s == rw.editFrom {
 					body = []byte(strings.Replace(string(body), "Fleet overview", "Fleet overvieW", 1))
 				}
 				h = api.RecordHash(id, s, prev, body)
 				p = prev
-				if err := recs.Put(seqKey(s), encodeRecord(p, h, body)); err != nil {
+				if err := recs.Put(seqKey(s), storedValue(t, recs, p, h, body)); err != nil {
 					return err
 				}
 			}

@@ -69,10 +69,14 @@ func loadJournal(path string) (*JournalData, error) {
 				return err
 			}
 			jd.ID, jd.Created, jd.Head, jd.Acked, jd.Key = st.JournalID, st.Created, st.Head.API(), st.Acked, st.Key
+			cd, err := readCodec(tx)
+			if err != nil {
+				return err
+			}
 			c := tx.Bucket(bucketRecords).Cursor()
 			for k, val := c.First(); k != nil; k, val = c.Next() {
 				seq, kok := keySeq(k)
-				prev, hash, body, ok := decodeRecord(val)
+				prev, hash, body, ok := cd.decode(val)
 				if !ok || !kok {
 					return fmt.Errorf("%w: unreadable record after seq %d; run `shadow journal verify`", ErrDamaged, seq)
 				}

@@ -115,12 +115,20 @@ func readDamaged(path string) damagedRead {
 			if b == nil {
 				return nil
 			}
+			// A v2 file whose strings cannot be read keeps only its verbatim records.
+			cd, _ := readCodec(tx)
 			stored := map[uint64]api.Hash{}
 			c := b.Cursor()
 			for k, val := c.First(); k != nil; k, val = c.Next() {
 				seq, kok := keySeq(k)
-				prev, hash, body, ok := decodeRecord(val)
+				prev, hash, body, ok := cd.decode(val)
 				if !kok || !ok {
+					if ok := len(val) >= recordOverhead; kok && ok { // its hashes still say what was there
+						copy(prev[:], val)
+						copy(hash[:], val[api.HashSize:])
+						stored[seq] = hash
+						d.records = append(d.records, salvagedRecord{seq: seq, prev: prev, hash: hash})
+					}
 					continue
 				}
 				r := salvagedRecord{seq: seq, prev: prev, hash: hash, body: append([]byte(nil), body...)}
@@ -289,9 +297,13 @@ func carriedAlready(dir, damaged string, into *journalFile, id string) (map[uint
 		if b == nil {
 			return nil
 		}
+		cd, err := readCodec(tx)
+		if err != nil {
+			return nil // its strings unreadable: it carries nothing anyone can read
+		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			_, _, body, ok := decodeRecord(v)
+			_, _, body, ok := cd.decode(v)
 			if !ok || !bytes.Contains(body, needle) {
 				continue
 			}

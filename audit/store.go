@@ -284,8 +284,13 @@ func makeEmptyJournal(dir string, now time.Time) (string, error) {
 		if _, err := tx.CreateBucket(bucketRecords); err != nil {
 			return err
 		}
+		if newJournalFormat == formatV2 {
+			if _, err := tx.CreateBucket(bucketStrings); err != nil {
+				return err
+			}
+		}
 		for k, v := range map[string]string{
-			string(keyFormat): formatV1, string(keyJournalID): id,
+			string(keyFormat): newJournalFormat, string(keyJournalID): id,
 			string(keyCreated): now.UTC().Format(timeFormat),
 		} {
 			if err := meta.Put([]byte(k), []byte(v)); err != nil {
@@ -321,20 +326,24 @@ func openJournal(path string, lockWait time.Duration, committed func(fileState))
 	if err != nil {
 		return nil, fileState{}, err
 	}
-	st, err := checkOpenState(db, path)
+	st, c, err := checkOpenState(db, path)
 	if err != nil {
 		db.Close()
 		return nil, st, err
 	}
-	return &journalFile{id: st.JournalID, path: path, db: db, w: startWriter(db, st.JournalID, committed)}, st, nil
+	return &journalFile{id: st.JournalID, path: path, db: db, w: startWriter(db, st.JournalID, c, committed)}, st, nil
 }
 
 // checkOpenState is the cheap health check run when a journal is opened: meta readable,
-// the id matching the file name, and the head naming the last record.
-func checkOpenState(db *bolt.DB, path string) (st fileState, err error) {
+// the id matching the file name, and the head naming the last record. It returns the
+// codec the writer appends with.
+func checkOpenState(db *bolt.DB, path string) (st fileState, c *codec, err error) {
 	err = guard(path, func() error {
 		return db.View(func(tx *bolt.Tx) error {
 			if st, err = readState(tx); err != nil {
+				return err
+			}
+			if c, err = writerCodec(tx); err != nil {
 				return err
 			}
 			if want := journalIDFromPath(path); st.JournalID != want {
@@ -344,9 +353,9 @@ func checkOpenState(db *bolt.DB, path string) (st fileState, err error) {
 		})
 	})
 	if err != nil {
-		return st, fmt.Errorf("journal %s: %w", path, err)
+		return st, nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	return st, nil
+	return st, c, nil
 }
 
 // close commits what is queued and releases the file.
@@ -388,19 +397,24 @@ func (f *journalFile) readRange(from uint64, maxN, maxBytes int) ([]Record, erro
 	var out []Record
 	err := guard(f.path, func() error {
 		return f.db.View(func(tx *bolt.Tx) error {
+			cd, err := readCodec(tx)
+			if err != nil {
+				return err
+			}
+			hasher := api.NewRecordHasher(f.id)
 			c := tx.Bucket(bucketRecords).Cursor()
 			size := 0
 			want := from
 			for k, v := c.Seek(seqKey(from)); k != nil && len(out) < maxN; k, v = c.Next() {
 				seq, _ := keySeq(k)
-				prev, hash, body, ok := decodeRecord(v)
+				prev, hash, body, ok := cd.decode(v)
 				if !ok || seq != want {
 					return fmt.Errorf("%w: journal %s at seq %d: run `shadow journal verify`", ErrDamaged, f.id, want)
 				}
 				if len(out) > 0 && size+len(body) > maxBytes {
 					break
 				}
-				if len(out) > 0 && prev != out[len(out)-1].Hash || api.RecordHash(f.id, seq, prev, body) != hash {
+				if len(out) > 0 && prev != out[len(out)-1].Hash || hasher.Sum(seq, prev, body) != hash {
 					return fmt.Errorf("%w: journal %s at seq %d: run `shadow journal verify`", ErrDamaged, f.id, seq)
 				}
 				out = append(out, Record{JournalID: f.id, Seq: seq, PrevHash: prev, Hash: hash, Body: append([]byte(nil), body...)})
@@ -434,6 +448,10 @@ func openEnded(path string, committed func(fileState)) (*journalFile, fileState,
 func (f *journalFile) checkChain(from uint64) error {
 	return guard(f.path, func() error {
 		return f.db.View(func(tx *bolt.Tx) error {
+			cd, err := readCodec(tx)
+			if err != nil {
+				return err
+			}
 			b := tx.Bucket(bucketRecords)
 			prevHash := api.ZeroHash
 			if from > 0 {
@@ -444,16 +462,17 @@ func (f *journalFile) checkChain(from uint64) error {
 				prevHash = h
 			}
 			want := from + 1
+			hasher := api.NewRecordHasher(f.id)
 			c := b.Cursor()
 			for k, v := c.Seek(seqKey(want)); k != nil; k, v = c.Next() {
 				seq, _ := keySeq(k)
-				prev, hash, body, ok := decodeRecord(v)
+				prev, hash, body, ok := cd.decode(v)
 				switch {
 				case !ok || seq != want:
 					return fmt.Errorf("%w: journal %s: seq %d is missing or unreadable", ErrDamaged, f.id, want)
 				case prev != prevHash:
 					return fmt.Errorf("%w: journal %s: seq %d does not chain to seq %d", ErrDamaged, f.id, seq, seq-1)
-				case api.RecordHash(f.id, seq, prev, body) != hash:
+				case hasher.Sum(seq, prev, body) != hash:
 					return fmt.Errorf("%w: journal %s: seq %d does not match its hash", ErrDamaged, f.id, seq)
 				}
 				prevHash = hash

@@ -155,23 +155,36 @@ func TestTamperingIsFoundAtTheExactSeq(t *testing.T) {
 		}},
 		"edited field": {5, func(t *testing.T, sj signedJournal) {
 			sj.update(t, func(records, _ *bolt.Bucket) error {
-				prev, hash, body, _ := decodeRecord(records.Get(seqKey(5)))
+				prev, hash, body := storedRecord(t, records, 5)
 				edited := bytes.Replace(body, []byte("Bob User"), []byte("Eve Other"), 1)
-				return records.Put(seqKey(5), encodeRecord(prev, hash, edited))
+				return records.Put(seqKey(5), storedValue(t, records, prev, hash, edited))
+			})
+		}},
+		// In format v2 the user's name is stored once, for every record that names them.
+		"edited string shared by every record": {1, func(t *testing.T, sj signedJournal) {
+			sj.update(t, func(records, _ *bolt.Bucket) error {
+				strs := records.Tx().Bucket(bucketStrings)
+				c := strs.Cursor()
+				for k, v := c.First(); k != nil; k, v = c.Next() {
+					if bytes.Contains(v, []byte("Bob User")) {
+						return strs.Put(bytes.Clone(k), bytes.Replace(v, []byte("Bob User"), []byte("Eve Other"), 1))
+					}
+				}
+				return errors.New("no string names the user")
 			})
 		}},
 		"edited field, hash recomputed": {8, func(t *testing.T, sj signedJournal) {
 			sj.update(t, func(records, meta *bolt.Bucket) error {
-				prev, _, body, _ := decodeRecord(records.Get(seqKey(8)))
+				prev, _, body := storedRecord(t, records, 8)
 				edited := bytes.Replace(body, []byte("Bob User"), []byte("Eve Other"), 1)
-				return records.Put(seqKey(8), encodeRecord(prev, api.RecordHash(sj.id, 8, prev, edited), edited))
+				return records.Put(seqKey(8), storedValue(t, records, prev, api.RecordHash(sj.id, 8, prev, edited), edited))
 			})
 		}},
 		"edited acknowledged field, hash recomputed": {6, func(t *testing.T, sj signedJournal) {
 			sj.update(t, func(records, meta *bolt.Bucket) error {
-				prev, _, body, _ := decodeRecord(records.Get(seqKey(6)))
+				prev, _, body := storedRecord(t, records, 6)
 				edited := bytes.Replace(body, []byte("Bob User"), []byte("Eve Other"), 1)
-				return records.Put(seqKey(6), encodeRecord(prev, api.RecordHash(sj.id, 6, prev, edited), edited))
+				return records.Put(seqKey(6), storedValue(t, records, prev, api.RecordHash(sj.id, 6, prev, edited), edited))
 			})
 		}},
 		"forged receipt signature": {signedAcked, func(t *testing.T, sj signedJournal) {
@@ -350,4 +363,33 @@ func TestVerifyKnowsAnExportByItsContent(t *testing.T) {
 	if reports, err := VerifyFile(sj.path, VerifyOptions{}); err != nil || len(reports) != 1 || reports[0].OK() || reports[0].JournalID != sj.id {
 		t.Fatalf("a journal damaged at its first byte: %v %+v", err, reports)
 	}
+}
+
+// storedRecord reads the record at seq as the file's format stores it: its hashes and a
+// copy of its exact body.
+func storedRecord(t *testing.T, records *bolt.Bucket, seq uint64) (prev, hash api.Hash, body []byte) {
+	t.Helper()
+	cd, err := readCodec(records.Tx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, hash, body, ok := cd.decode(records.Get(seqKey(seq)))
+	if !ok {
+		t.Fatalf("record %d unreadable", seq)
+	}
+	return prev, hash, bytes.Clone(body)
+}
+
+// storedValue is what the file's format stores for a record (a v2 body verbatim), for
+// tests that edit one behind the journal's back.
+func storedValue(t *testing.T, records *bolt.Bucket, prev, hash api.Hash, body []byte) []byte {
+	t.Helper()
+	cd, err := readCodec(records.Tx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cd.format == formatV2 {
+		body = append([]byte{tagVerbatim}, body...)
+	}
+	return encodeRecord(prev, hash, body)
 }

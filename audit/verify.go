@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -93,7 +94,8 @@ type chain struct {
 	partial bool
 	ackSeq  uint64
 
-	carry *carrying // records carried from a damaged journal, being checked
+	carry  *carrying // records carried from a damaged journal, being checked
+	hasher *api.RecordHasher
 
 	next     uint64 // the seq expected next (full journals)
 	last     uint64 // seq of the previous record fed
@@ -103,12 +105,17 @@ type chain struct {
 }
 
 func newChain(r *Report, journalID string, partial bool, ackSeq uint64) *chain {
-	return &chain{r: r, id: journalID, partial: partial, ackSeq: ackSeq, next: 1}
+	return &chain{r: r, id: journalID, partial: partial, ackSeq: ackSeq, next: 1, hasher: api.NewRecordHasher(journalID)}
 }
 
 func (c *chain) add(seq uint64, prev, hash api.Hash, body []byte) {
+	c.addHashed(seq, prev, hash, body, c.hasher.Sum(seq, prev, body) == hash)
+}
+
+// addHashed is add for a record whose hash was checked already: selfOK says whether it
+// matches its contents.
+func (c *chain) addHashed(seq uint64, prev, hash api.Hash, body []byte, selfOK bool) {
 	c.r.Records++
-	selfOK := api.RecordHash(c.id, seq, prev, body) == hash
 	if !selfOK {
 		c.r.bad(seq, "hash does not match the record's contents (edited or corrupted)")
 	}
@@ -384,21 +391,12 @@ func verifyDB(r *Report, db *bolt.DB, path string, opts VerifyOptions, pagesClea
 				r.problem("file %s holds journal %q", filepath.Base(path), st.JournalID)
 			}
 			r.JournalID = st.JournalID
-			c := newChain(r, st.JournalID, false, st.Acked.Seq)
-			cur := tx.Bucket(bucketRecords).Cursor()
-			for k, v := cur.First(); k != nil; k, v = cur.Next() {
-				seq, ok := keySeq(k)
-				if !ok {
-					r.problem("a record key of %d bytes is not a seq", len(k))
-					continue
-				}
-				prev, hash, body, ok := decodeRecord(v)
-				if !ok {
-					r.bad(seq, "stored value of %d bytes is too short to be a record", len(v))
-					continue
-				}
-				c.add(seq, prev, hash, body)
+			cd, err := readCodec(tx)
+			if err != nil {
+				return err
 			}
+			c := newChain(r, st.JournalID, false, st.Acked.Seq)
+			c.walk(tx.Bucket(bucketRecords), cd)
 			c.finish(st.Head.API(), st.Acked, st.Key, opts)
 			walked = true
 			return nil
@@ -431,4 +429,127 @@ func firstLine(b []byte) string {
 		b = b[:i]
 	}
 	return truncate(string(b), 80)
+}
+
+// hashBatch is a run of records read from a journal file, hashed by a worker while the
+// file is read on: hashing is most of verify's work, and it needs no bbolt, so every
+// core takes part.
+type hashBatch struct {
+	kind   []byte // per record: 0 a record, 1 a key that is no seq, 2 an unreadable value
+	seqs   []uint64
+	prevs  []api.Hash
+	hashes []api.Hash
+	ends   []int  // record i's body is arena[ends[i-1]:ends[i]]
+	sizes  []int  // record i's stored value's size, for messages
+	arena  []byte // the bodies, copied out of bbolt's memory and the codec's buffer
+	ok     []bool // set by the worker: the record matches its hash
+	done   chan struct{}
+}
+
+const (
+	walkRecord = iota
+	walkBadKey
+	walkUnreadable
+
+	walkBatch    = 1024 // records per batch
+	walkInFlight = 4    // batches read ahead of the chain's checks
+)
+
+func (b *hashBatch) reset() {
+	if b.arena == nil { // sized once for a batch of typical records, not grown by doubling
+		b.arena = make([]byte, 0, walkBatch*400)
+	}
+	b.kind, b.seqs, b.prevs, b.hashes = b.kind[:0], b.seqs[:0], b.prevs[:0], b.hashes[:0]
+	b.ends, b.sizes, b.arena, b.ok = b.ends[:0], b.sizes[:0], b.arena[:0], b.ok[:0]
+	b.done = make(chan struct{})
+}
+
+func (b *hashBatch) body(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.arena[start:b.ends[i]]
+}
+
+// walk feeds every stored record to the chain, in stored order, with its hash checked by
+// workers, one per core. Only this goroutine touches bbolt's memory (under the caller's
+// guard); the workers read copies.
+func (c *chain) walk(records *bolt.Bucket, cd *codec) {
+	work := make(chan *hashBatch, walkInFlight)
+	defer close(work)
+	for range runtime.GOMAXPROCS(0) {
+		go func() {
+			h := api.NewRecordHasher(c.id)
+			for b := range work {
+				for i := range b.seqs {
+					b.ok = append(b.ok, b.kind[i] == walkRecord && h.Sum(b.seqs[i], b.prevs[i], b.body(i)) == b.hashes[i])
+				}
+				close(b.done)
+			}
+		}()
+	}
+	var inFlight []*hashBatch
+	var spare []*hashBatch
+	feed := func(b *hashBatch) {
+		<-b.done
+		for i, kind := range b.kind {
+			switch kind {
+			case walkBadKey:
+				c.r.problem("a record key of %d bytes is not a seq", b.seqs[i])
+			case walkUnreadable:
+				c.r.bad(b.seqs[i], "stored value of %d bytes cannot be read as a record of format %s", b.sizes[i], cd.format)
+			default:
+				c.addHashed(b.seqs[i], b.prevs[i], b.hashes[i], b.body(i), b.ok[i])
+			}
+		}
+		spare = append(spare, b)
+	}
+	next := func() *hashBatch {
+		if len(inFlight) == walkInFlight {
+			feed(inFlight[0])
+			inFlight = inFlight[1:]
+		}
+		var b *hashBatch
+		if n := len(spare); n > 0 {
+			b, spare = spare[n-1], spare[:n-1]
+		} else {
+			b = &hashBatch{}
+		}
+		b.reset()
+		return b
+	}
+	b := next()
+	send := func() {
+		work <- b
+		inFlight = append(inFlight, b)
+		b = next()
+	}
+	cur := records.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		seq, ok := keySeq(k)
+		var prev, hash api.Hash
+		var body []byte
+		kind := byte(walkRecord)
+		switch {
+		case !ok:
+			kind, seq = walkBadKey, uint64(len(k))
+		default:
+			if prev, hash, body, ok = cd.decode(v); !ok {
+				kind, body = walkUnreadable, nil
+			}
+		}
+		b.kind, b.seqs, b.prevs, b.hashes = append(b.kind, kind), append(b.seqs, seq), append(b.prevs, prev), append(b.hashes, hash)
+		b.arena = append(b.arena, body...)
+		b.ends, b.sizes = append(b.ends, len(b.arena)), append(b.sizes, len(v))
+		if len(b.seqs) == walkBatch {
+			send()
+		}
+	}
+	if len(b.seqs) > 0 {
+		send()
+	}
+	for _, fb := range inFlight {
+		feed(fb)
+	}
 }

@@ -67,6 +67,7 @@ const (
 type writer struct {
 	db        *bolt.DB
 	journalID string
+	codec     *codec // the file's format and interned strings; only run's goroutine uses it
 	// committed is called after each successful commit with the journal's new state.
 	committed func(fileState)
 
@@ -79,8 +80,8 @@ type writer struct {
 	stopped chan struct{}
 }
 
-func startWriter(db *bolt.DB, journalID string, committed func(fileState)) *writer {
-	w := &writer{db: db, journalID: journalID, committed: committed,
+func startWriter(db *bolt.DB, journalID string, c *codec, committed func(fileState)) *writer {
+	w := &writer{db: db, journalID: journalID, codec: c, committed: committed,
 		wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	go w.run()
 	return w
@@ -190,10 +191,11 @@ func (w *writer) commit(ops []*op) (st fileState, err error) {
 				err = fmt.Errorf("%w: bbolt failed while writing: %v", ErrDamaged, p)
 			}
 		}()
-		st, err = batch{journalID: w.journalID, ops: ops}.apply(tx)
+		st, err = batch{journalID: w.journalID, ops: ops, codec: w.codec}.apply(tx)
 		return err
 	})
 	if err != nil {
+		w.codec.stale = true // the strings it interned were rolled back with it
 		for _, o := range ops {
 			o.rec = Record{} // nothing of a failed transaction is durable
 		}
@@ -210,6 +212,7 @@ var recordsFill = 1.0
 type batch struct {
 	journalID string
 	ops       []*op
+	codec     *codec
 }
 
 // apply is the one place the journal's invariants (see the package doc) are enforced.
@@ -231,7 +234,21 @@ func (b batch) apply(tx *bolt.Tx) (fileState, error) {
 	if err := checkHeadIsLast(records, st.Head); err != nil {
 		return st, err
 	}
+	if err := b.codec.sameAs(tx, st.Format); err != nil {
+		return st, err
+	}
+	intern := func(id uint64, s []byte) error {
+		strs := tx.Bucket(bucketStrings)
+		if strs.Get(seqKey(id)) != nil { // immutability, as for records
+			return fmt.Errorf("%w: string %d already written", ErrDamaged, id)
+		}
+		if err := strs.Put(seqKey(id), s); err != nil {
+			return fmt.Errorf("store string %d: %w", id, err)
+		}
+		return nil
+	}
 	meta := tx.Bucket(bucketMeta)
+	hasher := api.NewRecordHasher(b.journalID)
 	headMoved, ackMoved, keyPinned := false, false, false
 	for _, o := range b.ops {
 		switch o.kind {
@@ -241,8 +258,12 @@ func (b batch) apply(tx *bolt.Tx) (fileState, error) {
 			if records.Get(key) != nil { // immutability: never overwrite
 				return st, fmt.Errorf("%w: seq %d already written", ErrDamaged, next)
 			}
-			hash := api.RecordHash(b.journalID, next, st.Head.Hash, o.body)
-			if err := records.Put(key, encodeRecord(st.Head.Hash, hash, o.body)); err != nil {
+			hash := hasher.Sum(next, st.Head.Hash, o.body)
+			stored, err := b.codec.encode(o.body, intern)
+			if err != nil {
+				return st, fmt.Errorf("encode record %d: %w", next, err)
+			}
+			if err := records.Put(key, encodeRecord(st.Head.Hash, hash, stored)); err != nil {
 				return st, fmt.Errorf("store record %d: %w", next, err)
 			}
 			o.rec = Record{JournalID: b.journalID, Seq: next, PrevHash: st.Head.Hash, Hash: hash, Body: o.body}
@@ -348,6 +369,7 @@ func sameKey(a, b api.AuditKey) bool {
 
 // fileState is what a journal's meta says, read inside a transaction.
 type fileState struct {
+	Format    string // formatV1 or formatV2
 	JournalID string
 	Created   time.Time
 	Head      head
@@ -364,8 +386,11 @@ func readState(tx *bolt.Tx) (fileState, error) {
 	if meta == nil || tx.Bucket(bucketRecords) == nil {
 		return st, fmt.Errorf("%w: not a journal file (meta or records bucket missing)", ErrDamaged)
 	}
-	if f := meta.Get(keyFormat); string(f) != formatV1 {
-		return st, fmt.Errorf("%w: format %q, want %q", ErrDamaged, f, formatV1)
+	switch f := meta.Get(keyFormat); string(f) {
+	case formatV1, formatV2:
+		st.Format = string(f)
+	default:
+		return st, fmt.Errorf("%w: format %q, want %q or %q", ErrDamaged, f, formatV1, formatV2)
 	}
 	st.JournalID = string(meta.Get(keyJournalID))
 	if st.JournalID == "" {
