@@ -14,6 +14,7 @@ import (
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/login"
 )
@@ -55,6 +56,10 @@ type (
 		why        string // shown to the admin for an end they did not ask for
 		serverErr  error
 		journalErr error
+		// byYou: the admin ended it (q, y). kept is what the journal holds of the session
+		// once its end is durable, for the word on that end; nil if it could not be read.
+		byYou bool
+		kept  *sessionKept
 	}
 	// sessionGone says a read found the session over (the server said so).
 	sessionGone struct {
@@ -373,6 +378,7 @@ func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
 		return m.endCmd(s, api.ActionSessionEnd, "ended at once: the admin had left before it started", "")
 	}
 	m.sess = s
+	m.ended = nil // the word on the last session's end goes with the next one
 	m.ctx.Session = s.id
 	m.screen = ScreenSession
 	m.lastErr = nil
@@ -474,6 +480,43 @@ func endedBy(s api.Session) (journal, say string) {
 	return "the session was ended elsewhere (state " + s.State + ")", "The session was ended elsewhere, for example by an admin of the user's company."
 }
 
+// sessionKept is the word on a session the admin ended themselves (q, y), kept on the
+// picker's status line until the next session starts: whom, when, and what the journal
+// holds of it. Synced is never remembered: it is read from the sync loop's latest status
+// each frame, so it says "synced" only once the server has acknowledged the last record.
+type sessionKept struct {
+	user string
+	at   time.Time
+	seqs []uint64 // the journal's records of the session, its end last
+}
+
+// note says sessionKept in words: "session with Ava Eriksen ended by you at 03:12 UTC;
+// journal: 14 records, synced" (or "…, 2 pending"), acked being the last seq of this
+// run's journal the server has acknowledged.
+func (k *sessionKept) note(acked uint64) string {
+	pending := 0
+	for _, seq := range k.seqs {
+		if seq > acked {
+			pending++
+		}
+	}
+	state := "synced"
+	if pending > 0 {
+		state = fmt.Sprintf("%d pending", pending)
+	}
+	n := len(k.seqs)
+	return fmt.Sprintf("session with %s ended by you at %s UTC; journal: %d %s, %s",
+		safetext.Clean(k.user), k.at.UTC().Format("15:04"), n, words.Plural(n, "record", "records"), state)
+}
+
+// endByYou ends the session the admin asked to end (q, y): the picker then says so.
+func (m *Model) endByYou() tea.Cmd {
+	if m.sess != nil {
+		m.sess.byYou = true
+	}
+	return m.endSession(api.ActionSessionEnd, "ended by the admin", "")
+}
+
 // endSession stops showing the session at once and ends it: DELETE on the server (which
 // also forgets its token and purges its cached data here), then the journal record.
 // say, when not "", is told to the admin afterwards.
@@ -529,6 +572,9 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		m.lastErr = nil // the session's errors went with it
 		if len(lines) > 0 {
 			m.show(overlay{kind: overlayDialog, title: "Session ended", lines: lines})
+		}
+		if msg.byYou && msg.kept != nil && msg.journalErr == nil {
+			m.ended = msg.kept // said on the status line, no dialog to dismiss
 		}
 		cmds = append(cmds, m.syncSignInAgain())
 	}

@@ -115,9 +115,10 @@ type Model struct {
 	status   *chrome.Status
 	sync     audit.Status
 	lastErr  error
-	note     string  // something to keep in mind, shown when there is no error
-	over     overlay // what is shown over the page
-	quitting bool    // quit once the session is ended
+	note     string       // something to keep in mind, shown when there is no error
+	ended    *sessionKept // the session the admin ended themselves, said on the picker
+	over     overlay      // what is shown over the page
+	quitting bool         // quit once the session is ended
 
 	// checkingSignIn is set while the server is asked whether the sign-in still holds.
 	checkingSignIn bool
@@ -398,7 +399,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, g.Confirm):
 			m.closeOverlay()
-			return m.endSession(api.ActionSessionEnd, "ended by the admin", "")
+			return m.endByYou()
 		case key.Matches(msg, m.keys.no):
 			m.closeOverlay()
 		}
@@ -703,6 +704,8 @@ func (m *Model) statusLine(keys help.KeyMap) string {
 		m.status.SetError(m.lastErr)
 	case s.State == audit.SyncFailing && s.LastError != nil:
 		m.status.SetError(fmt.Errorf("journal sync failing: %w", s.LastError))
+	case m.ended != nil && m.screen == ScreenPicker:
+		m.status.SetNote(m.ended.note(s.Acked))
 	case m.note != "":
 		m.status.SetNote(m.note)
 	case len(m.opts.Notices) > 0:
