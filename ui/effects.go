@@ -416,7 +416,7 @@ func (m *Model) impersonations(req shadowed.Requested) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		page, err := c.MyImpersonations(ctx, client.ImpersonationsQuery{Cursor: req.Cursor})
+		page, err := c.MyImpersonations(ctx, client.ImpersonationsQuery{Cursor: req.Cursor, User: req.User, Limit: req.Limit})
 		if err != nil {
 			return shadowed.Loaded{Tag: req.Tag, Cursor: req.Cursor, Err: inPlainWords(err, timeout)}
 		}
