@@ -9,10 +9,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/server"
+	"github.com/shadowview/shadow/ui/common"
 )
 
-// TestEndingItYourselfSaysSoOnThePicker: after q, y the picker's status line says whom
+// TestEndingItYourselfSaysSoOnThePicker: after q, y the picker's top line says whom
 // the session was with, that the admin ended it and when, and how many records the
 // journal holds of it — "pending" while the server has not acknowledged the last of
 // them (the sync loop's word held back here), "synced" once it has; the word goes when
@@ -34,7 +36,7 @@ func TestEndingItYourselfSaysSoOnThePicker(t *testing.T) {
 	n := len(sessionActions(t, e.journal, id))
 	at := e.clock.Now().UTC().Format("15:04")
 	said := fmt.Sprintf("session with Nora Lindqvist ended by you at %s UTC; journal: %d records, ", at, n)
-	if l := d.statusLine(); !strings.Contains(l, said) || strings.Contains(l, "records, synced") || !strings.Contains(l, " pending") {
+	if l := d.topLine(); !strings.Contains(l, said) || strings.Contains(l, "records, synced") || !strings.Contains(l, " pending") {
 		t.Fatalf("status line %q, want %q… pending", l, said)
 	}
 
@@ -45,9 +47,9 @@ func TestEndingItYourselfSaysSoOnThePicker(t *testing.T) {
 		d.send(msg)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(d.statusLine(), said+"synced") {
+	for !strings.Contains(d.topLine(), said+"synced") {
 		if time.Now().After(deadline) {
-			t.Fatalf("never said synced: %q (journal %+v)", d.statusLine(), e.journal.Status())
+			t.Fatalf("never said synced: %q (journal %+v)", d.topLine(), e.journal.Status())
 		}
 		time.Sleep(10 * time.Millisecond)
 		d.feed(nil)
@@ -64,6 +66,25 @@ func TestEndingItYourselfSaysSoOnThePicker(t *testing.T) {
 	d.press("ctrl+c")
 	if strings.Contains(d.view(), "ended by you") {
 		t.Fatalf("ctrl+c said it was ended by you:\n%s", d.view())
+	}
+}
+
+// topLine is the first line of the frame.
+func (d *driver) topLine() string { return strings.SplitN(d.view(), "\n", 2)[0] }
+
+// At 80 columns the picker's top line still says who, when, and the journal's state,
+// the name cut first.
+func TestEndedLineFitsNarrowTerminals(t *testing.T) {
+	k := &sessionKept{user: "Maximiliane Alexandra von Habsburg-Lothringen", at: time.Date(2026, 1, 2, 3, 12, 0, 0, time.UTC), seqs: []uint64{1, 2}}
+	st := common.NewStyles(colorprofile.ASCII)
+	for _, w := range []int{200, 75, 60} {
+		got := k.line(st, 1, w)
+		if safetext.Width(got) > w || !strings.HasSuffix(got, "ended by you at 03:12 UTC · 2 records, 1 pending") && !strings.HasSuffix(got, "journal: 2 records, 1 pending") {
+			t.Errorf("%d cells: %q", w, got)
+		}
+	}
+	if got := k.line(st, 2, 75); !strings.HasSuffix(got, "2 records, synced") {
+		t.Errorf("synced: %q", got)
 	}
 }
 

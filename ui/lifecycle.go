@@ -480,33 +480,52 @@ func endedBy(s api.Session) (journal, say string) {
 	return "the session was ended elsewhere (state " + s.State + ")", "The session was ended elsewhere, for example by an admin of the user's company."
 }
 
-// sessionKept is the word on a session the admin ended themselves (q, y), kept on the
-// picker's status line until the next session starts: whom, when, and what the journal
+// sessionKept is the word on a session the admin ended themselves (q, y), said on the
+// picker's top line until the next session starts: whom, when, and what the journal
 // holds of it. Synced is never remembered: it is read from the sync loop's latest status
-// each frame, so it says "synced" only once the server has acknowledged the last record.
+// each frame, so it says "synced" only once the server has acknowledged every record.
 type sessionKept struct {
 	user string
 	at   time.Time
 	seqs []uint64 // the journal's records of the session, its end last
 }
 
-// note says sessionKept in words: "session with Ava Eriksen ended by you at 03:12 UTC;
-// journal: 14 records, synced" (or "…, 2 pending"), acked being the last seq of this
-// run's journal the server has acknowledged.
-func (k *sessionKept) note(acked uint64) string {
+// state is "synced" when the server has acknowledged every record of the session
+// (acked being the last seq of this run's journal it has), else "N pending".
+func (k *sessionKept) state(acked uint64) string {
 	pending := 0
 	for _, seq := range k.seqs {
 		if seq > acked {
 			pending++
 		}
 	}
-	state := "synced"
 	if pending > 0 {
-		state = fmt.Sprintf("%d pending", pending)
+		return fmt.Sprintf("%d pending", pending)
 	}
+	return "synced"
+}
+
+// note says sessionKept in words: "session with Ava Eriksen ended by you at 03:12 UTC;
+// journal: 14 records, synced" (or "…, 2 pending").
+func (k *sessionKept) note(acked uint64) string {
 	n := len(k.seqs)
 	return fmt.Sprintf("session with %s ended by you at %s UTC; journal: %d %s, %s",
-		safetext.Clean(k.user), k.at.UTC().Format("15:04"), n, words.Plural(n, "record", "records"), state)
+		safetext.Clean(k.user), k.at.UTC().Format("15:04"), n, words.Plural(n, "record", "records"), k.state(acked))
+}
+
+// line is note in at most width cells: narrower, "Ava Eriksen: ended by you at 03:12
+// UTC · 14 records, synced", the name cut first so what is true of the journal stays.
+func (k *sessionKept) line(st *common.Styles, acked uint64, width int) string {
+	paint := st.OK
+	if k.state(acked) != "synced" {
+		paint = st.Warn
+	}
+	if full := k.note(acked); safetext.Width(full) <= width {
+		return paint.Apply(full)
+	}
+	n := len(k.seqs)
+	rest := fmt.Sprintf(": ended by you at %s UTC · %d %s, %s", k.at.UTC().Format("15:04"), n, words.Plural(n, "record", "records"), k.state(acked))
+	return paint.Apply(safetext.Fit(safetext.Clean(k.user), max(1, width-len([]rune(rest)))) + rest)
 }
 
 // endByYou ends the session the admin asked to end (q, y): the picker then says so.

@@ -666,6 +666,9 @@ func (m *Model) header() string {
 		rw++
 	}
 	left := m.whoAndWhere()
+	if m.ended != nil && m.screen == ScreenPicker {
+		left = m.ended.line(st, m.sync.Acked, max(0, w-rw)) // how the last session ended, whole
+	}
 	if m.sess != nil && m.screen == ScreenSession {
 		left = chrome.Tabs(st, m.sess.titles(), m.sess.tab, max(0, w-rw))
 	}
@@ -704,8 +707,6 @@ func (m *Model) statusLine(keys help.KeyMap) string {
 		m.status.SetError(m.lastErr)
 	case s.State == audit.SyncFailing && s.LastError != nil:
 		m.status.SetError(fmt.Errorf("journal sync failing: %w", s.LastError))
-	case m.ended != nil && m.screen == ScreenPicker:
-		m.status.SetNote(m.ended.note(s.Acked))
 	case m.note != "":
 		m.status.SetNote(m.note)
 	case len(m.opts.Notices) > 0:
