@@ -59,7 +59,7 @@
 //	(journal changes)                          → journalview.Updated{Entries}
 //	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
 //	journalview.Indexed{Tag} (its own command's) → back to the Journal tab, whichever is shown
-//	shadowed.Requested{Tag, Cursor}            → shadowed.Loaded{Tag, Cursor, Page, Err}
+//	shadowed.Requested{Tag, Cursor, User, Limit} → shadowed.Loaded{Tag, Cursor, Page, Err}
 //	shadowed.Closed{}                          → back to the picker
 //	matrix.CompareRequested{Resource, Action}  → open the compare view over the session's tabs
 //	picker.Picked{User} (in the compare view)  → start a second session, explain the cell for
