@@ -63,7 +63,8 @@
 //	matrix.ExplainRequested{Tag, Resource, Action} → matrix.ExplainLoaded{Tag, Explanation, Err}
 //	(journal changes)                          → journalview.Updated{Entries}
 //	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
-//	shadowed.Requested{Tag, Cursor}            → shadowed.Loaded{Tag, Cursor, Page, Err}
+//	journalview.Indexed{Tag} (its own command's) → back to the Journal tab, whichever is shown
+//	shadowed.Requested{Tag, Cursor, User, Limit} → shadowed.Loaded{Tag, Cursor, Page, Err}
 //	shadowed.Closed{}                          → back to the picker
 //	matrix.CompareRequested{Resource, Action}  → open the compare view over the session's tabs
 //	picker.Picked{User} (in the compare view)  → start a second session, read both matrices

@@ -162,10 +162,11 @@ func (s *vtScreen) exit(t testing.TB, code int) {
 	}
 }
 
-// serve runs `shadow serve` on a free loopback port and returns its base URL.
-func serve(t *testing.T, bin, data string) string {
+// serve runs `shadow serve` on a free loopback port (with more flags, if any) and
+// returns its base URL.
+func serve(t testing.TB, bin, data string, flags ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, flags...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ func serve(t *testing.T, bin, data string) string {
 	select {
 	case u := <-found:
 		return u
-	case <-time.After(15 * time.Second):
+	case <-time.After(2 * time.Minute): // a generated org of 100,000 takes a while
 		t.Fatal("shadow serve did not say where it listens")
 	}
 	return ""

@@ -89,6 +89,7 @@ func (m *Model) poll(s *session) tea.Cmd {
 func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
 	c, j, base := m.opts.Client, m.journal, m.opts.Context
 	rec := m.record(action, s.id, &s.user, why)
+	byYou, at := s.byYou, m.ctx.Now()
 	// A compare's second session ends with the session it was opened from.
 	second := s.second
 	var secondRec api.RecordBody
@@ -112,8 +113,29 @@ func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
 			return nil
 		}
 		journalErr := errors.Join(secondJournalErr, appendDurably(j, rec))
-		return sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr}
+		ended := sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr, byYou: byYou}
+		if byYou && journalErr == nil {
+			ended.kept = kept(j, s, at)
+		}
+		return ended
 	}
+}
+
+// kept reads what the journal holds of session s once its end is durable; nil when it
+// cannot be read (then nothing is said rather than a count that may be wrong).
+func kept(j *audit.Journal, s *session, at time.Time) *sessionKept {
+	if j == nil {
+		return nil
+	}
+	entries, err := j.SessionRecords(s.id)
+	if err != nil || len(entries) == 0 {
+		return nil
+	}
+	k := &sessionKept{user: s.name, at: at, seqs: make([]uint64, len(entries))}
+	for i, e := range entries {
+		k.seqs[i] = e.Seq
+	}
+	return k
 }
 
 // waitStatus waits for the journal's next status.
@@ -475,7 +497,7 @@ func (m *Model) impersonations(req shadowed.Requested) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		page, err := c.MyImpersonations(ctx, client.ImpersonationsQuery{Cursor: req.Cursor})
+		page, err := c.MyImpersonations(ctx, client.ImpersonationsQuery{Cursor: req.Cursor, User: req.User, Limit: req.Limit})
 		if err != nil {
 			return shadowed.Loaded{Tag: req.Tag, Cursor: req.Cursor, Err: inPlainWords(err, timeout)}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/internal/safetext"
+	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
 	"github.com/shadowview/shadow/ui/login"
 )
@@ -55,6 +56,10 @@ type (
 		why        string // shown to the admin for an end they did not ask for
 		serverErr  error
 		journalErr error
+		// byYou: the admin ended it (q, y). kept is what the journal holds of the session
+		// once its end is durable, for the word on that end; nil if it could not be read.
+		byYou bool
+		kept  *sessionKept
 	}
 	// sessionGone says a read found the session over (the server said so).
 	sessionGone struct {
@@ -373,6 +378,7 @@ func (m *Model) onSessionStarted(msg sessionStarted) tea.Cmd {
 		return m.endCmd(s, api.ActionSessionEnd, "ended at once: the admin had left before it started", "")
 	}
 	m.sess = s
+	m.ended = nil // the word on the last session's end goes with the next one
 	m.ctx.Session = s.id
 	m.screen = ScreenSession
 	m.lastErr = nil
@@ -474,6 +480,62 @@ func endedBy(s api.Session) (journal, say string) {
 	return "the session was ended elsewhere (state " + s.State + ")", "The session was ended elsewhere, for example by an admin of the user's company."
 }
 
+// sessionKept is the word on a session the admin ended themselves (q, y), said on the
+// picker's top line until the next session starts: whom, when, and what the journal
+// holds of it. Synced is never remembered: it is read from the sync loop's latest status
+// each frame, so it says "synced" only once the server has acknowledged every record.
+type sessionKept struct {
+	user string
+	at   time.Time
+	seqs []uint64 // the journal's records of the session, its end last
+}
+
+// state is "synced" when the server has acknowledged every record of the session
+// (acked being the last seq of this run's journal it has), else "N pending".
+func (k *sessionKept) state(acked uint64) string {
+	pending := 0
+	for _, seq := range k.seqs {
+		if seq > acked {
+			pending++
+		}
+	}
+	if pending > 0 {
+		return fmt.Sprintf("%d pending", pending)
+	}
+	return "synced"
+}
+
+// note says sessionKept in words: "session with Ava Eriksen ended by you at 03:12 UTC;
+// journal: 14 records, synced" (or "…, 2 pending").
+func (k *sessionKept) note(acked uint64) string {
+	n := len(k.seqs)
+	return fmt.Sprintf("session with %s ended by you at %s UTC; journal: %d %s, %s",
+		safetext.Clean(k.user), k.at.UTC().Format("15:04"), n, words.Plural(n, "record", "records"), k.state(acked))
+}
+
+// line is note in at most width cells: narrower, "Ava Eriksen: ended by you at 03:12
+// UTC · 14 records, synced", the name cut first so what is true of the journal stays.
+func (k *sessionKept) line(st *common.Styles, acked uint64, width int) string {
+	paint := st.OK
+	if k.state(acked) != "synced" {
+		paint = st.Warn
+	}
+	if full := k.note(acked); safetext.Width(full) <= width {
+		return paint.Apply(full)
+	}
+	n := len(k.seqs)
+	rest := fmt.Sprintf(": ended by you at %s UTC · %d %s, %s", k.at.UTC().Format("15:04"), n, words.Plural(n, "record", "records"), k.state(acked))
+	return paint.Apply(safetext.Fit(safetext.Clean(k.user), max(1, width-len([]rune(rest)))) + rest)
+}
+
+// endByYou ends the session the admin asked to end (q, y): the picker then says so.
+func (m *Model) endByYou() tea.Cmd {
+	if m.sess != nil {
+		m.sess.byYou = true
+	}
+	return m.endSession(api.ActionSessionEnd, "ended by the admin", "")
+}
+
 // endSession stops showing the session at once and ends it: DELETE on the server (which
 // also forgets its token and purges its cached data here), then the journal record.
 // say, when not "", is told to the admin afterwards.
@@ -529,6 +591,9 @@ func (m *Model) onSessionEnded(msg sessionEnded) tea.Cmd {
 		m.lastErr = nil // the session's errors went with it
 		if len(lines) > 0 {
 			m.show(overlay{kind: overlayDialog, title: "Session ended", lines: lines})
+		}
+		if msg.byYou && msg.kept != nil && msg.journalErr == nil {
+			m.ended = msg.kept // said on the status line, no dialog to dismiss
 		}
 		cmds = append(cmds, m.syncSignInAgain())
 	}

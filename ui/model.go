@@ -115,9 +115,10 @@ type Model struct {
 	status   *chrome.Status
 	sync     audit.Status
 	lastErr  error
-	note     string  // something to keep in mind, shown when there is no error
-	over     overlay // what is shown over the page
-	quitting bool    // quit once the session is ended
+	note     string       // something to keep in mind, shown when there is no error
+	ended    *sessionKept // the session the admin ended themselves, said on the picker
+	over     overlay      // what is shown over the page
+	quitting bool         // quit once the session is ended
 
 	// checkingSignIn is set while the server is asked whether the sign-in still holds.
 	checkingSignIn bool
@@ -399,7 +400,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, g.Confirm):
 			m.closeOverlay()
-			return m.endSession(api.ActionSessionEnd, "ended by the admin", "")
+			return m.endByYou()
 		case key.Matches(msg, m.keys.no):
 			m.closeOverlay()
 		}
@@ -683,6 +684,9 @@ func (m *Model) header() string {
 		rw++
 	}
 	left := m.whoAndWhere()
+	if m.ended != nil && m.screen == ScreenPicker {
+		left = m.ended.line(st, m.sync.Acked, max(0, w-rw)) // how the last session ended, whole
+	}
 	if m.sess != nil && m.screen == ScreenSession {
 		left = chrome.Tabs(st, m.sess.titles(), m.sess.tab, max(0, w-rw))
 	}

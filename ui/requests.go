@@ -126,8 +126,8 @@ func (m *Model) replies(msg tea.Msg) (tea.Cmd, bool) {
 	case shadowed.Loaded:
 		_, cmd := m.shadowed.Update(msg)
 		return tea.Batch(cmd, m.signInAgain(msg.Err)), true
-	case journalview.AuditLoaded:
-		if m.sess != nil && !common.StaleFor(m.sess.id, msg) {
+	case journalview.AuditLoaded, journalview.Indexed:
+		if m.sess != nil && !common.StaleFor(m.sess.id, msg.(common.Tagged)) {
 			_, cmd := m.sess.journal.Update(msg) // to the Journal tab, whichever is shown
 			return cmd, true
 		}

@@ -221,6 +221,13 @@ var screens = []screen{
 		uitest.Press(m, "enter")
 		return m.View(), common.KeyMaps{m, ctx.Keys}
 	}},
+	{"journal-search", 2, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
+		m := journalview.New(ctx)
+		m.SetSize(w, h)
+		m.Update(journalview.Updated{Entries: d.journal})
+		uitest.Press(m, "g", "/", "e", "enter", "n") // e: in every action, in some hostile text
+		return m.View(), common.KeyMaps{m, ctx.Keys}
+	}},
 	{"help", 1, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
 		keys := common.KeyMaps{matrix.New(ctx), ctx.Keys}
 		return chrome.HelpView(ctx, keys, w, h), keys

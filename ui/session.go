@@ -51,6 +51,8 @@ type session struct {
 	// info.Lost is set and lostErr is the last poll's error.
 	failedPolls int
 	lostErr     error
+	// byYou is set when the admin asked to end it (q, y).
+	byYou bool
 
 	// loads are the views on their way, by their tag's Seq: what they are, since when,
 	// and how to cancel them (esc).

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
@@ -69,6 +70,14 @@ type AuditLoaded struct {
 	Err   error
 }
 
+// Indexed carries the search's index of a journal too large to index between two
+// frames, built by a command (the root hands it back to the Journal tab).
+type Indexed struct {
+	common.Tag
+	hay []string
+	of  []uint64
+}
+
 // Updated replaces the entries shown (the root sends it when the journal gains a record
 // or a record's sync state changes).
 type Updated struct{ Entries []Entry }
@@ -79,6 +88,10 @@ type KeyMap struct {
 	Open  key.Binding // the record under the cursor, whole
 	Back  key.Binding
 	Check key.Binding // set the journal against the server's log
+	// Search types a search; EndSearch keeps it (n/N then go from match to match),
+	// ClearSearch drops it.
+	Search, EndSearch, ClearSearch key.Binding
+	Next, Prev                     key.Binding
 }
 
 // Model is the Journal page; it is a common.Component.
@@ -94,6 +107,16 @@ type Model struct {
 	oneActor, oneUser string
 	open              bool // the record under the cursor is shown whole
 
+	// find is the search over the records; input has the keyboard while one is typed.
+	find      search
+	input     textinput.Model
+	searching bool
+	indexReq  common.Latest // the index being built off the UI's goroutine, if any
+	indexing  bool
+	// pending and rejected count the entries in those states (counted as they arrive,
+	// not at each frame: a journal can hold tens of thousands).
+	pending, rejected int
+
 	auditReq common.Latest
 	audit    *api.SessionAudit // the server's reconciliation, once asked for (a)
 	auditErr error
@@ -103,10 +126,20 @@ type Model struct {
 // New makes the page.
 func New(ctx *common.Context) *Model {
 	m := &Model{ctx: ctx, keys: KeyMap{Grid: grid.DefaultKeyMap(),
-		Open:  key.NewBinding(key.WithKeys("enter", "i"), key.WithHelp("enter", "whole record")),
-		Back:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Check: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "check with server"))}}
-	m.grid = grid.New(ctx.Styles, columns(0, false), m.cell)
+		Open:        key.NewBinding(key.WithKeys("enter", "i"), key.WithHelp("enter", "whole record")),
+		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Check:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "check with server")),
+		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		EndSearch:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
+		ClearSearch: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+		Next:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/previous match")),
+		Prev:        key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous match"))}}
+	m.input = textinput.New()
+	m.input.Prompt = "Search: "
+	m.input.Placeholder = "action, user, resource, details…"
+	m.input.CharLimit = 100
+	ctx.Styles.StyleInput(&m.input)
+	m.grid = grid.New(ctx.Styles, columns(0, false, 0), m.cell)
 	m.grid.Empty = "No records yet."
 	return m
 }
@@ -119,7 +152,7 @@ const fullTitlesFrom = 140
 // columns are the journal's columns for a width; shared leaves out the two users'
 // columns below fullTitlesFrom when every record names the same two (the title says
 // them once).
-func columns(width int, shared bool) []grid.Column {
+func columns(width int, shared bool, lastSeq uint64) []grid.Column {
 	timeW := 9 // 15:04:05Z
 	if width >= 110 {
 		timeW = 20 // 2006-01-02 15:04:05Z
@@ -130,7 +163,7 @@ func columns(width int, shared bool) []grid.Column {
 	}
 	userW := func(title string) int { return max(11, len(title)) }
 	cols := []grid.Column{
-		{Key: colSeq, Title: "#", Width: 3, Align: grid.Right},
+		{Key: colSeq, Title: "#", Width: max(3, len(fmt.Sprint(lastSeq))), Align: grid.Right}, // a seq is never cut
 		{Key: colTime, Title: "Timestamp", Width: timeW},
 		{Key: colAction, Title: "Action", Width: 14},
 	}
@@ -192,11 +225,20 @@ func (m *Model) syncCell(e Entry) grid.Cell {
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd { return nil }
 
+// Capturing reports whether the search input has the keyboard (so q, digits and tab are
+// text, not the root's keys).
+func (m *Model) Capturing() bool { return m.searching }
+
 // SetSize implements common.Component.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = width, height
-	m.grid.SetColumns(columns(width, m.oneActor != "" || m.oneUser != ""))
+	var last uint64
+	if n := len(m.entries); n > 0 {
+		last = m.entries[n-1].Seq
+	}
+	m.grid.SetColumns(columns(width, m.oneActor != "" || m.oneUser != "", last))
 	m.grid.SetSize(width, max(1, height-m.extraLines()))
+	m.fitInput()
 }
 
 // extraLines is what the page draws besides the grid: the title line and the selected
@@ -220,20 +262,61 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		row, _ := m.grid.Cursor()
 		follow := m.grid.Len() == 0 || row == m.grid.Len()-1
 		m.entries = msg.Entries
+		m.pending, m.rejected = 0, 0
+		for _, e := range msg.Entries {
+			switch e.Sync {
+			case Pending:
+				m.pending++
+			case Rejected:
+				m.rejected++
+			}
+		}
 		m.oneActor, m.oneUser = shared(msg.Entries)
 		m.SetSize(m.width, m.height)
 		m.grid.SetRows(msg.Entries)
 		if follow {
 			m.grid.SetCursor(len(msg.Entries)-1, 0)
 		}
+		if (m.find.query != "" || m.searching) && !m.indexing {
+			m.find.refresh(m.entries) // new records are searched as they come
+		}
+	case Indexed:
+		if !m.indexReq.Current(msg) {
+			return m, nil
+		}
+		m.indexing = false
+		m.find.hay, m.find.hayOf = msg.hay, msg.of
+		m.find.refresh(m.entries) // records that came meanwhile
+		m.find.set(m.input.Value(), false)
+		m.toMatch()
 	case AuditLoaded:
 		if !m.auditReq.Current(msg) {
 			return m, nil
 		}
 		m.checking, m.audit, m.auditErr = false, msg.Audit, msg.Err
 		m.SetSize(m.width, m.height)
+	case tea.PasteMsg:
+		if m.searching {
+			return m, m.edit(msg)
+		}
 	case tea.KeyPressMsg:
+		if m.searching {
+			return m, m.searchKey(msg)
+		}
 		switch {
+		case !m.open && key.Matches(msg, m.keys.Search):
+			m.searching = true
+			m.input.SetValue("")
+			m.fitInput()
+			m.find.set("", false)
+			return m, tea.Batch(m.input.Focus(), m.indexCmd())
+		case !m.open && m.find.query != "" && key.Matches(msg, m.keys.Next, m.keys.Prev):
+			row, _ := m.grid.Cursor()
+			if r := m.find.next(row, key.Matches(msg, m.keys.Prev)); r >= 0 {
+				m.grid.SetCursor(r, 0)
+			}
+		case !m.open && m.find.query != "" && key.Matches(msg, m.keys.ClearSearch):
+			m.find.set("", false)
 		case !m.open && key.Matches(msg, m.keys.Check):
 			m.checking = true
 			m.SetSize(m.width, m.height)
@@ -248,6 +331,105 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	}
 	return m, nil
 }
+
+// searchKey is a key while the search is typed: enter keeps it, esc drops it, anything
+// else edits it.
+func (m *Model) searchKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.EndSearch):
+		m.searching = false
+		m.input.Blur()
+	case key.Matches(msg, m.keys.ClearSearch):
+		m.searching = false
+		m.input.Blur()
+		m.input.SetValue("")
+		m.find.set("", false)
+		m.indexing = false
+		m.indexReq.Forget()
+	default:
+		return m.edit(msg)
+	}
+	return nil
+}
+
+// edit gives the search input a key or a paste, searches for what it then holds, and
+// puts the cursor on the first match from where it is.
+func (m *Model) edit(msg tea.Msg) tea.Cmd {
+	before := m.input.Value()
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	m.fitInput()
+	if v := m.input.Value(); v != before && !m.indexing {
+		m.find.set(v, strings.HasPrefix(v, before))
+		m.toMatch()
+	}
+	return cmd
+}
+
+// toMatch puts the cursor on the first match from where it is, if any.
+func (m *Model) toMatch() {
+	row, _ := m.grid.Cursor()
+	if r := m.find.from(row); r >= 0 {
+		m.grid.SetCursor(r, 0)
+	}
+}
+
+// indexCmd brings the search's index up to the records: at once for a few, by a
+// command for many (the page keeps taking keys; the search runs when it is built).
+func (m *Model) indexCmd() tea.Cmd {
+	if !m.find.stale(m.entries) {
+		m.find.index(m.entries)
+		return nil
+	}
+	m.indexing = true
+	tag, entries := m.indexReq.Issue(m.ctx.Session), m.entries
+	return func() tea.Msg {
+		hay, of := build(entries)
+		return Indexed{Tag: tag, hay: hay, of: of}
+	}
+}
+
+// fitInput sizes the search input to what it holds, at most a third of the line: the
+// rest says which match the cursor is on.
+func (m *Model) fitInput() {
+	w := safetext.Width(m.input.Value()) + 1
+	if m.input.Value() == "" {
+		w = safetext.Width(m.input.Placeholder)
+	}
+	m.input.SetWidth(max(1, min(w, max(8, m.width/3))))
+}
+
+// searchLine says where the search stands: what is searched, which match the cursor is
+// on of how many, or that no record matches, in words.
+func (m *Model) searchLine() string {
+	st := m.ctx.Styles
+	var what string
+	if m.searching {
+		what = m.input.View()
+	} else {
+		what = st.Muted.Apply("Search: ") + safetext.Clean(strings.TrimSpace(m.input.Value()))
+	}
+	q := m.find.query
+	switch {
+	case m.indexing:
+		n := len(m.entries)
+		return what + st.Muted.Apply(fmt.Sprintf(" · reading %d %s to search them…", n, words.Plural(n, "record", "records")))
+	case q == "":
+		return what + st.Muted.Apply(" · enter keep · esc clear")
+	case len(m.find.matches) == 0:
+		return what + " · " + st.Warn.Apply("no record matches") + st.Muted.Apply(" · esc clears")
+	}
+	n := len(m.find.matches)
+	row, _ := m.grid.Cursor()
+	where := fmt.Sprintf("%d %s · this row is none", n, words.Plural(n, "match", "matches"))
+	if k := m.find.at(row); k >= 0 {
+		where = fmt.Sprintf("match %d of %d", k+1, n)
+	}
+	return what + " · " + st.OK.Apply(where) + st.Muted.Apply(" · n/N next/previous · esc clears")
+}
+
+// searchShown reports whether the search line is drawn: while typed, and while kept.
+func (m *Model) searchShown() bool { return m.searching || m.indexing || m.find.query != "" }
 
 // auditShown reports whether the server's reconciliation has a line: asked for once.
 func (m *Model) auditShown() bool { return m.checking || m.audit != nil || m.auditErr != nil }
@@ -336,15 +518,7 @@ func (m *Model) View() string {
 		return ""
 	}
 	st := m.ctx.Styles
-	pending, rejected := 0, 0
-	for _, e := range m.entries {
-		switch e.Sync {
-		case Pending:
-			pending++
-		case Rejected:
-			rejected++
-		}
-	}
+	pending, rejected := m.pending, m.rejected
 	if m.open {
 		return common.Join(common.FitLines(m.recordView(), m.width, m.height))
 	}
@@ -368,14 +542,20 @@ func (m *Model) View() string {
 		head += st.Muted.Apply(" · " + safetext.Clean(m.oneActor) + " as " + safetext.Clean(m.oneUser))
 	}
 	var lines []string
-	if m.extraLines() > 0 {
+	switch {
+	case m.extraLines() == 1 && m.searchShown():
+		lines = append(lines, common.FitLine(m.searchLine(), m.width)) // on a short terminal the search wins
+	case m.extraLines() > 0:
 		lines = append(lines, common.FitLine(head, m.width))
 	}
 	if m.extraLines() > 2 {
 		lines = append(lines, common.FitLine(m.auditLine(), m.width))
 	}
 	lines = append(lines, common.Fill(m.grid.Lines(), m.width, m.grid.BodyHeight()+1)...)
-	if m.extraLines() > 1 {
+	switch {
+	case m.extraLines() > 1 && m.searchShown():
+		lines = append(lines, common.FitLine(m.searchLine(), m.width))
+	case m.extraLines() > 1:
 		details := ""
 		if e, ok := m.grid.Selected(); ok {
 			details = st.Muted.Apply("Details: ") + safetext.Clean(e.Details)
@@ -387,14 +567,19 @@ func (m *Model) View() string {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.open {
+	switch {
+	case m.open:
 		return []key.Binding{m.keys.Back}
+	case m.searching:
+		return []key.Binding{m.keys.EndSearch, m.keys.ClearSearch}
+	case m.find.query != "":
+		return []key.Binding{m.keys.Next, m.keys.ClearSearch, m.keys.Open}
 	}
-	return []key.Binding{m.keys.Grid.Down, m.keys.Open, m.keys.Check}
+	return []key.Binding{m.keys.Grid.Down, m.keys.Search, m.keys.Open, m.keys.Check}
 }
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
 	g := m.keys.Grid
-	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}, {m.keys.Open, m.keys.Back, m.keys.Check}}
+	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}, {m.keys.Open, m.keys.Back, m.keys.Check}, {m.keys.Search, m.keys.Next, m.keys.Prev, m.keys.ClearSearch}}
 }

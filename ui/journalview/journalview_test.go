@@ -117,3 +117,133 @@ func TestSessionJournalReadsAt80x24(t *testing.T) {
 		t.Fatalf("a journal of two users lost its columns: %q", l)
 	}
 }
+
+// searched is a page of 40 records (every fifth an explain of vehicle:00001) with
+// "vehicle" searched and kept.
+func searched(t *testing.T, p uitest.Profile, w, h int) *journalview.Model {
+	t.Helper()
+	m := page(p, w, h, uitest.JournalEntries(40))
+	uitest.Press(m, "g", "/")
+	if !m.Capturing() {
+		t.Fatal("/ does not give the search the keyboard")
+	}
+	uitest.Press(m, "v", "e", "h", "i", "c", "l", "e", "enter")
+	return m
+}
+
+func TestSearchGolden(t *testing.T) {
+	for _, p := range uitest.Profiles {
+		for _, sz := range uitest.Sizes {
+			t.Run(fmt.Sprintf("%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
+				m := searched(t, p, sz.W, sz.H)
+				uitest.Press(m, "n")
+				view := m.View()
+				plain := strings.Join(uitest.AssertFrame(t, view, sz.W, sz.H), "\n")
+				if !strings.Contains(plain, "Search: vehicle · match 2 of 8") || !strings.Contains(plain, "row 10 of 40 records") {
+					t.Fatalf("search or row not said:\n%s", plain)
+				}
+				uitest.Golden(t, view)
+			})
+		}
+	}
+}
+
+// TestSearchMovesFromMatchToMatch: / searches every field of the records, the cursor goes
+// to the first match from where it is, n/N go to the next/previous one (wrapping), the
+// line says "match K of N" and the title "row N of M"; a search matching nothing says so
+// in words; esc clears it; keys typed into it are text; records arriving are searched.
+func TestSearchMovesFromMatchToMatch(t *testing.T) {
+	m := searched(t, uitest.Profiles[0], 80, 24)
+	say := func() string { return strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n") }
+	if v := say(); !strings.Contains(v, "match 1 of 8") || !strings.Contains(v, "row 5 of 40") || !strings.Contains(v, "❯   5") {
+		t.Fatalf("the first match is not row 5:\n%s", v)
+	}
+	uitest.Press(m, "N")
+	if v := say(); !strings.Contains(v, "match 8 of 8") || !strings.Contains(v, "row 40 of 40") {
+		t.Fatalf("N before the first does not wrap to the last:\n%s", v)
+	}
+	uitest.Press(m, "n")
+	if v := say(); !strings.Contains(v, "match 1 of 8") {
+		t.Fatalf("n after the last does not wrap to the first:\n%s", v)
+	}
+	uitest.Press(m, "down")
+	if v := say(); !strings.Contains(v, "8 matches · this row is none") {
+		t.Fatalf("off a match, the line still names one:\n%s", v)
+	}
+	uitest.Press(m, "n")
+	if v := say(); !strings.Contains(v, "match 2 of 8") || !strings.Contains(v, "row 10 of 40") {
+		t.Fatalf("n from between matches:\n%s", v)
+	}
+
+	// Another field: the admin's name, the record's seq, the action; case does not count.
+	for _, c := range [][2]string{{"SAM SUP", " of 40 ·"}, {"2025-03-14", " of 40 ·"}, {"session.start", " of 8 ·"}, {"d-fleet", " of 8 ·"}} {
+		q, want := c[0], c[1]
+		uitest.Press(m, "/")
+		uitest.Press(m, strings.Split(q, "")...)
+		if v := say(); !strings.Contains(v, want) {
+			t.Fatalf("%q: want %q:\n%s", q, want, v)
+		}
+		uitest.Press(m, "esc")
+	}
+
+	// Nothing matches: said in words; q and 1 are text, not the root's keys.
+	uitest.Press(m, "/", "q", "1", "z")
+	if v := say(); !strings.Contains(v, "Search: q1z") || !strings.Contains(v, "no record matches") {
+		t.Fatalf("no match is not said:\n%s", v)
+	}
+	uitest.Press(m, "esc")
+	if v := say(); strings.Contains(v, "Search") || !strings.Contains(v, "Details:") || m.Capturing() {
+		t.Fatalf("esc does not clear the search:\n%s", v)
+	}
+
+	// Hostile text is searched as drawn, and records arriving are searched as they come.
+	entries := uitest.JournalEntries(40)
+	m = page(uitest.Profiles[0], 80, 24, entries)
+	uitest.Press(m, "/", "e", "v", "i", "l", "enter")
+	if v := say(); !strings.Contains(v, "no record matches") {
+		t.Fatalf("evil found before it came:\n%s", v)
+	}
+	more := append(entries, journalview.Entry{Seq: 41, Time: entries[39].Time, Action: "view",
+		Details: "x" + hostile.Strings["osc 52 clipboard"] + hostile.Strings["bidi override"]})
+	m.Update(journalview.Updated{Entries: more})
+	uitest.Press(m, "g", "n")
+	if v := say(); !strings.Contains(v, "match 1 of 1") || !strings.Contains(v, "row 41 of 41") {
+		t.Fatalf("a record that came is not searched:\n%s", v)
+	}
+	uitest.Press(m, "esc")
+	if v := say(); strings.Contains(v, "Search") {
+		t.Fatalf("esc does not drop a kept search:\n%s", v)
+	}
+}
+
+// TestSearchOfALargeJournalIndexesOffTheUI: a journal too large to index between two
+// frames is indexed by a command; meanwhile the line says so, keys are taken, and the
+// search runs on what was typed when the index comes.
+func TestSearchOfALargeJournalIndexesOffTheUI(t *testing.T) {
+	entries := uitest.JournalEntries(5000)
+	entries[1234].Details = "the one explain of vehicle:99999"
+	m := page(uitest.Profiles[0], 80, 24, entries)
+	msgs := uitest.Press(m, "g", "/")
+	idx, ok := uitest.Find[journalview.Indexed](msgs)
+	if !ok {
+		t.Fatal("5,000 records are indexed on the UI's goroutine")
+	}
+	uitest.Press(m, "9", "9", "9", "9", "9")
+	if v := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n"); !strings.Contains(v, "reading 5000 records to search them…") {
+		t.Fatalf("indexing is not said:\n%s", v)
+	}
+	m.Update(journalview.Updated{Entries: append(entries, journalview.Entry{Seq: 5001, Action: "view", Actor: "Sam Support", User: "Alice Andersen", Details: "vehicle:99999 again"})})
+	m.Update(idx)
+	if v := strings.Join(uitest.AssertFrame(t, m.View(), 80, 24), "\n"); !strings.Contains(v, "Search: 99999") || !strings.Contains(v, "❯ 1235 ") || !strings.Contains(v, "match 1 of 2") || !strings.Contains(v, "row 1235 of 5001") {
+		t.Fatalf("the search did not run when the index came:\n%s", v)
+	}
+	// An index asked for before esc is dropped.
+	msgs = uitest.Press(m, "esc", "esc", "/")
+	uitest.Press(m, "esc")
+	if old, ok := uitest.Find[journalview.Indexed](msgs); ok {
+		m.Update(old)
+	}
+	if v := uitest.Plain(m.View()); strings.Contains(v, "Search") {
+		t.Fatalf("a dropped search came back:\n%s", v)
+	}
+}
