@@ -16,8 +16,7 @@ func (s *Server) permissions(w http.ResponseWriter, r *http.Request, id *identit
 		s.mu.RLock()
 		m := authz.Compile(s.org, id.user).Matrix()
 		s.mu.RUnlock()
-		writeJSON(w, r, http.StatusOK, m)
-		return nil
+		return writeMatrix(w, r, &m)
 	}
 	limit, lerr := limitParam(r, api.DefaultMatrixPage, api.MaxMatrixPage)
 	if lerr != nil {
@@ -29,6 +28,17 @@ func (s *Server) permissions(w http.ResponseWriter, r *http.Request, id *identit
 	if errors.Is(err, authz.ErrBadCursor) {
 		return errorf(api.CodeBadRequest, "cursor is not one this server issued").field("cursor")
 	}
-	writeJSON(w, r, http.StatusOK, m)
+	return writeMatrix(w, r, &m)
+}
+
+// writeMatrix sends a whole matrix or a page with appendMatrix (the bytes writeJSON
+// would send, without its reflection), in a pooled buffer.
+func writeMatrix(w http.ResponseWriter, r *http.Request, m *api.PermissionMatrix) *apiError {
+	buf, err := encodeMatrix(m)
+	if err != nil {
+		return errorf(api.CodeInternal, "could not encode the reply")
+	}
+	writeEncoded(w, r, http.StatusOK, *buf)
+	releaseReply(buf) // the writer has copied or sent it: Write keeps no reference
 	return nil
 }
