@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/server/authz"
 )
 
 // The permission matrix is the one reply large enough for its encoding to matter: at
@@ -15,14 +16,37 @@ import (
 // doubling, then escapeUnsafe copied it again — 26 MB allocated and most of the
 // request's time. appendMatrix writes the same bytes (TestMatrixEncodingIsMarshal
 // compares them with escapeUnsafe(json.Marshal(m)) byte for byte) straight into one
-// pooled buffer: its rows by hand, the small parts (subject, actions, sources table)
+// pooled buffer, from the evaluated cells (authz.Cells: no 50,000 wire rows built
+// first): its rows by hand, the small parts (subject, actions, sources table)
 // through json.Marshal and escapeUnsafe as every reply, and each row's cells encoded
 // once per distinct (effects, sources) pair, since rows of one type and team share
 // them (authz copies such rows).
 
+// matrixRows is the rows an encoder walks: a matrix's (wireRows) or, not yet built,
+// authz.Cells'.
+type matrixRows interface {
+	Len() int
+	Row(i int) api.PermissionRow
+}
+
+type wireRows []api.PermissionRow
+
+func (w wireRows) Len() int                    { return len(w) }
+func (w wireRows) Row(i int) api.PermissionRow { return w[i] }
+
 // appendMatrix appends m as writeJSON would send it: escapeUnsafe(json.Marshal(m))
 // and a newline.
 func appendMatrix(dst []byte, m *api.PermissionMatrix) ([]byte, error) {
+	var rows matrixRows
+	if m.Rows != nil {
+		rows = wireRows(m.Rows)
+	}
+	return appendMatrixRows(dst, m, rows)
+}
+
+// appendMatrixRows is appendMatrix of head with rows for its Rows (nil: null).
+func appendMatrixRows(dst []byte, head *api.PermissionMatrix, rows matrixRows) ([]byte, error) {
+	m := head
 	dst = append(dst, `{"subject":`...)
 	dst, err := appendMarshal(dst, m.Subject)
 	if err != nil {
@@ -37,10 +61,10 @@ func appendMatrix(dst []byte, m *api.PermissionMatrix) ([]byte, error) {
 		return nil, err
 	}
 	dst = append(dst, `,"rows":`...)
-	if m.Rows == nil {
+	if rows == nil {
 		dst = append(dst, "null"...)
 	} else {
-		dst = appendRows(dst, m.Rows)
+		dst = appendRows(dst, rows)
 	}
 	if m.NextCursor != "" {
 		dst = append(dst, `,"next_cursor":`...)
@@ -65,7 +89,7 @@ func appendMarshal(dst []byte, v any) ([]byte, error) {
 // appendRows appends the rows array. A row's tail (`","effects":…,"sources":[…]}`)
 // is remembered for the last few distinct cell sets: a matrix of 50,000 rows has a
 // handful, one per type and team.
-func appendRows(dst []byte, rows []api.PermissionRow) []byte {
+func appendRows(dst []byte, rows matrixRows) []byte {
 	type tail struct {
 		effects  string
 		sources  []int
@@ -74,8 +98,8 @@ func appendRows(dst []byte, rows []api.PermissionRow) []byte {
 	var seen [8]tail
 	n := 0
 	dst = append(dst, '[')
-	for i := range rows {
-		row := &rows[i]
+	for i := range rows.Len() {
+		row := rows.Row(i)
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -196,12 +220,12 @@ func appendString(dst []byte, s string) []byte {
 
 // encodeMatrix is appendMatrix into a buffer of replyBuffers; releaseReply hands it
 // back once the reply is written.
-func encodeMatrix(m *api.PermissionMatrix) (*[]byte, error) {
+func encodeMatrix(c *authz.Cells) (*[]byte, error) {
 	buf := replyBuffers.Get().(*[]byte)
-	if want := matrixSizeHint(m); cap(*buf) < want {
+	if want := matrixSizeHint(c); cap(*buf) < want {
 		*buf = make([]byte, 0, want) // one allocation, not a doubling series
 	}
-	raw, err := appendMatrix((*buf)[:0], m)
+	raw, err := appendMatrixRows((*buf)[:0], &c.Head, c)
 	if err != nil {
 		replyBuffers.Put(buf)
 		return nil, err
@@ -226,10 +250,10 @@ const maxPooledReply = 16 << 20
 // matrixSizeHint is about the encoded size of m (a little more for plain text): the
 // pool's buffers do not outlive two garbage collections, and a reply grown from
 // nothing by doubling allocates twice its size and copies it as often.
-func matrixSizeHint(m *api.PermissionMatrix) int {
+func matrixSizeHint(rows matrixRows) int {
 	n := 512
-	for i := range m.Rows {
-		r := &m.Rows[i]
+	for i := range rows.Len() {
+		r := rows.Row(i)
 		n += 64 + len(r.Resource.ID) + len(r.Resource.Type) + len(r.Resource.Name) + len(r.Effects) + 4*len(r.Sources)
 	}
 	return n + n/16
