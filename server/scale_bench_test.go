@@ -57,7 +57,9 @@ func BenchmarkScaleMatrix(b *testing.B) {
 		rec := e.serve(b, "GET", "/api/v1/permissions?limit=500", e.nora, nil, 200)
 		b.Run(fmt.Sprintf("resources=%d/whole", n), func(b *testing.B) {
 			size := 0
+			cpu0 := processCPU(b)
 			benchlat.Loop(b, func() { size = e.sink(b, "/api/v1/permissions", e.nora) })
+			b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 			b.ReportMetric(float64(size)/(1<<10), "body-KiB")
 		})
 		// The same matrix rendered and encoded outside the handler, by the encoder and,
