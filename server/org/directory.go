@@ -16,7 +16,8 @@ import (
 // Directory is a search index over users: sorted by name, searchable by name, email
 // and company, case-insensitively, a page at a time. It is either the whole index or
 // a view of it scoped to some companies (Within): the org builds one index, in bulk,
-// and every company's directory is that index seen through the company's entries.
+// and every company's directory is that index seen through the company's entries. A
+// user changed later (Org.SetUser) is re-filed in place (index.edit), not rebuilt.
 //
 // Every entry's lower-cased text lives in one string (hay). For each byte and each
 // pair of adjacent bytes, a compressed bitmap (roaring) holds the entries containing
