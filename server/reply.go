@@ -90,7 +90,12 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		writeError(w, r, errorf(api.CodeInternal, "could not encode the reply"))
 		return
 	}
-	raw = append(escapeUnsafe(raw), '\n')
+	writeEncoded(w, r, status, append(escapeUnsafe(raw), '\n'))
+}
+
+// writeEncoded is writeJSON for a reply already encoded as writeJSON would encode it
+// (escapeUnsafe(json.Marshal(v)) and a newline): the headers, ETag and 304 the same.
+func writeEncoded(w http.ResponseWriter, r *http.Request, status int, raw []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -145,15 +150,25 @@ func escapeUnsafe(raw []byte) []byte {
 			i += size
 			continue
 		}
-		if r > 0xffff {
-			hi, lo := utf16.EncodeRune(r)
-			out = fmt.Appendf(out, `\u%04x\u%04x`, hi, lo)
-		} else {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		}
+		out = appendRuneEscape(out, r)
 		i += size
 	}
 	return out
+}
+
+// appendRuneEscape appends r as a JSON \uXXXX escape, a UTF-16 pair beyond the BMP,
+// in lower-case hex as encoding/json writes its own: the one form of every escape
+// this server adds (escapeUnsafe, appendString).
+func appendRuneEscape(dst []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	unit := func(dst []byte, u rune) []byte {
+		return append(dst, '\\', 'u', hex[u>>12&0xf], hex[u>>8&0xf], hex[u>>4&0xf], hex[u&0xf])
+	}
+	if r > 0xffff {
+		hi, lo := utf16.EncodeRune(r)
+		return unit(unit(dst, hi), lo)
+	}
+	return unit(dst, r)
 }
 
 func etagMatches(header, tag string) bool {

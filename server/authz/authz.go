@@ -363,25 +363,54 @@ func (s *Subject) AllowsType(action, typ string) (allowed bool, deny *api.Permis
 
 // Matrix is the subject's effective permissions over every resource of their company,
 // resources × org.MatrixActions.
-func (s *Subject) Matrix() api.PermissionMatrix {
-	return s.matrix(s.org.Resources(s.user.CompanyID))
+func (s *Subject) Matrix() api.PermissionMatrix { return s.Cells().Matrix() }
+
+// Cells is Matrix before its wire rows are built: what an encoder walks to write the
+// rows without holding 50,000 of them (server's appendMatrix).
+func (s *Subject) Cells() *Cells { return s.cells(s.org.Resources(s.user.CompanyID)) }
+
+// Cells is a matrix as evaluated: the reply's other fields, the resources in order,
+// and each row's effects and sources as one flat run per row. Unlike a Subject it may
+// be read after the org's read lock is released: it points only at resources, which
+// the org replaces and never changes in place (copy-on-write).
+type Cells struct {
+	// Head is the reply without its rows (Rows nil): subject, actions, sources table,
+	// and for a page NextCursor and TotalRows.
+	Head    api.PermissionMatrix
+	res     []*org.Resource
+	effects string
+	sources []int
 }
 
-// matrix is the subject's matrix over res, a run of their company's resources in
-// order (all of them, or a page).
-func (s *Subject) matrix(res []*org.Resource) api.PermissionMatrix {
-	m := api.PermissionMatrix{
-		Subject: s.user.Ref(),
-		Actions: org.MatrixActions,
-		Sources: s.sources,
-		Rows:    make([]api.PermissionRow, len(res)),
+// Len is the number of rows.
+func (c *Cells) Len() int { return len(c.res) }
+
+// Row is row i's wire form.
+func (c *Cells) Row(i int) api.PermissionRow {
+	n := len(c.Head.Actions)
+	return api.PermissionRow{Resource: APIResource(c.res[i]), Effects: c.effects[i*n : (i+1)*n], Sources: c.sources[i*n : (i+1)*n : (i+1)*n]}
+}
+
+// Matrix is the reply with its rows.
+func (c *Cells) Matrix() api.PermissionMatrix {
+	m := c.Head
+	m.Rows = make([]api.PermissionRow, len(c.res))
+	for i := range c.res {
+		m.Rows[i] = c.Row(i)
 	}
-	if m.Sources == nil {
-		m.Sources = []api.PermissionSource{}
+	return m
+}
+
+// cells evaluates the subject's matrix over res, a run of their company's resources
+// in order (all of them, or a page).
+func (s *Subject) cells(res []*org.Resource) *Cells {
+	c := &Cells{Head: api.PermissionMatrix{Subject: s.user.Ref(), Actions: org.MatrixActions, Sources: s.sources}, res: res}
+	if c.Head.Sources == nil {
+		c.Head.Sources = []api.PermissionSource{}
 	}
 	n := len(org.MatrixActions)
-	// One backing array for every row's cells, and one string for every row's
-	// effects: 50,000 rows would otherwise be 100,000 small allocations.
+	// One array for every row's sources, and one string for every row's effects:
+	// 50,000 rows would otherwise be 100,000 small allocations.
 	effects := make([]byte, len(res)*n)
 	sources := make([]int, len(res)*n)
 	var team *org.Team
@@ -412,11 +441,8 @@ func (s *Subject) matrix(res []*org.Resource) api.PermissionMatrix {
 			like[team] = i
 		}
 	}
-	all := string(effects)
-	for i, r := range res {
-		m.Rows[i] = api.PermissionRow{Resource: APIResource(r), Effects: all[i*n : (i+1)*n], Sources: sources[i*n : (i+1)*n : (i+1)*n]}
-	}
-	return m
+	c.effects, c.sources = string(effects), sources
+	return c
 }
 
 // APIResource is the wire form of a resource.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,7 +16,8 @@ import (
 // Directory is a search index over users: sorted by name, searchable by name, email
 // and company, case-insensitively, a page at a time. It is either the whole index or
 // a view of it scoped to some companies (Within): the org builds one index, in bulk,
-// and every company's directory is that index seen through the company's entries.
+// and every company's directory is that index seen through the company's entries. A
+// user changed later (Org.SetUser) is re-filed in place (index.edit), not rebuilt.
 //
 // Every entry's lower-cased text lives in one string (hay). For each byte and each
 // pair of adjacent bytes, a compressed bitmap (roaring) holds the entries containing
@@ -43,7 +45,27 @@ type index struct {
 	grams     []*roaring.Bitmap
 	card      []uint32                   // card[k] is grams[k]'s number of entries
 	companies map[string]*roaring.Bitmap // company id ("" for staff) -> its entries
+
+	// A user's edit after the build (edit) is filed in place, under the org's write
+	// lock: the old entry leaves every bitmap, and the new one is an extra entry
+	// (id len(users)+i) in them; extra entries are walked in key order beside the
+	// base's and merged with them. Enough extras and the org builds afresh.
+	all   *roaring.Bitmap // every live entry; nil while no edit was filed (all of users)
+	extra []extraEntry
+	order []uint32 // the live extra entries' ids, sorted by key
 }
+
+// extraEntry is an entry filed after the build. Filed again, its id leaves every
+// bitmap and the order; the slot stays, unused, until the next build.
+type extraEntry struct {
+	u    *User
+	text string // as in hay: name, email, company, separated
+}
+
+// maxExtra bounds the extra entries: a query's walk of them costs up to this many
+// steps, and the rebuild it takes to fold them in (seconds at a million users) is
+// paid once per this many edits.
+const maxExtra = 4096
 
 var emptyDirectory = buildDirectory(nil, nil)
 
@@ -95,12 +117,7 @@ func buildDirectory(users []*User, companyName func(string) string) *Directory {
 			ct = searchText(companyName(u.CompanyID))
 			companyText[u.CompanyID] = ct
 		}
-		hay.WriteString(e.name)
-		hay.WriteString(fieldSep)
-		writeSearchText(&hay, u.Email)
-		hay.WriteString(fieldSep)
-		hay.WriteString(ct)
-		hay.WriteString(entrySep)
+		writeEntry(&hay, e.name, u, ct)
 		members[u.CompanyID] = append(members[u.CompanyID], uint32(i))
 	}
 	ix.starts = append(ix.starts, uint32(hay.Len()))
@@ -110,6 +127,31 @@ func buildDirectory(users []*User, companyName func(string) string) *Directory {
 	}
 	ix.indexGrams(gramBlock)
 	return &Directory{ix: ix}
+}
+
+// writeEntry writes an entry's text: its lower-cased name, e-mail and company.
+func writeEntry(b *strings.Builder, name string, u *User, companyText string) {
+	b.WriteString(name)
+	b.WriteString(fieldSep)
+	writeSearchText(b, u.Email)
+	b.WriteString(fieldSep)
+	b.WriteString(companyText)
+	b.WriteString(entrySep)
+}
+
+// eachGram calls note with every byte and byte pair of an entry's text that the
+// bitmaps index (none below 0x20, the separators), repeats included.
+func eachGram(text string, note func(k uint16)) {
+	for j := 0; j < len(text); j++ {
+		a := text[j]
+		if a < 0x20 {
+			continue
+		}
+		note(uint16(a))
+		if j+1 < len(text) && text[j+1] >= 0x20 {
+			note(uint16(a)<<8 | uint16(text[j+1]))
+		}
+	}
 }
 
 // indexGrams fills grams, block entries at a time: per block, one pass counts each
@@ -123,19 +165,7 @@ func (ix *index) indexGrams(block int) {
 	seen := make([]int32, 1<<16) // marks the entry that last noted each gram: dedupes per entry
 	var touched []uint16
 	var flat []uint32
-	grams := func(i int, note func(k uint16)) {
-		text := ix.hay[ix.starts[i]:ix.starts[i+1]]
-		for j := 0; j < len(text); j++ {
-			a := text[j]
-			if a < 0x20 {
-				continue
-			}
-			note(uint16(a))
-			if j+1 < len(text) && text[j+1] >= 0x20 {
-				note(uint16(a)<<8 | uint16(text[j+1]))
-			}
-		}
-	}
+	grams := func(i int, note func(k uint16)) { eachGram(ix.hay[ix.starts[i]:ix.starts[i+1]], note) }
 	for lo := 0; lo < len(ix.users); lo += block {
 		hi := min(lo+block, len(ix.users))
 		total := uint32(0)
@@ -224,7 +254,15 @@ func (d *Directory) Len() int {
 	if d.scope != nil {
 		return int(d.scope.GetCardinality())
 	}
-	return len(d.ix.users)
+	return d.ix.live()
+}
+
+// live is the number of live entries.
+func (ix *index) live() int {
+	if ix.all == nil {
+		return len(ix.users)
+	}
+	return int(ix.all.GetCardinality())
 }
 
 // Within is the view of d listing only the users of those companies (the company id
@@ -260,20 +298,20 @@ type Page struct {
 // company), after the cursor (empty for the first page).
 func (d *Directory) Search(q, cursor string, limit int) (Page, error) {
 	ix := d.ix
-	start := 0
+	start, xstart := 0, 0 // the first base entry and extra (in order) after the cursor
 	if cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || !strings.Contains(string(raw), "\x00") {
 			return Page{}, ErrBadCursor
 		}
-		start = ix.after(string(raw))
+		start, xstart = ix.after(string(raw)), ix.extraAfter(string(raw))
 	}
 	if limit < 1 {
 		limit = 1
 	}
 	terms := strings.Fields(searchText(q))
 	var page Page
-	if len(terms) == 0 && d.scope == nil {
+	if len(terms) == 0 && d.scope == nil && ix.all == nil {
 		end := min(start+limit, len(ix.users))
 		page.Users = ix.users[start:end:end]
 		page.Total = len(ix.users)
@@ -282,14 +320,36 @@ func (d *Directory) Search(q, cursor string, limit int) (Page, error) {
 		}
 		return page, nil
 	}
+	// Whether no live entry sorts at or before the cursor: the first page, as far
+	// as Total is concerned, whatever the edits since the build.
+	fromStart := xstart == 0 && (start == 0 || (ix.all != nil && ix.all.Rank(uint32(start-1)) == 0))
 	cand, exact := d.candidates(terms)
-	matched, last := 0, 0
+	match := func(entry int) bool { return exact || containsAll(ix.text(entry), terms) }
 	it := cand.Iterator()
 	it.AdvanceIfNeeded(uint32(start))
-	for it.HasNext() {
-		entry := int(it.Next())
-		if !exact && !containsAll(ix.hay[ix.starts[entry]:ix.starts[entry+1]], terms) {
-			continue
+	nextBase := func() int { // the next matching base entry, not consumed; -1 for none
+		for it.HasNext() {
+			entry := int(it.PeekNext())
+			if entry >= len(ix.users) {
+				return -1
+			}
+			if match(entry) {
+				return entry
+			}
+			it.Next()
+		}
+		return -1
+	}
+	extras := ix.extraMatches(cand, xstart, limit+1, match)
+	matched, last := 0, 0
+	for {
+		entry := nextBase()
+		if len(extras) > 0 && (entry < 0 || ix.less(int(extras[0]), entry)) {
+			entry, extras = int(extras[0]), extras[1:]
+		} else if entry >= 0 {
+			it.Next()
+		} else {
+			break
 		}
 		if matched == limit { // the page is full and one more match exists
 			page.Next = ix.cursorAt(last)
@@ -299,17 +359,34 @@ func (d *Directory) Search(q, cursor string, limit int) (Page, error) {
 			}
 			return page, nil
 		}
-		page.Users = append(page.Users, ix.users[entry])
+		page.Users = append(page.Users, ix.user(entry))
 		matched, last = matched+1, entry
 	}
 	page.Total = -1
-	if start == 0 || len(terms) == 0 {
+	if fromStart || len(terms) == 0 {
 		page.Total = matched
 		if len(terms) == 0 {
 			page.Total = d.Len() // an empty query lists the whole view
 		}
 	}
 	return page, nil
+}
+
+// extraMatches is up to n extra entries of cand after the from-th in key order that
+// match, in key order: at most maxExtra steps, none when cand holds no extra entry.
+func (ix *index) extraMatches(cand *roaring.Bitmap, from, n int, match func(int) bool) []uint32 {
+	if from >= len(ix.order) || cand.IsEmpty() || int(cand.Maximum()) < len(ix.users) {
+		return nil
+	}
+	var out []uint32
+	for _, entry := range ix.order[from:] {
+		if cand.Contains(entry) && match(int(entry)) {
+			if out = append(out, entry); len(out) == n {
+				break
+			}
+		}
+	}
+	return out
 }
 
 // candidates intersects the view's scope with the bitmaps of the words' bytes (a
@@ -322,6 +399,9 @@ func (d *Directory) candidates(terms []string) (cand *roaring.Bitmap, exact bool
 	type set struct {
 		b *roaring.Bitmap
 		n uint64
+	}
+	if len(terms) == 0 && d.scope == nil {
+		return d.ix.all, true // every live entry (Search lists the built index itself)
 	}
 	var sets []set
 	add := func(k uint16) bool {
@@ -353,7 +433,7 @@ func (d *Directory) candidates(terms []string) (cand *roaring.Bitmap, exact bool
 	sets = slices.CompactFunc(sets, func(a, b set) bool { return a.b == b.b })
 	use := []*roaring.Bitmap{sets[0].b}
 	for _, s := range sets[1:] {
-		if len(use) == maxIntersect || s.n > uint64(len(d.ix.users))/2 {
+		if len(use) == maxIntersect || s.n > uint64(d.ix.live())/2 {
 			if s.b != d.scope {
 				exact = false
 				continue
@@ -376,16 +456,41 @@ func containsAll(text string, terms []string) bool {
 	return true
 }
 
+// text is entry i's text: name, email and company, separated.
+func (ix *index) text(i int) string {
+	if i < len(ix.users) {
+		return ix.hay[ix.starts[i]:ix.starts[i+1]]
+	}
+	return ix.extra[i-len(ix.users)].text
+}
+
+func (ix *index) user(i int) *User {
+	if i < len(ix.users) {
+		return ix.users[i]
+	}
+	return ix.extra[i-len(ix.users)].u
+}
+
 // name is entry i's lower-cased name, the first field of its text.
 func (ix *index) name(i int) string {
-	text := ix.hay[ix.starts[i]:ix.starts[i+1]]
+	text := ix.text(i)
 	return text[:strings.IndexByte(text, fieldSep[0])]
 }
 
 // key is entry i's sort key, lower(name) \x00 id, which a cursor holds.
-func (ix *index) key(i int) string { return ix.name(i) + "\x00" + ix.users[i].ID }
+func (ix *index) key(i int) string { return ix.name(i) + "\x00" + ix.user(i).ID }
 
-// after is the first entry whose key sorts after key.
+// less orders entries by key without building the keys (a name holds no \x00).
+func (ix *index) less(i, j int) bool {
+	if c := strings.Compare(ix.name(i), ix.name(j)); c != 0 {
+		return c < 0
+	}
+	return ix.user(i).ID < ix.user(j).ID
+}
+
+// after is the first base entry whose key sorts after key. Entries re-filed since
+// the build keep their place (their text is unchanged in hay), so the base stays
+// sorted.
 func (ix *index) after(key string) int {
 	lo, hi := 0, len(ix.users)
 	for lo < hi {
@@ -399,12 +504,115 @@ func (ix *index) after(key string) int {
 	return lo
 }
 
+// extraAfter is the position in order of the first live extra entry whose key sorts
+// after key.
+func (ix *index) extraAfter(key string) int {
+	return sort.Search(len(ix.order), func(p int) bool { return ix.key(int(ix.order[p])) > key })
+}
+
 func (ix *index) cursorAt(i int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(ix.key(i)))
 }
 
-// reindexDirectories rebuilds the directory after a user's name or email changed;
-// every company's view follows it (CompanyDirectory).
+// edit files u, the new version of old (whose entry this index holds), in place of
+// old's entry, costing the grams of the two texts rather than a build: a changed
+// text leaves every bitmap it was in and joins those of the new text as an extra
+// entry; an unchanged one only points at u. It reports false when the extra entries
+// are full (or old's entry is not found): the caller builds afresh.
+func (ix *index) edit(old, u *User, companyName func(string) string) bool {
+	id, ok := ix.find(old)
+	if !ok {
+		return false
+	}
+	var b strings.Builder
+	writeEntry(&b, searchText(u.Name), u, searchText(companyName(u.CompanyID)))
+	text := b.String()
+	if text == ix.text(id) && u.CompanyID == old.CompanyID && u.ID == old.ID {
+		if id < len(ix.users) {
+			ix.users[id] = u
+		} else {
+			ix.extra[id-len(ix.users)].u = u
+		}
+		return true
+	}
+	if len(ix.extra) == maxExtra || len(ix.users)+len(ix.extra) >= 1<<32-1 {
+		return false
+	}
+	if ix.all == nil {
+		ix.all = roaring.New()
+		ix.all.AddRange(0, uint64(len(ix.users)))
+	}
+	ix.unfile(id, old)
+	next := len(ix.users) + len(ix.extra)
+	ix.extra = append(ix.extra, extraEntry{u: u, text: text})
+	ix.file(next, u)
+	return true
+}
+
+// find is the id of old's live entry.
+func (ix *index) find(old *User) (int, bool) {
+	key := searchText(old.Name) + "\x00" + old.ID
+	live := func(i int) bool { return ix.all == nil || ix.all.Contains(uint32(i)) }
+	if i := ix.after(key) - 1; i >= 0 && ix.users[i].ID == old.ID && live(i) {
+		return i, true
+	}
+	if p := ix.extraAfter(key) - 1; p >= 0 && ix.user(int(ix.order[p])).ID == old.ID {
+		return int(ix.order[p]), true
+	}
+	return 0, false
+}
+
+// unfile takes entry id (old's) out of every bitmap and of the extras' order.
+func (ix *index) unfile(id int, old *User) {
+	for _, k := range gramsOf(ix.text(id)) {
+		ix.grams[k].Remove(uint32(id))
+		if ix.card[k]--; ix.card[k] == 0 {
+			ix.grams[k] = nil // as a build leaves a gram nobody holds
+		}
+	}
+	if c := ix.companies[old.CompanyID]; c != nil {
+		if c.Remove(uint32(id)); c.IsEmpty() {
+			delete(ix.companies, old.CompanyID)
+		}
+	}
+	ix.all.Remove(uint32(id))
+	if id >= len(ix.users) {
+		p := ix.extraAfter(ix.key(id)) - 1
+		ix.order = slices.Delete(ix.order, p, p+1)
+	}
+}
+
+// file adds entry id (u's, an extra entry) to the bitmaps of its text and company
+// and to the extras' order.
+func (ix *index) file(id int, u *User) {
+	for _, k := range gramsOf(ix.text(id)) {
+		if ix.grams[k] == nil {
+			ix.grams[k] = roaring.New()
+		}
+		ix.grams[k].Add(uint32(id))
+		ix.card[k]++
+	}
+	c := ix.companies[u.CompanyID]
+	if c == nil {
+		c = roaring.New()
+		ix.companies[u.CompanyID] = c
+	}
+	c.Add(uint32(id))
+	ix.all.Add(uint32(id))
+	p := ix.extraAfter(ix.key(id))
+	ix.order = slices.Insert(ix.order, p, uint32(id))
+}
+
+// gramsOf is the distinct grams of one text.
+func gramsOf(text string) []uint16 {
+	var ks []uint16
+	eachGram(text, func(k uint16) { ks = append(ks, k) })
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}
+
+// reindexDirectories builds the directory afresh from every user; every company's
+// view follows it (CompanyDirectory).
 func (o *Org) reindexDirectories() {
 	o.directory = buildDirectory(o.users, o.CompanyName)
 }

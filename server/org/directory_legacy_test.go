@@ -12,9 +12,14 @@ import (
 	"github.com/shadowview/shadow/api"
 )
 
+// searcher is a directory to compare pages with: the legacy index, or a fresh build.
+type searcher interface {
+	Search(q, cursor string, limit int) (Page, error)
+}
+
 // samePages walks every page of q in both directories, limit at a time, and fails
 // at the first difference in users, cursor or total.
-func samePages(t *testing.T, what, q string, limit int, got *Directory, want *legacyDirectory) {
+func samePages(t *testing.T, what, q string, limit int, got *Directory, want searcher) {
 	t.Helper()
 	gc, wc := "", ""
 	for pages := 0; ; pages++ {

@@ -187,6 +187,7 @@ type User struct {
 	// Derived by the Org from roles and teams; read with the methods below.
 	rank     int
 	admin    bool
+	pos      int32 // place in Org.users, so SetUser replaces it without a search
 	roleName string
 	teamPath string
 }
@@ -392,13 +393,14 @@ func (o *Org) SetUser(u *User) error {
 	o.derive(u)
 	o.userByID[u.ID] = u
 	o.userByEmail[normEmail(u.Email)] = u
-	for i, x := range o.users {
-		if x.ID == u.ID {
-			o.users[i] = u
-			break
-		}
+	u.pos = old.pos
+	if int(u.pos) >= len(o.users) || o.users[u.pos] != old {
+		u.pos = int32(slices.Index(o.users, old)) // unreachable while every user is seeded
 	}
-	if u.Name != old.Name || u.Email != old.Email {
+	o.users[u.pos] = u
+	// The directory re-files the one entry (its bitmaps of the old and new text), and
+	// points at u even when its text is unchanged, so a page never lists a stale copy.
+	if !o.directory.ix.edit(old, u, o.CompanyName) {
 		o.reindexDirectories()
 	}
 	return nil

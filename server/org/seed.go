@@ -148,6 +148,7 @@ func (b *builder) user(u *User) {
 	if u.Settings == (api.Settings{}) {
 		u.Settings = api.Settings{Timezone: "Europe/Berlin", Locale: "en-GB", EmailAlert: true}
 	}
+	u.pos = int32(len(b.o.users))
 	b.o.users = append(b.o.users, u)
 	b.o.userByID[u.ID] = u
 	b.o.userByEmail[normEmail(u.Email)] = u
