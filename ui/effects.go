@@ -77,13 +77,21 @@ func appendDurably(j *audit.Journal, body api.RecordBody) error {
 // poll asks the server whether the session is still active, with the admin's own
 // token (the answer says how it ended).
 func (m *Model) poll(s *session) tea.Cmd {
-	c := m.opts.Client
+	c, timeout := m.opts.Client, m.pollTimeout()
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(s.ctx, m.opts.RequestTimeout)
+		ctx, cancel := context.WithTimeout(s.ctx, timeout)
 		defer cancel()
 		state, err := c.GetSession(ctx, s.id)
-		return sessionState{session: s.id, state: state, err: err}
+		return sessionState{session: s.id, state: state, err: inPlainWords(err, timeout)}
 	}
+}
+
+// pollTimeout bounds one poll by the poll's own interval: a server that takes the
+// connection and never answers is one unanswered poll per interval, so CONNECTION LOST
+// comes after LostAfter intervals (20 s by default), not after LostAfter request
+// timeouts (90 s).
+func (m *Model) pollTimeout() time.Duration {
+	return min(m.opts.Poll, m.opts.RequestTimeout)
 }
 
 func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {

@@ -53,6 +53,9 @@ type faults struct {
 	// receives each such request as it arrives, and gaveUp when its context ends.
 	stallPermissions atomic.Bool
 	stalled, gaveUp  chan struct{}
+	// hang makes every request wait until its caller gives up: a server that takes the
+	// connection and never answers (a stopped process, a full queue).
+	hang atomic.Bool
 	// failPage, when above 0, makes that page of a paged GET /permissions (counted in
 	// pagesSeen, the requests with a limit: 1 is a view's first page) answer 503.
 	failPage, pagesSeen atomic.Int64
@@ -72,6 +75,13 @@ func (f *faults) signOutEveryone() {
 
 func (f *faults) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for f.hang.Load() { // until the caller gives up, or the server comes back
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
 		if f.stallPermissions.Load() && strings.HasPrefix(r.URL.Path, api.Prefix+"/permissions") {
 			f.stalled <- struct{}{}
 			<-r.Context().Done()

@@ -59,6 +59,37 @@ func TestRefusedReadEndsTheSessionWithTheServersReason(t *testing.T) {
 	}
 }
 
+// A server that takes the connection and never answers: each poll gives up after the
+// poll's interval, so CONNECTION LOST comes after LostAfter intervals (20 s by default),
+// not after LostAfter request timeouts, and the reason is said in words.
+func TestHungServerShowsConnectionLostAfterLostAfterPolls(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, server.DemoSeed)
+	opts := e.options(colorprofile.ASCII)
+	opts.Poll = 300 * time.Millisecond // the request timeout stays 45 s
+	d := newDriver(t, New(opts), 100, 30)
+	d.startSession(server.DemoFleetManagerEmail, "TICKET-1")
+	id := d.m.SessionID()
+	e.faults.hang.Store(true)
+	defer e.faults.hang.Store(false)
+	start := time.Now()
+	for range LostAfter {
+		d.send(pollDue{session: id})
+	}
+	// Each poll gives up after 300 ms; with the request timeout they would take 90 s, and
+	// the driver's 20 s bound would fail the test first.
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("%d unanswered polls took %v", LostAfter, took)
+	}
+	v := d.view()
+	if !strings.Contains(v, banner.WordLost) || strings.Contains(v, "Fleet overview") {
+		t.Fatalf("a hung server left the data on screen after %d polls:\n%s", LostAfter, v)
+	}
+	if strings.Contains(v, "deadline") || strings.Contains(v, "context") || !strings.Contains(v, "did not answer in") {
+		t.Fatalf("the lost screen does not say why in words:\n%s", v)
+	}
+}
+
 // A stopped server: after LostAfter unanswered polls the banner says CONNECTION LOST
 // and no data of the user is on screen, on any tab; the keys of the pages do nothing,
 // q still ends. Once the server answers again, the data is back.
