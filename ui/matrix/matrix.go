@@ -296,6 +296,7 @@ func (m *Model) edit(msg tea.Msg) tea.Cmd {
 	m.filter, cmd = m.filter.Update(msg)
 	if m.filter.Value() != before {
 		m.applyFilter()
+		return tea.Batch(cmd, m.follow())
 	}
 	return cmd
 }
@@ -316,6 +317,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.filter.SetValue("")
 			m.applyFilter()
 			m.relayout()
+			return m.follow()
 		default:
 			return m.edit(msg)
 		}
@@ -329,6 +331,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.DenyOnly):
 		m.denyOnly = !m.denyOnly
 		m.applyFilter()
+		return m.follow()
 	case key.Matches(msg, m.keys.Close):
 		if m.panel != nil {
 			m.panel = nil
@@ -366,8 +369,17 @@ func (m *Model) explainNow(res api.Resource, action string) tea.Cmd {
 // follow keeps the open panel on the cell under the cursor: it never describes a cell
 // the cursor has left; the new cell's chain is asked for once the cursor rests.
 func (m *Model) follow() tea.Cmd {
+	if m.panel == nil {
+		return nil
+	}
 	res, action, ok := m.current()
-	if m.panel == nil || !ok || (res.ID == m.panel.resource.ID && action == m.panel.action) {
+	if !ok { // no cell under the cursor (a filter that leaves none, the rows still loading)
+		m.panel = nil
+		m.explain.Forget()
+		m.relayout()
+		return nil
+	}
+	if res.ID == m.panel.resource.ID && action == m.panel.action {
 		return nil
 	}
 	m.panel = &panel{resource: res, action: action}

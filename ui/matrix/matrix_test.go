@@ -447,6 +447,51 @@ func TestExplainPanelFollowsTheCursor(t *testing.T) {
 	}
 }
 
+// A filter or `d` that moves the cursor to another cell moves the open panel with it, and
+// one that leaves no cell closes it: the panel never describes a cell not under the
+// cursor (a tester saw "Why? share on Fuel & distance" over Pickup N3 after d).
+func TestExplainPanelFollowsAFilter(t *testing.T) {
+	pm := uitest.Matrix(50, 20)
+	m := loaded(t, uitest.Profiles[0], 100, 40, pm)
+	for _, r := range pm.Rows { // onto the first row with no deny, which d hides
+		if !strings.Contains(r.Effects, "D") {
+			break
+		}
+		uitest.Press(m, "down")
+	}
+	first, _ := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter"))
+	m.Update(matrix.ExplainLoaded{Tag: first.Tag, Explanation: uitest.Explanation()})
+	settle := func(msgs []tea.Msg) (matrix.ExplainRequested, bool) {
+		var out []tea.Msg
+		for _, msg := range msgs { // the pause's tick, fed back
+			_, cmd := m.Update(msg)
+			out = append(out, uitest.Msgs(cmd)...)
+		}
+		return uitest.Find[matrix.ExplainRequested](out)
+	}
+	panelOn := func(name string) bool { return strings.Contains(uitest.Plain(m.View()), " on "+name+" ") }
+	if !panelOn(first.Resource.Name) {
+		t.Fatalf("no panel on %s:\n%s", first.Resource.Name, uitest.Plain(m.View()))
+	}
+	next, ok := settle(uitest.Press(m, "d"))
+	if !ok || next.Resource.ID == first.Resource.ID || !panelOn(next.Resource.Name) || panelOn(first.Resource.Name) {
+		t.Fatalf("after d the panel did not follow the cursor to another cell (asked %+v):\n%s", next, uitest.Plain(m.View()))
+	}
+	uitest.Press(m, "d") // back to every row
+	other := pm.Rows[len(pm.Rows)-1].Resource
+	uitest.Press(m, "/")
+	for _, r := range other.ID {
+		uitest.Press(m, string(r))
+	}
+	if !panelOn(other.Name) {
+		t.Fatalf("typing a filter left the panel on another cell than %s:\n%s", other.Name, uitest.Plain(m.View()))
+	}
+	uitest.Press(m, "z", "z", "z")
+	if v := uitest.Plain(m.View()); strings.Contains(v, "Why?") {
+		t.Fatalf("a filter that leaves no cell kept a panel open:\n%s", v)
+	}
+}
+
 // A source too long for the detail line is cut with an ellipsis, not mid-word.
 func TestDetailCutsTheSourceWithAnEllipsis(t *testing.T) {
 	pm := uitest.Matrix(50, 6)
