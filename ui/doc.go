@@ -35,7 +35,8 @@
 //   - grid: the generic virtualised table every list uses (columns fixed, flexed, or
 //     sized from the rows on screen).
 //   - detail: one row whole (a picker user, a matrix cell, a table row, a journal
-//     record), scrollable; Y copies an id over OSC 52 when the admin opted in.
+//     record), scrollable; Y sends the id or value under the cursor over OSC 52 when
+//     the admin opted in.
 //   - chart: bars, sparklines and braille line charts as text.
 //   - login, picker, reason, dashboards, matrix, journalview, shadowed, compare: the pages.
 //   - chrome: tab bar, status line, help overlay, dialogs.

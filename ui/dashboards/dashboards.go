@@ -213,7 +213,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	if cmd, ok := m.infoKey(msg); ok {
+	if cmd, ok := detail.Route(&m.info, msg); ok {
 		return cmd
 	}
 	g := m.keys.Grid

@@ -2,8 +2,13 @@ package journalview_test
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/internal/uitest"
@@ -245,5 +250,68 @@ func TestSearchOfALargeJournalIndexesOffTheUI(t *testing.T) {
 	}
 	if v := uitest.Plain(m.View()); strings.Contains(v, "Search") {
 		t.Fatalf("a dropped search came back:\n%s", v)
+	}
+}
+
+// longRecord is one record whose details are far longer than a screen, ending in a word
+// that is only seen when the view has scrolled to it.
+func longRecord() journalview.Entry {
+	return journalview.Entry{Seq: 1, EventID: "01JEVENT0000000000000000001", SessionID: "ses_42", Time: time.Unix(0, 0), Action: "error",
+		Actor: "Sam", User: "Nora", Details: strings.Repeat("word ", 400) + "THE-END"}
+}
+
+// TestRecordViewScrolls (R8): a record too long for the screen opens in the detail view,
+// whose keys move it: G shows the end of the details, and esc closes it back to the list.
+func TestRecordViewScrolls(t *testing.T) {
+	m := journalview.New(uitest.Context(colorprofile.ASCII, 80, 24))
+	m.SetSize(80, 24)
+	m.Update(journalview.Updated{Entries: []journalview.Entry{longRecord()}})
+	m.Update(uitest.Key("enter"))
+	before := uitest.Plain(m.View())
+	if !strings.Contains(before, "lines 1–") || strings.Contains(before, "THE-END") {
+		t.Fatalf("the record's view does not start at its top:\n%s", before)
+	}
+	m.Update(uitest.Key("j"))
+	if after := uitest.Plain(m.View()); after == before {
+		t.Fatalf("j moved nothing in the record's view:\n%s", after)
+	}
+	m.Update(uitest.Key("G"))
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "THE-END") {
+		t.Fatalf("G did not scroll to the end of the details:\n%s", v)
+	}
+	m.Update(uitest.Key("esc"))
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "row 1 of 1 record") {
+		t.Fatalf("esc did not close the record's view:\n%s", v)
+	}
+}
+
+// TestRecordViewCopiesIds: in the record's view Y sends its event id when copying is on,
+// and the hints are the view's own (esc closes it).
+func TestRecordViewCopiesIds(t *testing.T) {
+	ctx := uitest.Context(colorprofile.ASCII, 100, 40)
+	ctx.Clipboard.On = true
+	m := journalview.New(ctx)
+	m.SetSize(100, 40)
+	m.Update(journalview.Updated{Entries: []journalview.Entry{longRecord()}})
+	m.Update(uitest.Key("enter"))
+	for range 5 { // Timestamp, Action, the two users, Sync: then the event id
+		m.Update(uitest.Key("j"))
+	}
+	_, cmd := m.Update(uitest.Key("Y"))
+	if cmd == nil {
+		t.Fatalf("Y on the event id sent nothing:\n%s", uitest.Plain(m.View()))
+	}
+	if msg := cmd(); fmt.Sprintf("%T", msg) != "tea.setClipboardMsg" || reflect.ValueOf(msg).String() != "01JEVENT0000000000000000001" {
+		t.Fatalf("Y sent %T %v, not the event id", msg, msg)
+	}
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "sent the event id") {
+		t.Fatalf("the view does not say what Y sent:\n%s", v)
+	}
+	var hints []string
+	for _, b := range m.ShortHelp() {
+		hints = append(hints, b.Help().Key+" "+b.Help().Desc)
+	}
+	if !slices.Contains(hints, "esc close") || !slices.Contains(hints, "Y copy (OSC 52)") {
+		t.Fatalf("the hints are not the record view's: %q", hints)
 	}
 }

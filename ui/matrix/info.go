@@ -16,18 +16,6 @@ import (
 // panel's: i opens the panel on the cell as enter does (asked for, and journaled, once),
 // and the view shows it when it comes.
 
-// infoKey gives a key to the open detail view; false when none is open.
-func (m *Model) infoKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	if m.info == nil {
-		return nil, false
-	}
-	_, cmd := m.info.Update(msg)
-	if m.info.Done() {
-		m.info = nil
-	}
-	return cmd, true
-}
-
 // openInfo opens the detail view of the cell under the cursor, asking why unless the
 // panel already holds (or waits for) that cell's chain.
 func (m *Model) openInfo() tea.Cmd {

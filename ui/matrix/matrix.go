@@ -301,7 +301,7 @@ func (m *Model) edit(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	if cmd, ok := m.infoKey(msg); ok {
+	if cmd, ok := detail.Route(&m.info, msg); ok {
 		return cmd
 	}
 	if m.filtering {

@@ -450,11 +450,7 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	if m.info != nil {
-		_, cmd := m.info.Update(msg)
-		if m.info.Done() {
-			m.info = nil
-		}
+	if cmd, ok := detail.Route(&m.info, msg); ok {
 		return cmd
 	}
 	m.notice, m.refused = "", false
