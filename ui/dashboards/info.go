@@ -12,6 +12,10 @@ import (
 // detail view every list opens (ui/detail), a withheld value said as such, and every
 // value that is shown copyable.
 
+// TakesEsc reports whether esc closes the open detail view rather than stopping what the
+// tab waits for: the root gives the page esc first then.
+func (m *Model) TakesEsc() bool { return m.info != nil }
+
 // openRow opens the zoomed table's row under the cursor.
 func (m *Model) openRow() {
 	g := m.tables[m.widget]

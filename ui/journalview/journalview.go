@@ -81,9 +81,17 @@ type Indexed struct {
 	of  []uint64
 }
 
-// Updated replaces the entries shown (the root sends it when the journal gains a record
-// or a record's sync state changes).
+// Updated replaces the entries shown.
 type Updated struct{ Entries []Entry }
+
+// Appended brings the page up to the journal (the root sends it when the journal gains a
+// record or the server acknowledges more): Entries are the session's records after the
+// last the page holds (LastSeq), in order — any it holds already are skipped — and
+// every record up to Acked is synced. Its cost is the new records', not the journal's.
+type Appended struct {
+	Entries []Entry
+	Acked   uint64
+}
 
 // KeyMap is the page's keys.
 type KeyMap struct {
@@ -121,6 +129,10 @@ type Model struct {
 	// pending and rejected count the entries in those states (counted as they arrive,
 	// not at each frame: a journal can hold tens of thousands).
 	pending, rejected int
+	// unsynced is the index of the first entry that may still be pending: the ones
+	// before it are acknowledged (acknowledgement only grows), so an Appended looks at
+	// the entries from it on.
+	unsynced int
 
 	auditReq common.Latest
 	audit    *api.SessionAudit // the server's reconciliation, once asked for (a)
@@ -229,6 +241,10 @@ func (m *Model) syncCell(e Entry) grid.Cell {
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd { return nil }
 
+// TakesEsc reports whether esc closes the open record's view (or drops a kept search)
+// rather than stopping what the tab waits for: the root gives the page esc first then.
+func (m *Model) TakesEsc() bool { return m.record != nil || m.find.query != "" }
+
 // Capturing reports whether the search input has the keyboard (so q, digits and tab are
 // text, not the root's keys).
 func (m *Model) Capturing() bool { return m.searching }
@@ -266,27 +282,11 @@ func (m *Model) extraLines() int {
 func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Updated:
-		row, _ := m.grid.Cursor()
-		follow := m.grid.Len() == 0 || row == m.grid.Len()-1
-		m.entries = msg.Entries
-		m.pending, m.rejected = 0, 0
-		for _, e := range msg.Entries {
-			switch e.Sync {
-			case Pending:
-				m.pending++
-			case Rejected:
-				m.rejected++
-			}
-		}
-		m.oneActor, m.oneUser = shared(msg.Entries)
-		m.SetSize(m.width, m.height)
-		m.grid.SetRows(msg.Entries)
-		if follow {
-			m.grid.SetCursor(len(msg.Entries)-1, 0)
-		}
-		if (m.find.query != "" || m.searching) && !m.indexing {
-			m.find.refresh(m.entries) // new records are searched as they come
-		}
+		m.entries, m.pending, m.rejected, m.unsynced = nil, 0, 0, 0
+		m.oneActor, m.oneUser = "", ""
+		m.add(msg.Entries, 0)
+	case Appended:
+		m.add(msg.Entries, msg.Acked)
 	case Indexed:
 		if !m.indexReq.Current(msg) {
 			return m, nil
@@ -338,6 +338,62 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+// add takes the records after the last held (others are skipped), counts them, marks
+// synced the held ones up to acked, and redraws: its work is the new records' and the
+// ones waiting for the server, never the whole journal's.
+func (m *Model) add(entries []Entry, acked uint64) {
+	row, _ := m.grid.Cursor()
+	follow := m.grid.Len() == 0 || row == m.grid.Len()-1
+	last, had := m.LastSeq(), len(m.entries)
+	for len(entries) > 0 && had > 0 && entries[0].Seq <= last {
+		entries = entries[1:] // held already (a read that overlapped the last)
+	}
+	for _, e := range entries {
+		switch e.Sync {
+		case Pending:
+			m.pending++
+		case Rejected:
+			m.rejected++
+		}
+	}
+	m.entries = append(m.entries, entries...)
+	for ; m.unsynced < len(m.entries) && m.entries[m.unsynced].Seq <= acked; m.unsynced++ {
+		if e := &m.entries[m.unsynced]; e.Sync == Pending {
+			e.Sync = Synced
+			m.pending--
+			m.refreshRecord(*e)
+		}
+	}
+	for m.unsynced < len(m.entries) && m.entries[m.unsynced].Sync == Synced {
+		m.unsynced++ // came synced already
+	}
+	switch {
+	case had == 0:
+		m.oneActor, m.oneUser = shared(m.entries)
+	case m.oneActor != "":
+		if a, _ := shared(append([]Entry{{Actor: m.oneActor, User: m.oneUser}}, entries...)); a == "" {
+			m.oneActor, m.oneUser = "", ""
+		}
+	}
+	m.SetSize(m.width, m.height)
+	m.grid.SetRows(m.entries)
+	if follow {
+		m.grid.SetCursor(len(m.entries)-1, 0)
+	}
+	if (m.find.query != "" || m.searching) && !m.indexing {
+		m.find.refresh(m.entries) // new records are searched as they come
+	}
+}
+
+// LastSeq is the seq of the last record held, 0 for none: the root reads only the
+// records after it.
+func (m *Model) LastSeq() uint64 {
+	if len(m.entries) == 0 {
+		return 0
+	}
+	return m.entries[len(m.entries)-1].Seq
 }
 
 // searchKey is a key while the search is typed: enter keeps it, esc drops it, anything
@@ -455,12 +511,7 @@ func (m *Model) auditLine() string {
 		return label + st.Error.Apply(safetext.Clean("could not check: "+m.auditErr.Error()))
 	}
 	s := m.audit.Summary
-	pending := 0
-	for _, e := range m.entries {
-		if e.Sync != Synced {
-			pending++
-		}
-	}
+	pending := m.pending + m.rejected // not synced: counted as they come, not per frame
 	n := func(v int, one, many string) string { return fmt.Sprintf("%d %s", v, words.Plural(v, one, many)) }
 	var say []string
 	if s.Unjournaled > 0 {

@@ -86,6 +86,21 @@ func (m *Model) infoFields() []detail.Field {
 	}
 }
 
+// TakesEsc reports whether esc closes something the page shows — the detail view, the
+// explain panel, the filter being typed — rather than stopping the load of later pages:
+// the root gives the page esc first then, so esc closes the innermost thing and a second
+// esc stops the load.
+func (m *Model) TakesEsc() bool { return m.info != nil || m.panel != nil || m.filtering }
+
+// escStops is what the placeholder row says esc does to the load of later pages: it
+// stops it, unless the explain panel is open, which esc closes first.
+func (m *Model) escStops() string {
+	if m.panel != nil {
+		return " (esc closes the explanation, then stops)"
+	}
+	return " (esc stops)"
+}
+
 // infoHelp is the detail view's keys while it is open.
 func (m *Model) infoHelp() ([]key.Binding, [][]key.Binding, bool) {
 	if m.info == nil {

@@ -851,7 +851,7 @@ func (m *Model) detail() []string {
 // did not come, how to try again, and why.
 func (m *Model) pendingWords() (what, why string) {
 	if m.more {
-		return "… loading " + m.rowsAfter(MorePage) + " (esc stops)", ""
+		return "… loading " + m.rowsAfter(MorePage) + m.escStops(), ""
 	}
 	why = "stopped"
 	if m.moreErr != nil {
