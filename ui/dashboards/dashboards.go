@@ -288,10 +288,11 @@ func (m *Model) buildTables() {
 }
 
 // titleFloor is the most cells a table column keeps for its title when the columns do
-// not all fit; keyFloor the least the key column keeps (its ids, cut in the middle).
+// not all fit; maxColumn the widest a column grows from its cells when the table
+// scrolls sideways.
 const (
 	titleFloor = 12
-	keyFloor   = 10
+	maxColumn  = 28
 )
 
 func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
@@ -300,13 +301,11 @@ func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
 	for c, tc := range t.Columns {
 		// Widths follow the rows on screen (grid.Column.Fit), as the picker's do: a
 		// column is as wide as its widest visible cell, and when they cannot all fit the
-		// widest give way first, never below their title (up to titleFloor cells: past
-		// it the table scrolls sideways). The key column (frozen) is cut in the middle: a
-		// row's id is told apart at its end.
-		cols[c] = grid.Column{Title: tc.Title, Width: min(max(safetext.Width(tc.Title), 4), titleFloor), Fit: true, Middle: c == 0}
-		if c == 0 {
-			cols[c].Width = max(cols[c].Width, keyFloor) // the row's id: kept readable when scrolled sideways
-		}
+		// widest give way first, never below their title (up to titleFloor cells); when
+		// even that is too wide the table scrolls sideways, each column as wide as its
+		// cells on screen up to maxColumn. The key column (frozen) is cut in the middle:
+		// a row's id is told apart at its end.
+		cols[c] = grid.Column{Title: tc.Title, Width: min(max(safetext.Width(tc.Title), 4), titleFloor), Fit: true, Max: maxColumn, Middle: c == 0}
 		if tc.Numeric {
 			cols[c].Align = grid.Right
 		}
