@@ -318,3 +318,32 @@ func TestRecordViewCopiesIds(t *testing.T) {
 		t.Fatalf("the hints are not the record view's: %q", hints)
 	}
 }
+
+// TestAppendedKeepsTheCountsTrue: an Appended adds only the records after the last held
+// (one held already is not counted twice), marks synced every record up to the
+// acknowledged seq, and the title's counts and the open record's sync state follow.
+func TestAppendedKeepsTheCountsTrue(t *testing.T) {
+	m := journalview.New(uitest.Context(colorprofile.ASCII, 100, 30))
+	m.SetSize(100, 30)
+	entries := uitest.JournalEntries(10) // the last 3 pending
+	for i := range entries {
+		entries[i].Sync = journalview.Pending
+	}
+	m.Update(journalview.Appended{Entries: entries[:6]})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "6 pending sync") || m.LastSeq() != 6 {
+		t.Fatalf("first records: last seq %d:\n%s", m.LastSeq(), v)
+	}
+	m.Update(uitest.Key("enter")) // record 6, whole
+	m.Update(journalview.Appended{Entries: entries[5:], Acked: 7})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "synced") || strings.Contains(v, "pending") {
+		t.Fatalf("the open record does not say it is synced:\n%s", v)
+	}
+	m.Update(uitest.Key("esc"))
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "of 10 records") || !strings.Contains(v, "3 pending sync") {
+		t.Fatalf("after 4 more records and seq 7 acknowledged, the title says:\n%s", v)
+	}
+	m.Update(journalview.Appended{Acked: 10})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "all synced") {
+		t.Fatalf("with every record acknowledged the title says:\n%s", v)
+	}
+}
