@@ -62,7 +62,7 @@
 //	matrix.Requested{Tag, First}               → matrix.Loaded{Tag, Matrix, Err} (its first page)
 //	matrix.MoreRequested{Tag, Cursor, Limit, …} → matrix.MoreLoaded{Tag, Page, Err} (matrixload.go)
 //	matrix.ExplainRequested{Tag, Resource, Action} → matrix.ExplainLoaded{Tag, Explanation, Err}
-//	(journal changes)                          → journalview.Updated{Entries}
+//	(journal changes)                          → journalview.Appended{Entries after LastSeq, Acked}
 //	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
 //	journalview.Indexed{Tag} (its own command's) → back to the Journal tab, whichever is shown
 //	shadowed.Requested{Tag, Cursor, User, Limit} → shadowed.Loaded{Tag, Cursor, Page, Err}
