@@ -54,8 +54,9 @@ Flags:
   --no-cache        keep no response cache on disk
   --state-dir DIR   journal directory root (default $XDG_STATE_HOME/shadow); the demo
                     keeps its own under DIR/demo
-  --osc52           let Y in a detail view (i) copy an id to your terminal's clipboard
-                    with OSC 52 (default $SHADOW_OSC52; off: it writes outside shadow)
+  --osc52           let Y in a detail view (i, enter) send the id or value under the
+                    cursor to your terminal's clipboard with OSC 52 (default
+                    $SHADOW_OSC52; off: it writes outside shadow)
   --version         print the version
   -h, --help        this help
 

@@ -62,6 +62,7 @@
 //	p := j.Submit(body)        // never blocks; p.Done() closes when durable (or failed)
 //	rec, err := p.Wait(ctx)    // or j.Append(ctx, body): submit and wait
 //	entries, err := j.SessionRecords(sessionID) // with per-record Synced state
+//	more, acked, err := j.SessionRecordsAfter(sessionID, lastSeq) // only the new ones
 //	ch, cancel := j.Subscribe()                 // Status: synced / N pending / offline since T / last error
 //	j.StartSync(remote, audit.SyncOptions{})    // background sync of this and ended runs' journals
 //	err = j.Close(ctx)         // flushes, tries a final sync bounded by ctx, releases the file

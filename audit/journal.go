@@ -284,6 +284,14 @@ type Entry struct {
 // SessionRecords returns this run's records of one session, in order, each with its
 // sync state. The empty session id selects the journal's own records (journal.recovered).
 func (j *Journal) SessionRecords(sessionID string) ([]Entry, error) {
+	out, _, err := j.SessionRecordsAfter(sessionID, 0)
+	return out, err
+}
+
+// SessionRecordsAfter is SessionRecords from seq after+1 on, read with the acknowledged
+// seq of the same transaction (every record up to it is synced): a view that holds the
+// records up to after reads only what is new, not the whole journal again.
+func (j *Journal) SessionRecordsAfter(sessionID string, after uint64) (_ []Entry, acked uint64, _ error) {
 	var out []Entry
 	needle := []byte(`"session_id":` + mustJSON(sessionID))
 	err := guard(j.file.path, func() error {
@@ -292,12 +300,13 @@ func (j *Journal) SessionRecords(sessionID string) ([]Entry, error) {
 			if err != nil {
 				return err
 			}
+			acked = st.Acked.Seq
 			cd, err := readCodec(tx)
 			if err != nil {
 				return err
 			}
 			c := tx.Bucket(bucketRecords).Cursor()
-			for k, v := c.First(); k != nil; k, v = c.Next() {
+			for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 				prev, hash, body, ok := cd.decode(v)
 				seq, kok := keySeq(k)
 				if !ok || !kok {
@@ -318,7 +327,7 @@ func (j *Journal) SessionRecords(sessionID string) ([]Entry, error) {
 			return nil
 		})
 	})
-	return out, err
+	return out, acked, err
 }
 
 func mustJSON(s string) string {

@@ -528,3 +528,27 @@ func TestDamagedJournalIsSetAsideAndNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionRecordsAfterReadsOnlyTheNew: records after a seq are the session's records
+// past it, in order, the same as SessionRecords' tail; none past the head.
+func TestSessionRecordsAfterReadsOnlyTheNew(t *testing.T) {
+	t.Parallel()
+	j := openTest(t, t.TempDir())
+	appendN(t, j, "s-1", 3)
+	appendN(t, j, "s-2", 2)
+	appendN(t, j, "s-1", 2)
+	all, err := j.SessionRecords("s-1")
+	if err != nil || len(all) != 5 {
+		t.Fatalf("session records: %d, %v", len(all), err)
+	}
+	tail, acked, err := j.SessionRecordsAfter("s-1", all[2].Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tail) != 2 || tail[0].Seq != all[3].Seq || tail[1].Seq != all[4].Seq || acked != 0 {
+		t.Fatalf("after seq %d: %d records (acked %d), want seqs %d and %d", all[2].Seq, len(tail), acked, all[3].Seq, all[4].Seq)
+	}
+	if none, _, err := j.SessionRecordsAfter("s-1", all[4].Seq); err != nil || len(none) != 0 {
+		t.Fatalf("after the head: %d records, %v", len(none), err)
+	}
+}

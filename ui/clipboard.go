@@ -2,7 +2,7 @@ package ui
 
 import "github.com/shadowview/shadow/ui/common"
 
-// Copying an id (Y in a detail view, ui/detail) puts it on the terminal's clipboard with
+// Copying a field (an id, an email, a table row's shown value: Y in a detail view, ui/detail) puts it on the terminal's clipboard with
 // OSC 52, which Bubble Tea writes to the terminal itself (tea.SetClipboard), never in a
 // frame. It is off unless the admin opted in (Options.OSC52: --osc52 or SHADOW_OSC52=1;
 // over SSH the client's own SHADOW_OSC52), since it writes to a clipboard outside the

@@ -35,7 +35,8 @@
 //   - grid: the generic virtualised table every list uses (columns fixed, flexed, or
 //     sized from the rows on screen).
 //   - detail: one row whole (a picker user, a matrix cell, a table row, a journal
-//     record), scrollable; Y copies an id over OSC 52 when the admin opted in.
+//     record), scrollable; Y sends the id or value under the cursor over OSC 52 when
+//     the admin opted in.
 //   - chart: bars, sparklines and braille line charts as text.
 //   - login, picker, reason, dashboards, matrix, journalview, shadowed, compare: the pages.
 //   - chrome: tab bar, status line, help overlay, dialogs.
@@ -61,7 +62,7 @@
 //	matrix.Requested{Tag, First}               → matrix.Loaded{Tag, Matrix, Err} (its first page)
 //	matrix.MoreRequested{Tag, Cursor, Limit, …} → matrix.MoreLoaded{Tag, Page, Err} (matrixload.go)
 //	matrix.ExplainRequested{Tag, Resource, Action} → matrix.ExplainLoaded{Tag, Explanation, Err}
-//	(journal changes)                          → journalview.Updated{Entries}
+//	(journal changes)                          → journalview.Appended{Entries after LastSeq, Acked}
 //	journalview.AuditRequested{Tag}            → journalview.AuditLoaded{Tag, Audit, Err}
 //	journalview.Indexed{Tag} (its own command's) → back to the Journal tab, whichever is shown
 //	shadowed.Requested{Tag, Cursor, User, Limit} → shadowed.Loaded{Tag, Cursor, Page, Err}

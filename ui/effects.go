@@ -479,8 +479,10 @@ func (m *Model) endCompare(second *session, action, why string) tea.Cmd {
 	}
 }
 
-// readRecords reads the active session's journal records for the Journal tab; one read
-// at a time, another right after if something changed meanwhile.
+// readRecords reads the active session's journal records the Journal tab does not hold
+// yet (after its last) and the acknowledged seq: a sync status costs the new records,
+// not a scan of the whole journal. One read at a time, another right after if something
+// changed meanwhile.
 func (m *Model) readRecords() tea.Cmd {
 	s := m.sess
 	if s == nil || m.journal == nil {
@@ -491,10 +493,10 @@ func (m *Model) readRecords() tea.Cmd {
 		return nil
 	}
 	m.readingRecords = true
-	j, tag := m.journal, common.Tag{Session: s.id}
+	j, tag, after := m.journal, common.Tag{Session: s.id}, s.journal.LastSeq()
 	return func() tea.Msg {
-		entries, err := j.SessionRecords(tag.Session)
-		return records{Tag: tag, entries: entries, err: err}
+		entries, acked, err := j.SessionRecordsAfter(tag.Session, after)
+		return records{Tag: tag, entries: entries, acked: acked, err: err}
 	}
 }
 

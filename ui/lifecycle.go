@@ -16,6 +16,7 @@ import (
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/journalview"
 	"github.com/shadowview/shadow/ui/login"
 )
 
@@ -86,7 +87,8 @@ type (
 	// records are the active session's journal records, for the Journal tab.
 	records struct {
 		common.Tag
-		entries []audit.Entry
+		entries []audit.Entry // the session's records after those the Journal tab held
+		acked   uint64        // the acknowledged seq, read with them
 		err     error
 	}
 )
@@ -613,7 +615,7 @@ func (m *Model) onRecords(msg records) tea.Cmd {
 	if msg.err != nil {
 		m.lastErr = fmt.Errorf("read the journal: %w", msg.err)
 	} else {
-		m.sess.journal.Update(journalEntries(msg.entries))
+		m.sess.journal.Update(journalview.Appended{Entries: journalEntries(msg.entries).Entries, Acked: msg.acked})
 	}
 	return again
 }

@@ -361,6 +361,16 @@ func capturing(p common.Component) bool {
 	return ok && c.Capturing()
 }
 
+// escTaker is a page that can have something open that esc closes (a detail view, the
+// explain panel): while it has, esc is the page's, and only a second esc stops a load.
+type escTaker interface{ TakesEsc() bool }
+
+// takesEsc reports whether the page shown has something open that esc closes.
+func takesEsc(p common.Component) bool {
+	e, ok := p.(escTaker)
+	return ok && e.TakesEsc()
+}
+
 // paste gives pasted text to a page whose text input has the keyboard, and to nothing
 // else: pasted words are never taken as keys.
 func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
@@ -426,7 +436,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		_, cmd := p.Update(msg)
 		return cmd
 	}
-	if m.sess != nil && key.Matches(msg, m.keys.cancel) && m.sess.cancelLoads(m.sess.tab) {
+	if m.sess != nil && key.Matches(msg, m.keys.cancel) && !takesEsc(p) && m.sess.cancelLoads(m.sess.tab) {
 		return nil // esc stops what the tab waits for; the page hears of it in its reply
 	}
 	switch {
@@ -577,7 +587,11 @@ func (m *Model) loading() string {
 		return ""
 	}
 	waited := max(0, m.ctx.Now().Sub(l.started)/time.Second)
-	return "loading " + l.label + "… " + strconv.Itoa(int(waited)) + " s · esc cancels"
+	say := "loading " + l.label + "… " + strconv.Itoa(int(waited)) + " s"
+	if takesEsc(m.sess.page()) {
+		return say // esc closes what the page has open first (its hints say so)
+	}
+	return say + " · esc cancels"
 }
 
 // lostLines say why the user's data is not shown while the server does not answer.

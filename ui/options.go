@@ -76,7 +76,8 @@ type Options struct {
 	// IdleTimeout, when positive, ends the program after that long without a key,
 	// ending the session first (journaled).
 	IdleTimeout time.Duration
-	// OSC52 lets Y in a detail view copy an id to the terminal's clipboard (OSC 52);
+	// OSC52 lets Y in a detail view send the field under the cursor (an id, an email, a
+	// table row's shown value) to the terminal's clipboard (OSC 52);
 	// off, Y says how to turn it on (clipboard.go).
 	OSC52 bool
 	// TypedTokens lets the login screen take an API token instead of email and

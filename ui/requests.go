@@ -168,7 +168,7 @@ func journalEntries(in []audit.Entry) journalview.Updated {
 		if e.Synced {
 			sync = journalview.Synced
 		}
-		out[i] = journalview.Entry{Seq: e.Seq, Time: d.Time, Action: d.Action, Actor: d.Actor.Name, User: user, Details: details, Sync: sync}
+		out[i] = journalview.Entry{Seq: e.Seq, EventID: d.EventID, SessionID: d.SessionID, Time: d.Time, Action: d.Action, Actor: d.Actor.Name, User: user, Details: details, Sync: sync}
 	}
 	return journalview.Updated{Entries: out}
 }

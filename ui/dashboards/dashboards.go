@@ -213,7 +213,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	if cmd, ok := m.infoKey(msg); ok {
+	if cmd, ok := detail.Route(&m.info, msg); ok {
 		return cmd
 	}
 	g := m.keys.Grid
@@ -287,25 +287,25 @@ func (m *Model) buildTables() {
 	}
 }
 
+// titleFloor is the most cells a table column keeps for its title when the columns do
+// not all fit; maxColumn the widest a column grows from its cells when the table
+// scrolls sideways.
+const (
+	titleFloor = 12
+	maxColumn  = 28
+)
+
 func (m *Model) tableGrid(t *api.TableData) *grid.Model[api.TableRow] {
 	st := m.ctx.Styles
 	cols := make([]grid.Column, len(t.Columns))
 	for c, tc := range t.Columns {
-		w := safetext.Width(tc.Title)
-		for r, row := range t.Rows {
-			if r == 200 {
-				break // a sample sizes the column; the grid cuts the rest
-			}
-			if c < len(row.Cells) {
-				if row.Cells[c].Redacted {
-					w = max(w, len(Redacted))
-				} else {
-					w = max(w, safetext.Width(row.Cells[c].Value))
-				}
-			}
-		}
-		// The key column (frozen) is cut in the middle: a row's id is told apart at its end.
-		cols[c] = grid.Column{Title: tc.Title, Width: min(max(w, 4), 28), Middle: c == 0}
+		// Widths follow the rows on screen (grid.Column.Fit), as the picker's do: a
+		// column is as wide as its widest visible cell, and when they cannot all fit the
+		// widest give way first, never below their title (up to titleFloor cells); when
+		// even that is too wide the table scrolls sideways, each column as wide as its
+		// cells on screen up to maxColumn. The key column (frozen) is cut in the middle:
+		// a row's id is told apart at its end.
+		cols[c] = grid.Column{Title: tc.Title, Width: min(max(safetext.Width(tc.Title), 4), titleFloor), Fit: true, Max: maxColumn, Middle: c == 0}
 		if tc.Numeric {
 			cols[c].Align = grid.Right
 		}

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"fmt"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
 	"github.com/shadowview/shadow/ui/detail"
@@ -13,17 +12,9 @@ import (
 // detail view every list opens (ui/detail), a withheld value said as such, and every
 // value that is shown copyable.
 
-// infoKey gives a key to the open detail view; false when none is open.
-func (m *Model) infoKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	if m.info == nil {
-		return nil, false
-	}
-	_, cmd := m.info.Update(msg)
-	if m.info.Done() {
-		m.info = nil
-	}
-	return cmd, true
-}
+// TakesEsc reports whether esc closes the open detail view rather than stopping what the
+// tab waits for: the root gives the page esc first then.
+func (m *Model) TakesEsc() bool { return m.info != nil }
 
 // openRow opens the zoomed table's row under the cursor.
 func (m *Model) openRow() {

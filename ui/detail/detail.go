@@ -108,6 +108,20 @@ func (m *Model) SetFields(fields []Field) {
 // Done reports whether esc closed the view.
 func (m *Model) Done() bool { return m.done }
 
+// Route gives a key to the view *open, and lets go of it (*open = nil) once esc has
+// closed it; ok is false when none is open, so the page takes the key itself. Every page
+// that opens a detail view routes its keys through it.
+func Route(open **Model, msg tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
+	if *open == nil {
+		return nil, false
+	}
+	_, cmd = (*open).Update(msg)
+	if (*open).Done() {
+		*open = nil
+	}
+	return cmd, true
+}
+
 // Focused is the field under the cursor; ok is false when there are no fields.
 func (m *Model) Focused() (Field, bool) {
 	if m.focus < 0 || m.focus >= len(m.fields) {
@@ -280,9 +294,9 @@ func (m *Model) focusTop() {
 	}
 }
 
-// Sent is what the view says after a copy: what was copied and how far it is known to
-// have gone.
-const Sent = ": sent to the terminal's clipboard (OSC 52)"
+// Sent ends what the view says after a copy ("sent the user id" before it): how far the
+// text is known to have gone. A terminal never answers OSC 52, so it is never "copied".
+const Sent = " by OSC 52; the terminal decides if it takes it"
 
 // copy puts the focused field's value on the terminal's clipboard, or says why not.
 func (m *Model) copy() tea.Cmd {
@@ -304,11 +318,11 @@ func (m *Model) copy() tea.Cmd {
 		}
 		return nil
 	}
-	m.note = "copied the " + lower(safetext.Clean(f.Label)) + Sent
+	m.note = "sent the " + lower(safetext.Clean(f.Label)) + Sent
 	return tea.SetClipboard(safetext.Clean(f.Value))
 }
 
-// lower makes a label's first letter small, for "copied the user id".
+// lower makes a label's first letter small, for "sent the user id".
 func lower(s string) string {
 	if s != "" && s[0] >= 'A' && s[0] <= 'Z' && (len(s) < 2 || s[1] < 'A' || s[1] > 'Z') {
 		return string(s[0]+'a'-'A') + s[1:]

@@ -47,6 +47,10 @@ type Column struct {
 	// narrowed first, so a short column is never cut to make room for a long one, and a
 	// column with more Flex keeps more. What is left of the width is shared by Flex.
 	Fit bool
+	// Max, when set on a Fit column, is how wide it may grow from its cells when the
+	// columns cannot all fit even at their Width (the grid then scrolls sideways): each
+	// keeps its widest visible cell up to Max rather than all being cut to their floor.
+	Max int
 	// Middle cuts a cell too long for the column in the middle (safetext.FitMiddle),
 	// for ids and names whose end tells them apart ("Ava Eri…00417").
 	Middle bool
@@ -350,6 +354,18 @@ func (m *Model[T]) fit() {
 		widest = max(widest, want[i])
 		flex += c.Flex
 	}
+	if floors := sumFloors(m.cols); floors > room {
+		// Too many columns to show at once whatever their widths: the grid scrolls
+		// sideways, and each column keeps what its cells want, up to its Max.
+		for i, c := range m.cols {
+			m.widths[i] = max(1, c.Width)
+			if c.Max > 0 {
+				m.widths[i] = max(m.widths[i], min(want[i], c.Max))
+			}
+		}
+		m.clamp()
+		return
+	}
 	// A column's cap for a limit: limit × its weight (its Flex, at least 1) ÷ weightUnit.
 	const weightUnit = 4
 	capOf := func(c Column, limit int) int { return limit * max(1, c.Flex) / weightUnit }
@@ -390,6 +406,15 @@ func (m *Model[T]) fit() {
 		m.spread(room-used, flex)
 	}
 	m.clamp()
+}
+
+// sumFloors is the columns' Widths, the least they take.
+func sumFloors(cols []Column) int {
+	n := 0
+	for _, c := range cols {
+		n += max(1, c.Width)
+	}
+	return n
 }
 
 // clamp keeps the cursor on a row and column that exist and scrolls it into view.

@@ -49,13 +49,16 @@ func (s SyncState) String() string {
 
 // Entry is one journal record as the page shows it.
 type Entry struct {
-	Seq     uint64
-	Time    time.Time
-	Action  string // api.Action… ("view", "session.start" …)
-	Actor   string // the user performing the action: the admin
-	User    string // the impersonated user
-	Details string
-	Sync    SyncState
+	Seq uint64
+	// EventID and SessionID are the record's ids (copyable in its detail view): what an
+	// auditor quotes to find it in the server's log.
+	EventID, SessionID string
+	Time               time.Time
+	Action             string // api.Action… ("view", "session.start" …)
+	Actor              string // the user performing the action: the admin
+	User               string // the impersonated user
+	Details            string
+	Sync               SyncState
 }
 
 // AuditRequested asks the root for the server's reconciliation of this session
@@ -78,15 +81,22 @@ type Indexed struct {
 	of  []uint64
 }
 
-// Updated replaces the entries shown (the root sends it when the journal gains a record
-// or a record's sync state changes).
+// Updated replaces the entries shown.
 type Updated struct{ Entries []Entry }
+
+// Appended brings the page up to the journal (the root sends it when the journal gains a
+// record or the server acknowledges more): Entries are the session's records after the
+// last the page holds (LastSeq), in order — any it holds already are skipped — and
+// every record up to Acked is synced. Its cost is the new records', not the journal's.
+type Appended struct {
+	Entries []Entry
+	Acked   uint64
+}
 
 // KeyMap is the page's keys.
 type KeyMap struct {
 	Grid  grid.KeyMap
 	Open  key.Binding // the record under the cursor, whole
-	Back  key.Binding
 	Check key.Binding // set the journal against the server's log
 	// Search types a search; EndSearch keeps it (n/N then go from match to match),
 	// ClearSearch drops it.
@@ -105,7 +115,10 @@ type Model struct {
 	// oneActor and oneUser are set when every record names the same admin and the same
 	// impersonated user (a session's journal): said once in the title, not on every row.
 	oneActor, oneUser string
-	open              bool // the record under the cursor is shown whole
+	// record is the record under the cursor, whole (enter): a detail view kept while it
+	// is open, so it scrolls and copies; nil when closed.
+	record    *detail.Model
+	recordSeq uint64
 
 	// find is the search over the records; input has the keyboard while one is typed.
 	find      search
@@ -116,6 +129,10 @@ type Model struct {
 	// pending and rejected count the entries in those states (counted as they arrive,
 	// not at each frame: a journal can hold tens of thousands).
 	pending, rejected int
+	// unsynced is the index of the first entry that may still be pending: the ones
+	// before it are acknowledged (acknowledgement only grows), so an Appended looks at
+	// the entries from it on.
+	unsynced int
 
 	auditReq common.Latest
 	audit    *api.SessionAudit // the server's reconciliation, once asked for (a)
@@ -127,7 +144,6 @@ type Model struct {
 func New(ctx *common.Context) *Model {
 	m := &Model{ctx: ctx, keys: KeyMap{Grid: grid.DefaultKeyMap(),
 		Open:        key.NewBinding(key.WithKeys("enter", "i"), key.WithHelp("enter", "whole record")),
-		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Check:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "check with server")),
 		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		EndSearch:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep search")),
@@ -225,6 +241,10 @@ func (m *Model) syncCell(e Entry) grid.Cell {
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd { return nil }
 
+// TakesEsc reports whether esc closes the open record's view (or drops a kept search)
+// rather than stopping what the tab waits for: the root gives the page esc first then.
+func (m *Model) TakesEsc() bool { return m.record != nil || m.find.query != "" }
+
 // Capturing reports whether the search input has the keyboard (so q, digits and tab are
 // text, not the root's keys).
 func (m *Model) Capturing() bool { return m.searching }
@@ -239,6 +259,9 @@ func (m *Model) SetSize(width, height int) {
 	m.grid.SetColumns(columns(width, m.oneActor != "" || m.oneUser != "", last))
 	m.grid.SetSize(width, max(1, height-m.extraLines()))
 	m.fitInput()
+	if m.record != nil {
+		m.record.SetSize(width, height)
+	}
 }
 
 // extraLines is what the page draws besides the grid: the title line and the selected
@@ -259,27 +282,11 @@ func (m *Model) extraLines() int {
 func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch msg := msg.(type) {
 	case Updated:
-		row, _ := m.grid.Cursor()
-		follow := m.grid.Len() == 0 || row == m.grid.Len()-1
-		m.entries = msg.Entries
-		m.pending, m.rejected = 0, 0
-		for _, e := range msg.Entries {
-			switch e.Sync {
-			case Pending:
-				m.pending++
-			case Rejected:
-				m.rejected++
-			}
-		}
-		m.oneActor, m.oneUser = shared(msg.Entries)
-		m.SetSize(m.width, m.height)
-		m.grid.SetRows(msg.Entries)
-		if follow {
-			m.grid.SetCursor(len(msg.Entries)-1, 0)
-		}
-		if (m.find.query != "" || m.searching) && !m.indexing {
-			m.find.refresh(m.entries) // new records are searched as they come
-		}
+		m.entries, m.pending, m.rejected, m.unsynced = nil, 0, 0, 0
+		m.oneActor, m.oneUser = "", ""
+		m.add(msg.Entries, 0)
+	case Appended:
+		m.add(msg.Entries, msg.Acked)
 	case Indexed:
 		if !m.indexReq.Current(msg) {
 			return m, nil
@@ -303,33 +310,90 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if m.searching {
 			return m, m.searchKey(msg)
 		}
+		if cmd, ok := detail.Route(&m.record, msg); ok {
+			return m, cmd
+		}
 		switch {
-		case !m.open && key.Matches(msg, m.keys.Search):
+		case key.Matches(msg, m.keys.Search):
 			m.searching = true
 			m.input.SetValue("")
 			m.fitInput()
 			m.find.set("", false)
 			return m, tea.Batch(m.input.Focus(), m.indexCmd())
-		case !m.open && m.find.query != "" && key.Matches(msg, m.keys.Next, m.keys.Prev):
+		case m.find.query != "" && key.Matches(msg, m.keys.Next, m.keys.Prev):
 			row, _ := m.grid.Cursor()
 			if r := m.find.next(row, key.Matches(msg, m.keys.Prev)); r >= 0 {
 				m.grid.SetCursor(r, 0)
 			}
-		case !m.open && m.find.query != "" && key.Matches(msg, m.keys.ClearSearch):
+		case m.find.query != "" && key.Matches(msg, m.keys.ClearSearch):
 			m.find.set("", false)
-		case !m.open && key.Matches(msg, m.keys.Check):
+		case key.Matches(msg, m.keys.Check):
 			m.checking = true
 			m.SetSize(m.width, m.height)
 			return m, common.Emit(AuditRequested{Tag: m.auditReq.Issue(m.ctx.Session)})
-		case m.open && key.Matches(msg, m.keys.Back):
-			m.open = false
-		case !m.open && key.Matches(msg, m.keys.Open):
-			_, m.open = m.grid.Selected()
-		case !m.open:
+		case key.Matches(msg, m.keys.Open):
+			m.openRecord()
+		default:
 			m.grid.Update(msg)
 		}
 	}
 	return m, nil
+}
+
+// add takes the records after the last held (others are skipped), counts them, marks
+// synced the held ones up to acked, and redraws: its work is the new records' and the
+// ones waiting for the server, never the whole journal's.
+func (m *Model) add(entries []Entry, acked uint64) {
+	row, _ := m.grid.Cursor()
+	follow := m.grid.Len() == 0 || row == m.grid.Len()-1
+	last, had := m.LastSeq(), len(m.entries)
+	for len(entries) > 0 && had > 0 && entries[0].Seq <= last {
+		entries = entries[1:] // held already (a read that overlapped the last)
+	}
+	for _, e := range entries {
+		switch e.Sync {
+		case Pending:
+			m.pending++
+		case Rejected:
+			m.rejected++
+		}
+	}
+	m.entries = append(m.entries, entries...)
+	for ; m.unsynced < len(m.entries) && m.entries[m.unsynced].Seq <= acked; m.unsynced++ {
+		if e := &m.entries[m.unsynced]; e.Sync == Pending {
+			e.Sync = Synced
+			m.pending--
+			m.refreshRecord(*e)
+		}
+	}
+	for m.unsynced < len(m.entries) && m.entries[m.unsynced].Sync == Synced {
+		m.unsynced++ // came synced already
+	}
+	switch {
+	case had == 0:
+		m.oneActor, m.oneUser = shared(m.entries)
+	case m.oneActor != "":
+		if a, _ := shared(append([]Entry{{Actor: m.oneActor, User: m.oneUser}}, entries...)); a == "" {
+			m.oneActor, m.oneUser = "", ""
+		}
+	}
+	m.SetSize(m.width, m.height)
+	m.grid.SetRows(m.entries)
+	if follow {
+		m.grid.SetCursor(len(m.entries)-1, 0)
+	}
+	if (m.find.query != "" || m.searching) && !m.indexing {
+		m.find.refresh(m.entries) // new records are searched as they come
+	}
+}
+
+// LastSeq is the seq of the last record held, 0 for none: the root reads only the
+// records after it.
+func (m *Model) LastSeq() uint64 {
+	if len(m.entries) == 0 {
+		return 0
+	}
+	return m.entries[len(m.entries)-1].Seq
 }
 
 // searchKey is a key while the search is typed: enter keeps it, esc drops it, anything
@@ -447,12 +511,7 @@ func (m *Model) auditLine() string {
 		return label + st.Error.Apply(safetext.Clean("could not check: "+m.auditErr.Error()))
 	}
 	s := m.audit.Summary
-	pending := 0
-	for _, e := range m.entries {
-		if e.Sync != Synced {
-			pending++
-		}
-	}
+	pending := m.pending + m.rejected // not synced: counted as they come, not per frame
 	n := func(v int, one, many string) string { return fmt.Sprintf("%d %s", v, words.Plural(v, one, many)) }
 	var say []string
 	if s.Unjournaled > 0 {
@@ -495,21 +554,39 @@ func shared(entries []Entry) (actor, user string) {
 	return actor, user
 }
 
-// recordView is the record under the cursor with every field whole, the details
-// wrapped, in the detail view every list opens (ui/detail). Its keys are the page's own
-// (esc back): nothing in it is copyable, so it offers no Y.
-func (m *Model) recordView() []string {
-	e, _ := m.grid.Selected()
-	d := detail.New(m.ctx, fmt.Sprintf("Journal record %d", e.Seq), []detail.Field{
+// openRecord opens the record under the cursor with every field whole, the details
+// wrapped, in the detail view every list opens (ui/detail): it scrolls, Y copies its
+// ids (when copying is on), esc closes it.
+func (m *Model) openRecord() {
+	e, ok := m.grid.Selected()
+	if !ok {
+		return
+	}
+	m.recordSeq = e.Seq
+	m.record = detail.New(m.ctx, fmt.Sprintf("Journal record %d", e.Seq), recordFields(e))
+	m.record.SetSize(m.width, m.height)
+}
+
+// refreshRecord redraws the open record's fields when its entry has changed (its sync
+// state, say), keeping where the view is.
+func (m *Model) refreshRecord(e Entry) {
+	if m.record != nil && e.Seq == m.recordSeq {
+		m.record.SetFields(recordFields(e))
+	}
+}
+
+// recordFields are a record's fields for the detail view, its ids copyable.
+func recordFields(e Entry) []detail.Field {
+	return []detail.Field{
 		{Label: "Timestamp", Value: e.Time.UTC().Format(time.RFC3339Nano)},
 		{Label: "Action", Value: e.Action},
 		{Label: "User performing action", Value: e.Actor},
 		{Label: "Impersonated user", Value: e.User},
 		{Label: "Sync", Value: e.Sync.String()},
+		{Label: "Event id", Value: e.EventID, Copy: true},
+		{Label: "Session id", Value: e.SessionID, Copy: true},
 		{Label: "Details", Value: e.Details},
-	})
-	d.SetSize(m.width, m.height)
-	return strings.Split(d.View(), "\n")
+	}
 }
 
 // View implements tea.Model.
@@ -519,8 +596,8 @@ func (m *Model) View() string {
 	}
 	st := m.ctx.Styles
 	pending, rejected := m.pending, m.rejected
-	if m.open {
-		return common.Join(common.FitLines(m.recordView(), m.width, m.height))
+	if m.record != nil {
+		return m.record.View()
 	}
 	title := "This session's journal"
 	if m.width < 100 {
@@ -568,8 +645,8 @@ func (m *Model) View() string {
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
 	switch {
-	case m.open:
-		return []key.Binding{m.keys.Back}
+	case m.record != nil:
+		return m.record.ShortHelp()
 	case m.searching:
 		return []key.Binding{m.keys.EndSearch, m.keys.ClearSearch}
 	case m.find.query != "":
@@ -580,6 +657,9 @@ func (m *Model) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
+	if m.record != nil {
+		return m.record.FullHelp()
+	}
 	g := m.keys.Grid
-	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}, {m.keys.Open, m.keys.Back, m.keys.Check}, {m.keys.Search, m.keys.Next, m.keys.Prev, m.keys.ClearSearch}}
+	return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom, g.Left, g.Right}, {m.keys.Open, m.keys.Check}, {m.keys.Search, m.keys.Next, m.keys.Prev, m.keys.ClearSearch}}
 }

@@ -2,8 +2,13 @@ package journalview_test
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/shadowview/shadow/internal/hostile"
 	"github.com/shadowview/shadow/ui/internal/uitest"
@@ -245,5 +250,100 @@ func TestSearchOfALargeJournalIndexesOffTheUI(t *testing.T) {
 	}
 	if v := uitest.Plain(m.View()); strings.Contains(v, "Search") {
 		t.Fatalf("a dropped search came back:\n%s", v)
+	}
+}
+
+// longRecord is one record whose details are far longer than a screen, ending in a word
+// that is only seen when the view has scrolled to it.
+func longRecord() journalview.Entry {
+	return journalview.Entry{Seq: 1, EventID: "01JEVENT0000000000000000001", SessionID: "ses_42", Time: time.Unix(0, 0), Action: "error",
+		Actor: "Sam", User: "Nora", Details: strings.Repeat("word ", 400) + "THE-END"}
+}
+
+// TestRecordViewScrolls (R8): a record too long for the screen opens in the detail view,
+// whose keys move it: G shows the end of the details, and esc closes it back to the list.
+func TestRecordViewScrolls(t *testing.T) {
+	m := journalview.New(uitest.Context(colorprofile.ASCII, 80, 24))
+	m.SetSize(80, 24)
+	m.Update(journalview.Updated{Entries: []journalview.Entry{longRecord()}})
+	m.Update(uitest.Key("enter"))
+	before := uitest.Plain(m.View())
+	if !strings.Contains(before, "lines 1–") || strings.Contains(before, "THE-END") {
+		t.Fatalf("the record's view does not start at its top:\n%s", before)
+	}
+	m.Update(uitest.Key("j"))
+	if after := uitest.Plain(m.View()); after == before {
+		t.Fatalf("j moved nothing in the record's view:\n%s", after)
+	}
+	m.Update(uitest.Key("G"))
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "THE-END") {
+		t.Fatalf("G did not scroll to the end of the details:\n%s", v)
+	}
+	if !m.TakesEsc() {
+		t.Fatal("with the record open the page does not take esc (the root would stop a load instead)")
+	}
+	m.Update(uitest.Key("esc"))
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "row 1 of 1 record") || m.TakesEsc() {
+		t.Fatalf("esc did not close the record's view:\n%s", v)
+	}
+}
+
+// TestRecordViewCopiesIds: in the record's view Y sends its event id when copying is on,
+// and the hints are the view's own (esc closes it).
+func TestRecordViewCopiesIds(t *testing.T) {
+	ctx := uitest.Context(colorprofile.ASCII, 100, 40)
+	ctx.Clipboard.On = true
+	m := journalview.New(ctx)
+	m.SetSize(100, 40)
+	m.Update(journalview.Updated{Entries: []journalview.Entry{longRecord()}})
+	m.Update(uitest.Key("enter"))
+	for range 5 { // Timestamp, Action, the two users, Sync: then the event id
+		m.Update(uitest.Key("j"))
+	}
+	_, cmd := m.Update(uitest.Key("Y"))
+	if cmd == nil {
+		t.Fatalf("Y on the event id sent nothing:\n%s", uitest.Plain(m.View()))
+	}
+	if msg := cmd(); fmt.Sprintf("%T", msg) != "tea.setClipboardMsg" || reflect.ValueOf(msg).String() != "01JEVENT0000000000000000001" {
+		t.Fatalf("Y sent %T %v, not the event id", msg, msg)
+	}
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "sent the event id") {
+		t.Fatalf("the view does not say what Y sent:\n%s", v)
+	}
+	var hints []string
+	for _, b := range m.ShortHelp() {
+		hints = append(hints, b.Help().Key+" "+b.Help().Desc)
+	}
+	if !slices.Contains(hints, "esc close") || !slices.Contains(hints, "Y copy (OSC 52)") {
+		t.Fatalf("the hints are not the record view's: %q", hints)
+	}
+}
+
+// TestAppendedKeepsTheCountsTrue: an Appended adds only the records after the last held
+// (one held already is not counted twice), marks synced every record up to the
+// acknowledged seq, and the title's counts and the open record's sync state follow.
+func TestAppendedKeepsTheCountsTrue(t *testing.T) {
+	m := journalview.New(uitest.Context(colorprofile.ASCII, 100, 30))
+	m.SetSize(100, 30)
+	entries := uitest.JournalEntries(10) // the last 3 pending
+	for i := range entries {
+		entries[i].Sync = journalview.Pending
+	}
+	m.Update(journalview.Appended{Entries: entries[:6]})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "6 pending sync") || m.LastSeq() != 6 {
+		t.Fatalf("first records: last seq %d:\n%s", m.LastSeq(), v)
+	}
+	m.Update(uitest.Key("enter")) // record 6, whole
+	m.Update(journalview.Appended{Entries: entries[5:], Acked: 7})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "synced") || strings.Contains(v, "pending") {
+		t.Fatalf("the open record does not say it is synced:\n%s", v)
+	}
+	m.Update(uitest.Key("esc"))
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "of 10 records") || !strings.Contains(v, "3 pending sync") {
+		t.Fatalf("after 4 more records and seq 7 acknowledged, the title says:\n%s", v)
+	}
+	m.Update(journalview.Appended{Acked: 10})
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "all synced") {
+		t.Fatalf("with every record acknowledged the title says:\n%s", v)
 	}
 }

@@ -16,18 +16,6 @@ import (
 // panel's: i opens the panel on the cell as enter does (asked for, and journaled, once),
 // and the view shows it when it comes.
 
-// infoKey gives a key to the open detail view; false when none is open.
-func (m *Model) infoKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	if m.info == nil {
-		return nil, false
-	}
-	_, cmd := m.info.Update(msg)
-	if m.info.Done() {
-		m.info = nil
-	}
-	return cmd, true
-}
-
 // openInfo opens the detail view of the cell under the cursor, asking why unless the
 // panel already holds (or waits for) that cell's chain.
 func (m *Model) openInfo() tea.Cmd {
@@ -96,6 +84,21 @@ func (m *Model) infoFields() []detail.Field {
 			return lines
 		}},
 	}
+}
+
+// TakesEsc reports whether esc closes something the page shows — the detail view, the
+// explain panel, the filter being typed — rather than stopping the load of later pages:
+// the root gives the page esc first then, so esc closes the innermost thing and a second
+// esc stops the load.
+func (m *Model) TakesEsc() bool { return m.info != nil || m.panel != nil || m.filtering }
+
+// escStops is what the placeholder row says esc does to the load of later pages: it
+// stops it, unless the explain panel is open, which esc closes first.
+func (m *Model) escStops() string {
+	if m.panel != nil {
+		return " (esc closes the explanation, then stops)"
+	}
+	return " (esc stops)"
 }
 
 // infoHelp is the detail view's keys while it is open.

@@ -75,3 +75,26 @@ func TestLongNamesAreCutInTheMiddle(t *testing.T) {
 		t.Fatalf("the name's end is lost:\n%s", view)
 	}
 }
+
+// TestEscWordsFollowWhatIsOpen: while later pages load, the placeholder row says esc
+// stops them, unless the explain panel is open, which esc closes first (and the page
+// says it takes esc, so the root gives it the key); with the detail view open the page
+// takes esc too.
+func TestEscWordsFollowWhatIsOpen(t *testing.T) {
+	m, _ := firstPage(t, uitest.Profiles[0], 140, 30, pages(uitest.Matrix(12_000, 6), 100, 5_000))
+	if m.TakesEsc() {
+		t.Fatal("with nothing open the page takes esc from the load")
+	}
+	uitest.Press(m, "enter", "G")
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "(esc closes the explanation, then stops)") || !m.TakesEsc() {
+		t.Fatalf("with the explain panel open the placeholder row does not say esc closes it first (takes esc: %v):\n%s", m.TakesEsc(), v)
+	}
+	uitest.Press(m, "esc")
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "(esc stops)") || m.TakesEsc() {
+		t.Fatalf("once the panel is closed the placeholder row does not say esc stops the load:\n%s", v)
+	}
+	uitest.Press(m, "up", "i")
+	if !m.TakesEsc() {
+		t.Fatal("with the detail view open the page does not take esc")
+	}
+}

@@ -302,7 +302,7 @@ func (m *Model) edit(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	if cmd, ok := m.infoKey(msg); ok {
+	if cmd, ok := detail.Route(&m.info, msg); ok {
 		return cmd
 	}
 	if m.filtering {
@@ -863,7 +863,7 @@ func (m *Model) detail() []string {
 // did not come, how to try again, and why.
 func (m *Model) pendingWords() (what, why string) {
 	if m.more {
-		return "… loading " + m.rowsAfter(MorePage) + " (esc stops)", ""
+		return "… loading " + m.rowsAfter(MorePage) + m.escStops(), ""
 	}
 	why = "stopped"
 	if m.moreErr != nil {

@@ -362,6 +362,9 @@ func (m *Model) page(msg PageLoaded) tea.Cmd {
 		if msg.Page != nil {
 			m.next, m.total = msg.Page.NextCursor, msg.Page.Total
 		}
+		if m.toEnd { // G came before the first page: it goes on from here
+			m.grid.SetCursor(m.grid.Len()-1, 0)
+		}
 	case msg.Back:
 		m.lo--
 		m.pages[m.lo].rows = len(users)
@@ -450,11 +453,7 @@ func (m *Model) maybeLoadMore() tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
-	if m.info != nil {
-		_, cmd := m.info.Update(msg)
-		if m.info.Done() {
-			m.info = nil
-		}
+	if cmd, ok := detail.Route(&m.info, msg); ok {
 		return cmd
 	}
 	m.notice, m.refused = "", false
@@ -482,6 +481,12 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case m.toEnd && key.Matches(msg, m.keys.ClearInput):
 		m.toEnd = false // esc stops the way to the end where it is
+		return nil
+	case key.Matches(msg, m.keys.Grid.Bottom) && (m.waitingFirst || m.typing):
+		// Before the list answers the query (the first page on its way, or the rows of
+		// the last one still shown) the end is not known yet: G waits for the first page
+		// and goes on from it, as a queued enter does.
+		m.toEnd = true
 		return nil
 	case key.Matches(msg, m.keys.Grid.Bottom):
 		// The real end, not the last row held: the pages up to it are fetched one after
@@ -644,8 +649,8 @@ func (m *Model) counts() string {
 		row = "row " + num(m.Row()+1) + " of "
 	}
 	switch {
-	case m.err != nil && n == 0:
-		return ""
+	case m.err != nil && n == 0, m.pages == nil:
+		return "" // failed, or nothing fetched yet: no count is known, not even 0
 	case m.total >= 0:
 		return row + users(m.total) + matching
 	case m.next != "":

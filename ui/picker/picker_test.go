@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/internal/uitest"
 	"github.com/shadowview/shadow/ui/picker"
 )
@@ -648,5 +649,53 @@ func TestRefusalIsNeverCutMidWord(t *testing.T) {
 		if !strings.Contains(text, "(target_privileged)") && !strings.HasSuffix(text, "…") {
 			t.Fatalf("height %d: the refusal is cut: %q", h, text)
 		}
+	}
+}
+
+// TestGBeforeTheFirstPageGoesToTheEnd: G pressed while the first page is on its way (the
+// title then says no count, not "0 users", so nobody takes the list for drawn) is not
+// lost: once the page comes, the picker goes on to the directory's real end. It used to
+// be handled against the empty list, where there is no page after, and dropped.
+func TestGBeforeTheFirstPageGoesToTheEnd(t *testing.T) {
+	users := uitest.Users(2000)
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 80, 24)
+	ctx.Session = ""
+	m := picker.New(ctx)
+	m.SetSize(80, 24)
+	req, ok := uitest.Find[picker.SearchRequested](uitest.Msgs(m.Init()))
+	if !ok {
+		t.Fatal("Init asked for no page")
+	}
+	if tl := title(m); strings.Contains(tl, "users") {
+		t.Fatalf("before the first page the title gives a count: %q", tl)
+	}
+	uitest.Press(m, "G")
+	_, cmd := m.Update(picker.PageLoaded{Tag: req.Tag, Page: directory(users, "", "", 50)})
+	if got := answer(m, users, uitest.Msgs(cmd)); got != 39 {
+		t.Fatalf("G before the first page fetched %d pages after it, want 39", got)
+	}
+	if m.Row() != 1999 || !strings.Contains(title(m), "row 2,000 of 2,000 users") {
+		t.Fatalf("G before the first page ended on row %d: %q", m.Row(), title(m))
+	}
+}
+
+// TestGWhileTypingGoesToTheEndOfTheNewList: G pressed while a typed query's answer is
+// on its way goes to the end of that answer, not of the old list shown meanwhile.
+func TestGWhileTypingGoesToTheEndOfTheNewList(t *testing.T) {
+	users := uitest.Users(2000)
+	m := started(t, uitest.Profiles[0], 80, 24, users)
+	ticks := uitest.Press(m, "/", "0")
+	uitest.Press(m, "enter") // keep the search: G is a key again
+	if _, more := uitest.Find[picker.LoadMore](uitest.Press(m, "G")); more {
+		t.Fatal("G while typing asked for a page of the old list")
+	}
+	pages := 0
+	for _, tick := range ticks {
+		_, cmd := m.Update(tick)
+		pages += answer(m, users, uitest.Msgs(cmd))
+	}
+	want := directory(users, "0", "", 1<<30).Total
+	if pages < 2 || m.Row() != want-1 || !strings.Contains(title(m), fmt.Sprintf("row %s of %s users", chart.Number(float64(want)), chart.Number(float64(want)))) {
+		t.Fatalf("G while typing: %d pages, row %d of %d: %q", pages, m.Row(), want, title(m))
 	}
 }

@@ -198,8 +198,8 @@ func JournalEntries(n int) []journalview.Entry {
 			sync = journalview.Pending
 		}
 		out[i] = journalview.Entry{
-			Seq: uint64(i + 1), Time: Now.Add(time.Duration(i*7) * time.Second),
-			Action: a.action, Actor: "Sam Support", User: "Alice Andersen", Details: a.details, Sync: sync,
+			Seq: uint64(i + 1), EventID: fmt.Sprintf("01JF%022d", i+1), SessionID: "ses_7f3a9e0c1d2e",
+			Time: Now.Add(time.Duration(i*7) * time.Second), Action: a.action, Actor: "Sam Support", User: "Alice Andersen", Details: a.details, Sync: sync,
 		}
 	}
 	return out
