@@ -250,9 +250,9 @@ func TestEscUnderTheCompareClosesItNotATabsLoad(t *testing.T) {
 }
 
 // pickable is the directory's entry of the user with email, as the picker gives it.
-func pickable(t *testing.T, e *testEnv, email string) api.User {
+func pickable(t testing.TB, e *testEnv, email string) api.User {
 	t.Helper()
-	page, err := e.client.Users(context.Background(), client.UsersQuery{Query: email})
+	page, err := e.staff(t, server.DemoSupportEmail).Users(context.Background(), client.UsersQuery{Query: email})
 	if err != nil || len(page.Users) != 1 {
 		t.Fatalf("the user %s: %v %+v", email, err, page)
 	}
