@@ -77,6 +77,8 @@ func BenchmarkCompareFirstFrame(b *testing.B) {
 				ds = append(ds, time.Since(start))
 			}
 			uitest.Percentiles(b, ds)
+			b.ReportMetric(float64(len(a.Rows)), "rows-first")
+			b.ReportMetric(float64(len(t.Rows)), "rows-second")
 		})
 	}
 }

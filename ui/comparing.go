@@ -24,8 +24,10 @@ import (
 // its end. The second session is polled like the first: a 401/403/404 or an end on the
 // server ends the compare with the server's words; LostAfter polls unanswered hide the
 // compare (CONNECTION LOST) until it answers. It ends when the view closes (esc) or the
-// main session ends (endCmd, Shutdown). While it is open the banner names both users,
-// and the tab keys do nothing (the hints say none).
+// main session ends (endCmd, Shutdown), through the registry of seconds.go, which holds
+// it from the moment the server starts it, so nothing ending while the compare starts
+// can leave it open. While it is open the banner names both users, and the tab keys do
+// nothing (the hints say none); esc is the compare's (it closes it), never a tab's load.
 
 type (
 	// secondPollDue asks the server for the compare's second session's state.
