@@ -93,3 +93,32 @@ func TestMatrixPagesCachedPerPageNotMemoised(t *testing.T) {
 		t.Fatalf("want one conditional request for page 2 answered 304, got %+v", last)
 	}
 }
+
+// The whole matrix (the compare reads one per user) is a bulk read too: once read, the
+// View keeps no decoded copy of it in its memo for the session's life, beside the
+// caller's copy and the matrix tab's paged rows; a revisit is still served by the cache.
+func TestWholeMatrixIsNotMemoised(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	clk := newTestClock()
+	c := cachedStaff(t, ts, openCache(t, t.TempDir(), clk))
+	v, _ := startNora(t, c)
+	first, err := v.Permissions(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.mu.RLock()
+	n := len(v.memo.entries)
+	v.mu.RUnlock()
+	if n != 0 {
+		t.Errorf("the whole matrix is kept decoded in the View's memo (%d entries)", n)
+	}
+	before := ts.reached.Load()
+	again, err := v.Permissions(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.reached.Load() != before || !reflect.DeepEqual(first, again) {
+		t.Fatalf("a fresh revisit of the whole matrix asked the server again (%d requests) or differs", ts.reached.Load()-before)
+	}
+}

@@ -28,8 +28,12 @@ func dashboardRequest(id string, out *api.Dashboard) request {
 		params: map[string]string{"id": id}, out: out}
 }
 
+// permissionsRequest asks for the whole matrix (the compare reads one per user). Like a
+// page it is large and kept by its caller, so it is bulk: not memoised, one decoded
+// copy (the caller's) and the disk cache's bytes, not a second copy held for the
+// identity's life beside the matrix tab's paged rows.
 func permissionsRequest(out *api.PermissionMatrix) request {
-	return request{op: "read the permissions", route: api.RoutePermissions, out: out}
+	return request{op: "read the permissions", route: api.RoutePermissions, out: out, bulk: true}
 }
 
 // permissionsPageRequest asks for one page of the matrix: up to limit rows after cursor

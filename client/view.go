@@ -109,7 +109,8 @@ func (v *View) Dashboard(ctx context.Context, id string) (api.Dashboard, error) 
 	return out, err
 }
 
-// Permissions is the user's effective permission matrix.
+// Permissions is the user's effective permission matrix, whole. It is a bulk read (not
+// memoised, see permissionsRequest): the caller holds the only decoded copy.
 func (v *View) Permissions(ctx context.Context) (api.PermissionMatrix, error) {
 	var out api.PermissionMatrix
 	err := v.read(ctx, permissionsRequest(&out))

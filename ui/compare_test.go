@@ -409,14 +409,37 @@ func TestCompareEndsWhenTheServerEndsItsSession(t *testing.T) {
 }
 
 // A poll of the second session the server refuses (401: it no longer takes the
-// sign-in, as after a restart) ends the compare at once with the server's reason.
-func TestCompareEndsWhenTheServerRefusesItsPoll(t *testing.T) {
+// sign-in, as after a restart) ends the compare at once with the server's reason. The
+// server only refused to say: the session is still active there, and the end shadow
+// asks is refused too (the same sign-in), so the journal and the dialog say it could
+// not be ended and stays open until its expiry, never that the server ended it.
+func TestCompareEndedOnARefusedPollSaysItsSessionIsStillOpen(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, server.DemoSeed)
 	d, first, second := comparing(t, e)
+	until := d.m.sess.second.view.Session().ExpiresAt.UTC()
 	e.faults.signOutEveryone()
 	d.send(secondPollDue{id: second})
-	assertCompareEnded(t, e, d, first, second, "The server refused to say whether the compare's session on Tomás", "token is not valid")
+	v := d.view()
+	if d.m.sess == nil || d.m.SessionID() != first || d.m.sess.compare != nil || d.m.sess.second != nil || d.m.Dialog() != "Compare ended" {
+		t.Fatalf("the compare did not end:\n%s", v)
+	}
+	if !contains(v, "The server refused to say whether the compare's session on Tomás", "token is not valid",
+		"could not be ended on the server", "stays open there", until.Format("15:04")+" UTC") {
+		t.Fatalf("the dialog does not say the compare's session is still open on the server:\n%s", v)
+	}
+	if st := serverState(t, e, second); st != api.SessionActive {
+		t.Fatalf("the second session is %q on the server: the test's premise is gone", st)
+	}
+	entries, err := e.journal.SessionRecords(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := entries[len(entries)-1].Data
+	if got := actions(t, e, second); count(got, api.ActionSessionExpire)+count(got, api.ActionSessionEnd) != 0 ||
+		last.Action != api.ActionError || !strings.Contains(last.Details, "still open there until "+until.Format(time.RFC3339)) {
+		t.Fatalf("the second session's journal: %v, last %q", got, last.Details)
+	}
 }
 
 // A read of the second session the server refuses ends the compare too.

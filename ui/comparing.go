@@ -24,8 +24,10 @@ import (
 // its end. The second session is polled like the first: a 401/403/404 or an end on the
 // server ends the compare with the server's words; LostAfter polls unanswered hide the
 // compare (CONNECTION LOST) until it answers. It ends when the view closes (esc) or the
-// main session ends (endCmd, Shutdown). While it is open the banner names both users,
-// and the tab keys do nothing (the hints say none).
+// main session ends (endCmd, Shutdown), through the registry of seconds.go, which holds
+// it from the moment the server starts it, so nothing ending while the compare starts
+// can leave it open. While it is open the banner names both users, and the tab keys do
+// nothing (the hints say none); esc is the compare's (it closes it), never a tab's load.
 
 type (
 	// secondPollDue asks the server for the compare's second session's state.
@@ -73,9 +75,7 @@ func (m *Model) comparison(msg tea.Msg) (tea.Cmd, bool) {
 		s.compare = nil
 		return m.closeSecond(s, api.ActionSessionEnd, "ended: the compare view was closed"), true
 	case compareEnded:
-		if msg.err != nil {
-			m.lastErr = msg.err
-		}
+		m.onCompareEnded(msg)
 		return nil, true
 	case secondPollDue:
 		if second := secondOf(s); second != nil && second.id == msg.id {
@@ -98,27 +98,25 @@ func (m *Model) onCompareStarted(msg compareStarted) tea.Cmd {
 		}
 		return tea.Batch(end, m.onJournalFailed(msg.jerr))
 	}
+	if m.sess != s || s.compare == nil {
+		// The session or the view was left while the server was starting it: end it
+		// (if the command has not: endCompare ends only what is still open).
+		if msg.second == nil {
+			return nil
+		}
+		return m.endCompare(msg.second, api.ActionSessionEnd, "ended at once: the compare was left before it started")
+	}
 	if msg.second == nil {
 		_, cmd := s.compare.Update(msg.reply) // refused: nothing started
-		if m.sess == s && s.compare != nil {
-			return tea.Batch(cmd, m.signInAgain(msg.reply.Err))
-		}
-		return nil
-	}
-	if m.sess != s || s.compare == nil {
-		// The session or the view was left while the server was starting it: end it.
-		return m.endCompare(msg.second, api.ActionSessionEnd, "ended at once: the compare was left before it started")
+		return tea.Batch(cmd, m.signInAgain(msg.reply.Err))
 	}
 	s.second = msg.second
 	s.info.User = s.name + " and " + msg.second.name
 	m.resize()
-	switch {
-	case msg.firstGone != nil:
-		// The server no longer serves the session itself: it ends, and the compare's with it.
-		return m.handle(sessionGone{Tag: common.Tag{Session: s.id}, err: msg.firstGone})
-	case msg.secondGone != nil:
-		return m.secondRefused(s, msg.second, msg.secondGone)
-	case msg.reply.Diff == nil:
+	if cmd, over := m.compareGone(msg.compareReads); over {
+		return cmd
+	}
+	if msg.reply.Diff == nil {
 		// A matrix could not be read: nothing to show, so the second session ends now
 		// and the view says why (pick again, or esc).
 		_, cmd := s.compare.Update(msg.reply)
@@ -128,6 +126,19 @@ func (m *Model) onCompareStarted(msg compareStarted) tea.Cmd {
 	return tea.Batch(cmd, m.pollSecondAfter(msg.second))
 }
 
+// compareGone ends what a compare's read found over: the session itself (and the
+// compare with it), or the compare's second session. over is false when neither is.
+func (m *Model) compareGone(r compareReads) (cmd tea.Cmd, over bool) {
+	switch {
+	case r.firstGone != nil:
+		// The server no longer serves the session itself: it ends, and the compare's with it.
+		return m.handle(sessionGone{Tag: common.Tag{Session: r.of.id}, err: r.firstGone}), true
+	case r.secondGone != nil:
+		return m.secondRefused(r.of, r.second, r.secondGone), true
+	}
+	return nil, false
+}
+
 func (m *Model) onCompareExplained(msg compareExplained) tea.Cmd {
 	s := msg.of
 	switch {
@@ -135,10 +146,9 @@ func (m *Model) onCompareExplained(msg compareExplained) tea.Cmd {
 		return m.onJournalFailed(msg.jerr)
 	case m.sess != s || s.compare == nil || s.second != msg.second:
 		return nil // the compare or the session it was asked for is over
-	case msg.firstGone != nil:
-		return m.handle(sessionGone{Tag: common.Tag{Session: s.id}, err: msg.firstGone})
-	case msg.secondGone != nil:
-		return m.secondRefused(s, msg.second, msg.secondGone)
+	}
+	if cmd, over := m.compareGone(msg.compareReads); over {
+		return cmd
 	}
 	_, cmd := s.compare.Update(msg.reply)
 	return cmd
@@ -159,11 +169,11 @@ func (m *Model) onSecondState(msg secondState) tea.Cmd {
 	who := "the compare's session on " + second.name
 	switch {
 	case errors.Is(msg.err, client.ErrNotFound):
-		return m.secondOver(s, "the server no longer knows the compare's session",
+		return m.secondOver(s, "the server no longer knows the compare's session", true,
 			"The server no longer knows "+who+", so the compare is over.")
 	case refused(msg.err):
 		says := serverSays(msg.err)
-		return m.secondOver(s, "the server refused the compare's session's poll: "+says,
+		return m.secondOver(s, "ended: the server refused the compare's session's poll: "+says, false,
 			"The server refused to say whether "+who+" is still active ("+says+"), so the compare is over.")
 	case msg.err != nil:
 		second.failedPolls++
@@ -180,7 +190,7 @@ func (m *Model) onSecondState(msg secondState) tea.Cmd {
 		return m.pollSecondAfter(second)
 	case msg.state.State != api.SessionActive:
 		why, say := endedBy(msg.state)
-		return m.secondOver(s, why+" (the compare's session)", "Of "+who+": "+say+" So the compare is over.")
+		return m.secondOver(s, why+" (the compare's session)", true, "Of "+who+": "+say+" So the compare is over.")
 	}
 	if second.failedPolls = 0; second.info.Lost {
 		second.info.Lost, second.lostErr = false, nil // the server answers again: so does the compare
@@ -198,20 +208,46 @@ func (m *Model) secondRefused(s *session, second *session, err error) tea.Cmd {
 		return nil
 	}
 	if errors.Is(err, client.ErrSessionExpired) {
-		return m.secondOver(s, "the server ended the compare's session",
+		return m.secondOver(s, "the server ended the compare's session", true,
 			"The server says the compare's session on "+second.name+" is over (ended elsewhere, expired or revoked), so the compare is over.")
 	}
 	says := serverSays(err)
-	return m.secondOver(s, "the server no longer accepts the compare's session's token: "+says,
+	return m.secondOver(s, "ended: the server no longer accepts the compare's session's token: "+says, false,
 		"The server no longer accepts the token of the compare's session on "+second.name+" ("+says+"), so the compare is over.")
 }
 
 // secondOver closes the compare because the server no longer stands behind its second
-// session: journaled (why) as its expiry, said to the admin (say) in a dialog.
-func (m *Model) secondOver(s *session, why, say string) tea.Cmd {
+// session, said to the admin (say) in a dialog. overByServer: the server said it is
+// over (journaled, why, as its expiry); else it only refused a call (a poll, a read),
+// so the session may still be active there: shadow ends it, and the journal and the
+// dialog say whether the server could be told (onCompareEnded).
+func (m *Model) secondOver(s *session, why string, overByServer bool, say string) tea.Cmd {
 	s.compare = nil
-	m.show(overlay{kind: overlayDialog, title: "Compare ended", lines: []string{say, "", "Back to " + s.name + " alone."}})
-	return m.closeSecond(s, api.ActionSessionExpire, why)
+	m.show(overlay{kind: overlayDialog, title: compareEndedTitle, lines: []string{say, "", "Back to " + s.name + " alone."}})
+	action := api.ActionSessionEnd
+	if overByServer {
+		action = api.ActionSessionExpire
+	}
+	return m.closeSecond(s, action, why)
+}
+
+// compareEndedTitle is the dialog's that says the compare ended without the admin.
+const compareEndedTitle = "Compare ended"
+
+// onCompareEnded says a compare's session the server could not be told to end: it
+// stays open there until its expiry (in the compare's dialog, if one is shown).
+func (m *Model) onCompareEnded(msg compareEnded) {
+	if msg.err == nil {
+		return
+	}
+	said := sentence(msg.err.Error())
+	if m.over.kind == overlayDialog && m.over.title == compareEndedTitle {
+		o := m.over
+		o.lines = append(append([]string{}, o.lines...), "", said)
+		m.show(o)
+		return
+	}
+	m.show(overlay{kind: overlayDialog, title: compareEndedTitle, lines: []string{said}})
 }
 
 // closeSecond ends the compare's second session, if one is open, and gives the banner

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -98,22 +99,16 @@ func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
 	c, j, base := m.opts.Client, m.journal, m.opts.Context
 	rec := m.record(action, s.id, &s.user, why)
 	byYou, at := s.byYou, m.ctx.Now()
-	// A compare's second session ends with the session it was opened from.
-	second := s.second
-	var secondRec api.RecordBody
-	if second != nil {
+	// A compare's second session ends with the session it was opened from: every one
+	// still open on the server, even one still starting (seconds.go).
+	if s.second != nil {
 		s.second, s.info.User = nil, s.name
-		secondRec = m.record(api.ActionSessionEnd, second.id, &second.user, why+" (the compare's session)")
-		second.cancel()
 	}
+	seconds := m.secondEnd(api.ActionSessionEnd, why+" (the compare's session)", false)
 	return func() tea.Msg {
+		secondErr, secondJournalErr := m.seconds.endOf(seconds, s.id)
 		ctx, cancel := context.WithTimeout(base, m.opts.RequestTimeout)
 		defer cancel()
-		var secondJournalErr error
-		if second != nil {
-			_ = c.EndSession(ctx, second.id) // if not told, it runs out by its expiry
-			secondJournalErr = appendDurably(j, secondRec)
-		}
 		serverErr := c.EndSession(ctx, s.id)
 		if base.Err() != nil {
 			// The program was stopped meanwhile: Shutdown ends the session (still
@@ -122,11 +117,21 @@ func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
 		}
 		journalErr := errors.Join(secondJournalErr, appendDurably(j, rec))
 		ended := sessionEnded{id: s.id, action: action, why: say, serverErr: serverErr, journalErr: journalErr, byYou: byYou}
+		if secondErr != nil {
+			ended.why = strings.TrimSpace(say + " " + sentence(secondErr.Error()))
+		}
 		if byYou && journalErr == nil {
 			ended.kept = kept(j, s, at)
 		}
 		return ended
 	}
+}
+
+// secondEnd is how compare sessions are to be ended now: journaled as action (session.end,
+// or session.expire when the server had ended them: overByServer) with why.
+func (m *Model) secondEnd(action, why string, overByServer bool) secondEnd {
+	return secondEnd{c: m.opts.Client, j: m.journal, rec: m.record(action, "", nil, why),
+		overByServer: overByServer, timeout: m.opts.RequestTimeout}
 }
 
 // kept reads what the journal holds of session s once its end is durable; nil when it
@@ -205,34 +210,18 @@ func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, 
 	timeout := m.opts.RequestTimeout
 	ctx, ld := s.startLoad(tag, tab, label, m.ctx.Now(), timeout)
 	return func() tea.Msg {
-		data, err := fetch(ctx, s.view)
-		if s.ctx.Err() != nil {
+		out := readJournaled(ctx, j, s, base, timeout, what, fetch, describe, ld.cancelled.Load)
+		switch {
+		case out.left:
 			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
+		case out.gone != nil:
+			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: out.gone}}
+		case out.jerr != nil:
+			return viewReply{Tag: tag, reply: journalFailed{Tag: tag, err: out.jerr}}
+		case out.err != nil:
+			return viewReply{Tag: tag, reply: reply(nil, out.err), page: page, err: out.err}
 		}
-		if err != nil && ld.cancelled.Load() {
-			err = errCancelled
-		}
-		err = inPlainWords(err, timeout)
-		if errors.Is(err, client.ErrSessionExpired) || refused(err) {
-			// Over, or a token the server no longer takes (a restarted server), or a read
-			// it refuses outright: either way nothing more can be read as the user.
-			return viewReply{Tag: tag, reply: sessionGone{Tag: tag, err: err}}
-		}
-		rec := base
-		if err != nil {
-			rec.Action, rec.Details = api.ActionError, what+": "+err.Error()
-		} else if describe != nil {
-			rec.Details = describe(data)
-		}
-		if err != nil || describe != nil {
-			if jerr := appendDurably(j, rec); jerr != nil {
-				return viewReply{Tag: tag, reply: journalFailed{Tag: tag, err: jerr}}
-			}
-		}
-		if err != nil {
-			return viewReply{Tag: tag, reply: reply(nil, err), page: page, err: err}
-		}
-		return viewReply{Tag: tag, reply: reply(&data, nil), page: page}
+		return viewReply{Tag: tag, reply: reply(out.data, nil), page: page}
 	}
 }
 
@@ -320,99 +309,161 @@ func (m *Model) openSession(u api.User, why string) func() (*client.View, api.Se
 	}
 }
 
-// compareStarted is the reply to startCompare: the second session (nil when none was
-// started) and the compare view's reply.
-type compareStarted struct {
-	of     *session // the session the compare was asked from
-	second *session
-	reply  compare.Loaded
-	jerr   error // the journal failed: fail closed
-	// firstGone and secondGone are a read the server refused (or found over) for
-	// the session, or for the second one.
-	firstGone, secondGone error
-}
-
-// compareExplained is the reply to compareExplain.
-type compareExplained struct {
+// compareReads is what both of a compare's reads (the matrices, an explain) report
+// besides their data: the session the compare was asked from and its second session,
+// the journal's failure (fail closed), and a read the server refused (or found over)
+// for either session.
+type compareReads struct {
 	of, second            *session
-	reply                 compare.ExplainLoaded
 	jerr                  error
 	firstGone, secondGone error
 }
 
-// compareEnded says the second session of a compare is ended and journaled.
+// compareStarted is the reply to startCompare: second is nil when none was started.
+type compareStarted struct {
+	compareReads
+	reply compare.Loaded
+}
+
+// compareExplained is the reply to compareExplain.
+type compareExplained struct {
+	compareReads
+	reply compare.ExplainLoaded
+}
+
+// compareEnded says the second session of a compare is ended and journaled; err says
+// it could not be ended on the server (stillOpen).
 type compareEnded struct {
 	id  string
 	err error
 }
 
-// readAs reads as sess and journals the read before anything of it is shown, as view
-// does for a tab: rec with details by describe, or the failure as an error record
-// (what: its subject, in the journal's grammar). err is the read's, in words; gone is
-// the server refusing it or saying the session is over; jerr the journal's.
-func readAs[T any](j *audit.Journal, sess *session, rec api.RecordBody, timeout time.Duration, what string,
-	fetch func(context.Context, *client.View) (T, error), describe func(T) string) (data *T, err, gone, jerr error) {
-	ctx, cancel := context.WithTimeout(sess.ctx, timeout)
-	defer cancel()
-	v, err := fetch(ctx, sess.view)
+// readOutcome is one journaled read: data (nil unless it came), err (the read's, in
+// words), gone (the server refused it or said the session is over: nothing more can
+// be read as the user), jerr (the journal's), left (the session ended meanwhile:
+// nothing to show or record).
+type readOutcome[T any] struct {
+	data            *T
+	err, gone, jerr error
+	left            bool
+}
+
+// readJournaled reads as sess and journals the read BEFORE anything of it may be shown,
+// the one place every view of the user's data goes through (a tab's view, a compare's
+// reads): rec with details by describe, or a failure as an error record (what: its
+// subject, in the journal's grammar). describe nil is a read an earlier record already
+// names: only its failure is journaled. cancelled says the admin cancelled it (esc).
+func readJournaled[T any](ctx context.Context, j *audit.Journal, sess *session, rec api.RecordBody, timeout time.Duration,
+	what string, fetch func(context.Context, *client.View) (T, error), describe func(T) string, cancelled func() bool) readOutcome[T] {
+	data, err := fetch(ctx, sess.view)
 	if sess.ctx.Err() != nil {
-		return nil, errCompareLeft, nil, nil // the session ended meanwhile: nothing to show or record
+		return readOutcome[T]{left: true}
+	}
+	if err != nil && cancelled != nil && cancelled() {
+		err = errCancelled
 	}
 	err = inPlainWords(err, timeout)
 	if errors.Is(err, client.ErrSessionExpired) || refused(err) {
-		return nil, err, err, nil
+		// Over, or a token the server no longer takes (a restarted server), or a read
+		// it refuses outright: either way nothing more can be read as the user.
+		return readOutcome[T]{err: err, gone: err}
 	}
 	if err != nil {
 		rec.Action, rec.Details = api.ActionError, what+": "+err.Error()
-	} else {
-		rec.Details = describe(v)
+	} else if describe != nil {
+		rec.Details = describe(data)
 	}
-	if jerr := appendDurably(j, rec); jerr != nil {
-		return nil, nil, nil, jerr
+	if err != nil || describe != nil {
+		if jerr := appendDurably(j, rec); jerr != nil {
+			return readOutcome[T]{jerr: jerr}
+		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sess.name, err), nil, nil
+		return readOutcome[T]{err: err}
 	}
-	return &v, nil, nil, nil
+	return readOutcome[T]{data: &data}
 }
 
 // errCompareLeft is a compare read whose session ended before it came.
 var errCompareLeft = errors.New("the session ended before the server answered")
 
+// readCompared reads for a compare as the first session, then (if that came) as the
+// second, each through its own session and journaled in its own records before
+// anything of it is shown; recs are the two sessions' records. err is the first
+// failure, in words and naming whose read it was.
+func readCompared[T any](j *audit.Journal, cr *compareReads, recs [2]api.RecordBody, timeout time.Duration, what string,
+	fetch func(context.Context, *client.View) (T, error), describe func(T, string) string) (a, b *T, err error) {
+	sessions := [2]*session{cr.of, cr.second}
+	var got [2]*T
+	for i, sess := range sessions {
+		other := sessions[1-i]
+		ctx, cancel := context.WithTimeout(sess.ctx, timeout)
+		out := readJournaled(ctx, j, sess, recs[i], timeout, what, fetch, func(v T) string { return describe(v, other.name) }, nil)
+		cancel()
+		switch {
+		case out.left:
+			return nil, nil, errCompareLeft
+		case out.jerr != nil:
+			cr.jerr = out.jerr
+			return nil, nil, nil
+		case out.gone != nil:
+			if i == 0 {
+				cr.firstGone = out.gone
+			} else {
+				cr.secondGone = out.gone
+			}
+			return nil, nil, out.err
+		case out.err != nil:
+			return nil, nil, fmt.Errorf("%s: %w", sess.name, out.err)
+		}
+		got[i] = out.data
+	}
+	return got[0], got[1], nil
+}
+
 // startCompare starts the second read-only session of a compare on u, with the
 // session's reason, and reads both users' whole permission matrices (each through its
-// own session, each journaled before it is shown), then sets them side by side.
+// own session, each journaled before it is shown), then sets them side by side. The
+// session is registered (seconds.go) as soon as the server starts it; if the session
+// it is opened from ends meanwhile, it ends here.
 func (m *Model) startCompare(s *session, tag common.Tag, u api.User) tea.Cmd {
 	open := m.openSession(u, s.reason)
 	j, timeout, admin, now := m.journal, m.opts.RequestTimeout, m.admin.Name, m.ctx.Now()
-	first := m.record(api.ActionView, s.id, &s.user, "")
-	secondRec := m.record(api.ActionView, "", nil, "")
+	recs := [2]api.RecordBody{m.record(api.ActionView, s.id, &s.user, ""), m.record(api.ActionView, "", nil, "")}
 	parent, ctx := m.opts.Context, m.ctx
-	read := func(sess *session, rec api.RecordBody, with string) (*api.PermissionMatrix, error, error, error) {
-		return readAs(j, sess, rec, timeout, "permissions",
-			func(c context.Context, v *client.View) (api.PermissionMatrix, error) { return v.Permissions(c) },
-			func(p api.PermissionMatrix) string {
-				return fmt.Sprintf("permissions: %d resources × %d actions (compared with %s)", len(p.Rows), len(p.Actions), with)
-			})
-	}
+	left := m.secondEnd(api.ActionSessionEnd, "ended at once: the session it was opened from ended before the compare started", false)
 	return func() tea.Msg {
-		reply := compareStarted{of: s, reply: compare.Loaded{Tag: tag, User: u}}
+		if !m.seconds.enter() {
+			return nil // shadow is stopping: start nothing
+		}
+		defer m.seconds.leave()
+		reply := compareStarted{compareReads: compareReads{of: s}, reply: compare.Loaded{Tag: tag, User: u}}
 		view, started, err, jerr := open()
 		if jerr != nil || err != nil {
 			reply.jerr, reply.reply.Err = jerr, err
 			return reply
 		}
 		second := newSession(parent, ctx, view, started, u, admin, now)
+		// Registered before anything is read, so whatever ends meanwhile ends it too.
+		m.seconds.add(second, s.id)
 		reply.second = second
-		secondRec.SessionID, secondRec.User = second.id, &second.user
-		a, err, gone, jerr := read(s, first, second.name)
-		reply.firstGone = gone
-		var b *api.PermissionMatrix
-		if err == nil && jerr == nil {
-			b, err, reply.secondGone, jerr = read(second, secondRec, s.name)
+		recs[1].SessionID, recs[1].User = second.id, &second.user
+		a, b, err := readCompared(j, &reply.compareReads, recs, timeout, "permissions",
+			func(c context.Context, v *client.View) (api.PermissionMatrix, error) { return v.Permissions(c) },
+			func(p api.PermissionMatrix, with string) string {
+				return fmt.Sprintf("permissions: %d resources × %d actions (compared with %s)", len(p.Rows), len(p.Actions), with)
+			})
+		if s.ctx.Err() != nil {
+			// The session it was opened from ended (or shadow is stopping) while it
+			// started: nobody will show it, so it ends here, journaled.
+			if e := m.seconds.get(second.id); e != nil {
+				_, jerr := m.seconds.end(left, e)
+				reply.jerr = errors.Join(reply.jerr, jerr)
+			}
+			reply.reply.Err = errCompareLeft
+			return reply
 		}
-		reply.jerr = jerr
-		if err != nil || jerr != nil {
+		if err != nil || reply.jerr != nil {
 			reply.reply.Err = err
 			return reply
 		}
@@ -429,28 +480,18 @@ func (m *Model) compareExplain(s *session, req compare.ExplainRequested) tea.Cmd
 		return nil
 	}
 	j, timeout := m.journal, m.opts.RequestTimeout
-	first := m.record(api.ActionExplain, s.id, &s.user, "")
-	secondRec := m.record(api.ActionExplain, second.id, &second.user, "")
+	recs := [2]api.RecordBody{m.record(api.ActionExplain, s.id, &s.user, ""), m.record(api.ActionExplain, second.id, &second.user, "")}
 	what := "explain " + req.Action + " on " + req.Resource.ID
-	explain := func(sess *session, rec api.RecordBody, with string) (*api.Explanation, error, error, error) {
-		return readAs(j, sess, rec, timeout, what,
+	return func() tea.Msg {
+		reply := compareExplained{compareReads: compareReads{of: s, second: second}, reply: compare.ExplainLoaded{Tag: req.Tag}}
+		a, b, err := readCompared(j, &reply.compareReads, recs, timeout, what,
 			func(c context.Context, v *client.View) (api.Explanation, error) {
 				return v.Explain(c, req.Resource.ID, req.Action)
 			},
-			func(e api.Explanation) string {
+			func(e api.Explanation, with string) string {
 				return what + " (" + e.Resource.Name + ", compared with " + with + "): " + e.Effect
 			})
-	}
-	return func() tea.Msg {
-		reply := compareExplained{of: s, second: second, reply: compare.ExplainLoaded{Tag: req.Tag}}
-		a, err, gone, jerr := explain(s, first, second.name)
-		reply.firstGone = gone
-		var b *api.Explanation
-		if err == nil && jerr == nil {
-			b, err, reply.secondGone, jerr = explain(second, secondRec, s.name)
-		}
-		reply.jerr = jerr
-		if err != nil || jerr != nil {
+		if err != nil || reply.jerr != nil {
 			reply.reply.Err = err
 			return reply
 		}
@@ -459,23 +500,21 @@ func (m *Model) compareExplain(s *session, req compare.ExplainRequested) tea.Cmd
 	}
 }
 
-// endCompare ends the second session of a compare on the server and journals it
-// (action: session.end, or session.expire when the server had ended it).
+// endCompare ends the second session of a compare on the server and journals what is
+// true (seconds.go): action session.end, or session.expire when the server had ended it
+// (overByServer).
 func (m *Model) endCompare(second *session, action, why string) tea.Cmd {
-	c, j, base, timeout := m.opts.Client, m.journal, m.opts.Context, m.opts.RequestTimeout
-	rec := m.record(action, second.id, &second.user, why)
-	second.cancel()
+	how := m.secondEnd(action, why, action == api.ActionSessionExpire)
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(base), timeout)
-		defer cancel()
-		err := c.EndSession(ctx, second.id)
-		if action == api.ActionSessionExpire {
-			err = nil // the server had ended it already: telling it again is a courtesy
+		e := m.seconds.get(second.id)
+		if e == nil {
+			return nil // ended already (with the session it was opened from)
 		}
-		if jerr := appendDurably(j, rec); jerr != nil {
+		err, jerr := m.seconds.end(how, e)
+		if jerr != nil {
 			return journalFailed{err: jerr}
 		}
-		return compareEnded{id: second.id, err: inPlainWords(err, timeout)}
+		return compareEnded{id: second.id, err: err}
 	}
 }
 

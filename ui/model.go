@@ -111,6 +111,7 @@ type Model struct {
 	shadowed   *shadowed.Model // who shadowed you, reached from the picker (w)
 	sess       *session        // the active session; nil when none
 	ending     *session        // a session being ended (its banner stays until it has)
+	seconds    openSeconds     // the compares' sessions open on the server (seconds.go)
 
 	status   *chrome.Status
 	sync     audit.Status
@@ -436,7 +437,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		_, cmd := p.Update(msg)
 		return cmd
 	}
-	if m.sess != nil && key.Matches(msg, m.keys.cancel) && !takesEsc(p) && m.sess.cancelLoads(m.sess.tab) {
+	// Under the compare, esc is the compare's (it closes it): a tab's load behind it goes
+	// on. A page with something open that esc closes takes it before the load does.
+	if m.sess != nil && m.sess.compare == nil && key.Matches(msg, m.keys.cancel) && !takesEsc(p) && m.sess.cancelLoads(m.sess.tab) {
 		return nil // esc stops what the tab waits for; the page hears of it in its reply
 	}
 	switch {
@@ -579,8 +582,8 @@ func (m *Model) Frame() string {
 // loading says what the shown tab waits for and since when, "" when nothing: a hung
 // server is never a silent "loading…".
 func (m *Model) loading() string {
-	if m.sess == nil || m.screen != ScreenSession || m.sess.info.Lost {
-		return ""
+	if m.sess == nil || m.screen != ScreenSession || m.sess.info.Lost || m.sess.compare != nil {
+		return "" // under the compare, esc closes it: the tab behind it says its loads itself
 	}
 	l := m.sess.oldestLoad(m.sess.tab)
 	if l == nil {

@@ -167,7 +167,19 @@ func (m *Model) Shutdown(stderr io.Writer) error {
 	if m.crash != nil {
 		ended = "ended: " + m.crash.why()
 	}
-	for _, s := range []*session{secondOf(m.sess), secondOf(m.ending), m.sess, m.ending} {
+	// The compares' sessions first, every one the server started, even one whose
+	// compare was still starting (seconds.go).
+	m.seconds.close()
+	if m.journal != nil {
+		err, jerr := m.seconds.endOf(m.secondEnd(api.ActionSessionEnd, ended+" (the compare's session)", false), "")
+		if err != nil {
+			fmt.Fprintf(stderr, "shadow: %v\n", err)
+		}
+		if jerr != nil {
+			fmt.Fprintf(stderr, "shadow: the end of the compare's session could not be journaled: %v\n", jerr)
+		}
+	}
+	for _, s := range []*session{m.sess, m.ending} {
 		if s == nil {
 			continue
 		}

@@ -32,7 +32,9 @@ type session struct {
 	// while its session is open.
 	name string
 	// compare is the compare view, shown over the tabs while open; second is its
-	// session on the second user, once started (comparing.go).
+	// session on the second user once the root has heard of its start (comparing.go).
+	// Until the server confirms its end it is also in the root's registry (seconds.go),
+	// from the moment the server started it: what ends it goes through that.
 	compare *compare.Model
 	second  *session
 
