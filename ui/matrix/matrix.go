@@ -372,8 +372,11 @@ func (m *Model) follow() tea.Cmd {
 	if m.panel == nil {
 		return nil
 	}
+	if r, ok := m.grid.Selected(); ok && r == pending {
+		return nil // on the row of what still loads: the panel waits with the cursor (its row says so)
+	}
 	res, action, ok := m.current()
-	if !ok { // no cell under the cursor (a filter that leaves none, the rows still loading)
+	if !ok { // no cell under the cursor: a filter that leaves none
 		m.panel = nil
 		m.explain.Forget()
 		m.relayout()
