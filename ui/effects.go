@@ -90,10 +90,13 @@ func (m *Model) poll(s *session) tea.Cmd {
 // pollTimeout bounds one poll by the poll's own interval: a server that takes the
 // connection and never answers is one unanswered poll per interval, so CONNECTION LOST
 // comes after LostAfter intervals (20 s by default), not after LostAfter request
-// timeouts (90 s).
+// timeouts (90 s). It never goes below minPollTimeout, so a very short poll interval
+// (the tests' ticks) does not make every poll fail before a server could answer.
 func (m *Model) pollTimeout() time.Duration {
-	return min(m.opts.Poll, m.opts.RequestTimeout)
+	return min(max(m.opts.Poll, minPollTimeout), m.opts.RequestTimeout)
 }
+
+const minPollTimeout = time.Second
 
 func (m *Model) endCmd(s *session, action, why, say string) tea.Cmd {
 	c, j, base := m.opts.Client, m.journal, m.opts.Context
