@@ -141,8 +141,13 @@ func TestMatrixReplyIsMarshal(t *testing.T) {
 			if tag == "" || r.header.Get("Content-Type") != "application/json; charset=utf-8" {
 				t.Fatalf("%s: headers %v", path, r.header)
 			}
-			if again := e.do("GET", path, tok, nil, "If-None-Match", tag); again.status != 304 || len(again.body) != 0 {
+			again := e.do("GET", path, tok, nil, "If-None-Match", tag)
+			switch paged := strings.Contains(path, "limit="); {
+			case !paged && (again.status != 304 || len(again.body) != 0):
 				t.Errorf("%s: revalidation %d with %d bytes", path, again.status, len(again.body))
+			case paged && again.status != 200:
+				// a first page opens a view of its own (matrixcursor.go): always served
+				t.Errorf("%s: a page revalidated %d, want 200 (a new view)", path, again.status)
 			}
 		}
 	}

@@ -26,8 +26,10 @@ type requestInfo struct {
 	subject string   // what the request reads (reconcile.RequestSubject), once routed
 	code    api.Code // the error code sent, if any
 	etag    string   // a versioned route's tag (revalidate); "" to hash the body
-	id      *identity
-	start   time.Time
+	// page is a paged matrix read's view and page (permissions), for its audit event.
+	page  *store.MatrixPage
+	id    *identity
+	start time.Time
 }
 
 type ctxKey struct{}

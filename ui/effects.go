@@ -203,6 +203,9 @@ func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, 
 		}
 		if err != nil && ld.cancelled.Load() {
 			err = errCancelled
+			if ld.why != nil {
+				err = ld.why
+			}
 		}
 		err = inPlainWords(err, timeout)
 		if errors.Is(err, client.ErrSessionExpired) || refused(err) {
@@ -245,7 +248,7 @@ func (e saidError) Unwrap() error { return e.err }
 // "context deadline exceeded" on screen.
 func inPlainWords(err error, timeout time.Duration) error {
 	switch {
-	case err == nil || errors.Is(err, errCancelled) || errors.Is(err, client.ErrTimeout):
+	case err == nil || errors.Is(err, errCancelled) || errors.Is(err, errReloaded) || errors.Is(err, client.ErrTimeout):
 		return err // the client's ErrTimeout says what timed out, in words
 	case errors.Is(err, context.DeadlineExceeded):
 		return saidError{words: "the server did not answer in " + roundUp(timeout), err: err}
