@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/shadowview/shadow/api"
+	"github.com/shadowview/shadow/audit"
 	"github.com/shadowview/shadow/client"
 	"github.com/shadowview/shadow/server"
 	"github.com/shadowview/shadow/ui/internal/uitest"
@@ -37,6 +41,44 @@ func sessionAudit(t *testing.T, e *testEnv, d *driver) (views, errs []string, su
 	return views, errs, b.String(), a.Summary.Consistent
 }
 
+// ownJournal gives opts a journal of its own in a state dir the test can verify.
+func ownJournal(t *testing.T, e *testEnv, opts *Options) (*audit.Journal, string) {
+	t.Helper()
+	dir := t.TempDir()
+	j, _, err := audit.Open(audit.Options{StateDir: dir, Now: e.clock.Now,
+		Actor: api.UserRef{Name: "Sam Rivera", Email: server.DemoSupportEmail}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Journal = j
+	return j, dir
+}
+
+// cleanEverywhere checks the session is clean as the admin and the auditor see it: the
+// Journal tab's a, then (the journal closed) `shadow journal verify --server`.
+func cleanEverywhere(t *testing.T, e *testEnv, d *driver, j *audit.Journal, dir string) {
+	t.Helper()
+	waitSynced(j)
+	d.feed(d.m.readRecords())
+	d.press("3", "a")
+	if v := d.view(); !strings.Contains(v, "Server's log: all ") || !strings.Contains(v, "served are journaled") {
+		t.Errorf("the Journal tab's a does not say the session is clean:\n%s", v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := j.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	env := audit.CommandEnv{Stdout: &out, Stderr: &out,
+		Getenv:    func(k string) string { return map[string]string{"SHADOW_TOKEN": "signed-in-by-the-test"}[k] },
+		NewRemote: func(audit.RemoteOptions) (audit.Remote, error) { return e.staff(t, server.DemoSupportEmail), nil }}
+	err := audit.RunCommand(context.Background(), []string{"verify", "--server=" + e.ts.URL, "--state-dir", dir}, env)
+	if m := regexp.MustCompile(`(\d+) sessions? set against what the server served: (\d+) consistent, 0 findings`).FindStringSubmatch(out.String()); err != nil || m == nil || m[1] != m[2] {
+		t.Errorf("journal verify --server: %v\n%s", err, out.String())
+	}
+}
+
 // r while a later page of the matrix is on its way: the page's request reaches the
 // server after the new view's first request, yet the server counts it to its own view,
 // so the honest session reconciles. The reload cancels the page the old view had on
@@ -49,6 +91,8 @@ func TestAReloadWhileAPageIsOnItsWayReconciles(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Client = c
+	j, dir := ownJournal(t, e, &opts)
+	e.journal = j
 	d := openPaged(t, e, opts)
 	old := d.held[0] // the old view's page 2, asked for; its request is about to go on the wire
 	d.held = nil
@@ -59,13 +103,17 @@ func TestAReloadWhileAPageIsOnItsWayReconciles(t *testing.T) {
 	if views, errs, sum, ok := sessionAudit(t, e, d); !ok {
 		t.Errorf("reload during paging does not reconcile:%s\nrecords %q errors %q", sum, views, errs)
 	}
+	cleanEverywhere(t, e, d, j, dir)
 }
 
 // r while a page is on its way and held there: the reload cancels it, and the error
 // record says the reload did, with the rows that did not come.
 func TestAReloadCancelsThePageOnItsWay(t *testing.T) {
 	e := newTestEnv(t, pagedSeed)
-	d := openPaged(t, e, e.options(colorprofile.ASCII))
+	opts := e.options(colorprofile.ASCII)
+	j, dir := ownJournal(t, e, &opts)
+	e.journal = j
+	d := openPaged(t, e, opts)
 	e.faults.stallPermissions.Store(true)
 	held := d.held[0]
 	d.held = nil
@@ -101,6 +149,7 @@ func TestAReloadCancelsThePageOnItsWay(t *testing.T) {
 	if len(errs) != 1 || !strings.Contains(errs[0], "rows 101–5100 of 11055") || !strings.Contains(errs[0], "reloaded") {
 		t.Errorf("the cancelled page is not journaled as cancelled by the reload: %q", errs)
 	}
+	cleanEverywhere(t, e, d, j, dir)
 }
 
 // c (compare) while the matrix's later pages still load: the compare's whole matrix
@@ -108,7 +157,10 @@ func TestAReloadCancelsThePageOnItsWay(t *testing.T) {
 // reconciles.
 func TestACompareWhilePagesLoadReconciles(t *testing.T) {
 	e := newTestEnv(t, pagedSeed)
-	d := openPaged(t, e, e.options(colorprofile.ASCII))
+	opts := e.options(colorprofile.ASCII)
+	j, dir := ownJournal(t, e, &opts)
+	e.journal = j
+	d := openPaged(t, e, opts)
 	more := d.held[0]
 	d.held = nil
 	e.clock.Advance(time.Second)
@@ -125,4 +177,6 @@ func TestACompareWhilePagesLoadReconciles(t *testing.T) {
 	if views, errs, sum, ok := sessionAudit(t, e, d); !ok {
 		t.Errorf("an honest session (matrix in pages, compare opened meanwhile) does not reconcile:%s\nrecords %q errors %q", sum, views, errs)
 	}
+	d.press("esc") // the compare closes
+	cleanEverywhere(t, e, d, j, dir)
 }
