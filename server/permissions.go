@@ -40,6 +40,7 @@ func (s *Server) permissions(w http.ResponseWriter, r *http.Request, id *identit
 	}
 	rows := c.Len()
 	infoOf(r).page = pageOf(cur, rows, c.Head.TotalRows, c.Head.NextCursor == "")
+	infoOf(r).noStore = true // every page is served anew (a first page opens a view), so none is worth keeping
 	if place := c.Head.NextCursor; place != "" {
 		c.Head.NextCursor = s.encodeCursor(matrixCursor{scope: scope, view: cur.view, index: cur.index + 1, from: cur.from + rows, place: place})
 	}

@@ -180,3 +180,24 @@ func TestACompareWhilePagesLoadReconciles(t *testing.T) {
 	d.press("esc") // the compare closes
 	cleanEverywhere(t, e, d, j, dir)
 }
+
+// r after the whole matrix is in, with the client's cache on: the reload reads a new
+// view from the server, and the session (two views of four pages) reconciles.
+func TestAReloadReadsANewViewNotTheCachedOne(t *testing.T) {
+	e := newTestEnv(t, pagedSeed)
+	opts := e.options(colorprofile.ASCII) // the caching client
+	j, dir := ownJournal(t, e, &opts)
+	e.journal = j
+	d := openPaged(t, e, opts)
+	d.more()
+	e.clock.Advance(time.Second)
+	d.press("r")
+	if v := d.view(); !strings.Contains(v, "of 11,055 resources × 6 actions") || strings.Contains(v, "loading") {
+		t.Fatalf("the reload did not load the matrix again:\n%s", v)
+	}
+	views, errs, sum, ok := sessionAudit(t, e, d)
+	if !ok {
+		t.Errorf("a reload after a full load does not reconcile:%s\nrecords %q errors %q", sum, views, errs)
+	}
+	cleanEverywhere(t, e, d, j, dir)
+}
