@@ -490,6 +490,9 @@ type ReconciledRecord struct {
 	AuditEvent
 	Match     string `json:"match"`
 	RequestID string `json:"request_id,omitempty"`
+	// Finding is what the server's log belies in the record, in words: a paged view's
+	// record naming more or fewer pages than the server served that view in.
+	Finding string `json:"finding,omitempty"`
 }
 
 // ReconciliationSummary counts a SessionAudit. Consistent holds when every read the
@@ -507,7 +510,9 @@ type ReconciliationSummary struct {
 	Unverified   int `json:"unverified"` // records flagged RecordUnverified
 	// Withheld counts records naming the session that the caller's organisation may not
 	// read (unverified records stay with their uploader's): left out of the matching.
-	Withheld   int  `json:"withheld"`
+	Withheld int `json:"withheld"`
+	// Findings counts records with a Finding.
+	Findings   int  `json:"findings"`
 	Complete   bool `json:"complete"` // false when the session had more events than one reply carries
 	Consistent bool `json:"consistent"`
 }

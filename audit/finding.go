@@ -48,6 +48,10 @@ const (
 	// FindingUnserved: a journal record shows a read the server never served the
 	// session's token.
 	FindingUnserved FindingKind = "never served"
+	// FindingPageCount: a paged view's record names another number of pages than the
+	// server served the view in (its pages are the server's word; the count the
+	// record's).
+	FindingPageCount FindingKind = "page count belied"
 	// FindingUnreconciled: the session could not be set against the server's record of
 	// it, or only in part (the server holds no such session, it withheld records, or
 	// the session had more events than one reply carries).

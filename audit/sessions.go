@@ -143,6 +143,10 @@ func auditSession(ctx context.Context, sa sessionAuditor, s localSession, timeou
 			requestLine(ev), ev.Status, ev.Time.UTC().Format(time.RFC3339), maybe)
 	}
 	for _, rec := range got.Records {
+		if rec.Finding != "" {
+			r.findings = append(r.findings, Finding{JournalID: rec.JournalID, SessionID: s.ID, Seq: rec.Seq, Kind: FindingPageCount,
+				Message: fmt.Sprintf("the record shows %q (%s), and the server says: %s", rec.Details, rec.Time.UTC().Format(time.RFC3339), rec.Finding)})
+		}
 		if rec.Match == api.MatchUnserved {
 			r.findings = append(r.findings, Finding{JournalID: rec.JournalID, SessionID: s.ID, Seq: rec.Seq, Kind: FindingUnserved,
 				Message: fmt.Sprintf("the record shows %q (%s), which the server never served this session's token: a read claimed, not made from this server",

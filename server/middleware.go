@@ -328,6 +328,7 @@ func (s *Server) auditRequest(r *http.Request, id *identity, status int, code ap
 		},
 		Companies: companies(id.user, id.actor),
 		Subject:   subject,
+		Page:      infoOf(r).page,
 	})
 }
 

@@ -22,11 +22,27 @@ func (s *Server) permissions(w http.ResponseWriter, r *http.Request, id *identit
 	if lerr != nil {
 		return lerr
 	}
+	// The cursor is the server's own (matrixcursor.go): signed, bound to the caller and
+	// to the view its first page opened. The first page opens a new view.
+	scope := id.cacheScope()
+	cur := matrixCursor{scope: scope, view: newViewID()}
+	if raw := q.Get("cursor"); raw != "" {
+		var err error
+		if cur, err = s.decodeCursor(raw, scope); err != nil {
+			return errorf(api.CodeBadRequest, "%s: pass next_cursor from a reply to this session as it came, or start again without a cursor", err).field("cursor")
+		}
+	}
 	s.mu.RLock()
-	c, err := authz.Compile(s.org, id.user).PageCells(q.Get("cursor"), limit)
+	c, err := authz.Compile(s.org, id.user).PageCells(cur.place, limit)
 	s.mu.RUnlock()
 	if errors.Is(err, authz.ErrBadCursor) {
 		return errorf(api.CodeBadRequest, "cursor is not one this server issued").field("cursor")
+	}
+	rows := c.Len()
+	infoOf(r).page = pageOf(cur, rows, c.Head.TotalRows, c.Head.NextCursor == "")
+	infoOf(r).noStore = true // every page is served anew (a first page opens a view), so none is worth keeping
+	if place := c.Head.NextCursor; place != "" {
+		c.Head.NextCursor = s.encodeCursor(matrixCursor{scope: scope, view: cur.view, index: cur.index + 1, from: cur.from + rows, place: place})
 	}
 	return writeMatrix(w, r, c)
 }

@@ -26,6 +26,10 @@ type requestInfo struct {
 	subject string   // what the request reads (reconcile.RequestSubject), once routed
 	code    api.Code // the error code sent, if any
 	etag    string   // a versioned route's tag (revalidate); "" to hash the body
+	// page is a paged matrix read's view and page (permissions), for its audit event.
+	page *store.MatrixPage
+	// noStore marks a reply no cache should keep (a page of the matrix: never 304).
+	noStore bool
 	id      *identity
 	start   time.Time
 }
@@ -98,8 +102,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 func writeEncoded(w http.ResponseWriter, r *http.Request, status int, raw []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		ri := infoOf(r)
+	if ri := infoOf(r); status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !ri.noStore {
 		tag := ri.etag
 		if tag == "" {
 			tag = bodyTag(ri.id, raw)

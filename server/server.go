@@ -153,22 +153,25 @@ type Options struct {
 
 // Server is the reference API server.
 type Server struct {
-	now        func() time.Time
-	log        *slog.Logger
-	dir        string
-	removeDir  bool
-	store      *store.Store
-	key        store.SigningKey
-	jwtKey     []byte
-	sessionTTL time.Duration
-	tokenTTL   time.Duration
-	hashCost   int
-	demoHash   []byte // every seeded account's hash; also spent on unknown emails
-	version    string
-	allowAny   bool
-	hosts      hostAllowList
-	skew       time.Duration
-	maxOpen    int
+	now       func() time.Time
+	log       *slog.Logger
+	dir       string
+	removeDir bool
+	store     *store.Store
+	key       store.SigningKey
+	// cursorKey signs matrix cursors (matrixcursor.go), derived from key once.
+	cursorKeyOnce sync.Once
+	cursorKey     []byte
+	jwtKey        []byte
+	sessionTTL    time.Duration
+	tokenTTL      time.Duration
+	hashCost      int
+	demoHash      []byte // every seeded account's hash; also spent on unknown emails
+	version       string
+	allowAny      bool
+	hosts         hostAllowList
+	skew          time.Duration
+	maxOpen       int
 
 	writeMu sync.Mutex   // serialises writers: persist, then apply
 	mu      sync.RWMutex // guards org's maps

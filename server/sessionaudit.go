@@ -42,7 +42,7 @@ func (s *Server) sessionAudit(w http.ResponseWriter, r *http.Request, id *identi
 		case ev.Kind == api.EventRequest:
 			out.Requests = append(out.Requests, ev.AuditEvent)
 			reqs = append(reqs, reconcile.Request{Time: ev.Time, Subject: requestSubject(ev), Served: ev.Status > 0 && ev.Status < 400,
-				Page: laterPage(ev)})
+				Page: pageOfEvent(ev)})
 		case ev.Kind != api.EventJournalRecord || ev.SyncedBy == nil || ev.SyncedBy.ID != sess.Impersonator.ID:
 		case reader.May(&ev):
 			recEvents = append(recEvents, ev.AuditEvent)
@@ -63,7 +63,10 @@ func (s *Server) sessionAudit(w http.ResponseWriter, r *http.Request, id *identi
 	m := reconcile.Match(reqs, recs, s.skew)
 	sum := &out.Summary
 	for i, ev := range recEvents {
-		rr := api.ReconciledRecord{AuditEvent: ev, Match: m.Match[i]}
+		rr := api.ReconciledRecord{AuditEvent: ev, Match: m.Match[i], Finding: m.Finding[i]}
+		if rr.Finding != "" {
+			sum.Findings++
+		}
 		if q := m.Request[i]; q >= 0 {
 			rr.RequestID = out.Requests[q].ID
 		}
@@ -97,7 +100,7 @@ func (s *Server) sessionAudit(w http.ResponseWriter, r *http.Request, id *identi
 	}
 	sum.Requests, sum.Records, sum.Unjournaled = len(out.Requests), len(out.Records), len(out.Unjournaled)
 	sum.Complete, sum.Withheld = complete, withheld
-	sum.Consistent = complete && withheld == 0 && sum.Unjournaled == 0 && sum.Unserved == 0
+	sum.Consistent = complete && withheld == 0 && sum.Unjournaled == 0 && sum.Unserved == 0 && sum.Findings == 0
 	writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
@@ -120,13 +123,13 @@ func requestSubject(ev store.Event) string {
 	return reconcile.RequestSubject(route, id, q.Get("resource"), q.Get("action"))
 }
 
-// laterPage reports whether a stored request event asked for a page after the first of
-// a paged read: its query (kept in its details after " ?") carries a cursor.
-func laterPage(ev store.Event) bool {
-	_, query, ok := strings.Cut(ev.Details, " ?")
-	if !ok {
-		return false
+// pageOfEvent is the page of a paged matrix view a stored request event served, as the
+// server bound it to its view (store.MatrixPage); nil for any other request, and for
+// events stored before pages were kept, which count as plain requests.
+func pageOfEvent(ev store.Event) *reconcile.Page {
+	if ev.Page == nil || ev.Subject != reconcile.RequestSubject(api.RoutePermissions, "", "", "") {
+		return nil
 	}
-	q, _ := url.ParseQuery(query)
-	return q.Get("cursor") != ""
+	p := ev.Page
+	return &reconcile.Page{View: p.View, Index: p.Index, From: p.From, Rows: p.Rows, Total: p.Total, Last: p.Last}
 }

@@ -85,7 +85,7 @@
 //     the session) instead of the data: the pages never show data they were not given.
 //     The matrix is one view however many pages it comes in: its one record, written
 //     before the first page is shown, names them; a later page is journaled only when
-//     it fails (matrixload.go).
+//     it fails or is cancelled (esc, or r reading it again: matrixload.go).
 //   - While a page's Capturing() is true (common.Capturer: picker and matrix filters,
 //     the reason prompt), send it every key; keep only ctrl+c.
 //   - Build pages with New(ctx) and call SetSize(ctx.Width, BodyHeight(ctx, info)) on

@@ -213,7 +213,7 @@ func view[T any](m *Model, tab int, tag common.Tag, fetch func(context.Context, 
 	timeout := m.opts.RequestTimeout
 	ctx, ld := s.startLoad(tag, tab, label, m.ctx.Now(), timeout)
 	return func() tea.Msg {
-		out := readJournaled(ctx, j, s, base, timeout, what, fetch, describe, ld.cancelled.Load)
+		out := readJournaled(ctx, j, s, base, timeout, what, fetch, describe, ld.cancelledAs)
 		switch {
 		case out.left:
 			return viewReply{Tag: tag} // the session ended meanwhile: nothing to show or record
@@ -245,7 +245,7 @@ func (e saidError) Unwrap() error { return e.err }
 // "context deadline exceeded" on screen.
 func inPlainWords(err error, timeout time.Duration) error {
 	switch {
-	case err == nil || errors.Is(err, errCancelled) || errors.Is(err, client.ErrTimeout):
+	case err == nil || errors.Is(err, errCancelled) || errors.Is(err, errReloaded) || errors.Is(err, client.ErrTimeout):
 		return err // the client's ErrTimeout says what timed out, in words
 	case errors.Is(err, context.DeadlineExceeded):
 		return saidError{words: "the server did not answer in " + roundUp(timeout), err: err}
@@ -357,13 +357,15 @@ type readOutcome[T any] struct {
 // subject, in the journal's grammar). describe nil is a read an earlier record already
 // names: only its failure is journaled. cancelled says the admin cancelled it (esc).
 func readJournaled[T any](ctx context.Context, j *audit.Journal, sess *session, rec api.RecordBody, timeout time.Duration,
-	what string, fetch func(context.Context, *client.View) (T, error), describe func(T) string, cancelled func() bool) readOutcome[T] {
+	what string, fetch func(context.Context, *client.View) (T, error), describe func(T) string, cancelled func() error) readOutcome[T] {
 	data, err := fetch(ctx, sess.view)
 	if sess.ctx.Err() != nil {
 		return readOutcome[T]{left: true}
 	}
-	if err != nil && cancelled != nil && cancelled() {
-		err = errCancelled
+	if err != nil && cancelled != nil {
+		if why := cancelled(); why != nil {
+			err = why
+		}
 	}
 	err = inPlainWords(err, timeout)
 	if errors.Is(err, client.ErrSessionExpired) || refused(err) {

@@ -59,6 +59,9 @@ type session struct {
 	// loads are the views on their way, by their tag's Seq: what they are, since when,
 	// and how to cancel them (esc).
 	loads map[uint64]*load
+	// matrixPage is the Seq of the matrix's latest later page asked for (a reload
+	// cancels it if it is still on its way: matrixload.go).
+	matrixPage uint64
 }
 
 // load is one view on its way.
@@ -67,7 +70,8 @@ type load struct {
 	label     string // what loads, for people: "the permission matrix"
 	started   time.Time
 	cancel    context.CancelFunc
-	cancelled atomic.Bool // by the admin (esc), not by the session's end
+	cancelled atomic.Bool // by the admin (esc, or r for a matrix page), not by the session's end
+	why       error       // what a cancelled view is journaled as; nil: errCancelled (esc)
 }
 
 // startLoad registers a view on its way and gives the context its call runs on: the
@@ -112,6 +116,27 @@ func (s *session) cancelLoads(tab int) bool {
 		}
 	}
 	return any
+}
+
+// cancelledAs is what a view cancelled by the admin is journaled as (nil: not cancelled).
+func (l *load) cancelledAs() error {
+	switch {
+	case !l.cancelled.Load():
+		return nil
+	case l.why != nil:
+		return l.why
+	}
+	return errCancelled
+}
+
+// cancelLoad cancels the view of tag Seq seq if it is still on its way, to be journaled
+// as why.
+func (s *session) cancelLoad(seq uint64, why error) {
+	if l := s.loads[seq]; l != nil && !l.cancelled.Load() {
+		l.why = why
+		l.cancelled.Store(true) // after why: the call reads why once it sees cancelled
+		l.cancel()
+	}
 }
 
 // tab is one of a session's tabs (soft-serve's TabComponent): its title, its page, and

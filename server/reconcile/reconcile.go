@@ -9,19 +9,22 @@
 // allowed); further records of a subject already served are the client's cache at
 // work; a record of a subject never served was never read from this server.
 //
-// A view read in pages (the permission matrix) is one record for many requests: its
-// details name how many pages it comes in ("… in 11 pages …", RecordPages), and it
-// accounts for its first request as any record does and, besides, for up to that many
-// less one of the requests of its subject for a later page (Request.Page) made after
-// that first request and before the subject's next first request.
+// A view read in pages (the permission matrix) is one record for many requests. Which
+// requests are its pages is the server's word, not the record's: the server binds each
+// page to its view (Request.Page, from the signed cursor it issued). The record that
+// accounts for a view's first request accounts, besides, for that view's later pages,
+// each page index once and each page starting where the pages before it ended (so no
+// row is read twice under the one record), up to the end of the matrix as served. The
+// page count the record's details name (api.MatrixViewPages) is only a cross-check: a
+// count the server's pages belie is a finding (Outcome.Finding).
 //
 // It owns the matching only: no HTTP, no storage.
 package reconcile
 
 import (
+	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -86,25 +89,24 @@ type Request struct {
 	// Served is true when the server answered with data (a status below 400; a 304
 	// counts: the client showed what it held).
 	Served bool
-	// Page is true for a page after the first of a paged read (the request carried a
-	// cursor): a paged view's record may account for it (RecordPages).
-	Page bool
+	// Page, for a page of a paged matrix read, is the view and the page the server
+	// served; nil for any other request (and for requests logged before pages were).
+	Page *Page
 }
 
-// RecordPages is how many pages a record's details say its view was read in: N from
-// "in N pages", 1 when they say nothing of pages.
-func RecordPages(details string) int {
-	f := strings.Fields(details)
-	for i := 0; i+2 < len(f); i++ {
-		if f[i] != "in" || strings.TrimRight(f[i+2], ",;:.)") != "pages" {
-			continue
-		}
-		if n, err := strconv.Atoi(f[i+1]); err == nil && n > 1 {
-			return n
-		}
-	}
-	return 1
+// Page is one page of a paged view as the server served it.
+type Page struct {
+	View  string
+	Index int // 0 for the first page
+	From  int // rows of the view served before it
+	Rows  int // rows it served
+	Total int // the matrix's rows when it was served
+	Last  bool
 }
+
+// laterPage reports whether q is a served page after the first of a paged view: the
+// view's record may account for it (claimPages), no record of its own.
+func laterPage(q Request) bool { return q.Served && q.Page != nil && q.Page.Index > 0 }
 
 // Record is one journal record naming the session.
 type Record struct {
@@ -119,44 +121,70 @@ type Outcome struct {
 	Match   []string
 	Request []int // per record
 	Record  []int // per request: the record accounting for it, -1 for none
+	// Finding, per record, is "" or words for what the server's log belies in it: a
+	// page count other than the pages the server served its view in.
+	Finding []string
 }
 
-// claimPages lets each paged view's record (RecordPages > 1) that accounts for a first
-// request account, besides, for the served later-page requests of its subject that
-// follow that request, up to the next first request of the subject (the next view's):
-// at most its pages less one. Request times alone order them, all on the server's
-// clock. record[q] is set for each request claimed.
-func claimPages(reqs []Request, recs []Record, request, record []int) {
-	owner := map[int]int{} // first request -> the paged record accounting for it
-	for r, q := range request {
-		if q >= 0 && RecordPages(recs[r].Details) > 1 {
-			owner[q] = r
+// claimPages lets the record accounting for a paged view's first request account,
+// besides, for the later pages of that view (Request.Page.View): in time order, each
+// page index once, each page beginning where the pages accounted before it ended and
+// before the end of the matrix as served; any other later page (a repeat, a page read
+// again from an older cursor, past the end) stays unaccounted. It then sets the
+// record's page count (api.MatrixViewPages) against the pages accounted.
+func claimPages(reqs []Request, recs []Record, out *Outcome) {
+	type view struct {
+		first int   // the first page's request
+		later []int // its later pages, in time order
+	}
+	views := map[string]*view{}
+	get := func(id string) *view {
+		v := views[id]
+		if v == nil {
+			v = &view{first: -1}
+			views[id] = v
 		}
+		return v
 	}
-	if len(owner) == 0 {
-		return
-	}
-	bySubject := map[string][]int{}
 	for i, q := range reqs {
-		if q.Served {
-			bySubject[q.Subject] = append(bySubject[q.Subject], i)
+		switch {
+		case q.Page == nil || !q.Served:
+		case q.Page.Index == 0:
+			get(q.Page.View).first = i
+		default:
+			get(q.Page.View).later = append(get(q.Page.View).later, i)
 		}
 	}
-	for _, list := range bySubject {
-		sort.SliceStable(list, func(a, b int) bool { return reqs[list[a]].Time.Before(reqs[list[b]].Time) })
-		rec, left := -1, 0
-		for _, q := range list {
-			if !reqs[q].Page {
-				rec, left = -1, 0
-				if r, ok := owner[q]; ok {
-					rec, left = r, RecordPages(recs[r].Details)-1
-				}
+	for _, v := range views {
+		if v.first < 0 || out.Record[v.first] < 0 {
+			continue // a view whose first page no record names: its pages are unjournaled
+		}
+		rec := out.Record[v.first]
+		sort.SliceStable(v.later, func(a, b int) bool { return reqs[v.later[a]].Time.Before(reqs[v.later[b]].Time) })
+		p0 := reqs[v.first].Page
+		end, pages, last := p0.Rows, 1, p0.Last
+		seen := map[int]bool{0: true}
+		for _, q := range v.later {
+			p := reqs[q].Page
+			if seen[p.Index] || p.From != end || p.From >= p.Total || out.Record[q] >= 0 {
 				continue
 			}
-			if rec >= 0 && left > 0 && record[q] < 0 {
-				record[q] = rec
-				left--
-			}
+			seen[p.Index] = true
+			out.Record[q] = rec
+			end, pages, last = end+p.Rows, pages+1, p.Last
+		}
+		said := api.MatrixViewPages(recs[rec].Details)
+		switch {
+		case last && pages != said:
+			out.Finding[rec] = fmt.Sprintf("says %d pages; the server served this view whole in %d", said, pages)
+		case pages > said:
+			out.Finding[rec] = fmt.Sprintf("says %d pages; the server served %d pages of this view", said, pages)
+		}
+	}
+	// A record naming pages whose request was no paged read: its count is its word alone.
+	for r, q := range out.Request {
+		if said := api.MatrixViewPages(recs[r].Details); q >= 0 && said > 1 && reqs[q].Page == nil && out.Finding[r] == "" {
+			out.Finding[r] = fmt.Sprintf("says %d pages; the server served this view whole in one reply", said)
 		}
 	}
 }
@@ -164,7 +192,8 @@ func claimPages(reqs []Request, recs []Record, request, record []int) {
 // Match sets records against requests. skew is how much earlier than its request a
 // record's time may be (the client's clock against the server's).
 func Match(reqs []Request, recs []Record, skew time.Duration) Outcome {
-	out := Outcome{Match: make([]string, len(recs)), Request: make([]int, len(recs)), Record: make([]int, len(reqs))}
+	out := Outcome{Match: make([]string, len(recs)), Request: make([]int, len(recs)), Record: make([]int, len(reqs)),
+		Finding: make([]string, len(recs))}
 	for i := range out.Record {
 		out.Record[i] = -1
 	}
@@ -176,8 +205,8 @@ func Match(reqs []Request, recs []Record, skew time.Duration) Outcome {
 	bySubject := map[string][]item{}
 	failedBySubject := map[string][]item{}
 	for i, q := range reqs {
-		if q.Page && q.Served {
-			continue // a later page of a paged read: its view's record may claim it (claimPages)
+		if laterPage(q) {
+			continue // a later page of a paged view: its view's record may claim it (claimPages)
 		}
 		it := item{at: q.Time, i: i, req: true}
 		if q.Served {
@@ -262,7 +291,7 @@ func Match(reqs []Request, recs []Record, skew time.Duration) Outcome {
 			return open
 		})
 	}
-	claimPages(reqs, recs, out.Request, out.Record)
+	claimPages(reqs, recs, &out)
 	// A record of a failed read accounts for a refused request, or for a served one no
 	// read accounts for (the reply came, but the client could not use it).
 	for i, q := range reqs {

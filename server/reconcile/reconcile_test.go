@@ -3,6 +3,7 @@ package reconcile
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,15 +43,15 @@ func TestSubjectsAgree(t *testing.T) {
 func TestMatch(t *testing.T) {
 	d := func(id string) string { return "dashboard " + id }
 	reqs := []Request{
-		{at(0), "dashboards", true, false},            // 0: journaled by record 1
-		{at(1), d("a"), true, false},                  // 1: journaled by record 2
-		{at(30), d("a"), true, false},                 // 2: revalidated (304), journaled by record 4
-		{at(40), d("hidden"), true, false},            // 3: never journaled
-		{at(50), d("gone"), false, false},             // 4: refused, journaled as a failure (record 6)
-		{at(60), "route:" + api.RouteMe, true, false}, // 5: nothing journals /me
-		{at(70), d("late"), true, false},              // 6: its record's clock runs 60 s behind (record 7)
-		{at(80), d("broken"), true, false},            // 7: served, but the client could not use it (record 8)
-		{at(90), "route:unknown", false, false},       // 8: refused, unjournaled
+		{at(0), "dashboards", true, nil},            // 0: journaled by record 1
+		{at(1), d("a"), true, nil},                  // 1: journaled by record 2
+		{at(30), d("a"), true, nil},                 // 2: revalidated (304), journaled by record 4
+		{at(40), d("hidden"), true, nil},            // 3: never journaled
+		{at(50), d("gone"), false, nil},             // 4: refused, journaled as a failure (record 6)
+		{at(60), "route:" + api.RouteMe, true, nil}, // 5: nothing journals /me
+		{at(70), d("late"), true, nil},              // 6: its record's clock runs 60 s behind (record 7)
+		{at(80), d("broken"), true, nil},            // 7: served, but the client could not use it (record 8)
+		{at(90), "route:unknown", false, nil},       // 8: refused, unjournaled
 	}
 	recs := []Record{
 		{at(-5), api.ActionSessionStart, "read-only until …"},       // 0
@@ -75,13 +76,13 @@ func TestMatch(t *testing.T) {
 		t.Fatalf("match %v\nwant  %v\nrequest %v, want %v\nrecord %v, want %v", out.Match, want, out.Request, wantReq, out.Record, wantRec)
 	}
 	// The hidden read is the one flagged, not the earlier journaled one.
-	reqs = []Request{{at(0), d("x"), true, false}, {at(600), d("x"), true, false}}
+	reqs = []Request{{at(0), d("x"), true, nil}, {at(600), d("x"), true, nil}}
 	recs = []Record{{at(601), api.ActionView, "dashboard x: X"}}
 	if out := Match(reqs, recs, 2*time.Minute); out.Request[0] != 1 || out.Record[0] != -1 {
 		t.Fatalf("the record was given to the wrong request: %+v", out)
 	}
 	// Beyond the skew, a record before its request is not accounted by it.
-	reqs = []Request{{at(600), d("x"), true, false}}
+	reqs = []Request{{at(600), d("x"), true, nil}}
 	recs = []Record{{at(0), api.ActionView, "dashboard x: X"}}
 	if out := Match(reqs, recs, 2*time.Minute); out.Match[0] != api.MatchUnserved || out.Record[0] != -1 {
 		t.Fatalf("a record 10 min before its request: %+v", out)
@@ -93,7 +94,7 @@ func BenchmarkMatch(b *testing.B) {
 	var recs []Record
 	for i := range 5000 {
 		s := fmt.Sprintf("dashboard d-%d", i%40)
-		reqs = append(reqs, Request{at(i), s, true, false})
+		reqs = append(reqs, Request{at(i), s, true, nil})
 		recs = append(recs, Record{at(i), api.ActionView, s + ": x"}, Record{at(i), api.ActionView, s + ": cached"})
 	}
 	for b.Loop() {
@@ -101,38 +102,61 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
-// A view read in pages is one record for its requests: it accounts for its first
-// request and for as many later pages (requests with a cursor) as it says, less one,
-// that follow that request; a page beyond that count or after the next view's first
-// request is not its own, a page no paged record names is a read never journaled, and
-// a refused page is the failure record's.
-func TestPagedViewAccountsForItsPages(t *testing.T) {
+// A view read in pages is one record for its requests, and which requests are its
+// pages is the server's word: the record accounting for a view's first page accounts
+// for that view's later pages (even ones the server logged after another view began: a
+// reload, a compare), each page index once, each starting where the pages before it
+// ended, never past the matrix's end; a repeat, a page read again from an older cursor,
+// a page of a view no record names stay unjournaled; a refused page is the failure
+// record's; the count the record names is a cross-check, a mismatch a finding.
+func TestAPagedRecordAccountsForItsOwnViewsPagesOnly(t *testing.T) {
 	const s = "permissions"
-	page := func(sec int) Request { return Request{Time: at(sec), Subject: s, Served: true, Page: true} }
+	pg := func(sec int, view string, index, from, rows, total int, last bool) Request {
+		return Request{Time: at(sec), Subject: s, Served: true, Page: &Page{View: view, Index: index, From: from, Rows: rows, Total: total, Last: last}}
+	}
 	reqs := []Request{
-		{Time: at(0), Subject: s, Served: true}, // 0: the first page, taken by record 0 as any read
-		page(1), page(2),                        // 1, 2: its later pages
-		page(3),                                  // 3: one page more than record 0 says: unjournaled
-		{Time: at(20), Subject: s, Served: true}, // 4: the next view's first page (record 1)
-		page(22),                                 // 5: its one later page
-		page(40),                                 // 6: no paged record is left to name it
-		{Time: at(41), Subject: s, Page: true},   // 7: refused; record 2 says so
+		pg(0, "A", 0, 0, 100, 9000, false),       // 0: view A's first page (record 0)
+		pg(1, "A", 1, 100, 5000, 9000, false),    // 1: its second
+		pg(10, "B", 0, 0, 100, 5100, false),      // 2: view B's first page (record 1): r while A's page 3 is on its way
+		pg(11, "A", 2, 5100, 3900, 9000, true),   // 3: A's last page, logged after B began: A's still
+		pg(12, "B", 1, 100, 5000, 5100, true),    // 4: B's last page
+		pg(13, "A", 1, 100, 5000, 9000, false),   // 5: A's page 1 again: a repeat, unjournaled
+		pg(14, "A", 3, 300, 1, 9000, false),      // 6: a page from a fork (read again, smaller): unjournaled
+		{Time: at(15), Subject: s, Served: true}, // 7: the whole matrix (a compare; record 2)
+		pg(16, "C", 1, 100, 100, 300, false),     // 8: a page of a view whose first page no record names
+		{Time: at(20), Subject: s},               // 9: a refused page; record 3 says so
+		pg(30, "D", 0, 0, 20, 45, false),         // 10: view D (record 4 says 1000 pages)
+		pg(31, "D", 1, 20, 20, 45, false),        // 11
+		pg(32, "D", 2, 40, 5, 45, true),          // 12
+		pg(33, "D", 2, 40, 5, 45, true),          // 13: the last page again: unjournaled
 	}
 	recs := []Record{
-		{Time: at(0), Action: api.ActionView, Details: "permissions: 9000 resources × 6 actions in 3 pages (100 rows shown first, then up to 5000 a page)"},
-		{Time: at(21), Action: api.ActionView, Details: "permissions: 5100 resources × 6 actions in 2 pages (100 rows shown first, then up to 5000 a page)"},
-		{Time: at(42), Action: api.ActionError, Details: "permissions: rows 101–5100 of 5100 did not load: the server is down"},
+		{Time: at(0), Action: api.ActionView, Details: api.MatrixViewDetails(9000, 6, 3, 100, 5000)},
+		{Time: at(10), Action: api.ActionView, Details: api.MatrixViewDetails(5100, 6, 2, 100, 5000)},
+		{Time: at(15), Action: api.ActionView, Details: "permissions: 9000 resources × 6 actions, for the compare"},
+		{Time: at(21), Action: api.ActionError, Details: "permissions: rows 101–5100 of 5100 did not load: the server is down"},
+		{Time: at(30), Action: api.ActionView, Details: "permissions: 45 resources × 6 actions in 1000 pages (20 rows shown first, then up to 20 a page)"},
 	}
 	out := Match(reqs, recs, 2*time.Minute)
-	wantRec := []int{0, 0, 0, -1, 1, 1, -1, 2}
-	if !reflect.DeepEqual(out.Record, wantRec) || !reflect.DeepEqual(out.Request, []int{0, 4, 7}) ||
-		!reflect.DeepEqual(out.Match, []string{api.MatchServed, api.MatchServed, api.MatchFailed}) {
-		t.Fatalf("record per request %v, want %v; request per record %v; match %v", out.Record, wantRec, out.Request, out.Match)
+	wantRec := []int{0, 0, 1, 0, 1, -1, -1, 2, -1, 3, 4, 4, 4, -1}
+	if !reflect.DeepEqual(out.Record, wantRec) || !reflect.DeepEqual(out.Request, []int{0, 2, 7, 9, 10}) {
+		t.Fatalf("record per request %v\nwant               %v\nrequest per record %v; match %v", out.Record, wantRec, out.Request, out.Match)
 	}
-	for details, want := range map[string]int{recs[0].Details: 3, "permissions: 55 resources × 6 actions": 1,
-		"dashboard in 0 pages": 1, "in 12 pages,": 12, "in x pages": 1} {
-		if got := RecordPages(details); got != want {
-			t.Errorf("RecordPages(%q) = %d, want %d", details, got, want)
+	wantFinding := []bool{false, false, false, false, true}
+	for i, f := range out.Finding {
+		if (f != "") != wantFinding[i] {
+			t.Errorf("record %d (%q): finding %q", i, recs[i].Details, f)
 		}
+	}
+	if f := out.Finding[4]; !strings.Contains(f, "1000 pages") || !strings.Contains(f, "in 3") {
+		t.Errorf("the over-claim's finding does not say both counts: %q", f)
+	}
+	// A record naming pages of a request that was served whole: a finding, and no page
+	// is its: a request with a cursor but no page of the server's (an old data dir's) is
+	// a plain request.
+	reqs = []Request{{Time: at(0), Subject: s, Served: true}, {Time: at(1), Subject: s, Served: true}}
+	recs = []Record{{Time: at(0), Action: api.ActionView, Details: api.MatrixViewDetails(55, 6, 2, 20, 5000)}}
+	if out := Match(reqs, recs, 2*time.Minute); out.Finding[0] == "" || out.Record[1] != -1 {
+		t.Errorf("a page count on a whole read: finding %q, record per request %v", out.Finding[0], out.Record)
 	}
 }

@@ -30,10 +30,24 @@ type Event struct {
 	// Subject names what a request read, for setting requests against journal records
 	// (package reconcile); empty for other events.
 	Subject string `json:"subject,omitempty"`
+	// Page, on a request event of GET /permissions read in pages, is the view and the
+	// page it served (the server's word, from the signed cursor); nil on any other event
+	// and on events stored before it was kept (plain requests).
+	Page *MatrixPage `json:"page,omitempty"`
 
 	// sortTime, when set, orders the event instead of Time (a journal record never
 	// sorts before the record before it in its journal).
 	sortTime time.Time
+}
+
+// MatrixPage is one page of a paged matrix view as the server served it.
+type MatrixPage struct {
+	View  string `json:"view"`  // the view's id, issued with its first page
+	Index int    `json:"index"` // 0 for the first page
+	From  int    `json:"from"`  // rows of the view served before this page
+	Rows  int    `json:"rows"`  // rows this page served
+	Total int    `json:"total"` // the matrix's rows when this page was served
+	Last  bool   `json:"last,omitempty"`
 }
 
 // RealmStaff is the vendor's staff as an organisation.

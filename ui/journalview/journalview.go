@@ -523,6 +523,9 @@ func (m *Model) auditLine() string {
 	if s.Unrecognised > 0 {
 		say = append(say, st.Warn.Apply(n(s.Unrecognised, "record", "records")+" it cannot match"))
 	}
+	if s.Findings > 0 {
+		say = append(say, st.Error.Apply(n(s.Findings, "record", "records")+" whose page count it belies"))
+	}
 	if len(say) == 0 {
 		say = append(say, st.OK.Apply(fmt.Sprintf("all %s served are journaled", n(s.Served, "read", "reads"))))
 	}

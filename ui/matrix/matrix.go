@@ -19,6 +19,9 @@
 package matrix
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,6 +169,15 @@ type Model struct {
 	total    int
 	more     bool
 	moreErr  error
+	// ids are the resource ids held, so a row a page repeats (a resource renamed while
+	// the matrix loads moves in the server's order) is dropped, not held twice; asked are
+	// the cursors followed, so a server that hands one out again is not followed round
+	// for ever; served is the total the server gave with the last page, changed is set
+	// when a row came twice or the rows held at the end are not that total.
+	ids      map[string]struct{}
+	asked    map[string]struct{}
+	served   int
+	changed  bool
 	haystack []string // per row: lower-cased name, type and id, for the filter
 	glyphs   []drawnGlyphs
 	grid     *grid.Model[int]
@@ -225,6 +237,11 @@ func (m *Model) Init() tea.Cmd { return m.Reload() }
 // page or not, is dropped.
 func (m *Model) Reload() tea.Cmd {
 	m.loading = true
+	// The old view's page on its way is cancelled (ui/matrixload.go) and its reply, with
+	// the old tag, dropped: nothing more of it is loading.
+	if m.more {
+		m.more, m.moreErr = false, errReloading
+	}
 	return common.Emit(Requested{Tag: m.load.Issue(m.ctx.Session), First: max(MinFirstPage, 3*m.height)})
 }
 
@@ -255,6 +272,13 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.setMatrix(msg.Matrix)
 			return m, m.askMore(msg.Tag)
 		}
+		if m.matrix != nil { // the reload failed: the old rows stay, nothing is on its way
+			m.more = false
+			if !m.complete() {
+				m.moreErr = fmt.Errorf("the reload failed: %w", msg.Err)
+				m.applyFilter()
+			}
+		}
 	case MoreLoaded:
 		if !m.load.Current(msg) || !m.more {
 			return m, nil
@@ -263,6 +287,11 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if msg.Err != nil || msg.Page == nil {
 			m.moreErr = msg.Err
 			m.applyFilter() // the placeholder row now says why the rest is missing
+			return m, nil
+		}
+		if why := m.implausible(msg.Page); why != nil {
+			m.moreErr = why // what loaded stays; the rest is not followed
+			m.applyFilter()
 			return m, nil
 		}
 		m.addPage(msg.Page)
@@ -414,6 +443,7 @@ func (m *Model) setMatrix(first *api.PermissionMatrix) {
 	m.haystack, m.glyphs = nil, nil // the columns are laid out for this matrix
 	m.nameW, m.typeW = len("Resource"), len("Type")
 	m.total, m.next, m.more, m.moreErr = 0, "", false, nil
+	m.ids, m.asked, m.served, m.changed = map[string]struct{}{}, map[string]struct{}{}, 0, false
 	m.addPage(first)
 }
 
@@ -434,7 +464,19 @@ func (m *Model) addPage(page *api.PermissionMatrix) {
 		remap[i] = at
 	}
 	widths := [2]int{m.nameW, m.typeW}
-	for _, r := range page.Rows {
+	rows := page.Rows
+	for i, r := range page.Rows {
+		if _, dup := m.ids[r.Resource.ID]; dup {
+			if len(rows) == len(page.Rows) {
+				rows = slices.Clone(page.Rows[:i]) // from here on, the rows kept
+			}
+			m.changed = true
+			continue
+		}
+		m.ids[r.Resource.ID] = struct{}{}
+		if len(rows) != len(page.Rows) {
+			rows = append(rows, r)
+		}
 		for a, i := range r.Sources {
 			if i >= 0 && i < len(remap) {
 				r.Sources[a] = remap[i]
@@ -450,16 +492,46 @@ func (m *Model) addPage(page *api.PermissionMatrix) {
 			m.typeW = min(maxType, max(m.typeW, safetext.Width(r.Resource.Type)))
 		}
 	}
-	pm.Rows = append(pm.Rows, page.Rows...)
+	pm.Rows = append(pm.Rows, rows...)
 	m.next = page.NextCursor
+	m.served = page.TotalRows
 	m.total = max(page.TotalRows, len(pm.Rows))
 	if m.next == "" {
-		m.total = len(pm.Rows) // all of it is here: what is held is the total
+		// All of it is here: what is held is the total, unless the server counted
+		// otherwise (rows changed while loading: r reads it again).
+		m.changed = m.changed || page.TotalRows > 0 && page.TotalRows != len(pm.Rows)
+		m.total = len(pm.Rows)
 	}
 	if widths != [2]int{m.nameW, m.typeW} || len(m.glyphs) == 0 {
 		m.layoutColumns()
 	}
 	m.applyFilter()
+}
+
+// errReloading is the old view's rest while the reload's first page is on its way.
+var errReloading = errors.New("reloading")
+
+// implausible is why a later page is not taken, nil when it is: a server (a broken
+// third-party one) that sends a page of no rows that promises more, hands out a cursor
+// it gave before, or sends more rows than it counted by more than a page, would
+// otherwise be followed for ever and held without bound.
+func (m *Model) implausible(page *api.PermissionMatrix) error {
+	n := chart.Number
+	switch {
+	case page.NextCursor != "" && len(page.Rows) == 0:
+		return errors.New("the server sent a page with no rows that says more follow; stopped")
+	case page.NextCursor != "" && m.followed(page.NextCursor):
+		return errors.New("the server gave a cursor it gave before, which would repeat pages for ever; stopped")
+	case m.served > 0 && len(m.matrix.Rows)+len(page.Rows) > m.served+MorePage:
+		return fmt.Errorf("the server sent more rows than the %s it counted; stopped at %s", n(float64(m.served)), n(float64(len(m.matrix.Rows))))
+	}
+	return nil
+}
+
+// followed reports whether cursor was asked for before in this view.
+func (m *Model) followed(cursor string) bool {
+	_, ok := m.asked[cursor]
+	return ok
 }
 
 // unknownSource is the index a cell's source gets when its page's table has no such
@@ -472,6 +544,7 @@ func (m *Model) askMore(tag common.Tag) tea.Cmd {
 		return nil
 	}
 	m.more, m.moreErr = true, nil
+	m.asked[m.next] = struct{}{}
 	return common.Emit(MoreRequested{Tag: tag, Cursor: m.next, Limit: MorePage, From: len(m.matrix.Rows), Total: m.total})
 }
 
@@ -794,6 +867,9 @@ func (m *Model) summary() string {
 	// Of what: the whole matrix, or the rows loaded of the total the server counted.
 	size := " resources × " + n(len(pm.Actions)) + " actions"
 	switch {
+	case m.complete() && m.changed && shown == len(pm.Rows):
+		// No total is said: the rows held are not the matrix as it is now.
+		s += row + " · " + n(len(pm.Rows)) + " rows loaded × " + n(len(pm.Actions)) + " actions"
 	case m.complete() && shown == len(pm.Rows):
 		s += row + " of " + n(len(pm.Rows)) + size
 	case m.complete():
@@ -810,9 +886,13 @@ func (m *Model) summary() string {
 		s += st.Muted.Apply(" · loading more…")
 	case !m.complete():
 		s += st.Warn.Apply(" · rest not loaded")
+	case m.changed:
+		s += st.Warn.Apply(" · rows changed while loading · r reloads")
 	}
 	if m.loading {
 		s += st.Muted.Apply(" · reloading…")
+	} else if m.loadErr != nil {
+		s += st.Warn.Apply(" · the reload failed · r tries again") // the rows shown are the last view's
 	}
 	return common.FitLine(s, m.width)
 }
