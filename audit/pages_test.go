@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,9 @@ func TestRandomDamageIsFoundOrHarmlessNeverACrash(t *testing.T) {
 	}
 
 	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SHADOW_DAMAGE_SEED"); s != "" { // replay a failure's seed
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	found, harmless := 0, 0
 	for round := range 200 {
@@ -176,7 +180,8 @@ func TestRandomDamageIsFoundOrHarmlessNeverACrash(t *testing.T) {
 			}
 			for i, e := range a.Journals[0].Entries {
 				if e.Seq != recs[i].Seq || e.Hash != recs[i].Hash || !bytes.Equal(e.Body, recs[i].Body) || e.Synced != (e.Seq <= acked) {
-					t.Errorf("%s: verify passed, but record %d reads differently", what, recs[i].Seq)
+					t.Errorf("%s: verify passed, but record %d reads differently: seq %d/%d hash %s/%s synced %v (acked %d)\nbody read    %q\nbody written %q",
+						what, recs[i].Seq, e.Seq, recs[i].Seq, e.Hash, recs[i].Hash, e.Synced, acked, e.Body, recs[i].Body)
 					return
 				}
 			}
