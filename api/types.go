@@ -490,6 +490,10 @@ type ReconciledRecord struct {
 	AuditEvent
 	Match     string `json:"match"`
 	RequestID string `json:"request_id,omitempty"`
+	// PageRequestIDs are the later pages of a paged view (the permission matrix read in
+	// pages) that this record accounts for besides RequestID, its first page, in time
+	// order: which requests are one view's pages is the server's word (docs/API.md).
+	PageRequestIDs []string `json:"page_request_ids,omitempty"`
 	// Finding is what the server's log belies in the record, in words: a paged view's
 	// record naming more or fewer pages than the server served that view in.
 	Finding string `json:"finding,omitempty"`

@@ -237,9 +237,13 @@ func sessionFindings(results []sessionResult) int {
 func printServerSide(w io.Writer, r sessionResult) error {
 	if r.audit != nil {
 		byRequest := map[string]api.ReconciledRecord{}
+		pageOf := map[string]api.ReconciledRecord{} // a later page of a paged view: its view's record
 		for _, rec := range r.audit.Records {
 			if rec.RequestID != "" {
 				byRequest[rec.RequestID] = rec
+			}
+			for _, id := range rec.PageRequestIDs {
+				pageOf[id] = rec
 			}
 		}
 		fmt.Fprintf(w, "\nThe server's side of session %s: every request its token made, and the journal record accounting for it\n", safetext.Clean(r.local.ID))
@@ -249,6 +253,8 @@ func printServerSide(w io.Writer, r sessionResult) error {
 			journaled := "no: read not journaled"
 			if rec, ok := byRequest[ev.ID]; ok {
 				journaled = fmt.Sprintf("journal %s seq %d (%s)", rec.JournalID, rec.Seq, rec.Match)
+			} else if rec, ok := pageOf[ev.ID]; ok {
+				journaled = fmt.Sprintf("journal %s seq %d (a later page of its view)", rec.JournalID, rec.Seq)
 			} else if ev.Status >= 400 || ev.Status == 0 {
 				journaled = "no: refused, disclosed nothing"
 			}

@@ -69,6 +69,11 @@ func (s *Server) sessionAudit(w http.ResponseWriter, r *http.Request, id *identi
 		}
 		if q := m.Request[i]; q >= 0 {
 			rr.RequestID = out.Requests[q].ID
+			for r, rec := range m.Record {
+				if rec == i && r != q {
+					rr.PageRequestIDs = append(rr.PageRequestIDs, out.Requests[r].ID)
+				}
+			}
 		}
 		out.Records = append(out.Records, rr)
 		switch rr.Match {
