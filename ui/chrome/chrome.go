@@ -150,10 +150,34 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 		used += 3 + safetext.Width(e)
 	}
 	if len(hints) > 0 && left-used-3 >= hintWidth(hints[0]) {
-		s.help.SetWidth(left - used - 3)
-		line += " │ " + s.help.ShortHelpView(hints)
+		line += " │ " + s.shortHelp(hints, left-used-3)
 	}
 	return common.FitLine(common.FitLine(line, left)+pin, width)
+}
+
+// shortHelp is as many of hints as fit in room cells, whole, with " …" after them when
+// some were cut and it fits. This is the one place hints are cut: bubbles/help's own
+// cutting lets through a hint with no room for its ellipsis, which the line then cuts
+// after its separator ("i cell details • │ ? help").
+func (s *Status) shortHelp(hints []key.Binding, room int) string {
+	const sep, tail = 3, 2 // " • " between hints, " …" after them
+	n, w := 0, 0
+	for _, b := range hints {
+		add := hintWidth(b)
+		if n > 0 {
+			add += sep
+		}
+		if w+add > room {
+			break
+		}
+		n, w = n+1, w+add
+	}
+	s.help.SetWidth(0)
+	out := s.help.ShortHelpView(hints[:n])
+	if n < len(hints) && w+tail <= room {
+		out += " " + s.help.Styles.Ellipsis.Inline(true).Render(s.help.Ellipsis)
+	}
+	return out
 }
 
 // hintWidth is the cells a hint takes in the short help: its key, a space, its words.
