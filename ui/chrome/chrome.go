@@ -132,9 +132,20 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	line := "journal: " + paint.Apply(s.sync.String())
 	used := len("journal: ") + len([]rune(s.sync.String()))
 	if s.err != "" {
-		room := left - used - 3
+		avail := left - used - 3
+		room := avail
 		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 30 { // at 80 columns the first hint stays
 			room -= hintWidth(hints[0]) + 3 // room for the most important hint
+			if noteW := safetext.Width("note: " + s.err); s.note && noteW+3+hintsWidth(hints) > avail {
+				// A note is to keep in mind, not to act on: the hints come first, in as much
+				// as half the line leaves them (the first one always), and the note has the
+				// rest, cut with "…".
+				n := 1
+				for n < len(hints) && hintsWidth(hints[:n+1])+2 <= avail-min(noteW, avail/2)-3 {
+					n++
+				}
+				room = avail - hintsWidth(hints[:n]) - 2 - 3
+			}
 		} else {
 			hints = nil // a narrow line is the error's
 		}
@@ -160,17 +171,10 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 // cutting lets through a hint with no room for its ellipsis, which the line then cuts
 // after its separator ("i cell details • │ ? help").
 func (s *Status) shortHelp(hints []key.Binding, room int) string {
-	const sep, tail = 3, 2 // " • " between hints, " …" after them
+	const tail = 2 // " …" after them
 	n, w := 0, 0
-	for _, b := range hints {
-		add := hintWidth(b)
-		if n > 0 {
-			add += sep
-		}
-		if w+add > room {
-			break
-		}
-		n, w = n+1, w+add
+	for n < len(hints) && hintsWidth(hints[:n+1]) <= room {
+		n, w = n+1, hintsWidth(hints[:n+1])
 	}
 	s.help.SetWidth(0)
 	out := s.help.ShortHelpView(hints[:n])
@@ -178,6 +182,18 @@ func (s *Status) shortHelp(hints []key.Binding, room int) string {
 		out += " " + s.help.Styles.Ellipsis.Inline(true).Render(s.help.Ellipsis)
 	}
 	return out
+}
+
+// hintsWidth is the cells all of hints take in the short help, separators included.
+func hintsWidth(hints []key.Binding) int {
+	w := 0
+	for i, b := range hints {
+		if i > 0 {
+			w += 3
+		}
+		w += hintWidth(b)
+	}
+	return w
 }
 
 // hintWidth is the cells a hint takes in the short help: its key, a space, its words.
