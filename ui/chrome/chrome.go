@@ -138,10 +138,10 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 			room -= hintWidth(hints[0]) + 3 // room for the most important hint
 			if noteW := safetext.Width("note: " + s.err); s.note && noteW+3+hintsWidth(hints) > avail {
 				// A note is to keep in mind, not to act on: the hints come first, in as much
-				// as half the line leaves them (the first one always), and the note has the
-				// rest, cut with "…".
+				// as two thirds of the line for the note leave them (the first one always),
+				// and the note has the rest, cut with "…".
 				n := 1
-				for n < len(hints) && hintsWidth(hints[:n+1])+2 <= avail-min(noteW, avail/2)-3 {
+				for n < len(hints) && hintsWidth(hints[:n+1])+2 <= avail-min(noteW, avail*2/3)-3 {
 					n++
 				}
 				room = avail - hintsWidth(hints[:n]) - 2 - 3
