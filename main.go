@@ -124,6 +124,11 @@ func uiCommand(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "shadow", version)
 		return nil
 	}
+	if cfg.Server != "" {
+		if err := cmd.ServerURL("--server", cfg.Server); err != nil {
+			return err
+		}
+	}
 	cfg.Token = os.Getenv("SHADOW_TOKEN")
 	cfg.Demo = ui.DemoServer{Start: startDemoServer,
 		Credentials: ui.Credentials{Email: server.DemoSupportEmail, Password: server.DemoSupportPassword}}
@@ -221,6 +226,9 @@ func sshCommand(args []string, stdout, stderr io.Writer) error {
 		return cmd.Usagef("--max-connections %d: give 1 or more", cfg.MaxTotal)
 	case cfg.IdleTimeout <= 0:
 		return cmd.Usagef("--idle-timeout %s: give a positive duration, e.g. 15m", cfg.IdleTimeout)
+	}
+	if err := cmd.ServerURL("--server", cfg.Server); err != nil {
+		return err
 	}
 	if cfg.StateDir == "" {
 		if cfg.StateDir, err = audit.DefaultStateDir(); err != nil {

@@ -259,6 +259,16 @@ func TestExitStatuses(t *testing.T) {
 		{[]string{"conform", "--server", "127.0.0.1:8080"}, 2},
 		{[]string{"serve", "--addr", "0.0.0.0:9999"}, 2},
 		{[]string{"serve", "--addr", "nocolon"}, 2},
+		// A server address that is no http(s) URL, and a limit out of its range, are
+		// command lines to mend (docs/OPERATIONS.md), not errors of a run.
+		{[]string{"--server", "ftp://x"}, 2},
+		{[]string{"--server", "http//x"}, 2},
+		{[]string{"ssh", "--server", "ftp://x"}, 2},
+		{[]string{"journal", "sync", "--server", "http//x", "--state-dir", dir}, 2},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--max-open-sessions", "0"}, 2},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--max-open-sessions", "-5"}, 2},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--journal-records-per-minute", "0"}, 2},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--generate-users", "-3"}, 2},
 	} {
 		cmd := exec.Command(exe, append([]string{"-test.run=^$"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1", "SHADOW_SERVER=", "SHADOW_TOKEN=")

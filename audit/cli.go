@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -229,8 +230,11 @@ func cmdList(w io.Writer, env CommandEnv, dir string) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tSTARTED (UTC)\tADMIN\tIMPERSONATED USER\tREASON\tRECORDS\tSYNC")
 	for _, s := range sessions {
-		id := s.SessionID
-		if id == "" {
+		id, reason := s.SessionID, s.Reason
+		switch {
+		case s.Refused != "": // no session: the server refused to start one
+			id, reason = "(refused start)", strings.TrimSpace("refused: "+string(s.Refused)+"  "+reason)
+		case id == "":
 			id = "(journal " + s.JournalID + ")"
 		}
 		sync := "synced"
@@ -241,7 +245,7 @@ func cmdList(w io.Writer, env CommandEnv, dir string) error {
 			sync += ", live"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", safetext.Clean(id), s.Started.UTC().Format("2006-01-02 15:04:05"),
-			safetext.Clean(userLabel(&s.Admin)), safetext.Clean(userLabel(s.User)), safetext.Clean(truncate(s.Reason, 60)), s.Records, sync)
+			safetext.Clean(userLabel(&s.Admin)), safetext.Clean(userLabel(s.User)), safetext.Clean(truncate(reason, 60)), s.Records, sync)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("journal list: %w", err)
@@ -268,8 +272,20 @@ func printArchiveNotes(w io.Writer, a *Archive, cmd string) error {
 		}
 	}
 	if records > 0 || len(a.Unreadable) > 0 {
-		fmt.Fprintf(w, "%s, %s, %s: %s", words.Count(len(a.Journals), "journal", "journals"),
-			words.Count(len(a.Sessions()), "session", "sessions"), words.Count(records, "record", "records"), syncCounts(records, pending))
+		sessions, refused := 0, 0
+		for _, s := range a.Sessions() {
+			if s.Refused != "" {
+				refused++
+			} else {
+				sessions++
+			}
+		}
+		starts := ""
+		if refused > 0 {
+			starts = ", " + words.Count(refused, "refused start", "refused starts")
+		}
+		fmt.Fprintf(w, "%s, %s%s, %s: %s", words.Count(len(a.Journals), "journal", "journals"),
+			words.Count(sessions, "session", "sessions"), starts, words.Count(records, "record", "records"), syncCounts(records, pending))
 		if len(a.Unreadable) > 0 {
 			fmt.Fprintf(w, "; %s unreadable", words.Count(len(a.Unreadable), "journal", "journals"))
 		}
@@ -394,6 +410,9 @@ func showRecords(w io.Writer, jd *JournalData, entries []Entry) error {
 			synced++
 		}
 	}
+	if head := sessionHeading(entries); head != "" {
+		fmt.Fprintln(w, head)
+	}
 	fmt.Fprintf(w, "journal %s · %s · %d synced\n\n", jd.ID, words.Count(len(entries), "record", "records"), synced)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIMESTAMP (UTC)\tACTION\tUSER PERFORMING ACTION\tIMPERSONATED USER\tDETAILS")
@@ -409,6 +428,50 @@ func showRecords(w io.Writer, jd *JournalData, entries []Entry) error {
 		return fmt.Errorf("journal show: %w", err)
 	}
 	return nil
+}
+
+// sessionHeading heads show of one session with the session itself, before its journal:
+// "session S · Ada Admin <ada@…> shadowing Bob User <bob@…> · 2026-12-08 04:01:02 to
+// 04:09:10 UTC · reason: TICKET-42". "" when entries are not one session's (a whole
+// journal was asked for).
+func sessionHeading(entries []Entry) string {
+	if len(entries) == 0 || entries[0].Data.SessionID == "" {
+		return ""
+	}
+	id := entries[0].Data.SessionID
+	var admin api.UserRef
+	var user *api.UserRef
+	reason := ""
+	for _, e := range entries {
+		if e.Data.SessionID != id {
+			return ""
+		}
+		if admin.ID == "" && admin.Name == "" {
+			admin = e.Data.Actor
+		}
+		if user == nil {
+			user = e.Data.User
+		}
+		if reason == "" {
+			reason = e.Data.Reason
+		}
+	}
+	const stamp = "2006-01-02 15:04:05"
+	from, to := entries[0].Data.Time.UTC(), entries[len(entries)-1].Data.Time.UTC()
+	when := from.Format(stamp) + " UTC"
+	if !to.Equal(from) {
+		end := to.Format(stamp)
+		if to.Format("2006-01-02") == from.Format("2006-01-02") {
+			end = to.Format("15:04:05")
+		}
+		when = from.Format(stamp) + " to " + end + " UTC"
+	}
+	whom := cmp.Or(userLabel(user), "(no user)")
+	head := fmt.Sprintf("session %s · %s shadowing %s · %s", id, userLabel(&admin), whom, when)
+	if reason != "" {
+		head += " · reason: " + truncate(reason, 200)
+	}
+	return safetext.Clean(head)
 }
 
 // showCounts is show's last line: how many records, how many synced.

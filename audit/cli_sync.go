@@ -47,9 +47,14 @@ func connect(ctx context.Context, env CommandEnv, cmd string, o RemoteOptions) (
 	}
 	o.Token = strings.TrimSpace(env.Getenv("SHADOW_TOKEN"))
 	terminal := env.Stdin != nil && term.IsTerminal(int(env.Stdin.Fd()))
+	c := cli.Command{Name: "journal " + cmd}
+	if o.ServerURL != "" {
+		if err := c.ServerURL("--server", o.ServerURL); err != nil {
+			return nil, api.UserRef{}, err
+		}
+	}
 	switch {
 	case o.ServerURL == "":
-		c := cli.Command{Name: "journal " + cmd}
 		return nil, api.UserRef{}, c.Usagef("give the API server with --server URL (or SHADOW_SERVER)")
 	case o.Token == "" && !terminal:
 		return fail("SHADOW_TOKEN is not set and standard input is not a terminal to sign in on: set SHADOW_TOKEN to an admin token (it is never taken on the command line)")

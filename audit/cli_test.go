@@ -206,3 +206,43 @@ func TestCLIUnknownCommandAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIShowHeadsWithTheSessionAndListTellsRefusedStarts: show of a session heads its
+// output with the session (who, whom, when, reason), its journal after; list shows a
+// refused start (a session.refused record, which has no session) as a refused start with
+// the server's code, not as a session row "(journal …)".
+func TestCLIShowHeadsWithTheSessionAndListTellsRefusedStarts(t *testing.T) {
+	t.Parallel()
+	dir, j := reviewFixture(t)
+	if _, err := j.Append(context.Background(), api.RecordBody{Action: api.ActionSessionRefused, Actor: testAdmin, User: &testUser,
+		Reason: "TICKET-9", Details: "target_privileged: u-bob has privileges equal to yours"}); err != nil {
+		t.Fatal(err)
+	}
+	defer closeTest(t, j)
+	out, _ := runCLI(t, "show", "sess-alpha", "--state-dir", dir)
+	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "session sess-alpha · Ada Admin <ada@example.test> shadowing Bob User <bob@example.test> · ") ||
+		!strings.HasSuffix(lines[0], " UTC · reason: TICKET-42 customer cannot see fleet") ||
+		!strings.HasPrefix(lines[1], "journal "+j.ID()+" · 4 records") {
+		t.Fatalf("show is not headed by the session, then its journal:\n%s", out)
+	}
+	if out, _ := runCLI(t, "show", j.ID(), "--state-dir", dir); !strings.HasPrefix(out, "journal "+j.ID()+" · 6 records") {
+		t.Fatalf("show of a whole journal is headed by it:\n%s", out)
+	}
+	out, _ = runCLI(t, "list", "--state-dir", dir)
+	if strings.Contains(out, "(journal ") {
+		t.Errorf("a refused start is listed as a session of the journal:\n%s", out)
+	}
+	var row string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "(refused start)") {
+			row = l
+		}
+	}
+	if !strings.Contains(row, "Bob User") || !strings.Contains(row, "refused: target_privileged  TICKET-9") {
+		t.Errorf("the refused start's row %q lacks the user, code or reason:\n%s", row, out)
+	}
+	if !strings.Contains(out, "1 journal, 2 sessions, 1 refused start, 6 records") {
+		t.Errorf("the counts do not tell the refused start apart:\n%s", out)
+	}
+}

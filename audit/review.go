@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sort"
@@ -108,6 +109,9 @@ type SessionSummary struct {
 	Records   int
 	Pending   int // records the server has not acknowledged
 	Live      bool
+	// Refused is the server's code for a refused start (a session.refused record, which
+	// has no session): each is a summary of its own, never a session.
+	Refused api.Code
 }
 
 // Sessions summarises the archive's sessions, oldest first.
@@ -116,12 +120,21 @@ func (a *Archive) Sessions() []SessionSummary {
 	for _, jd := range a.Journals {
 		index := map[string]int{}
 		for _, e := range jd.Entries {
-			i, ok := index[e.Data.SessionID]
+			group := e.Data.SessionID
+			refused := e.Data.SessionID == "" && e.Data.Action == api.ActionSessionRefused
+			if refused {
+				group = fmt.Sprintf("\x00refused %d", e.Seq) // each refused start alone
+			}
+			i, ok := index[group]
 			if !ok {
 				i = len(out)
-				index[e.Data.SessionID] = i
+				index[group] = i
 				out = append(out, SessionSummary{JournalID: jd.ID, SessionID: e.Data.SessionID,
 					Started: e.Data.Time, Admin: e.Data.Actor, Live: jd.Live})
+				if refused {
+					code, _, _ := strings.Cut(e.Data.Details, ":")
+					out[i].Refused = api.Code(cmp.Or(strings.TrimSpace(code), "no code given"))
+				}
 			}
 			s := &out[i]
 			s.Records++

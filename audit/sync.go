@@ -329,7 +329,7 @@ func (s *syncer) push(t *target) error {
 		if classify(err) == failRefused {
 			return refusal(t.file.id, t.next, err)
 		}
-		return fmt.Errorf("sync journal %s from seq %d: %w", t.file.id, t.next, err)
+		return pushError{journalID: t.file.id, seq: t.next, err: err}
 	}
 	if resp.Head.Seq > st.Head.Seq {
 		return fmt.Errorf("%w: the server holds journal %s up to seq %d, beyond this file's head %d: the file was cut short or replaced by an older copy",
@@ -373,6 +373,18 @@ func (s *syncer) rewind(t *target, st fileState, server api.JournalHead) error {
 
 // conflict explains a journal_conflict: the server holds, at a seq this journal holds
 // too, a record that is not this journal's. A resend cannot mend that, so it is
+// pushError is a push that failed: the journal, the seq it was sent from, and why.
+type pushError struct {
+	journalID string
+	seq       uint64
+	err       error
+}
+
+func (e pushError) Error() string {
+	return fmt.Sprintf("sync journal %s from seq %d: %v", e.journalID, e.seq, e.err)
+}
+func (e pushError) Unwrap() error { return e.err }
+
 // ErrDiverged — saying where, from the head the server sent — and the journal waits for
 // someone's attention (it stays on disk, pending) instead of being retried as if the
 // server were merely struggling.

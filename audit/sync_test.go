@@ -212,6 +212,10 @@ func TestAnotherOrganisationsJournalIsLeftForIt(t *testing.T) {
 	if !strings.Contains(st.Notices[0], customer.ID()) {
 		t.Fatalf("notice %q does not name the customer's journal", st.Notices[0])
 	}
+	// The status line's words: a few, plain, once, no error chain.
+	if got := Brief(st.Findings); got != "1 journal of another sign-in kept for its owner" {
+		t.Fatalf("status words %q", got)
+	}
 	if err := staff.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -84,11 +83,14 @@ func runCLI(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := halfGiven(getenv); err != nil {
 		return cmd.Usagef("%v", err)
 	}
+	if cfg.Server != "" {
+		if err := cmd.ServerURL("--server", cfg.Server); err != nil {
+			return err
+		}
+	}
 	switch {
 	case cfg.Server == "":
 		return cmd.Usagef("no server: give --server URL (or SHADOW_SERVER)")
-	case !baseURL(cfg.Server):
-		return cmd.Usagef("--server %q is not a URL: give it with http:// or https://, e.g. https://shadow.example.com", cfg.Server)
 	case !cfg.Admin.given():
 		return cmd.Usagef("no admin: set SHADOW_CONFORM_ADMIN_TOKEN, or SHADOW_CONFORM_ADMIN_EMAIL and SHADOW_CONFORM_ADMIN_PASSWORD")
 	case cfg.WebhookListen != "" && cfg.WebhookSecret == "":
@@ -150,11 +152,6 @@ func halfGiven(getenv func(string) string) error {
 }
 
 // baseURL reports whether s is an http or https URL with a host.
-func baseURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
 // reachable tells a server that could not be reached from one that does not conform:
 // when the first check failed, one more request says which.
 func reachable(ctx context.Context, client *http.Client, server string, rep Report) error {

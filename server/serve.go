@@ -12,6 +12,7 @@ import (
 
 	"github.com/shadowview/shadow/internal/cli"
 	"github.com/shadowview/shadow/server/notify"
+	"github.com/shadowview/shadow/server/org"
 )
 
 const serveUsage = `usage: shadow serve [flags]
@@ -36,8 +37,8 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	data := fs.String("data", "", "data directory (bbolt state, audit signing key); empty: a throwaway store")
-	users := fs.Int("generate-users", 0, "add this many generated users, for scale tests")
-	resources := fs.Int("generate-resources", 0, "add this many generated resources to Acme Logistics")
+	users := fs.Int("generate-users", 0, fmt.Sprintf("add this many generated users, for scale tests (0..%s)", cli.Grouped(org.MaxGeneratedUsers)))
+	resources := fs.Int("generate-resources", 0, fmt.Sprintf("add this many generated resources to Acme Logistics (0..%s)", cli.Grouped(org.MaxGeneratedResources)))
 	hostile := fs.Bool("hostile", false, "add a company whose names and cells hold escape sequences and other hostile text")
 	remote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (plain HTTP and a public demo password: think twice)")
 	var hosts []string
@@ -49,12 +50,12 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 			hosts = append(hosts, v)
 			return nil
 		})
-	maxOpen := fs.Int("max-open-sessions", DefaultMaxOpenSessions, "impersonation sessions one identity may have open at once (-1: no cap)")
+	maxOpen := fs.Int("max-open-sessions", DefaultMaxOpenSessions, "impersonation sessions one identity may have open at once (1 or more; -1: no cap)")
 	journalRate := fs.Int("journal-records-per-minute", DefaultJournalRecordsPerMinute,
-		fmt.Sprintf("new records one journal may take a minute, beyond a burst of %d (-1: no cap)", DefaultJournalRecordBurst))
+		fmt.Sprintf("new records one journal may take a minute, beyond a burst of %d (1 or more; -1: no cap)", DefaultJournalRecordBurst))
 	uploaderRate := fs.Int("uploader-records-per-minute", DefaultUploaderRecordsPerMinute,
-		fmt.Sprintf("new records one identity may upload a minute across all its journals, beyond a burst of %d (-1: no cap)", DefaultUploaderRecordBurst))
-	newJournals := fs.Int("new-journals-per-hour", DefaultNewJournalsPerHour, "journals one identity may start an hour, beyond a burst of as many (-1: no cap)")
+		fmt.Sprintf("new records one identity may upload a minute across all its journals, beyond a burst of %d (1 or more; -1: no cap)", DefaultUploaderRecordBurst))
+	newJournals := fs.Int("new-journals-per-hour", DefaultNewJournalsPerHour, "journals one identity may start an hour, beyond a burst of as many (1 or more; -1: no cap)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	webhooks := fs.String("webhooks", "", "JSON file of company id -> {url, secret}: signed notifications of session start and end (mode 0600)")
 	positional, help, err := cmd.Parse(fs, args, stdout)
@@ -63,6 +64,25 @@ func RunServe(ctx context.Context, args []string, stdout, stderr io.Writer, vers
 	}
 	if err := cmd.NoArgs(positional); err != nil {
 		return err
+	}
+	// Every numeric flag says its range in its help and refuses others here, so a 0 or
+	// -5 is a command line to mend, not a server started with a limit it never meant.
+	const maxInt = int(^uint(0) >> 1)
+	for _, f := range []struct {
+		name      string
+		v, lo, hi int
+		noCap     bool
+	}{
+		{"--generate-users", *users, 0, org.MaxGeneratedUsers, false},
+		{"--generate-resources", *resources, 0, org.MaxGeneratedResources, false},
+		{"--max-open-sessions", *maxOpen, 1, maxInt, true},
+		{"--journal-records-per-minute", *journalRate, 1, maxInt, true},
+		{"--uploader-records-per-minute", *uploaderRate, 1, maxInt, true},
+		{"--new-journals-per-hour", *newJournals, 1, maxInt, true},
+	} {
+		if err := cmd.InRange(f.name, f.v, f.lo, f.hi, f.noCap); err != nil {
+			return err
+		}
 	}
 	// A non-loopback --addr without --allow-remote is a command line to mend: say how.
 	if _, _, err := net.SplitHostPort(*addr); err != nil {

@@ -230,3 +230,38 @@ func TestServeAllowHost(t *testing.T) {
 		t.Fatalf("a bad --allow-host: %v", err)
 	}
 }
+
+// TestServeRefusesOutOfRangeNumbers: every numeric flag refuses a value outside the
+// range its help gives as a usage error (exit 2) in one sentence, before a server is
+// built; -1 ("no cap") stays valid for the limits. A canceled context makes a server
+// that did start return at once, so a missed refusal fails rather than hangs.
+func TestServeRefusesOutOfRangeNumbers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		args []string
+		want string // "" starts
+	}{
+		{[]string{"--max-open-sessions", "0"}, "serve: --max-open-sessions must be 1 or more, or -1 for no cap (see shadow serve --help)"},
+		{[]string{"--max-open-sessions", "-5"}, "--max-open-sessions must be 1 or more, or -1 for no cap"},
+		{[]string{"--max-open-sessions", "-1"}, ""},
+		{[]string{"--journal-records-per-minute", "0"}, "--journal-records-per-minute must be 1 or more, or -1 for no cap"},
+		{[]string{"--uploader-records-per-minute", "-2"}, "--uploader-records-per-minute must be 1 or more, or -1 for no cap"},
+		{[]string{"--new-journals-per-hour", "0"}, "--new-journals-per-hour must be 1 or more, or -1 for no cap"},
+		{[]string{"--new-journals-per-hour", "-1"}, ""},
+		{[]string{"--generate-users", "-3"}, "serve: --generate-users must be between 0 and 1,000,000 (see shadow serve --help)"},
+		{[]string{"--generate-users", "1000001"}, "--generate-users must be between 0 and 1,000,000"},
+		{[]string{"--generate-resources", "-1"}, "--generate-resources must be between 0 and 200,000"},
+	} {
+		var out, errs syncBuffer
+		err := RunServe(ctx, append([]string{"--addr", "127.0.0.1:0"}, c.args...), &out, &errs, "test")
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v refused: %v", c.args, err)
+		case c.want != "" && (cli.ExitCode(err) != cli.ExitUsage || err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: %v (exit %d), want a usage error %q", c.args, err, cli.ExitCode(err), c.want)
+		case c.want != "" && out.String() != "":
+			t.Errorf("%v: a server started: %s", c.args, out.String())
+		}
+	}
+}

@@ -335,9 +335,11 @@ func (m *Model) onSyncStatus(msg syncStatus) tea.Cmd {
 	m.sync = msg.status
 	if n := len(msg.status.Notices); n > m.noticesSeen {
 		// The sync loop found something to tell once (another journal set aside, one left
-		// for its own server): the status line says the newest.
+		// for its owner): the status line says all it found in a few words, each kind once
+		// ("1 journal of another sign-in kept for its owner"); the full words are
+		// `shadow journal verify`'s, where there is room.
 		m.noticesSeen = n
-		m.note = "journal: " + msg.status.Notices[n-1]
+		m.note = audit.Brief(msg.status.Findings)
 	}
 	cmds := []tea.Cmd{waitStatus(msg.ch), m.syncSignInAgain()}
 	if m.sess != nil {

@@ -741,7 +741,8 @@ func (m *Model) statusLine(keys help.KeyMap) string {
 	case m.lastErr != nil:
 		m.status.SetError(m.lastErr)
 	case s.State == audit.SyncFailing && s.LastError != nil:
-		m.status.SetError(fmt.Errorf("journal sync failing: %w", s.LastError))
+		// A few words, not the chain (`shadow journal sync` has room for it).
+		m.status.SetError(fmt.Errorf("journal sync failing: %s", audit.SyncFailureWords(s.LastError)))
 	case m.note != "":
 		m.status.SetNote(m.note)
 	case len(m.opts.Notices) > 0:

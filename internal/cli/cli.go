@@ -13,7 +13,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -120,6 +122,51 @@ func (c Command) NoArgs(positional []string) error {
 		return c.Usagef("unexpected argument %q", positional[0])
 	}
 	return nil
+}
+
+// ServerURL refuses a server address (flag name, e.g. "--server") that is not an
+// absolute http:// or https:// URL with a host, as a usage error: "ftp://x" and
+// "http//x" are typing slips to mend, not servers that could not be reached.
+func (c Command) ServerURL(name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c.Usagef("%s %q is not a URL: give it with http:// or https://, e.g. https://shadow.example.com", name, raw)
+	}
+	return nil
+}
+
+// NoCap is the value of a limit flag that means "no cap" (its help says "-1: no cap").
+const NoCap = -1
+
+// InRange refuses a numeric flag (name, e.g. "--generate-users") whose value v is
+// outside lo..hi as a usage error that says the range in one sentence; noCap also lets
+// NoCap through. hi of math.MaxInt is "or more".
+func (c Command) InRange(name string, v, lo, hi int, noCap bool) error {
+	if (v >= lo && v <= hi) || (noCap && v == NoCap) {
+		return nil
+	}
+	want := fmt.Sprintf("between %s and %s", Grouped(lo), Grouped(hi))
+	if hi == int(^uint(0)>>1) {
+		want = Grouped(lo) + " or more"
+	}
+	if noCap {
+		want += fmt.Sprintf(", or %d for no cap", NoCap)
+	}
+	return c.Usagef("%s must be %s", name, want)
+}
+
+// Grouped writes n with thousands separators: 1000000 as "1,000,000".
+func Grouped(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
 
 func hasFlags(fs *flag.FlagSet) bool {

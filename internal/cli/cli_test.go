@@ -67,3 +67,48 @@ func TestEnvOn(t *testing.T) {
 		}
 	}
 }
+
+func TestServerURL(t *testing.T) {
+	cmd := Command{Name: "ssh"}
+	for _, ok := range []string{"http://x", "https://shadow.example.com/", "http://127.0.0.1:8080"} {
+		if err := cmd.ServerURL("--server", ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"ftp://x", "http//x", "shadow.example.com", "https://", ":"} {
+		err := cmd.ServerURL("--server", bad)
+		if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "http:// or https://") {
+			t.Errorf("%q: %v (exit %d), want a usage error", bad, err, ExitCode(err))
+		}
+	}
+}
+
+func TestInRange(t *testing.T) {
+	cmd := Command{Name: "serve"}
+	const maxInt = int(^uint(0) >> 1)
+	for _, c := range []struct {
+		v, lo, hi int
+		noCap     bool
+		want      string // "" accepted
+	}{
+		{0, 0, 1_000_000, false, ""},
+		{1_000_000, 0, 1_000_000, false, ""},
+		{-3, 0, 1_000_000, false, "serve: --n must be between 0 and 1,000,000 (see shadow serve --help)"},
+		{1_000_001, 0, 1_000_000, false, "serve: --n must be between 0 and 1,000,000 (see shadow serve --help)"},
+		{-1, 1, maxInt, true, ""},
+		{1, 1, maxInt, true, ""},
+		{0, 1, maxInt, true, "serve: --n must be 1 or more, or -1 for no cap (see shadow serve --help)"},
+		{-5, 1, maxInt, true, "serve: --n must be 1 or more, or -1 for no cap (see shadow serve --help)"},
+	} {
+		err := cmd.InRange("--n", c.v, c.lo, c.hi, c.noCap)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%d refused: %v", c.v, err)
+		case c.want != "" && (err == nil || err.Error() != c.want || ExitCode(err) != ExitUsage):
+			t.Errorf("%d: %v, want %q (exit 2)", c.v, err, c.want)
+		}
+	}
+	if Grouped(-1234567) != "-1,234,567" || Grouped(999) != "999" {
+		t.Errorf("Grouped: %s %s", Grouped(-1234567), Grouped(999))
+	}
+}

@@ -132,9 +132,20 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	line := "journal: " + paint.Apply(s.sync.String())
 	used := len("journal: ") + len([]rune(s.sync.String()))
 	if s.err != "" {
-		room := left - used - 3
+		avail := left - used - 3
+		room := avail
 		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 30 { // at 80 columns the first hint stays
 			room -= hintWidth(hints[0]) + 3 // room for the most important hint
+			if noteW := safetext.Width("note: " + s.err); s.note && noteW+3+hintsWidth(hints) > avail {
+				// A note is to keep in mind, not to act on: the hints come first, in as much
+				// as two thirds of the line for the note leave them (the first one always),
+				// and the note has the rest, cut with "…".
+				n := 1
+				for n < len(hints) && hintsWidth(hints[:n+1])+2 <= avail-min(noteW, avail*2/3)-3 {
+					n++
+				}
+				room = avail - hintsWidth(hints[:n]) - 2 - 3
+			}
 		} else {
 			hints = nil // a narrow line is the error's
 		}
@@ -150,10 +161,39 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 		used += 3 + safetext.Width(e)
 	}
 	if len(hints) > 0 && left-used-3 >= hintWidth(hints[0]) {
-		s.help.SetWidth(left - used - 3)
-		line += " │ " + s.help.ShortHelpView(hints)
+		line += " │ " + s.shortHelp(hints, left-used-3)
 	}
 	return common.FitLine(common.FitLine(line, left)+pin, width)
+}
+
+// shortHelp is as many of hints as fit in room cells, whole, with " …" after them when
+// some were cut and it fits. This is the one place hints are cut: bubbles/help's own
+// cutting lets through a hint with no room for its ellipsis, which the line then cuts
+// after its separator ("i cell details • │ ? help").
+func (s *Status) shortHelp(hints []key.Binding, room int) string {
+	const tail = 2 // " …" after them
+	n, w := 0, 0
+	for n < len(hints) && hintsWidth(hints[:n+1]) <= room {
+		n, w = n+1, hintsWidth(hints[:n+1])
+	}
+	s.help.SetWidth(0)
+	out := s.help.ShortHelpView(hints[:n])
+	if n < len(hints) && w+tail <= room {
+		out += " " + s.help.Styles.Ellipsis.Inline(true).Render(s.help.Ellipsis)
+	}
+	return out
+}
+
+// hintsWidth is the cells all of hints take in the short help, separators included.
+func hintsWidth(hints []key.Binding) int {
+	w := 0
+	for i, b := range hints {
+		if i > 0 {
+			w += 3
+		}
+		w += hintWidth(b)
+	}
+	return w
 }
 
 // hintWidth is the cells a hint takes in the short help: its key, a space, its words.

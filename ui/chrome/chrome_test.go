@@ -158,3 +158,21 @@ func TestOverlaysOnTinyTerminals(t *testing.T) {
 		}
 	}
 }
+
+// TestCutHintsLeaveNoSeparator: at any width, hints cut short end with a whole hint or
+// its ellipsis, never a separator left dangling before the help key
+// ("i cell details • │ ? help", seen at 80 columns).
+func TestCutHintsLeaveNoSeparator(t *testing.T) {
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 80, 24)
+	s := chrome.NewStatus(ctx)
+	keys := common.KeyMaps{matrix.New(ctx), ctx.Keys}
+	for _, note := range []string{"", "1 journal of another sign-in kept for its owner"} {
+		s.SetNote(note)
+		for w := 30; w <= 160; w++ {
+			plain := strings.TrimRight(uitest.Plain(s.View(w, keys)), " ")
+			if strings.Contains(plain, "• │") || strings.Contains(plain, "•  ") || strings.HasSuffix(plain, "•") {
+				t.Fatalf("width %d: a dangling separator: %q", w, plain)
+			}
+		}
+	}
+}
