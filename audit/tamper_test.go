@@ -393,3 +393,58 @@ func storedValue(t *testing.T, records *bolt.Bucket, prev, hash api.Hash, body [
 	}
 	return encodeRecord(prev, hash, body)
 }
+
+// Damage to the meta bucket that leaves the acknowledgement unread — its "seq" member
+// renamed, so encoding/json skips it, or its key renamed, so Get finds none — made the
+// journal read as never acknowledged: verify skipped the receipt and passed, while list,
+// show and export read every record as unsynced (TestRandomDamageIsFoundOrHarmless-
+// NeverACrash hit it once: "verify passed, but record 1 reads differently"). Such damage
+// fails verify, and the offline readers do not report a state verify did not check.
+func TestDamageThatHidesTheReceiptFailsVerify(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct{ find, repl string }{
+		"its seq member renamed":      {`{"seq":` + strconv.Itoa(signedAcked) + `,`, `{"sez":` + strconv.Itoa(signedAcked) + `,`},
+		"its key renamed, in order":   {"acked", "ackex"},
+		"its key renamed, misordered": {"acked", "zcked"},
+		"a receipt member renamed":    {`"issued_at":`, `"issued_aX":`},
+		"a server key member renamed": {`"algorithm":`, `"algorithX":`},
+	} {
+		sj := newSignedJournal(t)
+		data, err := os.ReadFile(sj.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hit := 0
+		for off := 0; ; off++ {
+			i := bytes.Index(data[off:], []byte(c.find))
+			if i < 0 {
+				break
+			}
+			off += i
+			scribble(t, sj.path, int64(off), []byte(c.repl))
+			hit++
+		}
+		if hit == 0 {
+			t.Fatalf("%s: %q is not in the file", name, c.find)
+		}
+		reports, err := VerifyFile(sj.path, VerifyOptions{})
+		if err != nil {
+			t.Fatalf("%s: verify: %v", name, err)
+		}
+		if reports[0].OK() {
+			t.Errorf("%s: verify passed (acked %d)", name, reports[0].Acked)
+		}
+		a, err := LoadArchive(sj.dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, jd := range a.Journals {
+			if jd.Acked.Seq != signedAcked {
+				t.Errorf("%s: the journal was read as acknowledged to seq %d, not %d", name, jd.Acked.Seq, signedAcked)
+			}
+		}
+		if len(a.Journals) == 0 && len(a.Unreadable) == 0 {
+			t.Errorf("%s: the journal is neither read nor reported unreadable", name)
+		}
+	}
+}
