@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -403,11 +404,12 @@ func storedValue(t *testing.T, records *bolt.Bucket, prev, hash api.Hash, body [
 func TestDamageThatHidesTheReceiptFailsVerify(t *testing.T) {
 	t.Parallel()
 	for name, c := range map[string]struct{ find, repl string }{
-		"its seq member renamed":      {`{"seq":` + strconv.Itoa(signedAcked) + `,`, `{"sez":` + strconv.Itoa(signedAcked) + `,`},
-		"its key renamed, in order":   {"acked", "ackex"},
-		"its key renamed, misordered": {"acked", "zcked"},
-		"a receipt member renamed":    {`"issued_at":`, `"issued_aX":`},
-		"a server key member renamed": {`"algorithm":`, `"algorithX":`},
+		"its seq member renamed":       {`{"seq":` + strconv.Itoa(signedAcked) + `,`, `{"sez":` + strconv.Itoa(signedAcked) + `,`},
+		"its key renamed, in order":    {"acked", "ackex"},
+		"its key renamed, misordered":  {"acked", "zcked"},
+		"a receipt member renamed":     {`"issued_at":`, `"issued_aX":`},
+		"a server key member renamed":  {`"algorithm":`, `"algorithX":`},
+		"its element flagged a bucket": {"", "acked"},
 	} {
 		sj := newSignedJournal(t)
 		data, err := os.ReadFile(sj.path)
@@ -415,7 +417,13 @@ func TestDamageThatHidesTheReceiptFailsVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		hit := 0
-		for off := 0; ; off++ {
+		if c.find == "" { // flag the element of the key c.repl names a bucket
+			for _, off := range leafElementsOf(data, c.repl) {
+				scribble(t, sj.path, int64(off), []byte{bucketLeafFlag})
+				hit++
+			}
+		}
+		for off := 0; c.find != ""; off++ {
 			i := bytes.Index(data[off:], []byte(c.find))
 			if i < 0 {
 				break
@@ -445,6 +453,25 @@ func TestDamageThatHidesTheReceiptFailsVerify(t *testing.T) {
 		}
 		if len(a.Journals) == 0 && len(a.Unreadable) == 0 {
 			t.Errorf("%s: the journal is neither read nor reported unreadable", name)
+		}
+	}
+}
+
+// leafElementsOf returns the offsets of the leaf element headers (flags, pos, ksize,
+// vsize: 4 bytes each) whose key is key, wherever in data its bytes are.
+func leafElementsOf(data []byte, key string) []int {
+	var out []int
+	for k := 0; ; k++ {
+		i := bytes.Index(data[k:], []byte(key))
+		if i < 0 {
+			return out
+		}
+		k += i
+		for e := k - 16; e >= 0 && e > k-pageSize; e -= 4 {
+			pos, ksize := binary.LittleEndian.Uint32(data[e+4:]), binary.LittleEndian.Uint32(data[e+8:])
+			if binary.LittleEndian.Uint32(data[e:]) == 0 && int(pos) == k-e && int(ksize) == len(key) {
+				out = append(out, e)
+			}
 		}
 	}
 }

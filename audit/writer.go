@@ -393,12 +393,15 @@ func readState(tx *bolt.Tx) (fileState, error) {
 	default:
 		return st, fmt.Errorf("%w: format %q, want %q or %q", ErrDamaged, f, formatV1, formatV2)
 	}
-	// A key of no known name is damage: most likely a known one, renamed, whose value a
-	// Get would then not find — an acknowledgement read as none would pass verify (its
+	// A key of no known name, or one flagged a bucket, is damage: most likely a known one
+	// renamed or its flag flipped, whose value a Get would then not find — an acknowledgement read as none would pass verify (its
 	// receipt unchecked) while the readers call every record unsynced.
 	if err := meta.ForEach(func(k, v []byte) error {
-		if !metaKeys[string(k)] {
+		switch {
+		case !metaKeys[string(k)]:
 			return fmt.Errorf("%w: meta holds an unknown key %q", ErrDamaged, k)
+		case v == nil: // a bucket, which Get reads as no value
+			return fmt.Errorf("%w: meta's %q is a bucket", ErrDamaged, k)
 		}
 		return nil
 	}); err != nil {
