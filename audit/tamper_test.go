@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -392,4 +393,85 @@ func storedValue(t *testing.T, records *bolt.Bucket, prev, hash api.Hash, body [
 		body = append([]byte{tagVerbatim}, body...)
 	}
 	return encodeRecord(prev, hash, body)
+}
+
+// Damage to the meta bucket that leaves the acknowledgement unread — its "seq" member
+// renamed, so encoding/json skips it, or its key renamed, so Get finds none — made the
+// journal read as never acknowledged: verify skipped the receipt and passed, while list,
+// show and export read every record as unsynced (TestRandomDamageIsFoundOrHarmless-
+// NeverACrash hit it once: "verify passed, but record 1 reads differently"). Such damage
+// fails verify, and the offline readers do not report a state verify did not check.
+func TestDamageThatHidesTheReceiptFailsVerify(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct{ find, repl string }{
+		"its seq member renamed":       {`{"seq":` + strconv.Itoa(signedAcked) + `,`, `{"sez":` + strconv.Itoa(signedAcked) + `,`},
+		"its key renamed, in order":    {"acked", "ackex"},
+		"its key renamed, misordered":  {"acked", "zcked"},
+		"a receipt member renamed":     {`"issued_at":`, `"issued_aX":`},
+		"a server key member renamed":  {`"algorithm":`, `"algorithX":`},
+		"its element flagged a bucket": {"", "acked"},
+	} {
+		sj := newSignedJournal(t)
+		data, err := os.ReadFile(sj.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hit := 0
+		if c.find == "" { // flag the element of the key c.repl names a bucket
+			for _, off := range leafElementsOf(data, c.repl) {
+				scribble(t, sj.path, int64(off), []byte{bucketLeafFlag})
+				hit++
+			}
+		}
+		for off := 0; c.find != ""; off++ {
+			i := bytes.Index(data[off:], []byte(c.find))
+			if i < 0 {
+				break
+			}
+			off += i
+			scribble(t, sj.path, int64(off), []byte(c.repl))
+			hit++
+		}
+		if hit == 0 {
+			t.Fatalf("%s: %q is not in the file", name, c.find)
+		}
+		reports, err := VerifyFile(sj.path, VerifyOptions{})
+		if err != nil {
+			t.Fatalf("%s: verify: %v", name, err)
+		}
+		if reports[0].OK() {
+			t.Errorf("%s: verify passed (acked %d)", name, reports[0].Acked)
+		}
+		a, err := LoadArchive(sj.dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, jd := range a.Journals {
+			if jd.Acked.Seq != signedAcked {
+				t.Errorf("%s: the journal was read as acknowledged to seq %d, not %d", name, jd.Acked.Seq, signedAcked)
+			}
+		}
+		if len(a.Journals) == 0 && len(a.Unreadable) == 0 {
+			t.Errorf("%s: the journal is neither read nor reported unreadable", name)
+		}
+	}
+}
+
+// leafElementsOf returns the offsets of the leaf element headers (flags, pos, ksize,
+// vsize: 4 bytes each) whose key is key, wherever in data its bytes are.
+func leafElementsOf(data []byte, key string) []int {
+	var out []int
+	for k := 0; ; k++ {
+		i := bytes.Index(data[k:], []byte(key))
+		if i < 0 {
+			return out
+		}
+		k += i
+		for e := k - 16; e >= 0 && e > k-pageSize; e -= 4 {
+			pos, ksize := binary.LittleEndian.Uint32(data[e+4:]), binary.LittleEndian.Uint32(data[e+8:])
+			if binary.LittleEndian.Uint32(data[e:]) == 0 && int(pos) == k-e && int(ksize) == len(key) {
+				out = append(out, e)
+			}
+		}
+	}
 }

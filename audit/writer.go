@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -392,6 +393,20 @@ func readState(tx *bolt.Tx) (fileState, error) {
 	default:
 		return st, fmt.Errorf("%w: format %q, want %q or %q", ErrDamaged, f, formatV1, formatV2)
 	}
+	// A key of no known name, or one flagged a bucket, is damage: most likely a known one
+	// renamed or its flag flipped, whose value a Get would then not find — an acknowledgement read as none would pass verify (its
+	// receipt unchecked) while the readers call every record unsynced.
+	if err := meta.ForEach(func(k, v []byte) error {
+		switch {
+		case !metaKeys[string(k)]:
+			return fmt.Errorf("%w: meta holds an unknown key %q", ErrDamaged, k)
+		case v == nil: // a bucket, which Get reads as no value
+			return fmt.Errorf("%w: meta's %q is a bucket", ErrDamaged, k)
+		}
+		return nil
+	}); err != nil {
+		return st, err
+	}
 	st.JournalID = string(meta.Get(keyJournalID))
 	if st.JournalID == "" {
 		return st, fmt.Errorf("%w: no journal id", ErrDamaged)
@@ -407,18 +422,39 @@ func readState(tx *bolt.Tx) (fileState, error) {
 		st.Head = h
 	}
 	if v := meta.Get(keyAcked); v != nil {
-		if err := json.Unmarshal(v, &st.Acked); err != nil {
+		if err := decodeMetaJSON(v, &st.Acked); err != nil {
 			return st, fmt.Errorf("%w: acknowledgement: %v", ErrDamaged, err)
 		}
 	}
 	if v := meta.Get(keyServerKey); v != nil {
 		var k api.AuditKey
-		if err := json.Unmarshal(v, &k); err != nil {
+		if err := decodeMetaJSON(v, &k); err != nil {
 			return st, fmt.Errorf("%w: server key: %v", ErrDamaged, err)
 		}
 		st.Key = &k
 	}
 	return st, nil
+}
+
+// metaKeys are the keys the meta bucket may hold (format.go).
+var metaKeys = map[string]bool{
+	string(keyFormat): true, string(keyJournalID): true, string(keyCreated): true,
+	string(keyHead): true, string(keyAcked): true, string(keyServerKey): true,
+}
+
+// decodeMetaJSON decodes a JSON value of meta (written by putJSON) strictly: a member of
+// no known name is damage, not something to skip — encoding/json would leave the field
+// it was zero (an acknowledgement's seq 0 reads as "nothing acknowledged").
+func decodeMetaJSON(v []byte, into any) error {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the value")
+	}
+	return nil
 }
 
 // checkHeadIsLast checks invariant 4 cheaply: the head names the last stored record.
