@@ -420,6 +420,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	case onZoom:
 		return []key.Binding{m.keys.Grid.Down, m.keys.Info, m.keys.Grid.Right, m.keys.Back}
 	case onWidgets:
+		if m.tables[m.widget] == nil {
+			return []key.Binding{m.keys.Grid.Down, m.keys.Back} // enter zooms tables only
+		}
 		return []key.Binding{m.keys.Grid.Down, m.keys.Open, m.keys.Back}
 	}
 	return []key.Binding{m.keys.Grid.Down, m.keys.Open}
