@@ -380,3 +380,24 @@ func TestRedactedTitleMarkFits(t *testing.T) {
 		}
 	}
 }
+
+// A zoomed table offers ←/→ only when columns are off screen that way.
+func TestZoomedTableOffersScrollOnlyWhenItScrolls(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 120, 40, uitest.Dashboard())
+	uitest.Press(m, "enter", "G", "enter")
+	m.View()
+	if help := helpKeys(m); strings.Contains(help, "→") || strings.Contains(help, "←") {
+		t.Errorf("120 columns, every column on screen, yet the hints offer %q", help)
+	}
+	m = opened(t, uitest.Profiles[0], 40, 24, uitest.Dashboard())
+	uitest.Press(m, "enter", "G", "enter")
+	m.View()
+	if help := helpKeys(m); !strings.Contains(help, "→") || strings.Contains(help, "←") {
+		t.Fatalf("40 columns, columns off to the right: hints %q", help)
+	}
+	uitest.Press(m, "right")
+	m.View()
+	if help := helpKeys(m); !strings.Contains(help, "←") {
+		t.Errorf("scrolled right: hints %q do not offer the way back", help)
+	}
+}
