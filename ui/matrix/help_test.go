@@ -42,3 +42,26 @@ func TestHintsFollowTheLoad(t *testing.T) {
 		t.Errorf("a loaded matrix does not offer explain: %q", k)
 	}
 }
+
+// The explain panel never splits an id across lines while it fits on one: the tester saw
+// "(dashboard:d-acme-" on one line and "fuel)" on the next.
+func TestExplainKeepsIdsWhole(t *testing.T) {
+	for _, sz := range uitest.Sizes {
+		for w := 60; w <= sz.W; w += 7 { // from 60 the wrapped text has room for the id
+			m := loaded(t, uitest.Profiles[0], w, sz.H, uitest.Matrix(3, 2))
+			req, ok := uitest.Find[matrix.ExplainRequested](uitest.Press(m, "enter"))
+			if !ok {
+				t.Fatal("enter did not ask for an explanation")
+			}
+			ex := uitest.Explanation()
+			ex.Steps[2].Text = "Team North holds role Fleet Manager on (dashboard:d-acme-fuel), which allows view of every North-East widget"
+			m.Update(matrix.ExplainLoaded{Tag: req.Tag, Explanation: ex})
+			v := uitest.Plain(m.View())
+			for _, id := range []string{"(dashboard:d-acme-fuel),", "North-East"} {
+				if !strings.Contains(v, id) {
+					t.Errorf("%dx%d: %q split:\n%s", w, sz.H, id, v)
+				}
+			}
+		}
+	}
+}
