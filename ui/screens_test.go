@@ -229,7 +229,11 @@ var screens = []screen{
 		return m.View(), common.KeyMaps{m, ctx.Keys}
 	}},
 	{"help", 1, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {
-		keys := common.KeyMaps{matrix.New(ctx), ctx.Keys}
+		m := matrix.New(ctx) // loaded: a loading page offers none of its keys
+		m.SetSize(w, h)
+		req, _ := uitest.Find[matrix.Requested](uitest.Msgs(m.Init()))
+		m.Update(matrix.Loaded{Tag: req.Tag, Matrix: d.matrix})
+		keys := common.KeyMaps{m, ctx.Keys}
 		return chrome.HelpView(ctx, keys, w, h), keys
 	}},
 	{"end-dialog", 0, func(ctx *common.Context, d data, w, h int) (string, common.KeyMaps) {

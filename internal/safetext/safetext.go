@@ -226,8 +226,13 @@ func Center(s string, width int) string {
 }
 
 // Wrap cleans s and breaks it into lines of at most width cells, at spaces where it
-// can and inside words where it must. It returns at most maxLines lines (0: no limit);
-// the last one ends with an ellipsis when text was left over.
+// can and inside words only where a word is wider than a whole line. It returns at most
+// maxLines lines (0: no limit); the last one ends with an ellipsis when text was left
+// over.
+//
+// Spaces are the only break points: a hyphen, a colon or a slash is part of its word, so
+// an id ("dashboard:d-acme-fuel", "usr_7f3a-e9c1") or a path is never split across lines
+// while it fits on one (ansi.Wrap, used before, always breaks after a hyphen).
 func Wrap(s string, width, maxLines int) []string {
 	if width < 1 {
 		return nil
@@ -236,11 +241,34 @@ func Wrap(s string, width, maxLines int) []string {
 	if c == "" {
 		return []string{""}
 	}
-	lines := strings.Split(ansi.Wrap(c, width, ""), "\n")
+	var lines []string
+	line, lineW := "", 0
+	for _, word := range strings.Split(c, " ") { // Clean made every tab and break a space
+		if word == "" {
+			continue // a run of spaces is one break
+		}
+		ww := widthOfClean(word)
+		switch {
+		case lineW > 0 && lineW+1+ww <= width:
+			line, lineW = line+" "+word, lineW+1+ww
+			continue
+		case lineW > 0:
+			lines = append(lines, line)
+		}
+		line, lineW = word, ww
+		if ww > width {
+			// Wider than a line: the one case a word is cut, at grapheme boundaries.
+			parts := strings.Split(ansi.Hardwrap(word, width, false), "\n")
+			lines = append(lines, parts[:len(parts)-1]...)
+			line = parts[len(parts)-1]
+			lineW = ansi.StringWidth(line)
+		}
+	}
+	lines = append(lines, line)
 	for i, l := range lines {
-		// ansi.Wrap keeps every line within width; Fit is the belt to its braces, since a
-		// wide character at a boundary is the one case where wrappers have erred.
-		lines[i] = fitClean(strings.TrimRight(l, " "), width)
+		// Every line is within width by construction; Fit is the belt to its braces, since
+		// a wide character at a boundary is the one case where wrappers have erred.
+		lines[i] = fitClean(l, width)
 	}
 	if maxLines > 0 && len(lines) > maxLines {
 		last := lines[maxLines-1]

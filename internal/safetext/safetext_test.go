@@ -251,3 +251,48 @@ func TestFitMiddleProperties(t *testing.T) {
 		}
 	}
 }
+
+// An id is never split across lines while it fits on one: a hyphen, colon or slash is
+// part of its word, spaces are the only break points (the explain panel once showed
+// "(dashboard:d-acme-" on one line and "fuel)" on the next).
+func TestWrapKeepsIdsWhole(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		width int
+		ids   []string
+	}{
+		{"Allowed by a direct grant on (dashboard:d-acme-fuel) for team North-East.", 30, []string{"(dashboard:d-acme-fuel)", "North-East."}},
+		{"usr_7f3a-e9c1-0042 read-only via role:fleet-manager-eu", 20, []string{"usr_7f3a-e9c1-0042", "role:fleet-manager-eu"}},
+		{"a\x1b[31m-b\tteam:x-y-z\u202e-q", 9, []string{"a-b", "team:x-y-z-q"}},
+	} {
+		for w := 4; w <= tc.width; w++ {
+			got := Wrap(tc.in, w, 0)
+			joined := strings.Join(got, "\n")
+			for _, id := range tc.ids {
+				if Width(id) <= w && !strings.Contains(joined, id) {
+					t.Errorf("Wrap(%q, %d) broke %q: %q", tc.in, w, id, got)
+				}
+			}
+			for _, l := range got {
+				if Width(l) > w {
+					t.Errorf("Wrap(%q, %d) line %q too wide", tc.in, w, l)
+				}
+				assertSafe(t, tc.in, l)
+			}
+		}
+	}
+	// A word wider than a whole line is the one case it is cut, and nothing is lost.
+	long := strings.Repeat("ab-", 10)
+	got := Wrap(long, 7, 0)
+	if strings.Join(got, "") != long {
+		t.Errorf("a long word lost text: %q", got)
+	}
+	for _, in := range hostile.Strings {
+		for _, l := range Wrap(in, 6, 0) {
+			if Width(l) > 6 {
+				t.Errorf("Wrap(%q) line %q too wide", in, l)
+			}
+			assertSafe(t, in, l)
+		}
+	}
+}

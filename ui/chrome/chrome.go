@@ -134,7 +134,14 @@ func (s *Status) View(width int, keys help.KeyMap) string {
 	if s.err != "" {
 		avail := left - used - 3
 		room := avail
-		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= 30 { // at 80 columns the first hint stays
+		// The first hint stays if the words keep 30 cells beside it (so at 80 columns the
+		// way out stays), but never cuts what is loading when that fits alone: its words
+		// end with its own key ("… 12 s · esc cancels"), which a cut would hide.
+		keep := 30
+		if s.busy && safetext.Width(s.err) <= room {
+			keep = safetext.Width(s.err)
+		}
+		if len(hints) > 0 && room-hintWidth(hints[0])-3 >= keep {
 			room -= hintWidth(hints[0]) + 3 // room for the most important hint
 			if noteW := safetext.Width("note: " + s.err); s.note && noteW+3+hintsWidth(hints) > avail {
 				// A note is to keep in mind, not to act on: the hints come first, in as much

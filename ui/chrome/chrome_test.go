@@ -32,7 +32,7 @@ func TestStatusLine(t *testing.T) {
 	for _, p := range uitest.Profiles {
 		ctx := uitest.Context(p.Profile, 80, 24)
 		s := chrome.NewStatus(ctx)
-		keys := common.KeyMaps{matrix.New(ctx), ctx.Keys}
+		keys := common.KeyMaps{loadedMatrix(ctx), ctx.Keys}
 		s.SetSync(chrome.Sync{Pending: 3})
 		s.SetError(errors.New("unavailable: \x1b]52;c;eA==\x07server \u202Edown"))
 		for w := 1; w <= 140; w++ {
@@ -75,6 +75,39 @@ func TestStatusLine(t *testing.T) {
 	}
 }
 
+// loadedMatrix is a permissions page with its matrix in: one loading offers none of its
+// keys.
+func loadedMatrix(ctx *common.Context) *matrix.Model {
+	m := matrix.New(ctx)
+	m.SetSize(ctx.Width, ctx.Height)
+	for _, msg := range uitest.Msgs(m.Init()) {
+		if req, ok := msg.(matrix.Requested); ok {
+			m.Update(matrix.Loaded{Tag: req.Tag, Matrix: uitest.Matrix(3, 2)})
+		}
+	}
+	return m
+}
+
+// What is loading is never cut by a hint: the words win over the first hint when they
+// fit alone (at 120 columns "… 0 s · esc can…" was cut for "enter explain cell").
+func TestBusyWordsAreNotCutForAHint(t *testing.T) {
+	ctx := uitest.Context(uitest.Profiles[0].Profile, 120, 40)
+	s := chrome.NewStatus(ctx)
+	s.SetSync(chrome.Sync{Pending: 3})
+	busy := "loading the permission matrix of Alice Andersen… 0 s · esc cancels"
+	s.SetBusy(busy)
+	keys := common.KeyMaps{bindings{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "explain the cell under the cursor"))}, ctx.Keys}
+	for _, w := range []int{80, 100, 120, 140} {
+		plain := uitest.Plain(s.View(w, keys))
+		if len(busy)+len("journal: 3 pending │  │ ? help") <= w && !strings.Contains(plain, busy) {
+			t.Errorf("width %d: the busy words are cut: %q", w, plain)
+		}
+		if !strings.HasSuffix(plain, "│ ? help") {
+			t.Errorf("width %d: the help key is crowded out: %q", w, plain)
+		}
+	}
+}
+
 // bindings is a key map of a few bindings.
 type bindings []key.Binding
 
@@ -86,7 +119,7 @@ func TestGolden(t *testing.T) {
 		for _, sz := range uitest.Sizes {
 			t.Run(fmt.Sprintf("help/%s/%dx%d", p.Name, sz.W, sz.H), func(t *testing.T) {
 				ctx := uitest.Context(p.Profile, sz.W, sz.H)
-				view := chrome.HelpView(ctx, common.KeyMaps{matrix.New(ctx), ctx.Keys}, sz.W, sz.H)
+				view := chrome.HelpView(ctx, common.KeyMaps{loadedMatrix(ctx), ctx.Keys}, sz.W, sz.H)
 				uitest.AssertFrame(t, view, sz.W, sz.H)
 				for _, want := range []string{"explain cell", "deny rows only", "end session", "end & quit"} {
 					if !strings.Contains(view, want) {
@@ -152,7 +185,7 @@ func TestOverlaysOnTinyTerminals(t *testing.T) {
 		if h > 1 && !strings.Contains(lines[0], "End the session?") {
 			t.Fatalf("height %d: the question is not shown:\n%s", h, view)
 		}
-		help := uitest.AssertFrame(t, chrome.HelpView(ctx, common.KeyMaps{matrix.New(ctx), ctx.Keys}, 20, h), 20, h)
+		help := uitest.AssertFrame(t, chrome.HelpView(ctx, common.KeyMaps{loadedMatrix(ctx), ctx.Keys}, 20, h), 20, h)
 		if !strings.Contains(help[len(help)-1], "esc to close") || (h > 1 && !strings.Contains(help[0], "up")) {
 			t.Fatalf("height %d: the help shows no keys:\n%s", h, strings.Join(help, "\n"))
 		}

@@ -165,6 +165,9 @@ func Join(lines []string) string { return strings.Join(lines, "\n") }
 // BoxInner is the content width of a Box of width w.
 func BoxInner(w int) int { return max(0, w-4) }
 
+// BoxTitle is the most cells a Box of width w shows of its title.
+func BoxTitle(w int) int { return max(0, w-6) }
+
 // Box draws lines in a frame of exactly width × height with title set in the top edge.
 // A focused box has a heavy frame, so focus shows without colour. Content lines are
 // fitted to BoxInner(width) and one space of padding each side; the title is untrusted
@@ -188,7 +191,7 @@ func (s *Styles) Box(title string, lines []string, width, height int, focused bo
 	out := make([]string, 0, height)
 	top := tl + h
 	rest := width - 3
-	if t := safetext.Fit(title, width-6); t != "" {
+	if t := safetext.Fit(title, BoxTitle(width)); t != "" {
 		tw := ansi.StringWidth(t)
 		out = append(out, paint.Apply(top+" ")+s.Title.Apply(t)+paint.Apply(" "+strings.Repeat(h, max(0, rest-tw-2))+tr))
 	} else {

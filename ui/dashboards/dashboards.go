@@ -418,8 +418,22 @@ func (m *Model) ShortHelp() []key.Binding {
 	}
 	switch m.focus {
 	case onZoom:
-		return []key.Binding{m.keys.Grid.Down, m.keys.Info, m.keys.Grid.Right, m.keys.Back}
+		out := []key.Binding{m.keys.Grid.Down, m.keys.Info}
+		if t := m.tables[m.widget]; t != nil {
+			// ←/→ only when columns are off screen that way (at 120 columns most fit).
+			left, right := t.Hidden()
+			if left {
+				out = append(out, m.keys.Grid.Left)
+			}
+			if right {
+				out = append(out, m.keys.Grid.Right)
+			}
+		}
+		return append(out, m.keys.Back)
 	case onWidgets:
+		if m.tables[m.widget] == nil {
+			return []key.Binding{m.keys.Grid.Down, m.keys.Back} // enter zooms tables only
+		}
 		return []key.Binding{m.keys.Grid.Down, m.keys.Open, m.keys.Back}
 	}
 	return []key.Binding{m.keys.Grid.Down, m.keys.Open}

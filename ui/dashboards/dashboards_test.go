@@ -323,3 +323,81 @@ func TestChartsSayTheirValues(t *testing.T) {
 		t.Fatalf("the chart's values are not said:\n%s", v)
 	}
 }
+
+// A withheld chart says why in whole sentences, wrapped into the tile (which grows),
+// never cut; the hints offer enter only where enter does something (a table).
+func TestWithheldChartWrapsAndHintsTell(t *testing.T) {
+	d := uitest.Dashboard()
+	d.Widgets = []api.Widget{
+		{ID: "s", Kind: api.WidgetSeries, Title: "Monthly spend", Series: &api.SeriesData{Unit: "EUR", Lines: []api.SeriesLine{}}, Redacted: true},
+		{ID: "t", Kind: api.WidgetTable, Title: "Invoices", Table: &api.TableData{Columns: []api.TableColumn{{Key: "a", Title: "A"}}, Rows: []api.TableRow{{Cells: []api.Cell{{Value: "x"}}}}}},
+	}
+	for _, sz := range uitest.Sizes {
+		m := opened(t, uitest.Profiles[0], sz.W, sz.H, d)
+		uitest.Press(m, "enter")
+		v := uitest.Plain(m.View())
+		var inside []string // the focused box's lines, between its heavy sides
+		for _, l := range strings.Split(v, "\n") {
+			if i, j := strings.Index(l, "┃"), strings.LastIndex(l, "┃"); i >= 0 && j > i {
+				inside = append(inside, l[i+len("┃"):j])
+			}
+		}
+		flat := strings.Join(strings.Fields(strings.Join(inside, " ")), " ")
+		if !strings.Contains(flat, "withheld while impersonating: the user sees these values, this session may not.") {
+			t.Errorf("%dx%d: the withheld text is cut:\n%s", sz.W, sz.H, v)
+		}
+		if help := helpKeys(m); strings.Contains(help, "enter") {
+			t.Errorf("%dx%d: a chart's hints offer %q, but enter does nothing there", sz.W, sz.H, help)
+		}
+		uitest.Press(m, "down")
+		if help := helpKeys(m); !strings.Contains(help, "enter") {
+			t.Errorf("%dx%d: a table's hints do not offer enter: %q", sz.W, sz.H, help)
+		}
+	}
+}
+
+func helpKeys(m *dashboards.Model) string {
+	var out []string
+	for _, b := range m.ShortHelp() {
+		out = append(out, b.Help().Key)
+	}
+	return strings.Join(out, " ")
+}
+
+// A redacted widget's title drops its mark to "· redacted", then to nothing (the body
+// says [redacted]), never cutting the mark mid-word.
+func TestRedactedTitleMarkFits(t *testing.T) {
+	d := uitest.Dashboard()
+	d.Widgets = []api.Widget{{ID: "k", Kind: api.WidgetKPI, Title: "Spend this month", KPI: &api.KPIData{Redacted: true}, Redacted: true}}
+	for _, sz := range uitest.Sizes {
+		for _, w := range []int{sz.W, 40, 30, 24} {
+			m := opened(t, uitest.Profiles[0], w, sz.H, d)
+			uitest.Press(m, "enter")
+			v := uitest.Plain(m.View())
+			if !strings.Contains(v, "Spend this month") || strings.Contains(v, "· some v…") || strings.Contains(v, "· red…") || !strings.Contains(v, dashboards.Redacted) {
+				t.Errorf("%dx%d: the title's redacted mark is cut:\n%s", w, sz.H, v)
+			}
+		}
+	}
+}
+
+// A zoomed table offers ←/→ only when columns are off screen that way.
+func TestZoomedTableOffersScrollOnlyWhenItScrolls(t *testing.T) {
+	m := opened(t, uitest.Profiles[0], 120, 40, uitest.Dashboard())
+	uitest.Press(m, "enter", "G", "enter")
+	m.View()
+	if help := helpKeys(m); strings.Contains(help, "→") || strings.Contains(help, "←") {
+		t.Errorf("120 columns, every column on screen, yet the hints offer %q", help)
+	}
+	m = opened(t, uitest.Profiles[0], 40, 24, uitest.Dashboard())
+	uitest.Press(m, "enter", "G", "enter")
+	m.View()
+	if help := helpKeys(m); !strings.Contains(help, "→") || strings.Contains(help, "←") {
+		t.Fatalf("40 columns, columns off to the right: hints %q", help)
+	}
+	uitest.Press(m, "right")
+	m.View()
+	if help := helpKeys(m); !strings.Contains(help, "←") {
+		t.Errorf("scrolled right: hints %q do not offer the way back", help)
+	}
+}

@@ -3,6 +3,7 @@ package dashboards
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/shadowview/shadow/api"
 	"github.com/shadowview/shadow/internal/safetext"
@@ -56,10 +57,19 @@ func (m *Model) widgetBlocks(w int) (lines []string, starts []int) {
 
 func (m *Model) focused(i int) bool { return m.focus != onList && i == m.widget }
 
-func (m *Model) title(wd api.Widget) string {
+// title is a widget's title for w cells. A widget with withheld values says so after
+// its title, in words that fit: "· some values redacted", else "· redacted", else
+// nothing (the body shows [redacted] where values were withheld), so the mark is never
+// cut mid-word and never pushes the title itself off the edge.
+func (m *Model) title(wd api.Widget, w int) string {
 	t := safetext.Clean(wd.Title)
-	if wd.Redacted {
-		t += " · some values redacted"
+	if !wd.Redacted {
+		return t
+	}
+	for _, mark := range []string{" · some values redacted", " · redacted"} {
+		if safetext.Width(t)+safetext.Width(mark) <= w {
+			return t + mark
+		}
 	}
 	return t
 }
@@ -69,7 +79,7 @@ func (m *Model) kpiTile(i int, wd api.Widget, w int) []string {
 	st := m.ctx.Styles
 	inner := common.BoxInner(w)
 	if wd.KPI == nil {
-		return st.Box(m.title(wd), []string{st.Warn.Apply("no figure sent")}, w, tileLines, m.focused(i))
+		return st.Box(m.title(wd, common.BoxTitle(w)), []string{st.Warn.Apply("no figure sent")}, w, tileLines, m.focused(i))
 	}
 	k := wd.KPI
 	unit := safetext.Clean(k.Unit)
@@ -82,7 +92,7 @@ func (m *Model) kpiTile(i int, wd api.Widget, w int) []string {
 		value = st.Bold.Apply(safetext.Fit(chart.WithUnit(chart.Number(k.Value), unit), inner))
 		change = m.change(k, unit)
 	}
-	return st.Box(m.title(wd), []string{value, change}, w, tileLines, m.focused(i))
+	return st.Box(m.title(wd, common.BoxTitle(w)), []string{value, change}, w, tileLines, m.focused(i))
 }
 
 // change says how a figure moved since the previous period, in words and arrows so it
@@ -119,7 +129,15 @@ func (m *Model) widgetBox(i int, wd api.Widget, w int) []string {
 	switch {
 	case wd.Redacted && withheldWhole(wd):
 		// Everything was withheld: say so, never "no data" (the user does see data here).
-		body = []string{st.Redacted.Apply(Redacted) + " " + st.Muted.Apply(safetext.Fit("withheld while impersonating: the user sees these values, this session may not", max(0, inner-len(Redacted)-1)))}
+		// Wrapped in the lines it needs (the tile grows), never cut mid-sentence.
+		for j, l := range safetext.Wrap(Redacted+" withheld while impersonating: the user sees these values, this session may not.", inner, 0) {
+			if rest, ok := strings.CutPrefix(l, Redacted); ok && j == 0 {
+				l = st.Redacted.Apply(Redacted) + st.Muted.Apply(rest)
+			} else {
+				l = st.Muted.Apply(l)
+			}
+			body = append(body, l)
+		}
 	case wd.Kind == api.WidgetBar && wd.Bar != nil:
 		rows := min(len(wd.Bar.Bars), m.pick(5, 8))
 		bars := make([]chart.Bar, len(wd.Bar.Bars))
@@ -137,7 +155,7 @@ func (m *Model) widgetBox(i int, wd api.Widget, w int) []string {
 	default:
 		body = []string{st.Warn.Apply(safetext.Fit(fmt.Sprintf("This %q widget has nothing to draw.", wd.Kind), inner))}
 	}
-	return st.Box(m.title(wd), body, w, len(body)+2, m.focused(i))
+	return st.Box(m.title(wd, common.BoxTitle(w)), body, w, len(body)+2, m.focused(i))
 }
 
 // withheldWhole reports whether a redacted chart came with nothing to draw: the server
@@ -245,7 +263,7 @@ func (m *Model) zoomView(w, h int) []string {
 	g.SetSize(w, max(1, h-2))
 	row, _ := g.Cursor()
 	lines := []string{
-		common.FitLine(st.Bold.Apply(m.title(wd)), w),
+		common.FitLine(st.Bold.Apply(safetext.Fit(m.title(wd, w), w)), w),
 		common.FitLine(st.Muted.Apply(fmt.Sprintf("row %d of %d · %s · enter whole row · esc back", row+1, g.Len(), scopeText(wd.Table))), w),
 	}
 	return append(lines, common.Fill(g.Lines(), w, max(1, h-2))...)

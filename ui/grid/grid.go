@@ -256,6 +256,25 @@ func (m *Model[T]) VisibleColumns() []int {
 	return out
 }
 
+// Hidden reports whether columns are scrolled off to the left and off to the right, as
+// laid out for the last frame, so a page offers ←/→ only when they would move something.
+func (m *Model[T]) Hidden() (left, right bool) {
+	if len(m.widths) != len(m.cols) || len(m.cols) == 0 {
+		return false, false
+	}
+	vis := m.VisibleColumns()
+	if len(vis) == 0 {
+		return false, false
+	}
+	first := len(m.cols)
+	for _, c := range vis {
+		if c >= m.frozen {
+			first = min(first, c)
+		}
+	}
+	return first > m.frozen && first < len(m.cols), vis[len(vis)-1] < len(m.cols)-1
+}
+
 // Update moves the cursor for a key; it reports whether the key was one of the grid's.
 func (m *Model[T]) Update(msg tea.KeyPressMsg) bool {
 	page := max(1, m.BodyHeight()-1)

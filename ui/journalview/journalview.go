@@ -638,12 +638,15 @@ func (m *Model) View() string {
 	case m.extraLines() > 1:
 		details := ""
 		if e, ok := m.grid.Selected(); ok {
-			details = st.Muted.Apply("Details: ") + safetext.Clean(e.Details)
+			// Cut with an ellipsis (safetext.Fit), so a cut never reads as the whole text.
+			details = st.Muted.Apply(detailsLabel) + safetext.Fit(e.Details, m.width-len(detailsLabel))
 		}
 		lines = append(lines, common.FitLine(details, m.width))
 	}
 	return common.Join(common.Fill(lines, m.width, m.height))
 }
+
+const detailsLabel = "Details: "
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {

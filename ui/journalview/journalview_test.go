@@ -347,3 +347,24 @@ func TestAppendedKeepsTheCountsTrue(t *testing.T) {
 		t.Fatalf("with every record acknowledged the title says:\n%s", v)
 	}
 }
+
+// The Details line under the table ends with an ellipsis when the details are cut, so a
+// cut never reads as the whole text.
+func TestDetailsLineSaysItIsCut(t *testing.T) {
+	for _, sz := range uitest.Sizes {
+		m := page(uitest.Profiles[0], sz.W, sz.H, []journalview.Entry{longRecord()})
+		lines := uitest.AssertFrame(t, m.View(), sz.W, sz.H)
+		found := false
+		for _, l := range lines {
+			if strings.HasPrefix(l, "Details: ") {
+				found = true
+				if !strings.HasSuffix(strings.TrimRight(l, " "), "…") {
+					t.Errorf("%dx%d: the details are cut with no ellipsis: %q", sz.W, sz.H, l)
+				}
+			}
+		}
+		if !found && sz.H >= 24 {
+			t.Errorf("%dx%d: no Details line:\n%s", sz.W, sz.H, strings.Join(lines, "\n"))
+		}
+	}
+}

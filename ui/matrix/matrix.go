@@ -1002,6 +1002,14 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.filtering {
 		return []key.Binding{m.keys.EndFilter, m.keys.ClearInput}
 	}
+	if m.matrix == nil {
+		// Nothing to explain or filter yet: while it loads no key of the page's does
+		// anything; when it failed, r tries again (as the page says).
+		if m.loadErr != nil {
+			return []key.Binding{m.keys.Reload}
+		}
+		return nil
+	}
 	hs := []key.Binding{m.keys.Explain, m.keys.Info, m.keys.Compare, m.keys.Filter, m.keys.DenyOnly}
 	if m.panel != nil {
 		hs = append(hs, m.keys.Close)
@@ -1013,6 +1021,12 @@ func (m *Model) ShortHelp() []key.Binding {
 func (m *Model) FullHelp() [][]key.Binding {
 	if _, full, ok := m.infoHelp(); ok {
 		return full
+	}
+	if m.matrix == nil {
+		if short := m.ShortHelp(); len(short) > 0 {
+			return [][]key.Binding{short}
+		}
+		return nil
 	}
 	g := m.keys.Grid
 	return [][]key.Binding{

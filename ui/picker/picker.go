@@ -254,8 +254,8 @@ func columns(width int) []grid.Column {
 		{Key: colName, Title: "Name", Width: 8, Flex: 2, Fit: true, Middle: true},
 		{Key: colEmail, Title: "Email", Width: 10, Flex: 3, Fit: true},
 		{Key: colCompany, Title: "Company", Width: 8, Flex: 2, Fit: true, Middle: true},
-		{Key: colTeam, Title: "Team", Width: 6, Flex: 1, Fit: true}, // the first to give way
-		{Key: colRole, Title: "Role", Width: 6, Flex: 2, Fit: true}, // "Finance Analyst", "Company Admin"
+		{Key: colTeam, Title: "Team", Width: 6, Flex: 1, Fit: true, Middle: true}, // the first to give way; cut in the middle, as a team path ends with the team ("Regi… 2")
+		{Key: colRole, Title: "Role", Width: 6, Flex: 2, Fit: true},               // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
 		// The note takes what the others leave: the line under the list says it whole.

@@ -699,3 +699,24 @@ func TestGWhileTypingGoesToTheEndOfTheNewList(t *testing.T) {
 		t.Fatalf("G while typing: %d pages, row %d of %d: %q", pages, m.Row(), want, title(m))
 	}
 }
+
+// At 80 columns a team path is cut in the middle, so the team itself (its end) shows and
+// rows of one region tell their crews apart ("Regi… 1", never "Region …" on every row),
+// with the generated org's names (shadow serve --generate-users).
+func TestTeamPathKeepsBothEnds(t *testing.T) {
+	users := uitest.Users(8)
+	for i := range users {
+		users[i].Team = fmt.Sprintf("Region %c / Crew %d", 'A'+i/2, i%2+1)
+	}
+	m := started(t, uitest.Profiles[0], 80, 24, users)
+	lines := uitest.AssertFrame(t, m.View(), 80, 24)
+	view := strings.Join(lines, "\n")
+	if strings.Contains(view, "Region …") {
+		t.Fatalf("the team column loses the team's end:\n%s", view)
+	}
+	for _, crew := range []string{"Regi… 1 ", "Regi… 2 "} {
+		if !strings.Contains(view, crew) {
+			t.Errorf("%q missing:\n%s", crew, view)
+		}
+	}
+}

@@ -103,7 +103,7 @@ func New(ctx *common.Context) *Model {
 	m := &Model{ctx: ctx, keys: KeyMap{Grid: grid.DefaultKeyMap(),
 		Open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "whole session")),
 		Back:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		More:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "more")),
+		More:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "more sessions")),
 		Who:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "only this admin")),
 		Whom:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "only this user")),
 		When:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "when")),
@@ -456,7 +456,28 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.open {
 		return []key.Binding{m.keys.Back}
 	}
-	return []key.Binding{m.keys.Open, m.keys.Back, m.keys.Who, m.keys.Whom, m.keys.When, m.keys.More}
+	// Only keys that do something now: enter, a and u need a row under the cursor (or,
+	// for a and u, a filter of theirs to drop), m a further page the server has.
+	_, row := m.grid.Selected()
+	var out []key.Binding
+	if row {
+		out = append(out, m.keys.Open)
+	}
+	out = append(out, m.keys.Back)
+	if row || m.filter.who.ID != "" {
+		out = append(out, m.keys.Who)
+	}
+	if row || m.filter.whom.ID != "" {
+		out = append(out, m.keys.Whom)
+	}
+	out = append(out, m.keys.When)
+	if m.filter.any() {
+		out = append(out, m.keys.Clear)
+	}
+	if m.next != "" && !m.busy {
+		out = append(out, m.keys.More)
+	}
+	return out
 }
 
 // FullHelp implements help.KeyMap.

@@ -192,3 +192,27 @@ func TestFiltersNarrowAndSayWhatIsRead(t *testing.T) {
 		t.Fatalf("a window within the first page:\n%s", v)
 	}
 }
+
+// The hints offer only keys that do something: on an empty list with no further page,
+// neither enter (no session to show) nor m (nothing more to read).
+func TestHintsOfferOnlyWhatWorks(t *testing.T) {
+	keys := func(m *shadowed.Model) string {
+		var out []string
+		for _, b := range m.ShortHelp() {
+			out = append(out, b.Help().Key)
+		}
+		return " " + strings.Join(out, " ") + " "
+	}
+	m := shadowed.New(uitest.Context(uitest.Profiles[0].Profile, 80, 24))
+	m.SetSize(80, 24)
+	req, _ := uitest.Find[shadowed.Requested](uitest.Msgs(m.Init()))
+	m.Update(shadowed.Loaded{Tag: req.Tag, Page: &api.ImpersonationsPage{Scope: api.TransparencyCompany}})
+	m.View()
+	if k := keys(m); strings.Contains(k, " enter ") || strings.Contains(k, " m ") || strings.Contains(k, " a ") {
+		t.Errorf("an empty list offers %q", k)
+	}
+	full := opened(t, uitest.Profiles[0], 80, 24)
+	if k := keys(full); !strings.Contains(k, " enter ") || !strings.Contains(k, " m ") {
+		t.Errorf("a list with a further page offers %q", k)
+	}
+}
