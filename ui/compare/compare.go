@@ -125,6 +125,7 @@ type panel struct {
 func New(ctx *common.Context, resource api.Resource, action, first string) *Model {
 	p := picker.New(ctx)
 	p.SetPickHelp("compare with")
+	p.SetTitle("Compare " + safetext.Clean(first) + " with…")
 	m := &Model{ctx: ctx, picker: p, resource: resource, action: action, first: first, Follow: FollowDelay,
 		keys: KeyMap{Grid: grid.DefaultKeyMap(), Close: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close compare"))}}
 	m.grid = grid.New(ctx.Styles, nil, m.cell)
