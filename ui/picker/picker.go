@@ -121,7 +121,7 @@ type Model struct {
 	// before the next page is asked for.
 	Prefetch int
 
-	ctx  *common.Context
+	ctx   *common.Context
 	keys  KeyMap
 	title string // what the list is for ("Pick a user to shadow" unless told)
 
