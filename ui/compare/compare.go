@@ -214,8 +214,9 @@ func (m *Model) headLines() int {
 }
 
 // gridHeight is the list's share of the height (its header included): what the chains
-// of the row do not need whole, at least two fifths and four lines, no more than its
-// rows need; the chains take the rest (cut to fit, said so, when they need more).
+// of the row do not need whole, at least a quarter and four lines (two fifths until
+// chains were seen), no more than its rows need; the chains take the rest (cut to fit,
+// said so, when they need more).
 func (m *Model) gridHeight() int {
 	rest := m.height - 2
 	if m.diff == nil || rest < 1 {
@@ -225,7 +226,10 @@ func (m *Model) gridHeight() int {
 	if rest < 10 {
 		return max(1, min(want, rest)) // too short for both: the list alone
 	}
-	return min(want, max(4, rest*2/5, rest-m.need))
+	if m.need == 0 {
+		return min(want, max(4, rest*2/5)) // no chains seen yet: two fifths
+	}
+	return min(want, max(4, rest/4, rest-m.need))
 }
 
 // Column widths of the list: the action and the two decisions; the resource takes the rest.
@@ -563,13 +567,25 @@ func (m *Model) chains(h int) []string {
 		return append([]string{head}, common.JoinColumns(" ", left, right)...)
 	}
 	a, b := m.chain(p.a, m.width, d), m.chain(p.b, m.width, d)
-	top := min(len(a)+2, max(h/2, h-len(b)-2))
+	// The first box as tall as it needs, or half, leaving the second at least what it
+	// needs to show its decisive step (core); and no less than its own core.
+	top, lo, hi := max(h/2, h-len(b)-2), core(a, p.a)+2, h-core(b, p.b)-2
+	switch {
+	case lo > hi:
+		top = h / 2 // no room for both: half each
+	case top < lo:
+		top = lo
+	case top > hi:
+		top = hi
+	}
+	top = min(top, len(a)+2)
 	// The first box as tall as what it shows once fitted: the second has the rest.
 	fa := fit(st, a, p.a, d, common.BoxInner(m.width), top-2)
 	top = min(top, len(fa)+2)
 	out := []string{head}
 	out = append(out, m.box(m.first, fa, m.width, top)...)
-	return append(out, box(m.second.Name, p.b, b, m.width, min(len(b)+2, h-top))...)
+	fb := fit(st, b, p.b, d, common.BoxInner(m.width), min(len(b)+2, h-top)-2)
+	return append(out, m.box(m.second.Name, fb, m.width, min(len(fb)+2, h-top))...)
 }
 
 // chain is one explanation's lines in a box w wide, step d marked as the first that differs.

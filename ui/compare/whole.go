@@ -58,21 +58,12 @@ func fit(st *common.Styles, lines []string, e *api.Explanation, differs, w, h in
 		return true
 	}
 	take(0, starts[0], true) // the outcome
-	decisive := -1
-	for i, s := range e.Steps {
-		if s.Decisive {
-			decisive = i
-			break
-		}
+	decisive := decisiveStep(e)
+	if decisive >= 0 {
+		take(starts[decisive], end(decisive), true) // the answer: as much of it as there is room for
 	}
-	first := []int{}
-	for _, i := range []int{decisive, differs} {
-		if i >= 0 && i < len(starts) && (len(first) == 0 || first[0] != i) {
-			first = append(first, i)
-		}
-	}
-	for _, i := range first {
-		take(starts[i], end(i), true)
+	if differs >= 0 && differs < len(starts) && differs != decisive {
+		take(starts[differs], end(differs), false)
 	}
 	for i := range starts {
 		take(starts[i], end(i), false)
@@ -90,6 +81,31 @@ func fit(st *common.Styles, lines []string, e *api.Explanation, differs, w, h in
 		}
 	}
 	return append(out, mark(cut))
+}
+
+// decisiveStep is the first decisive step's index, -1 when none is.
+func decisiveStep(e *api.Explanation) int {
+	for i, s := range e.Steps {
+		if s.Decisive {
+			return i
+		}
+	}
+	return -1
+}
+
+// core is how many lines fit needs to show a chain cut: its outcome, its decisive step
+// whole and the line saying what is cut (all of it when that is no less).
+func core(lines []string, e *api.Explanation) int {
+	starts := stepStarts(lines, len(e.Steps))
+	d := decisiveStep(e)
+	if starts == nil || d < 0 {
+		return min(len(lines), 3)
+	}
+	end := len(lines)
+	if d+1 < len(starts) {
+		end = starts[d+1]
+	}
+	return min(len(lines), starts[0]+end-starts[d]+1)
 }
 
 // stepStarts is the line on which each of n steps starts in matrix.Chain's lines
