@@ -284,7 +284,7 @@ func TestHostileTextIsCleaned(t *testing.T) {
 			y := explanation(s, s, s, "")
 			for _, sz := range [][2]int{{80, 24}, {120, 40}, {20, 6}} {
 				m := shown(t, 1, sz[0], sz[1], a, b, x, y)
-				for _, key := range []string{"", "j", "j"} {
+				for _, key := range []string{"", "j", "j", "i", "pgdown", "esc", "s", "j", "i"} {
 					if key != "" {
 						uitest.Press(m, key)
 					}

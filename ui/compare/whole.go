@@ -157,8 +157,8 @@ func (m *Model) wholeFields() []detail.Field {
 	}
 	fields = append(fields,
 		detail.Field{Label: "Action", Value: r.Action},
-		detail.Field{Label: m.first, Value: m.decision(r.A).Text},
-		detail.Field{Label: m.second.Name, Value: m.decision(r.B).Text})
+		detail.Field{Label: safetext.Clean(m.first), Value: m.decision(r.A).Text},
+		detail.Field{Label: safetext.Clean(m.second.Name), Value: m.decision(r.B).Text})
 	why := func(e func() *api.Explanation) func(int) []string {
 		return func(w int) []string {
 			switch {
@@ -176,8 +176,8 @@ func (m *Model) wholeFields() []detail.Field {
 		}
 	}
 	return append(fields,
-		detail.Field{Label: "Why, for " + m.first, Draw: why(func() *api.Explanation { return p.a })},
-		detail.Field{Label: "Why, for " + m.second.Name, Draw: why(func() *api.Explanation { return p.b })})
+		detail.Field{Label: "Why, for " + safetext.Clean(m.first), Draw: why(func() *api.Explanation { return p.a })},
+		detail.Field{Label: "Why, for " + safetext.Clean(m.second.Name), Draw: why(func() *api.Explanation { return p.b })})
 }
 
 // refreshWhole redraws the open detail view (the chains have come).
