@@ -70,6 +70,10 @@ func TestCutChainsShowWhatDecidedAndOpenWhole(t *testing.T) {
 	if m.Picking() {
 		t.Fatal("esc over the whole view closed more than it")
 	}
+	uitest.Press(m, "enter")
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "Why, for Alice Andersen") {
+		t.Fatalf("enter does not open the row whole:\n%s", v)
+	}
 }
 
 // At 120×40 chains that need few lines leave the list the rest: no blank lines below.
