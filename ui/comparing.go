@@ -29,6 +29,19 @@ import (
 // can leave it open. While it is open the banner names both users, and the tab keys do
 // nothing (the hints say none); esc is the compare's (it closes it), never a tab's load.
 
+// Journal actions of a compare, in the records of the session it was opened from (the
+// second session's own records hold its session.start … session.end): the server's
+// reconciliation takes them as lifecycle, not reads.
+const (
+	// ActionCompareStart: the second session was started (Details names its user and id).
+	ActionCompareStart = "compare.start"
+	// ActionCompareRefused: the server refused a session on the user picked to compare
+	// with (its code and words in Details); nothing was started.
+	ActionCompareRefused = "compare.refused"
+	// ActionCompareEnd: the compare is over (Details: with whom, its session, why).
+	ActionCompareEnd = "compare.end"
+)
+
 type (
 	// secondPollDue asks the server for the compare's second session's state.
 	secondPollDue struct{ id string }

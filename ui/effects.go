@@ -436,6 +436,7 @@ func (m *Model) startCompare(s *session, tag common.Tag, u api.User) tea.Cmd {
 	j, timeout, admin, now := m.journal, m.opts.RequestTimeout, m.admin.Name, m.ctx.Now()
 	recs := [2]api.RecordBody{m.record(api.ActionView, s.id, &s.user, ""), m.record(api.ActionView, "", nil, "")}
 	parent, ctx := m.opts.Context, m.ctx
+	mine := m.record("", s.id, &s.user, "") // a record in the session's own journal
 	left := m.secondEnd(api.ActionSessionEnd, "ended at once: the session it was opened from ended before the compare started", false)
 	return func() tea.Msg {
 		if !m.seconds.enter() {
@@ -444,14 +445,29 @@ func (m *Model) startCompare(s *session, tag common.Tag, u api.User) tea.Cmd {
 		defer m.seconds.leave()
 		reply := compareStarted{compareReads: compareReads{of: s}, reply: compare.Loaded{Tag: tag, User: u}}
 		view, started, err, jerr := open()
+		if jerr == nil && err != nil {
+			// In the session's own records too, before the refusal is shown.
+			var body api.ErrorBody
+			if errors.As(err, &body) && body.Code.ImpersonationRefusal() {
+				rec := mine
+				rec.Action, rec.Details = ActionCompareRefused, "compare with "+u.Name+" ("+u.ID+"): refused: "+string(body.Code)+": "+body.Message
+				jerr = appendDurably(j, rec)
+			}
+		}
 		if jerr != nil || err != nil {
 			reply.jerr, reply.reply.Err = jerr, err
 			return reply
 		}
 		second := newSession(parent, ctx, view, started, u, admin, now)
 		// Registered before anything is read, so whatever ends meanwhile ends it too.
-		m.seconds.add(second, s.id)
+		m.seconds.add(second, s)
 		reply.second = second
+		rec := mine
+		rec.Action = ActionCompareStart
+		rec.Details = "compare with " + u.Name + " (" + u.ID + "): read-only session " + second.id + " started on them"
+		if reply.jerr = appendDurably(j, rec); reply.jerr != nil {
+			return reply // onCompareStarted ends the second session and stops on the journal
+		}
 		recs[1].SessionID, recs[1].User = second.id, &second.user
 		a, b, err := readCompared(j, &reply.compareReads, recs, timeout, "permissions",
 			func(c context.Context, v *client.View) (api.PermissionMatrix, error) { return v.Permissions(c) },

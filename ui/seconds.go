@@ -35,8 +35,11 @@ type openSeconds struct {
 
 // openSecond is one compare session open on the server.
 type openSecond struct {
-	s  *session
-	of string // the id of the session it was opened from
+	s      *session
+	of     string      // the id of the session it was opened from
+	ofUser api.UserRef // whom that session impersonates: its compare.end record's user
+
+	told bool // its compare.end is journaled in the session it was opened from (once)
 
 	mu    sync.Mutex // held while it is being ended: one end at a time
 	ended bool
@@ -57,13 +60,13 @@ func (r *openSeconds) enter() bool {
 func (r *openSeconds) leave() { r.starting.Done() }
 
 // add registers second, opened from the session of.
-func (r *openSeconds) add(second *session, of string) {
+func (r *openSeconds) add(second *session, of *session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.open == nil {
 		r.open = map[string]*openSecond{}
 	}
-	r.open[second.id] = &openSecond{s: second, of: of}
+	r.open[second.id] = &openSecond{s: second, of: of.id, ofUser: of.user}
 }
 
 // get is the registered session id; nil when it is not open (ended, or never started).
@@ -128,16 +131,30 @@ func (r *openSeconds) end(how secondEnd, e *openSecond) (err, jerr error) {
 	}
 	rec := how.rec
 	rec.SessionID, rec.User = second.id, &second.user
+	why := rec.Details
 	if serverErr != nil {
 		open := stillOpen{name: second.name, until: second.view.Session().ExpiresAt, err: inPlainWords(serverErr, how.timeout)}
-		rec.Action, rec.Details = api.ActionError, open.journal()+"; its end was asked for: "+rec.Details
-		return open, appendDurably(how.j, rec)
+		rec.Action, rec.Details = api.ActionError, open.journal()+"; its end was asked for: "+why
+		return open, errors.Join(appendDurably(how.j, rec), e.tell(how, why+"; its session "+open.journal()))
 	}
 	e.ended = true
 	r.mu.Lock()
 	delete(r.open, second.id)
 	r.mu.Unlock()
-	return nil, appendDurably(how.j, rec)
+	return nil, errors.Join(appendDurably(how.j, rec), e.tell(how, why))
+}
+
+// tell journals the compare's end in the records of the session it was opened from,
+// once (a later end that asks the server again is the second session's own record).
+func (e *openSecond) tell(how secondEnd, why string) error {
+	if e.told {
+		return nil
+	}
+	e.told = true
+	rec := how.rec
+	rec.Action, rec.SessionID, rec.User = ActionCompareEnd, e.of, &e.ofUser
+	rec.Details = "compare with " + e.s.name + " (" + e.s.user.ID + ", session " + e.s.id + "): " + why
+	return appendDurably(how.j, rec)
 }
 
 // endOf ends every compare session still open of the session id ("": all), as end does;

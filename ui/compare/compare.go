@@ -29,6 +29,7 @@ import (
 	"github.com/shadowview/shadow/internal/words"
 	"github.com/shadowview/shadow/ui/chart"
 	"github.com/shadowview/shadow/ui/common"
+	"github.com/shadowview/shadow/ui/detail"
 	"github.com/shadowview/shadow/ui/grid"
 	"github.com/shadowview/shadow/ui/matrix"
 	"github.com/shadowview/shadow/ui/picker"
@@ -82,6 +83,8 @@ const (
 // KeyMap is the view's own keys (the picker's are its own).
 type KeyMap struct {
 	Grid  grid.KeyMap
+	Whole key.Binding // the row under the cursor whole (whole.go)
+	Sort  key.Binding // the cells one may do and the other may not first, or back
 	Close key.Binding
 }
 
@@ -108,7 +111,10 @@ type Model struct {
 
 	explain common.Latest
 	panel   *panel
-	lost    []string // while the second session does not answer: why nothing is shown
+	info    *detail.Model // the row under the cursor whole (i); nil when closed
+	need    int           // the lines the last chains shown wanted whole (0: none yet)
+	sorted  bool          // the cells one may do and the other may not first (s)
+	lost    []string      // while the second session does not answer: why nothing is shown
 
 	width, height int
 }
@@ -125,8 +131,11 @@ type panel struct {
 func New(ctx *common.Context, resource api.Resource, action, first string) *Model {
 	p := picker.New(ctx)
 	p.SetPickHelp("compare with")
+	p.SetTitle("Compare " + safetext.Clean(first) + " with…")
 	m := &Model{ctx: ctx, picker: p, resource: resource, action: action, first: first, Follow: FollowDelay,
-		keys: KeyMap{Grid: grid.DefaultKeyMap(), Close: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close compare"))}}
+		keys: KeyMap{Grid: grid.DefaultKeyMap(), Close: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+			Whole: key.NewBinding(key.WithKeys("i", "enter"), key.WithHelp("i", "whole chains")),
+			Sort:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "may-do first"))}}
 	m.grid = grid.New(ctx.Styles, nil, m.cell)
 	return m
 }
@@ -182,6 +191,18 @@ func (m *Model) SetSize(width, height int) {
 	m.picker.SetSize(width, max(1, height-m.headLines()))
 	m.layoutColumns()
 	m.grid.SetSize(width, m.gridHeight())
+	if m.info != nil {
+		m.info.SetSize(width, height)
+	}
+}
+
+// fitted gives the list the lines the chains of the row under the cursor do not need
+// whole (need; kept while the next row's are on their way, so the list does not jump).
+func (m *Model) fitted() {
+	if need := m.chainsNeed(); need > 0 && need != m.need {
+		m.need = need
+		m.grid.SetSize(m.width, m.gridHeight())
+	}
 }
 
 // headLines is what the picking view spends above the picker.
@@ -192,8 +213,10 @@ func (m *Model) headLines() int {
 	return 2
 }
 
-// gridHeight is the list's share of the height (its header included): two fifths, at
-// least four lines, no more than its rows need; the chains of the row take the rest.
+// gridHeight is the list's share of the height (its header included): what the chains
+// of the row do not need whole, at least a quarter and four lines (two fifths until
+// chains were seen), no more than its rows need; the chains take the rest (cut to fit,
+// said so, when they need more).
 func (m *Model) gridHeight() int {
 	rest := m.height - 2
 	if m.diff == nil || rest < 1 {
@@ -203,7 +226,10 @@ func (m *Model) gridHeight() int {
 	if rest < 10 {
 		return max(1, min(want, rest)) // too short for both: the list alone
 	}
-	return min(want, max(4, rest*2/5))
+	if m.need == 0 {
+		return min(want, max(4, rest*2/5)) // no chains seen yet: two fifths
+	}
+	return min(want, max(4, rest/4, rest-m.need))
 }
 
 // Column widths of the list: the action and the two decisions; the resource takes the rest.
@@ -307,6 +333,8 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			return m, nil
 		}
 		m.panel.a, m.panel.b, m.panel.err = msg.First, msg.Second, msg.Err
+		m.fitted()
+		m.refreshWhole()
 		return m, nil
 	}
 	_, cmd := m.picker.Update(msg)
@@ -326,6 +354,11 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		_, cmd := m.picker.Update(msg)
 		return cmd
 	}
+	if m.lost == nil {
+		if cmd, ok := detail.Route(&m.info, msg); ok {
+			return cmd // esc closes it, back to the list
+		}
+	}
 	switch {
 	case key.Matches(msg, m.keys.Close):
 		if m.st == starting {
@@ -335,10 +368,39 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case m.st == picking:
 		_, cmd := m.picker.Update(msg)
 		return cmd
+	case m.st == shown && m.lost == nil && m.panel != nil && key.Matches(msg, m.keys.Whole):
+		m.openWhole()
+	case m.st == shown && m.lost == nil && key.Matches(msg, m.keys.Sort):
+		m.sort(!m.sorted)
 	case m.st == shown && m.lost == nil && m.grid.Update(msg):
 		return m.follow(m.Follow)
 	}
 	return nil
+}
+
+// sort shows the cells one may do and the other may not first (on), or the list in the
+// matrix's order; the cursor stays on its row.
+func (m *Model) sort(on bool) {
+	row, ok := m.grid.Selected()
+	m.sorted = on
+	order := indexes(len(m.diff.Rows))
+	if on {
+		order = m.diff.MayFirst()
+	}
+	m.grid.SetRows(order)
+	if ok {
+		for i, r := range order {
+			if r == row {
+				m.grid.SetCursor(i, 0)
+				break
+			}
+		}
+	}
+	if on {
+		m.keys.Sort.SetHelp("s", "list order")
+	} else {
+		m.keys.Sort.SetHelp("s", "may-do first")
+	}
 }
 
 // explainDue fires Follow after the cursor moved; only the newest (by its tag) asks.
@@ -363,6 +425,7 @@ func (m *Model) follow(wait time.Duration) tea.Cmd {
 	r := m.diff.Rows[row]
 	if r.Kind != Differs {
 		m.explain.Forget() // nothing to ask: one of them does not see the resource
+		m.fitted()
 		return nil
 	}
 	tag := m.explain.Issue(m.ctx.Session)
@@ -393,6 +456,8 @@ func (m *Model) View() string {
 	st := m.ctx.Styles
 	lines := []string{m.title()}
 	switch {
+	case m.info != nil && m.lost == nil:
+		return m.info.View() // the row whole, over the list
 	case m.lost != nil:
 		for _, l := range m.lost {
 			lines = append(lines, safetext.Wrap(l, m.width, 0)...)
@@ -436,7 +501,15 @@ func (m *Model) summary() string {
 	r, _ := m.grid.Cursor()
 	parts := []string{"row " + num(r+1) + " of " + num(len(d.Rows))}
 	if d.Differing > 0 {
-		parts = append(parts, words.Plural(d.Differing, num(d.Differing)+" cell differs", num(d.Differing)+" cells differ"))
+		differ := words.Plural(d.Differing, num(d.Differing)+" cell differs", num(d.Differing)+" cells differ")
+		if d.WhyNotOnly > 0 {
+			// A deny against nothing granting it is a difference, but not in what they may do.
+			differ += ": " + num(d.MayDiffer) + " in what they may do, " + num(d.WhyNotOnly) + " only in why not"
+		}
+		parts = append(parts, differ)
+	}
+	if m.sorted {
+		parts = append(parts, "may-do first")
 	}
 	if d.OnlyFirst > 0 {
 		parts = append(parts, words.Plural(d.OnlyFirst, "1 resource", num(d.OnlyFirst)+" resources")+" only "+safetext.Clean(m.first)+" sees")
@@ -445,7 +518,15 @@ func (m *Model) summary() string {
 		parts = append(parts, words.Plural(d.OnlySecond, "1 resource", num(d.OnlySecond)+" resources")+" only "+safetext.Clean(m.second.Name)+" sees")
 	}
 	parts = append(parts, "of "+num(d.Both)+" resources both see × "+num(len(d.Actions))+" actions")
-	return common.FitLine(safetext.Fit(strings.Join(parts, " · "), m.width), m.width)
+	// Whole parts only, as many as fit (the first cut if it must): never half of one.
+	line := safetext.Fit(parts[0], m.width)
+	for _, p := range parts[1:] {
+		if safetext.Width(line+" · "+p) > m.width {
+			break
+		}
+		line += " · " + p
+	}
+	return common.FitLine(line, m.width)
 }
 
 // chains draws what the row under the cursor says, in h lines: both chains, side by
@@ -472,43 +553,95 @@ func (m *Model) chains(h int) []string {
 		head = st.Warn.Apply(safetext.Fit("! marks the first step where the two chains part (differs).", m.width))
 	}
 	h--
-	chain := func(e *api.Explanation, w int) []string {
-		lines, _ := matrix.Chain(st, e, common.BoxInner(w), d)
-		return lines
+	// Each box, when its chain does not fit, shows what decided it first and says what
+	// is cut (fit); i opens both whole.
+	box := func(name string, e *api.Explanation, lines []string, w, bh int) []string {
+		return m.box(name, fit(st, lines, e, d, common.BoxInner(w), bh-2), w, bh)
 	}
 	if m.width >= SideBySide {
 		w := (m.width - 1) / 2
-		a, b := chain(p.a, w), chain(p.b, m.width-1-w)
+		a, b := m.chain(p.a, w, d), m.chain(p.b, m.width-1-w, d)
 		bh := min(h, max(len(a), len(b))+2) // as tall as the longer chain, where it fits
-		left := m.box(m.first, a, w, bh)
-		right := m.box(m.second.Name, b, m.width-1-w, bh)
+		left := box(m.first, p.a, a, w, bh)
+		right := box(m.second.Name, p.b, b, m.width-1-w, bh)
 		return append([]string{head}, common.JoinColumns(" ", left, right)...)
 	}
-	a, b := chain(p.a, m.width), chain(p.b, m.width)
-	top := min(len(a)+2, max(h/2, h-len(b)-2))
+	a, b := m.chain(p.a, m.width, d), m.chain(p.b, m.width, d)
+	// The first box as tall as it needs, or half, leaving the second at least what it
+	// needs to show its decisive step (core); and no less than its own core.
+	top, lo, hi := max(h/2, h-len(b)-2), core(a, p.a)+2, h-core(b, p.b)-2
+	switch {
+	case lo > hi:
+		top = h / 2 // no room for both: half each
+	case top < lo:
+		top = lo
+	case top > hi:
+		top = hi
+	}
+	top = min(top, len(a)+2)
+	// The first box as tall as what it shows once fitted: the second has the rest.
+	fa := fit(st, a, p.a, d, common.BoxInner(m.width), top-2)
+	top = min(top, len(fa)+2)
 	out := []string{head}
-	out = append(out, m.box(m.first, a, m.width, top)...)
-	return append(out, m.box(m.second.Name, b, m.width, min(len(b)+2, h-top))...)
+	out = append(out, m.box(m.first, fa, m.width, top)...)
+	fb := fit(st, b, p.b, d, common.BoxInner(m.width), min(len(b)+2, h-top)-2)
+	return append(out, m.box(m.second.Name, fb, m.width, min(len(fb)+2, h-top))...)
+}
+
+// chain is one explanation's lines in a box w wide, step d marked as the first that differs.
+func (m *Model) chain(e *api.Explanation, w, d int) []string {
+	lines, _ := matrix.Chain(m.ctx.Styles, e, common.BoxInner(w), d)
+	return lines
+}
+
+// chainsNeed is how many lines the row under the cursor wants below the list to show
+// whole: its chains' (with the line above them), its problem, or what one of them sees;
+// 0 while they are on their way.
+func (m *Model) chainsNeed() int {
+	p := m.panel
+	if p == nil {
+		return 0
+	}
+	r := m.diff.Rows[p.row]
+	switch {
+	case r.Kind != Differs:
+		return len(m.onlyOneLines(r, common.BoxInner(m.width))) + 2
+	case p.err != nil:
+		return len(m.ctx.Styles.Problem("Could not explain:", p.err, m.width, ""))
+	case p.a == nil || p.b == nil:
+		return 0
+	}
+	d := FirstDifference(p.a, p.b)
+	if m.width >= SideBySide {
+		w := (m.width - 1) / 2
+		return 1 + max(len(m.chain(p.a, w, d)), len(m.chain(p.b, m.width-1-w, d))) + 2
+	}
+	return 1 + len(m.chain(p.a, m.width, d)) + 2 + len(m.chain(p.b, m.width, d)) + 2
 }
 
 // onlyOne says of a resource one matrix lists that the other user does not see it (so
 // there is no chain of theirs to set beside), and what the one who sees it may do.
 func (m *Model) onlyOne(r Row, h int) []string {
+	lines := m.onlyOneLines(r, common.BoxInner(m.width))
+	return m.box(r.Resource.Name, lines, m.width, min(h, len(lines)+2))
+}
+
+// onlyOneLines are onlyOne's words in w cells.
+func (m *Model) onlyOneLines(r Row, w int) []string {
 	sees, not := m.first, m.second.Name
 	if r.Kind == OnlySecond {
 		sees, not = not, sees
 	}
 	sees, not = safetext.Clean(sees), safetext.Clean(not)
 	lines := safetext.Wrap(safetext.Clean(r.Resource.Name)+" is in "+sees+"'s matrix only: the server does not list it for "+
-		not+" at all (not a deny: "+not+" does not see it), so there is no chain of "+not+"'s to set beside.", common.BoxInner(m.width), 0)
+		not+" at all (not a deny: "+not+" does not see it), so there is no chain of "+not+"'s to set beside.", w, 0)
 	var did []string
 	for i, a := range m.diff.Actions {
 		c := m.decision(effectAt(r.Effects, i))
 		did = append(did, safetext.Clean(a)+" "+c.Text) // wrapped below: words only
 	}
 	lines = append(lines, "")
-	lines = append(lines, safetext.Wrap(sees+": "+strings.Join(did, " · "), common.BoxInner(m.width), 0)...)
-	return m.box(r.Resource.Name, lines, m.width, min(h, len(lines)+2))
+	return append(lines, safetext.Wrap(sees+": "+strings.Join(did, " · "), w, 0)...)
 }
 
 func (m *Model) box(name string, lines []string, w, h int) []string {
@@ -545,13 +678,48 @@ func FirstDifference(a, b *api.Explanation) int {
 	return -1
 }
 
-// ShortHelp implements help.KeyMap.
+// Hints of keys said together (the status line is short); the keys are the grid's.
+var (
+	hintEnds  = key.NewBinding(key.WithKeys("g", "G"), key.WithHelp("g/G", "first/last"))
+	hintPages = key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "page"))
+	hintMove  = key.NewBinding(key.WithKeys("up", "down", "k", "j"), key.WithHelp("j/k", "move"))
+)
+
+// ShortHelp implements help.KeyMap: the keys that work where the cursor is (no "down"
+// on the last row), the most wanted first, as the status line cuts from the end.
 func (m *Model) ShortHelp() []key.Binding {
 	switch {
+	case m.info != nil && m.lost == nil:
+		return m.info.ShortHelp()
 	case m.st == picking:
 		return append(m.picker.ShortHelp(), m.keys.Close)
 	case m.st == shown && m.lost == nil && !m.diff.Same():
-		return []key.Binding{m.keys.Grid.Down, m.keys.Close}
+		g := m.keys.Grid
+		r, _ := m.grid.Cursor()
+		n := m.grid.Len()
+		var hs []key.Binding
+		switch {
+		case r > 0 && r < n-1:
+			hs = append(hs, hintMove)
+		case r < n-1:
+			hs = append(hs, g.Down)
+		case r > 0:
+			hs = append(hs, g.Up)
+		}
+		if m.panel != nil {
+			hs = append(hs, m.keys.Whole)
+		}
+		hs = append(hs, m.keys.Close)
+		if m.diff.WhyNotOnly > 0 && m.diff.MayDiffer > 0 {
+			hs = append(hs, m.keys.Sort)
+		}
+		if n > 1 {
+			hs = append(hs, hintEnds)
+		}
+		if n > m.gridHeight()-1 {
+			hs = append(hs, hintPages)
+		}
+		return hs
 	}
 	return []key.Binding{m.keys.Close}
 }
@@ -559,11 +727,13 @@ func (m *Model) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (m *Model) FullHelp() [][]key.Binding {
 	switch {
+	case m.info != nil && m.lost == nil:
+		return m.info.FullHelp()
 	case m.st == picking:
 		return append(m.picker.FullHelp(), []key.Binding{m.keys.Close})
 	case m.st == shown && m.lost == nil && !m.diff.Same():
 		g := m.keys.Grid
-		return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom}, {m.keys.Close}}
+		return [][]key.Binding{{g.Up, g.Down, g.PageUp, g.PageDown, g.Top, g.Bottom}, {m.keys.Whole, m.keys.Sort, m.keys.Close}}
 	}
 	return [][]key.Binding{{m.keys.Close}}
 }

@@ -76,14 +76,37 @@ func pair(rows, actions int, changed, dropA []int, added int) (a, b *api.Permiss
 
 func TestComputeListsOnlyWhatDiffers(t *testing.T) {
 	a, b := pair(200, 6, []int{3, 50, 199}, []int{10}, 2)
+	// One cell neither may do, for different reasons: a deny against nothing granted.
+	whyNot := -1
+	for i := 100; i < 190; i++ {
+		if a.Rows[i].Effects[3] == api.EffectDeny {
+			whyNot = i
+			break
+		}
+	}
+	e := []byte(b.Rows[whyNot-1].Effects) // b lacks row 10: its rows are one behind
+	e[3] = api.EffectNone
+	b.Rows[whyNot-1].Effects = string(e)
 	d := compare.Compute(a, b)
-	if d.Differing != 3 || d.OnlyFirst != 1 || d.OnlySecond != 2 || len(d.Rows) != 6 || d.Both != 199 || d.Cells != 199*6 {
+	if d.Differing != 4 || d.MayDiffer != 3 || d.WhyNotOnly != 1 {
+		t.Fatalf("diff: %d differing, %d in what they may do, %d only in why not", d.Differing, d.MayDiffer, d.WhyNotOnly)
+	}
+	order := d.MayFirst()
+	for i, at := range order {
+		if r := d.Rows[at]; (i < 3) != (r.Kind == compare.Differs && r.MayDiffer()) || (i > 0 && i != 3 && order[i-1] > at) {
+			t.Fatalf("MayFirst does not put the 3 cells one may do first, each part in the list's order: %v", order)
+		}
+	}
+	if len(order) != len(d.Rows) {
+		t.Fatalf("MayFirst: %v", order)
+	}
+	if d.Differing != 4 || d.OnlyFirst != 1 || d.OnlySecond != 2 || len(d.Rows) != 7 || d.Both != 199 || d.Cells != 199*6 {
 		t.Fatalf("diff: %d differing, %d only first, %d only second, %d rows, %d both, %d cells", d.Differing, d.OnlyFirst, d.OnlySecond, len(d.Rows), d.Both, d.Cells)
 	}
 	for _, r := range d.Rows {
 		switch r.Kind {
 		case compare.Differs:
-			if r.A == r.B || r.Action != a.Actions[1] {
+			if r.A == r.B || (r.Action != a.Actions[1] && r.Resource.ID != a.Rows[whyNot].Resource.ID) {
 				t.Errorf("a row that does not differ: %+v", r)
 			}
 		case compare.OnlyFirst:
@@ -261,7 +284,7 @@ func TestHostileTextIsCleaned(t *testing.T) {
 			y := explanation(s, s, s, "")
 			for _, sz := range [][2]int{{80, 24}, {120, 40}, {20, 6}} {
 				m := shown(t, 1, sz[0], sz[1], a, b, x, y)
-				for _, key := range []string{"", "j", "j"} {
+				for _, key := range []string{"", "j", "j", "i", "pgdown", "esc", "s", "j", "i"} {
 					if key != "" {
 						uitest.Press(m, key)
 					}

@@ -41,6 +41,27 @@ type Diff struct {
 	Both, Cells, Allowed int
 	// Differing counts the rows of kind Differs; OnlyFirst and OnlySecond the others.
 	Differing, OnlyFirst, OnlySecond int
+	// Of the Differing: MayDiffer where one may do it and the other may not; WhyNotOnly
+	// where neither may, for different reasons (a deny against nothing granting it).
+	MayDiffer, WhyNotOnly int
+}
+
+// MayDiffer reports whether a row of kind Differs is one user allowed and the other
+// not (else neither is: only why not differs).
+func (r Row) MayDiffer() bool { return (r.A == api.EffectAllow) != (r.B == api.EffectAllow) }
+
+// MayFirst is the order of the rows with the cells one may do and the other may not
+// first (then the rest, each in the list's order): a stable partition, as indexes.
+func (d *Diff) MayFirst() []int {
+	out := make([]int, 0, len(d.Rows))
+	for pass := range 2 {
+		for i, r := range d.Rows {
+			if (r.Kind == Differs && r.MayDiffer()) == (pass == 0) {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
 }
 
 // Same reports whether nothing differs: every cell alike and every resource in both.
@@ -95,8 +116,14 @@ func Compute(a, b *api.PermissionMatrix) *Diff {
 				}
 				continue
 			}
-			d.Rows = append(d.Rows, Row{Kind: Differs, Resource: r.Resource, Action: d.Actions[k/2], A: x, B: y})
+			row := Row{Kind: Differs, Resource: r.Resource, Action: d.Actions[k/2], A: x, B: y}
+			d.Rows = append(d.Rows, row)
 			d.Differing++
+			if row.MayDiffer() {
+				d.MayDiffer++
+			} else {
+				d.WhyNotOnly++
+			}
 		}
 	}
 	for _, r := range b.Rows {

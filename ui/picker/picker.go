@@ -12,6 +12,7 @@
 package picker
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -120,8 +121,9 @@ type Model struct {
 	// before the next page is asked for.
 	Prefetch int
 
-	ctx  *common.Context
-	keys KeyMap
+	ctx   *common.Context
+	keys  KeyMap
+	title string // what the list is for ("Pick a user to shadow" unless told)
 
 	search       common.Latest
 	query        string // the query of the newest tag
@@ -177,6 +179,10 @@ func New(ctx *common.Context) *Model {
 // SetPickHelp says what enter does with the user, in the hints ("shadow user" unless
 // told): the compare view picks a user to compare with.
 func (m *Model) SetPickHelp(desc string) { m.keys.Pick.SetHelp("enter", desc) }
+
+// SetTitle says what the list is for, above it ("Pick a user to shadow" unless told):
+// the compare view picks the user to compare with. title must be clean (safetext).
+func (m *Model) SetTitle(title string) { m.title = title }
 
 // Init asks for the first page of the whole directory.
 func (m *Model) Init() tea.Cmd {
@@ -575,7 +581,7 @@ func (m *Model) View() string {
 		return m.info.View()
 	}
 	st := m.ctx.Styles
-	title := st.Title.Apply("Pick a user to shadow")
+	title := st.Title.Apply(cmp.Or(m.title, "Pick a user to shadow"))
 	if c := m.counts(); c != "" {
 		title += st.Muted.Apply(" · " + c)
 	}
