@@ -153,6 +153,28 @@ func Fit(s string, width int) string {
 	return fitClean(Clean(s), width)
 }
 
+// PathSeparator joins the parts of a path such as a team's ("North / North-East").
+const PathSeparator = " / "
+
+// FitPath fits a path to width keeping what tells it apart, its last part: "…/North-East"
+// rather than "North / No…" or "Nort…ast". A path whose last part alone does not fit, and
+// text that is no path, are cut at the end as Fit does ("Head Of…").
+func FitPath(s string, width int) string {
+	c := Clean(s)
+	if widthOfClean(c) <= width {
+		return c
+	}
+	i := strings.LastIndex(c, PathSeparator)
+	if i < 0 {
+		return Fit(c, width)
+	}
+	last := c[i+len(PathSeparator):]
+	if short := Ellipsis + "/" + last; widthOfClean(short) <= width {
+		return short
+	}
+	return Fit(last, width)
+}
+
 // FitMiddle is Fit for ids and names, whose ends both matter ("Ava Eriksen 000417",
 // "usr_7f3a…e9c1"): it cleans s and, when it is wider than width cells, keeps its start
 // and its end with an ellipsis between them ("Ava Eri…00417"), cutting between

@@ -54,6 +54,9 @@ type Column struct {
 	// Middle cuts a cell too long for the column in the middle (safetext.FitMiddle),
 	// for ids and names whose end tells them apart ("Ava Eri…00417").
 	Middle bool
+	// Path cuts a cell that is a path ("North / North-East") to its last part
+	// (safetext.FitPath), which is what tells the rows apart.
+	Path bool
 }
 
 // Cell is what a row shows in one column: text (untrusted, sanitised when drawn) and an
@@ -591,10 +594,13 @@ func (m *Model[T]) align(c int, s string, w int) string {
 	return align(m.middle(c, s, w), w, m.cols[c].Align)
 }
 
-// middle cuts s in the middle for a Middle column; other columns are cut at the end by
-// align.
+// middle cuts s in the middle for a Middle column and to its last part for a Path
+// column; other columns are cut at the end by align.
 func (m *Model[T]) middle(c int, s string, w int) string {
-	if m.cols[c].Middle {
+	switch {
+	case m.cols[c].Path:
+		return safetext.FitPath(s, w)
+	case m.cols[c].Middle:
 		return safetext.FitMiddle(s, w)
 	}
 	return s

@@ -260,7 +260,7 @@ func columns(width int) []grid.Column {
 		{Key: colName, Title: "Name", Width: 8, Flex: 2, Fit: true, Middle: true},
 		{Key: colEmail, Title: "Email", Width: 10, Flex: 3, Fit: true},
 		{Key: colCompany, Title: "Company", Width: 8, Flex: 2, Fit: true, Middle: true},
-		{Key: colTeam, Title: "Team", Width: 6, Flex: 1, Fit: true, Middle: true}, // the first to give way; cut in the middle, as a team path ends with the team ("Regi… 2")
+		{Key: colTeam, Title: "Team", Width: 6, Flex: 1, Fit: true, Path: true}, // the first to give way; a team path cut to its team ("…/North-East")
 		{Key: colRole, Title: "Role", Width: 6, Flex: 2, Fit: true},               // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
