@@ -261,7 +261,7 @@ func columns(width int) []grid.Column {
 		{Key: colEmail, Title: "Email", Width: 10, Flex: 3, Fit: true},
 		{Key: colCompany, Title: "Company", Width: 8, Flex: 2, Fit: true, Middle: true},
 		{Key: colTeam, Title: "Team", Width: 6, Flex: 1, Fit: true, Path: true}, // the first to give way; a team path cut to its team ("…/North-East")
-		{Key: colRole, Title: "Role", Width: 6, Flex: 2, Fit: true},               // "Finance Analyst", "Company Admin"
+		{Key: colRole, Title: "Role", Width: 6, Flex: 2, Fit: true},             // "Finance Analyst", "Company Admin"
 	}
 	if width >= 110 {
 		// The note takes what the others leave: the line under the list says it whole.
