@@ -185,15 +185,21 @@ func (c *Client) Users(ctx context.Context, q UsersQuery) (api.UsersPage, error)
 	if q.Query != "" {
 		query.Set("q", q.Query)
 	}
-	if q.Cursor != "" {
-		query.Set("cursor", q.Cursor)
-	}
-	if q.Limit > 0 {
-		query.Set("limit", strconv.Itoa(q.Limit))
-	}
+	pageQuery(query, q.Cursor, q.Limit)
 	var out api.UsersPage
 	err := c.own(ctx, c.cached(request{op: "search the directory", route: api.RouteUsers, query: query, out: &out}))
 	return out, err
+}
+
+// pageQuery adds a paged route's place and size to q: cursor ("" for the first page) and
+// limit (0 or less: the server's default).
+func pageQuery(q url.Values, cursor string, limit int) {
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
 }
 
 // SessionOption adjusts a session start request.
@@ -320,9 +326,7 @@ func (c *Client) JournalRecords(ctx context.Context, journalID string, after uin
 	if after > 0 {
 		q.Set("after", strconv.FormatUint(after, 10))
 	}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
+	pageQuery(q, "", limit)
 	var out api.JournalRecordsPage
 	err := c.own(ctx, request{op: "read the server's copy of journal " + journalID, route: api.RouteJournalRecords,
 		params: map[string]string{"journal_id": journalID}, query: q, out: &out})
@@ -344,7 +348,7 @@ type AuditFilter struct {
 // AuditEvents lists the server's audit log, one page at a time, in time order.
 func (c *Client) AuditEvents(ctx context.Context, f AuditFilter) (api.AuditEventsPage, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"session": f.Session, "user": f.User, "actor": f.Actor, "kind": f.Kind, "cursor": f.Cursor} {
+	for k, v := range map[string]string{"session": f.Session, "user": f.User, "actor": f.Actor, "kind": f.Kind} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -355,9 +359,7 @@ func (c *Client) AuditEvents(ctx context.Context, f AuditFilter) (api.AuditEvent
 	if !f.Until.IsZero() {
 		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
 	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
+	pageQuery(q, f.Cursor, f.Limit)
 	var out api.AuditEventsPage
 	err := c.own(ctx, request{op: "list audit events", route: api.RouteAuditEvents, query: q, out: &out})
 	return out, err

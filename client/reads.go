@@ -2,7 +2,6 @@ package client
 
 import (
 	"net/url"
-	"strconv"
 
 	"github.com/shadowview/shadow/api"
 )
@@ -39,13 +38,11 @@ func permissionsRequest(out *api.PermissionMatrix) request {
 // permissionsPageRequest asks for one page of the matrix: up to limit rows after cursor
 // ("" for the first page). Its reply may be large (up to api.MaxMatrixPage rows), and the
 // caller keeps the rows it takes, so it is not memoised (bulk): a second decoded copy
-// of every page would live in memory beside the caller's. The disk cache keeps each page
-// under its own URL and ETag as it does any reply.
+// of every page would live in memory beside the caller's. Nor does the disk cache keep
+// it: the server sends pages no-store, as each is counted to the view it was read for.
 func permissionsPageRequest(cursor string, limit int, out *api.PermissionMatrix) request {
-	q := url.Values{"limit": {strconv.Itoa(max(1, limit))}}
-	if cursor != "" {
-		q.Set("cursor", cursor)
-	}
+	q := url.Values{}
+	pageQuery(q, cursor, max(1, limit))
 	return request{op: "read a page of the permissions", route: api.RoutePermissions, query: q, out: out, bulk: true}
 }
 

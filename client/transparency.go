@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/url"
-	"strconv"
 
 	"github.com/shadowview/shadow/api"
 )
@@ -25,12 +24,7 @@ func (c *Client) MyImpersonations(ctx context.Context, q ImpersonationsQuery) (a
 	if q.User != "" {
 		query.Set("user", q.User)
 	}
-	if q.Cursor != "" {
-		query.Set("cursor", q.Cursor)
-	}
-	if q.Limit > 0 {
-		query.Set("limit", strconv.Itoa(q.Limit))
-	}
+	pageQuery(query, q.Cursor, q.Limit)
 	var out api.ImpersonationsPage
 	err := c.own(ctx, request{op: "list who shadowed you", route: api.RouteMyImpersonations, query: query, out: &out})
 	return out, err
