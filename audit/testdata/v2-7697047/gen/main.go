@@ -1,5 +1,5 @@
 // Command gen made the journals in the directory above it, with shadow at commit 7697047
-// (journal format v1), so that every later build is tested on journals an earlier one
+// (journal format v2), so that every later build is tested on journals an earlier one
 // wrote. It is kept as it was run, for the record: it lives under testdata, so no build
 // compiles it, and it need not compile against later code.
 //
