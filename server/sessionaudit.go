@@ -61,6 +61,13 @@ func (s *Server) sessionAudit(w http.ResponseWriter, r *http.Request, id *identi
 		recs = append(recs, reconcile.Record{Time: ev.Time, Action: ev.Action, Details: ev.Details})
 	}
 	m := reconcile.Match(reqs, recs, s.skew)
+	// The requests a record accounts for besides its own: a paged view's later pages.
+	pagesOf := map[int][]string{}
+	for q, rec := range m.Record {
+		if rec >= 0 && m.Request[rec] != q {
+			pagesOf[rec] = append(pagesOf[rec], out.Requests[q].ID)
+		}
+	}
 	sum := &out.Summary
 	for i, ev := range recEvents {
 		rr := api.ReconciledRecord{AuditEvent: ev, Match: m.Match[i], Finding: m.Finding[i]}
@@ -69,11 +76,7 @@ func (s *Server) sessionAudit(w http.ResponseWriter, r *http.Request, id *identi
 		}
 		if q := m.Request[i]; q >= 0 {
 			rr.RequestID = out.Requests[q].ID
-			for r, rec := range m.Record {
-				if rec == i && r != q {
-					rr.PageRequestIDs = append(rr.PageRequestIDs, out.Requests[r].ID)
-				}
-			}
+			rr.PageRequestIDs = pagesOf[i]
 		}
 		out.Records = append(out.Records, rr)
 		switch rr.Match {

@@ -76,8 +76,8 @@ func TestHungServerShowsConnectionLostAfterLostAfterPolls(t *testing.T) {
 	for range LostAfter {
 		d.send(pollDue{session: id})
 	}
-	// Each poll gives up after 300 ms; with the request timeout they would take 90 s, and
-	// the driver's 20 s bound would fail the test first.
+	// Each poll gives up after minPollTimeout (1 s: the interval is shorter); with the
+	// request timeout they would take 90 s, and the driver's 20 s bound would fail first.
 	if took := time.Since(start); took > 15*time.Second {
 		t.Fatalf("%d unanswered polls took %v", LostAfter, took)
 	}
